@@ -1,0 +1,92 @@
+from django.contrib import admin
+
+from meetings.models import (
+    Alert,
+    CarePlanVersion,
+    Decision,
+    Episode,
+    Meeting,
+    Participant,
+    Prescription,
+    Utterance,
+)
+
+
+@admin.register(Episode)
+class EpisodeAdmin(admin.ModelAdmin):
+    list_display = ["pk", "service_user", "team", "status", "triage_category",
+                    "referral_received_at", "first_meeting_due_at", "first_meeting_held_at"]
+    list_filter = ["status", "triage_category", "referral_source", "team__trust", "team"]
+    search_fields = ["service_user__nhs_number", "service_user__family_name", "reason"]
+    date_hierarchy = "referral_received_at"
+    list_select_related = ["service_user", "team__trust"]
+    raw_id_fields = ["service_user"]
+    filter_horizontal = ["core_team"]
+    # The clock is derived from the meetings by meetings.services; never typed in.
+    readonly_fields = ["first_meeting_due_at", "first_meeting_held_at", "time_to_first_meeting",
+                       "clock_next_check_at"]
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    extra = 0
+    raw_id_fields = ["network_member", "staff"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["pk", "episode", "scheduled_start", "location", "status", "actual_start"]
+    list_filter = ["status", "location", "episode__team"]
+    search_fields = ["episode__service_user__family_name", "episode__service_user__nhs_number"]
+    date_hierarchy = "scheduled_start"
+    list_select_related = ["episode__service_user"]
+    raw_id_fields = ["episode"]
+    inlines = [ParticipantInline]
+
+
+@admin.register(Utterance)
+class UtteranceAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "position", "kind", "participant", "recorded_by"]
+    list_filter = ["kind"]
+    search_fields = ["words"]
+    raw_id_fields = ["meeting", "participant"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "kind", "text", "person_agreed", "recorded_at"]
+    list_filter = ["kind", "person_agreed"]
+    search_fields = ["text"]
+    raw_id_fields = ["meeting"]
+
+
+@admin.register(CarePlanVersion)
+class CarePlanVersionAdmin(admin.ModelAdmin):
+    list_display = ["episode", "version", "person_involved", "person_agreed", "created_by",
+                    "created_at"]
+    list_filter = ["person_involved", "person_agreed"]
+    search_fields = ["what_matters", "actions"]
+    raw_id_fields = ["episode", "meeting", "involved_members"]
+
+
+@admin.register(Prescription)
+class PrescriptionAdmin(admin.ModelAdmin):
+    list_display = ["medicine", "episode", "is_new", "is_antipsychotic", "prescriber",
+                    "prescribed_at", "meetings_held_before", "override_reason", "audited_at"]
+    list_filter = ["is_new", "is_antipsychotic", "override_reason", "episode__team"]
+    search_fields = ["medicine", "episode__service_user__nhs_number"]
+    date_hierarchy = "prescribed_at"
+    raw_id_fields = ["episode", "decision"]
+    list_select_related = ["prescriber", "episode"]
+    readonly_fields = ["meetings_held_before", "audited_at"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["kind", "episode", "raised_at", "delivered_at", "delivery_attempts"]
+    list_filter = ["kind", ("delivered_at", admin.EmptyFieldListFilter), "episode__team"]
+    search_fields = ["message"]
+    date_hierarchy = "raised_at"
+    raw_id_fields = ["episode", "prescription"]
+    readonly_fields = ["kind", "episode", "prescription", "message", "raised_at", "delivered_at",
+                       "delivery_attempts", "last_error"]

@@ -1,0 +1,129 @@
+"""The alert outbox: raising alert rows exactly once, and delivering them at least once.
+
+Raising inserts with ON CONFLICT DO NOTHING against the unique (subject, kind) constraints, so
+two sweeps, a retried task or a killed worker can never write a second alert. Delivery claims
+undelivered rows with SKIP LOCKED, writes one in-app notification per recipient (unique, so a
+repeat writes nothing) and emails them; a row is marked delivered only after both succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+
+from meetings.models import Alert, Episode, Prescription
+from pod.emails import email_send
+from pod.models import Notification, User
+
+logger = logging.getLogger(__name__)
+
+
+def alert_raise(
+    *,
+    episode: Episode,
+    kind: str,
+    message: str,
+    now: datetime,
+    prescription: Prescription | None = None,
+) -> bool:
+    """Insert the alert unless one of this (subject, kind) exists. True when it was new.
+
+    ON CONFLICT DO NOTHING makes the unique constraints the arbiter, so concurrent callers
+    cannot both insert, and neither fails.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Alert._meta.db_table} "
+            "(kind, episode_id, prescription_id, message, raised_at, delivery_attempts, last_error)"
+            " VALUES (%s, %s, %s, %s, %s, 0, '') ON CONFLICT DO NOTHING RETURNING id",
+            [kind, episode.pk, prescription.pk if prescription else None, message, now],
+        )
+        created = cursor.fetchone() is not None
+    if created:
+        transaction.on_commit(_enqueue_delivery)
+    return created
+
+
+def _enqueue_delivery() -> None:
+    from meetings.tasks import deliver_alerts
+
+    try:
+        deliver_alerts.delay()
+    except Exception:  # the broker being down must not fail the clinical write
+        logger.warning("could not enqueue alert delivery; the beat schedule will deliver it")
+
+
+def alert_recipients(alert: Alert) -> list[User]:
+    """Who hears of an alert: the core team; breaches and medication alerts also go to the
+    team's service managers (escalation), and medication alerts to the prescriber."""
+    episode = alert.episode
+    recipients = Q(core_episodes=episode)
+    if alert.escalates_to_managers:
+        recipients |= Q(role=User.Role.SERVICE_MANAGER, memberships__team=episode.team_id)
+    if alert.prescription_id:
+        recipients |= Q(pk=alert.prescription.prescriber_id)
+    return list(User.objects.filter(recipients, is_active=True).distinct().order_by("pk"))
+
+
+def _episode_path(episode_id: int) -> str:
+    try:
+        return reverse("meetings:episode_detail", args=[episode_id])
+    except NoReverseMatch:
+        return f"/admin/meetings/episode/{episode_id}/change/"
+
+
+def alert_deliver(alert: Alert, *, now: datetime) -> None:
+    """Deliver one alert in-app and by email. Safe to repeat; raises if email fails."""
+    recipients = alert_recipients(alert)
+    Notification.objects.bulk_create(
+        [Notification(user=user, alert=alert) for user in recipients], ignore_conflicts=True
+    )
+    addresses = sorted({user.email for user in recipients if user.email})
+    if addresses:
+        email_send(
+            "alert",
+            to=addresses,
+            context={"alert": alert, "episode_path": _episode_path(alert.episode_id)},
+        )
+    alert.delivered_at = now
+    alert.save(update_fields=["delivered_at"])
+
+
+def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
+    """Deliver every undelivered alert; returns how many were delivered.
+
+    1. Claim a batch of undelivered alerts with FOR UPDATE SKIP LOCKED, so two workers never
+       deliver the same row at the same time.
+    2. Deliver each inside a savepoint: a failure (mail server down) rolls back that alert's
+       notifications, counts the attempt and leaves it undelivered for the next run.
+    3. A worker killed mid-way commits nothing for the batch, so the rows stay undelivered and
+       the next run delivers them (at least once; notifications are unique so never doubled).
+    """
+    delivered = 0
+    failed_ids: set[int] = set()
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Alert.objects.filter(delivered_at__isnull=True)
+                .exclude(pk__in=failed_ids)
+                .select_related("episode__team", "prescription")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("raised_at")[:batch_size]
+            )
+            if not batch:
+                return delivered
+            for alert in batch:
+                try:
+                    with transaction.atomic():
+                        alert_deliver(alert, now=now)
+                    delivered += 1
+                except Exception as exc:  # noqa: BLE001 - any failure leaves it for a retry
+                    logger.exception("alert %s not delivered", alert.pk)
+                    failed_ids.add(alert.pk)
+                    Alert.objects.filter(pk=alert.pk).update(
+                        delivery_attempts=alert.delivery_attempts + 1, last_error=str(exc)[:500]
+                    )

@@ -1,0 +1,421 @@
+"""Episodes of care, network meetings and what is said and decided in them; the alert outbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Episode(models.Model):
+    """One episode of care: referral -> first network meeting -> ... -> closed."""
+
+    class TriageCategory(models.TextChoices):
+        # UK Mental Health Triage Scale
+        A = "A", "A - Emergency (immediate)"
+        B = "B", "B - Very high urgency (within 4 hours)"
+        C = "C", "C - High urgency (within 24 hours)"
+        D = "D", "D - Semi-urgent (within 72 hours)"
+        E = "E", "E - Non-urgent (within 4 weeks)"
+        F = "F", "F - Advice"
+        G = "G", "G - Referral not requiring face-to-face response"
+
+    class Source(models.TextChoices):
+        SELF = "self", "Self-referral"
+        FAMILY = "family", "Family or friend"
+        GP = "gp", "GP"
+        AE = "ae", "A&E / liaison"
+        POLICE = "police", "Police"
+        MENTAL_HEALTH = "mental_health", "Other mental health team"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        REFERRED = "referred", "Referred - first meeting pending"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    service_user = models.ForeignKey(
+        "networks.ServiceUser", on_delete=models.PROTECT, related_name="episodes"
+    )
+    team = models.ForeignKey("pod.Team", on_delete=models.PROTECT, related_name="episodes")
+    referral_received_at = models.DateTimeField()
+    referral_source = models.CharField(max_length=20, choices=Source.choices)
+    triage_category = models.CharField(max_length=1, choices=TriageCategory.choices)
+    reason = models.TextField(help_text="The reason for referral, as given")
+    core_team = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="core_episodes")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REFERRED)
+
+    # The 24-hour clock. Recomputed by meetings.services on every change, never by hand.
+    first_meeting_due_at = models.DateTimeField()
+    first_meeting_held_at = models.DateTimeField(null=True, blank=True)
+    time_to_first_meeting = models.DurationField(null=True, blank=True)
+    # When the first-meeting sweep must next look at this episode; NULL once nothing can fall due.
+    clock_next_check_at = models.DateTimeField(null=True, blank=True)
+
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_outcome = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-referral_received_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_meeting_due_at__gt=F("referral_received_at")),
+                name="episode_due_after_referral",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False)
+                | (~Q(status="closed") & Q(closed_at__isnull=True)),
+                name="episode_closed_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True)
+                | Q(closed_at__gte=F("referral_received_at")),
+                name="episode_closed_after_referral",
+                violation_error_message="An episode cannot close before its referral.",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_meeting_held_at__isnull=True)
+                | Q(first_meeting_held_at__gte=F("referral_received_at")),
+                name="episode_first_meeting_after_referral",
+            ),
+            # One open episode per person: the team that meets them keeps them (no hand-offs).
+            models.UniqueConstraint(
+                fields=["service_user"],
+                condition=~Q(status="closed"),
+                name="episode_one_open_per_person",
+                violation_error_message="This person already has an open episode.",
+            ),
+        ]
+        indexes = [
+            # Used by meetings.sweeps.first_meeting_sweep: only open clocks carry a check time,
+            # so the index stays the size of the open clocks however many episodes are closed.
+            models.Index(
+                fields=["clock_next_check_at"],
+                condition=Q(clock_next_check_at__isnull=False),
+                name="episode_clock_due",
+            ),
+            models.Index(fields=["team", "status"], name="episode_team_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Episode {self.pk} for {self.service_user}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class Meeting(models.Model):
+    class Location(models.TextChoices):
+        HOME = "home", "The person's home"
+        TEAM_BASE = "team_base", "Team base"
+        COMMUNITY = "community", "Community venue"
+        HOSPITAL = "hospital", "Hospital"
+        VIDEO = "video", "Video call"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="meetings")
+    scheduled_start = models.DateTimeField()
+    scheduled_end = models.DateTimeField()
+    location = models.CharField(max_length=20, choices=Location.choices)
+    location_detail = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["scheduled_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scheduled_end__gt=F("scheduled_start")),
+                name="meeting_scheduled_end_after_start",
+                violation_error_message="A meeting must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=False, actual_end__gt=F("actual_start")),
+                name="meeting_actual_end_after_start",
+                violation_error_message="A meeting must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(actual_start__isnull=False, actual_end__isnull=False),
+                name="meeting_held_has_times",
+                violation_error_message="A held meeting needs its actual start and end.",
+            ),
+        ]
+        indexes = [
+            # The medication rule counts held meetings per episode before an instant.
+            models.Index(
+                fields=["episode", "actual_start"],
+                condition=Q(status="held"),
+                name="meeting_held_by_episode",
+            ),
+            models.Index(fields=["scheduled_start"], name="meeting_scheduled_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Meeting {self.pk} ({self.get_status_display()})"
+
+
+class Participant(models.Model):
+    """Attendance: one row per person invited to (or deliberately not invited to) a meeting."""
+
+    class Kind(models.TextChoices):
+        SERVICE_USER = "service_user", "The person"
+        NETWORK_MEMBER = "network_member", "Network member"
+        STAFF = "staff", "Staff"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    network_member = models.ForeignKey(
+        "networks.NetworkMember", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    invited = models.BooleanField(default=True)
+    not_invited_reason = models.CharField(max_length=300, blank=True)
+    attended = models.BooleanField(null=True, help_text="Unknown until the meeting is recorded")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="service_user", network_member__isnull=True, staff__isnull=True)
+                    | Q(kind="network_member", network_member__isnull=False, staff__isnull=True)
+                    | Q(kind="staff", network_member__isnull=True, staff__isnull=False)
+                ),
+                name="participant_kind_matches_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(invited=True) | ~Q(not_invited_reason=""),
+                name="participant_not_invited_has_reason",
+                violation_error_message="Say why this person was not invited.",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting"],
+                condition=Q(kind="service_user"),
+                name="participant_one_service_user",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "network_member"],
+                condition=Q(kind="network_member"),
+                name="participant_member_once",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "staff"], condition=Q(kind="staff"), name="participant_staff_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.STAFF:
+            return str(self.staff)
+        if self.kind == self.Kind.NETWORK_MEMBER:
+            return str(self.network_member)
+        return "The person"
+
+
+class Utterance(models.Model):
+    """The dialogic record: each voice in their own words, and the professionals' reflections."""
+
+    class Kind(models.TextChoices):
+        VOICE = "voice", "In their own words"
+        REFLECTION = "reflection", "Reflection (spoken in front of the network)"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="utterances")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.VOICE)
+    words = models.TextField()
+    position = models.PositiveIntegerField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "position"], name="utterance_position"),
+            models.CheckConstraint(condition=~Q(words=""), name="utterance_has_words"),
+        ]
+
+    def __str__(self) -> str:
+        return self.words[:60]
+
+
+class Decision(models.Model):
+    """A decision made in a meeting, with the network present."""
+
+    class Kind(models.TextChoices):
+        CARE = "care", "Care"
+        MEDICATION = "medication", "Medication"
+        ADMISSION = "admission", "Admission"
+        NEXT_MEETING = "next_meeting", "Next meeting"
+        OTHER = "other", "Other"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="decisions")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    text = models.TextField()
+    person_agreed = models.BooleanField(null=True, help_text="Did the person agree?")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["meeting", "recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class CarePlanVersion(models.Model):
+    """A care plan, written with the person in a meeting. Each change is a new version."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="care_plans")
+    version = models.PositiveIntegerField()
+    meeting = models.ForeignKey(
+        Meeting, null=True, blank=True, on_delete=models.PROTECT, related_name="care_plans"
+    )
+    what_matters = models.TextField(help_text="What matters to the person, in their own words")
+    actions = models.TextField(help_text="What will be done")
+    responsible = models.TextField(help_text="Who will do it")
+    person_views = models.TextField(blank=True, help_text="The person's views on the plan")
+    person_involved = models.BooleanField(default=True)
+    person_agreed = models.BooleanField()
+    involved_members = models.ManyToManyField(
+        "networks.NetworkMember", blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["episode", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "version"], name="care_plan_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Care plan v{self.version} for episode {self.episode_id}"
+
+
+class Prescription(models.Model):
+    class OverrideReason(models.TextChoices):
+        NONE = "", "No override"
+        RAPID_RESPONSE = "rapid_response", "Rapid response: physical safety threatened"
+
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="prescriptions")
+    medicine = models.CharField(max_length=200)
+    dose = models.CharField(max_length=200, blank=True)
+    is_new = models.BooleanField(
+        "new medication", help_text="New to this person (the 3-meeting rule applies)"
+    )
+    is_antipsychotic = models.BooleanField("antipsychotic (neuroleptic)")
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    prescribed_at = models.DateTimeField()
+    # Snapshot of the rule's input at prescribing time, so the record explains itself.
+    meetings_held_before = models.PositiveIntegerField(null=True, blank=True)
+    override_reason = models.CharField(
+        max_length=20, choices=OverrideReason.choices, blank=True, default=""
+    )
+    override_explanation = models.TextField(blank=True)
+    decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by meetings.tasks.audit_prescriptions once it has checked this row.
+    audited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-prescribed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(override_reason="") | ~Q(override_explanation=""),
+                name="prescription_override_explained",
+                violation_error_message="An override needs a written explanation.",
+            ),
+        ]
+        indexes = [
+            # Used by meetings.tasks.audit_prescriptions to find rows not yet audited.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(audited_at__isnull=True),
+                name="prescription_unaudited",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.medicine} ({'new' if self.is_new else 'continuing'})"
+
+
+class Alert(models.Model):
+    """The alert outbox. One row per (subject, kind); delivery is a separate, repeatable step."""
+
+    class Kind(models.TextChoices):
+        UNSCHEDULED = "unscheduled", "No first meeting arranged"
+        AT_RISK = "at_risk", "24-hour first meeting at risk"
+        BREACHED = "breached", "24-hour first meeting breached"
+        MEDICATION_OVERRIDE = "medication_override", "Medication rule overridden"
+        MEDICATION_VIOLATION = "medication_violation", "Medication rule violated"
+
+    kind = models.CharField(max_length=25, choices=Kind.choices)
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="alerts")
+    prescription = models.ForeignKey(
+        Prescription, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    message = models.TextField()
+    raised_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "kind"],
+                condition=Q(prescription__isnull=True),
+                name="alert_once_per_episode_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["prescription", "kind"],
+                condition=Q(prescription__isnull=False),
+                name="alert_once_per_prescription_kind",
+            ),
+        ]
+        indexes = [
+            # Used by meetings.tasks.deliver_alerts: the undelivered tail of the outbox.
+            models.Index(
+                fields=["raised_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="alert_undelivered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (episode {self.episode_id})"
+
+    @property
+    def escalates_to_managers(self) -> bool:
+        return self.kind in (
+            self.Kind.BREACHED,
+            self.Kind.MEDICATION_OVERRIDE,
+            self.Kind.MEDICATION_VIOLATION,
+        )

@@ -1,0 +1,191 @@
+"""The two clinical rules, as pure functions.
+
+Nothing here reads the database or the clock: the caller passes the facts and the current
+instant as `now`, so tests can pin any instant (including both sides of a clock change).
+All instants are timezone-aware; "24 hours" is elapsed time, so adding a timedelta to an aware
+UTC instant is exactly right across a daylight-saving change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+UNSCHEDULED = "unscheduled"
+AT_RISK = "at_risk"
+BREACHED = "breached"
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    window: timedelta  # referral -> first meeting due (default 24 h)
+    unscheduled_after: timedelta  # referral -> "no meeting arranged" alert (default 4 h)
+    at_risk_lead: timedelta  # due - lead -> "at risk" alert (default 4 h)
+
+
+@dataclass(frozen=True)
+class ClockFacts:
+    referral_received_at: datetime
+    first_meeting_due_at: datetime
+    # Actual start of the first held meeting; None while no meeting has been held.
+    first_meeting_held_at: datetime | None
+    # Earliest scheduled (not held, not cancelled) meeting start; None when nothing is arranged.
+    earliest_scheduled_start: datetime | None
+    closed: bool
+    # Kinds already raised for this episode (the alert rows that exist).
+    raised: frozenset[str]
+
+
+def first_meeting_due_at(*, referral_received_at: datetime, window: timedelta) -> datetime:
+    """The instant the first network meeting is due: referral + window of elapsed time."""
+    if referral_received_at.tzinfo is None:
+        raise ValueError("referral_received_at must be timezone-aware")
+    return referral_received_at + window
+
+
+def first_meeting_in_time(*, facts: ClockFacts) -> bool | None:
+    """Whether the first meeting was held within the window; None while none has been held."""
+    if facts.first_meeting_held_at is None:
+        return None
+    return facts.first_meeting_held_at <= facts.first_meeting_due_at
+
+
+def _thresholds(facts: ClockFacts, policy: ClockPolicy) -> dict[str, datetime]:
+    return {
+        UNSCHEDULED: facts.referral_received_at + policy.unscheduled_after,
+        AT_RISK: facts.first_meeting_due_at - policy.at_risk_lead,
+        BREACHED: facts.first_meeting_due_at,
+    }
+
+
+def _condition_holds(kind: str, facts: ClockFacts) -> bool:
+    """Whether the situation an alert kind describes is true, regardless of time."""
+    held = facts.first_meeting_held_at
+    if kind == BREACHED:
+        # Not held at all, or held only after the due time.
+        return held is None or held > facts.first_meeting_due_at
+    if held is not None or facts.closed:
+        return False
+    if kind == UNSCHEDULED:
+        return facts.earliest_scheduled_start is None
+    if kind == AT_RISK:
+        start = facts.earliest_scheduled_start
+        return start is None or start > facts.first_meeting_due_at
+    raise ValueError(f"unknown clock alert kind {kind!r}")
+
+
+def clock_alerts_due(*, facts: ClockFacts, policy: ClockPolicy, now: datetime) -> list[str]:
+    """The clock alert kinds to raise at `now`, in order; an empty list when none.
+
+    1. A kind already raised is never raised again (one alert per episode and kind).
+    2. `unscheduled` and `at_risk` are warnings: they are raised only before the due time.
+    3. `breached` is raised at the due time when no meeting has been held by then, and also
+       later for a first meeting that was held after the due time (a late record still counts).
+    A closed episode raises nothing new.
+    """
+    if facts.closed:
+        return []
+    due: list[str] = []
+    for kind, at in _thresholds(facts, policy).items():
+        if kind in facts.raised or now < at:
+            continue
+        if kind != BREACHED and now >= facts.first_meeting_due_at:
+            continue
+        if _condition_holds(kind, facts):
+            due.append(kind)
+    return due
+
+
+def clock_next_check_at(
+    *, facts: ClockFacts, policy: ClockPolicy, now: datetime
+) -> datetime | None:
+    """When the sweep must next look at this episode; None when nothing can fall due any more.
+
+    None means: the episode is closed, the first meeting was held in time, or every alert that
+    could still apply has been raised. A time at or before `now` means "due now". Whoever changes
+    a fact (a meeting scheduled, cancelled or held) must recompute this.
+    """
+    if facts.closed:
+        return None
+    if first_meeting_in_time(facts=facts):
+        return None
+    pending: list[datetime] = []
+    for kind, at in _thresholds(facts, policy).items():
+        if kind in facts.raised:
+            continue
+        if kind != BREACHED and (now >= facts.first_meeting_due_at or facts.first_meeting_held_at):
+            continue  # a warning that can no longer apply
+        if at > now:
+            pending.append(at)
+        elif _condition_holds(kind, facts):
+            pending.append(at)  # already due: the sweep picks it up next minute
+    return min(pending) if pending else None
+
+
+@dataclass(frozen=True)
+class MedicationDecision:
+    allowed: bool
+    needs_override: bool
+    meetings_held: int
+    meetings_required: int
+    message: str
+
+
+def medication_decision(
+    *,
+    is_new: bool,
+    meetings_held_before: int,
+    meetings_required: int,
+    override_reason: str,
+    override_explanation: str,
+) -> MedicationDecision:
+    """Whether a prescription may be made under the 3-meetings-before-medication rule.
+
+    A continuing medicine is always allowed. A new one needs `meetings_required` network
+    meetings held in the episode before it, or the rapid-response override (physical safety
+    threatened) with a written explanation; an overridden prescription is allowed but flagged.
+    """
+    enough = meetings_held_before >= meetings_required
+    if not is_new or enough:
+        return MedicationDecision(True, False, meetings_held_before, meetings_required, "")
+    shortfall = (
+        f"{meetings_held_before} of {meetings_required} network meetings have been held in "
+        f"this episode. A new medicine needs {meetings_required} before it"
+    )
+    if override_reason == "rapid_response":
+        if override_explanation.strip():
+            return MedicationDecision(
+                True, True, meetings_held_before, meetings_required, shortfall + " (overridden)."
+            )
+        return MedicationDecision(
+            False,
+            True,
+            meetings_held_before,
+            meetings_required,
+            shortfall + "; a rapid-response override needs a written explanation.",
+        )
+    return MedicationDecision(
+        False,
+        False,
+        meetings_held_before,
+        meetings_required,
+        shortfall + ", unless physical safety is threatened (rapid-response override).",
+    )
+
+
+def prescription_violates_rule(
+    *,
+    is_new: bool,
+    meetings_held_before: int,
+    meetings_required: int,
+    override_reason: str,
+    override_explanation: str,
+) -> bool:
+    """True when a stored prescription breaks the rule (used by the audit of every row)."""
+    return not medication_decision(
+        is_new=is_new,
+        meetings_held_before=meetings_held_before,
+        meetings_required=meetings_required,
+        override_reason=override_reason,
+        override_explanation=override_explanation,
+    ).allowed

@@ -1,0 +1,347 @@
+"""Every write to episodes, meetings and prescriptions. Views, admin and tasks call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Min, Q
+
+from meetings import rules
+from meetings.alerts import alert_raise
+from meetings.models import Alert, Episode, Meeting, Participant, Prescription
+from networks.models import NetworkMember, ServiceUser
+from pod.models import Team, User
+
+
+def clock_policy() -> rules.ClockPolicy:
+    return rules.ClockPolicy(
+        window=settings.POD_FIRST_MEETING_WINDOW,
+        unscheduled_after=timedelta(hours=settings.POD_UNSCHEDULED_AFTER_HOURS),
+        at_risk_lead=timedelta(hours=settings.POD_AT_RISK_LEAD_HOURS),
+    )
+
+
+def episode_clock_facts(episode: Episode, *, raised: Iterable[str] | None = None) -> rules.ClockFacts:
+    """Read the facts the 24-hour rule needs for one episode from the meetings themselves."""
+    agg = Meeting.objects.filter(episode=episode).aggregate(
+        held=Min("actual_start", filter=Q(status=Meeting.Status.HELD)),
+        scheduled=Min("scheduled_start", filter=Q(status=Meeting.Status.SCHEDULED)),
+    )
+    if raised is None:
+        raised = Alert.objects.filter(
+            episode=episode, prescription__isnull=True
+        ).values_list("kind", flat=True)
+    return rules.ClockFacts(
+        referral_received_at=episode.referral_received_at,
+        first_meeting_due_at=episode.first_meeting_due_at,
+        first_meeting_held_at=agg["held"],
+        earliest_scheduled_start=agg["scheduled"],
+        closed=episode.is_closed,
+        raised=frozenset(raised),
+    )
+
+
+def episode_refresh_clock(episode: Episode, *, now: datetime) -> None:
+    """Recompute the clock fields from the meetings after any change that can move them."""
+    facts = episode_clock_facts(episode)
+    episode.first_meeting_held_at = facts.first_meeting_held_at
+    episode.time_to_first_meeting = (
+        facts.first_meeting_held_at - episode.referral_received_at
+        if facts.first_meeting_held_at
+        else None
+    )
+    if episode.status == Episode.Status.REFERRED and facts.first_meeting_held_at:
+        episode.status = Episode.Status.ACTIVE
+    episode.clock_next_check_at = rules.clock_next_check_at(
+        facts=facts, policy=clock_policy(), now=now
+    )
+    episode.save(
+        update_fields=[
+            "first_meeting_held_at",
+            "time_to_first_meeting",
+            "status",
+            "clock_next_check_at",
+        ]
+    )
+
+
+def _lock_episode(episode: Episode) -> Episode:
+    return Episode.objects.select_for_update().get(pk=episode.pk)
+
+
+def _ensure_open(episode: Episode) -> None:
+    if episode.is_closed:
+        raise ValidationError("This episode is closed; its record can no longer be changed.")
+
+
+@transaction.atomic
+def episode_open(
+    *,
+    service_user: ServiceUser,
+    team: Team,
+    referral_received_at: datetime,
+    referral_source: str,
+    triage_category: str,
+    reason: str,
+    core_team: Iterable[User],
+    created_by: User | None,
+    now: datetime,
+) -> Episode:
+    """Open an episode for a referral and start the 24-hour clock."""
+    core = list(core_team)
+    errors: dict[str, list[str]] = {}
+    if referral_received_at > now + timedelta(minutes=5):
+        errors["referral_received_at"] = ["A referral cannot be received in the future."]
+    if len({u.pk for u in core}) < 2:
+        errors["core_team"] = ["Name at least two staff for the core team."]
+    elif len({u.pk for u in core}) > 3:
+        errors["core_team"] = ["Keep the core team small: two or three named staff."]
+    outside = [u for u in core if not u.memberships.filter(team=team).exists()]
+    if outside:
+        errors.setdefault("core_team", []).append(
+            "The core team must be members of the team: " + ", ".join(map(str, outside))
+        )
+    if errors:
+        raise ValidationError(errors)
+    episode = Episode(
+        service_user=service_user,
+        team=team,
+        referral_received_at=referral_received_at,
+        referral_source=referral_source,
+        triage_category=triage_category,
+        reason=reason,
+        first_meeting_due_at=rules.first_meeting_due_at(
+            referral_received_at=referral_received_at, window=settings.POD_FIRST_MEETING_WINDOW
+        ),
+        created_by=created_by,
+    )
+    episode.full_clean(validate_constraints=False)
+    episode.save()
+    episode.core_team.set(core)
+    episode_refresh_clock(episode, now=now)
+    return episode
+
+
+def _meeting_validate_times(
+    episode: Episode, start: datetime, end: datetime, field_prefix: str
+) -> None:
+    errors: dict[str, str] = {}
+    if end <= start:
+        errors[f"{field_prefix}_end"] = "A meeting must end after it starts."
+    if start < episode.referral_received_at:
+        errors[f"{field_prefix}_start"] = "A meeting cannot take place before the referral."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    episode: Episode,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    location: str,
+    location_detail: str = "",
+    staff: Iterable[User],
+    network_members: Iterable[NetworkMember] | None = None,
+    created_by: User | None,
+    now: datetime,
+) -> Meeting:
+    """Arrange a network meeting and invite people to it.
+
+    The person is always invited. Network members are invited by default when the person wants
+    them there; one the person does not want invited is recorded as not invited, with the reason.
+    Passing `network_members` limits the invitations to those members.
+    """
+    episode = _lock_episode(episode)
+    _ensure_open(episode)
+    _meeting_validate_times(episode, scheduled_start, scheduled_end, "scheduled")
+    meeting = Meeting(
+        episode=episode,
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        location=location,
+        location_detail=location_detail,
+        created_by=created_by,
+    )
+    meeting.full_clean()
+    meeting.save()
+    chosen = None if network_members is None else {m.pk for m in network_members}
+    participants = [Participant(meeting=meeting, kind=Participant.Kind.SERVICE_USER)]
+    members = NetworkMember.objects.filter(
+        service_user=episode.service_user, status=NetworkMember.Status.ACTIVE
+    )
+    for member in members:
+        if not member.person_wants_invited:
+            participants.append(
+                Participant(
+                    meeting=meeting,
+                    kind=Participant.Kind.NETWORK_MEMBER,
+                    network_member=member,
+                    invited=False,
+                    not_invited_reason=member.not_invited_reason[:300],
+                )
+            )
+        elif chosen is None or member.pk in chosen:
+            participants.append(
+                Participant(
+                    meeting=meeting, kind=Participant.Kind.NETWORK_MEMBER, network_member=member
+                )
+            )
+    participants += [
+        Participant(meeting=meeting, kind=Participant.Kind.STAFF, staff=user)
+        for user in {u.pk: u for u in staff}.values()
+    ]
+    Participant.objects.bulk_create(participants)
+    episode_refresh_clock(episode, now=now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_record_held(
+    *,
+    meeting: Meeting,
+    actual_start: datetime,
+    actual_end: datetime,
+    attended: Mapping[int, bool],
+    recorded_by: User | None,
+    now: datetime,
+) -> Meeting:
+    """Record that a meeting was held, when, and who attended (participant id -> attended)."""
+    episode = _lock_episode(meeting.episode)
+    _ensure_open(episode)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError("A cancelled meeting cannot be recorded as held.")
+    _meeting_validate_times(episode, actual_start, actual_end, "actual")
+    if actual_start > now + timedelta(minutes=5):
+        raise ValidationError({"actual_start": "A meeting cannot be recorded as held in the future."})
+    meeting.status = Meeting.Status.HELD
+    meeting.actual_start = actual_start
+    meeting.actual_end = actual_end
+    meeting.full_clean()
+    meeting.save()
+    participants = list(meeting.participants.all())
+    for participant in participants:
+        participant.attended = bool(attended.get(participant.pk, False))
+    Participant.objects.bulk_update(participants, ["attended"])
+    episode_refresh_clock(episode, now=now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, reason: str, now: datetime) -> Meeting:
+    episode = _lock_episode(meeting.episode)
+    _ensure_open(episode)
+    if meeting.status == Meeting.Status.HELD:
+        raise ValidationError("A meeting that was held cannot be cancelled.")
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancelled_reason = reason[:200]
+    meeting.save(update_fields=["status", "cancelled_reason"])
+    episode_refresh_clock(episode, now=now)
+    return meeting
+
+
+def meetings_held_before(episode: Episode, instant: datetime) -> int:
+    """Network meetings of the episode held (started) at or before an instant."""
+    return Meeting.objects.filter(
+        episode=episode, status=Meeting.Status.HELD, actual_start__lte=instant
+    ).count()
+
+
+@transaction.atomic
+def prescription_create(
+    *,
+    episode: Episode,
+    medicine: str,
+    dose: str = "",
+    is_new: bool,
+    is_antipsychotic: bool,
+    prescriber: User,
+    prescribed_at: datetime,
+    override_reason: str = "",
+    override_explanation: str = "",
+    now: datetime,
+) -> Prescription:
+    """Prescribe under the 3-meetings-before-medication rule.
+
+    The episode row is locked first, so two concurrent prescriptions on the same episode are
+    decided one after the other against the same, committed count of held meetings.
+    """
+    episode = _lock_episode(episode)
+    _ensure_open(episode)
+    if not prescriber.is_prescriber:
+        raise ValidationError("Only a prescriber can prescribe.")
+    errors: dict[str, str] = {}
+    if prescribed_at < episode.referral_received_at:
+        errors["prescribed_at"] = "A prescription cannot be dated before the referral."
+    elif prescribed_at > now + timedelta(minutes=5):
+        errors["prescribed_at"] = "A prescription cannot be dated in the future."
+    if override_reason and override_reason != Prescription.OverrideReason.RAPID_RESPONSE:
+        errors["override_reason"] = "Unknown override reason."
+    if errors:
+        raise ValidationError(errors)
+    held = meetings_held_before(episode, prescribed_at)
+    decision = rules.medication_decision(
+        is_new=is_new,
+        meetings_held_before=held,
+        meetings_required=settings.POD_MEETINGS_BEFORE_MEDICATION,
+        override_reason=override_reason,
+        override_explanation=override_explanation,
+    )
+    if not decision.allowed:
+        field = "override_explanation" if decision.needs_override else "__all__"
+        raise ValidationError({field: decision.message})
+    overridden = decision.needs_override
+    prescription = Prescription(
+        episode=episode,
+        medicine=medicine,
+        dose=dose,
+        is_new=is_new,
+        is_antipsychotic=is_antipsychotic,
+        prescriber=prescriber,
+        prescribed_at=prescribed_at,
+        meetings_held_before=held,
+        override_reason=override_reason if overridden else "",
+        override_explanation=override_explanation if overridden else "",
+    )
+    prescription.full_clean()
+    prescription.save()
+    if overridden:
+        alert_raise(
+            episode=episode,
+            prescription=prescription,
+            kind=Alert.Kind.MEDICATION_OVERRIDE,
+            message=(
+                f"Episode {episode.pk}: a new medicine was prescribed after {held} of "
+                f"{decision.meetings_required} network meetings under the rapid-response "
+                f"override. Reason given: {override_explanation.strip()}"
+            ),
+            now=now,
+        )
+    return prescription
+
+
+@transaction.atomic
+def episode_close(*, episode: Episode, outcome: str, closed_at: datetime, now: datetime) -> Episode:
+    episode = _lock_episode(episode)
+    _ensure_open(episode)
+    errors: dict[str, str] = {}
+    if not outcome.strip():
+        errors["closure_outcome"] = "Record the outcome of the episode."
+    if closed_at < episode.referral_received_at:
+        errors["closed_at"] = "An episode cannot close before its referral."
+    elif closed_at > now + timedelta(minutes=5):
+        errors["closed_at"] = "An episode cannot close in the future."
+    if errors:
+        raise ValidationError(errors)
+    episode.status = Episode.Status.CLOSED
+    episode.closed_at = closed_at
+    episode.closure_outcome = outcome
+    episode.clock_next_check_at = None
+    episode.save(update_fields=["status", "closed_at", "closure_outcome", "clock_next_check_at"])
+    return episode

@@ -1,0 +1,27 @@
+"""Celery tasks: thin interfaces over meetings.sweeps and meetings.alerts. They take no
+arguments or ids, are idempotent, and are safe to run twice or concurrently."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from meetings import alerts, sweeps
+
+
+@shared_task
+def first_meeting_sweep() -> int:
+    """Every minute (beat): raise due 24-hour clock alerts."""
+    return sweeps.first_meeting_sweep(now=timezone.now())
+
+
+@shared_task
+def deliver_alerts() -> int:
+    """Every minute (beat) and after each new alert: deliver the outbox in-app and by email."""
+    return alerts.alerts_deliver_pending(now=timezone.now())
+
+
+@shared_task
+def audit_prescriptions() -> int:
+    """Every five minutes (beat): check prescriptions however they reached the database."""
+    return sweeps.prescriptions_audit(now=timezone.now())

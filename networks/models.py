@@ -1,0 +1,201 @@
+"""The person and their social network: service users, network members, peer work."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from networks.validators import validate_nhs_number
+
+
+class ServiceUser(models.Model):
+    class TrialArm(models.TextChoices):
+        POD = "POD", "Peer-supported Open Dialogue"
+        TAU = "TAU", "Treatment as usual"
+
+    nhs_number = models.CharField(
+        "NHS number", max_length=10, unique=True, validators=[validate_nhs_number]
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    team = models.ForeignKey("pod.Team", on_delete=models.PROTECT, related_name="service_users")
+    trial_arm = models.CharField(max_length=3, choices=TrialArm.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nhs_number__regex=r"^[0-9]{10}$"),
+                name="service_user_nhs_number_10_digits",
+                violation_error_message="An NHS number is 10 digits.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.given_name
+        return f"{first} {self.family_name}"
+
+
+class NetworkMember(models.Model):
+    class Category(models.TextChoices):
+        FAMILY = "family", "Family"
+        PARTNER = "partner", "Partner"
+        FRIEND = "friend", "Friend"
+        CARER = "carer", "Carer"
+        NEIGHBOUR = "neighbour", "Neighbour"
+        PEER = "peer", "Peer"
+        PROFESSIONAL = "professional", "Professional"
+        OTHER = "other", "Other"
+
+    class Closeness(models.IntegerChoices):
+        CLOSEST = 1, "Very close"
+        CLOSE = 2, "Close"
+        DISTANT = 3, "Less close"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed (awaiting the person's consent)"
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    service_user = models.ForeignKey(
+        ServiceUser, on_delete=models.CASCADE, related_name="network_members"
+    )
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    relationship = models.CharField(
+        max_length=100, help_text="In the person's words: 'older sister', 'neighbour at no. 4'"
+    )
+    closeness = models.PositiveSmallIntegerField(
+        choices=Closeness.choices, default=Closeness.CLOSE
+    )
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Consent to be contacted by the team (and to receive invitations and information).
+    consent_to_contact = models.BooleanField(default=False)
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The person decides who is invited to meetings; a "no" is kept with its reason.
+    person_wants_invited = models.BooleanField(default=True)
+    not_invited_reason = models.TextField(blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["closeness", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_to_contact=False)
+                | Q(consent_recorded_at__isnull=False, consent_recorded_by__isnull=False),
+                name="member_consent_is_attributed",
+                violation_error_message="Consent must be recorded with its date and who took it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(person_wants_invited=True) | ~Q(not_invited_reason=""),
+                name="member_not_invited_has_reason",
+                violation_error_message="Say why the person does not want them invited.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="ended", ended_at__isnull=False)
+                | (~Q(status="ended") & Q(ended_at__isnull=True)),
+                name="member_ended_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relationship})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class PeerAssignment(models.Model):
+    """A peer worker or volunteer assigned to a person by a clinician of the team."""
+
+    service_user = models.ForeignKey(
+        ServiceUser, on_delete=models.CASCADE, related_name="peer_assignments"
+    )
+    peer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="peer_assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_user", "peer"],
+                condition=Q(ended_at__isnull=True),
+                name="peer_assignment_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.peer} with {self.service_user}"
+
+
+class PeerContact(models.Model):
+    class Mode(models.TextChoices):
+        PHONE = "phone", "Phone"
+        VISIT = "visit", "Visit"
+        TEXT = "text", "Text message"
+        EMAIL = "email", "Email"
+        VIDEO = "video", "Video"
+        MEETING = "meeting", "In a network meeting"
+
+    class Purpose(models.TextChoices):
+        SUPPORT = "support", "Support"
+        NETWORK_BUILDING = "network_building", "Network building"
+        MEETING_INVITATION = "meeting_invitation", "Meeting invitation"
+        PRACTICAL_HELP = "practical_help", "Practical help"
+
+    service_user = models.ForeignKey(
+        ServiceUser, on_delete=models.CASCADE, related_name="peer_contacts"
+    )
+    peer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="peer_contacts"
+    )
+    with_service_user = models.BooleanField("with the person themselves", default=False)
+    members = models.ManyToManyField(NetworkMember, blank=True, related_name="peer_contacts")
+    contact_at = models.DateTimeField()
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    duration_minutes = models.PositiveIntegerField()
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-contact_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=24 * 60),
+                name="peer_contact_duration_range",
+                violation_error_message="A contact lasts between 1 minute and 24 hours.",
+            )
+        ]
+        indexes = [models.Index(fields=["service_user", "contact_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} by {self.peer} on {self.contact_at:%d %b %Y}"

