@@ -9,7 +9,7 @@ UTC instant is exactly right across a daylight-saving change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 UNSCHEDULED = "unscheduled"
 AT_RISK = "at_risk"
@@ -40,7 +40,9 @@ def first_meeting_due_at(*, referral_received_at: datetime, window: timedelta) -
     """The instant the first network meeting is due: referral + window of elapsed time."""
     if referral_received_at.tzinfo is None:
         raise ValueError("referral_received_at must be timezone-aware")
-    return referral_received_at + window
+    # Python adds a timedelta to an aware datetime in wall-clock time of its zone; in UTC that
+    # is elapsed time, which is what "24 hours" means across a daylight-saving change.
+    return referral_received_at.astimezone(UTC) + window
 
 
 def first_meeting_in_time(*, facts: ClockFacts) -> bool | None:
@@ -51,10 +53,12 @@ def first_meeting_in_time(*, facts: ClockFacts) -> bool | None:
 
 
 def _thresholds(facts: ClockFacts, policy: ClockPolicy) -> dict[str, datetime]:
+    referral = facts.referral_received_at.astimezone(UTC)  # elapsed-time arithmetic
+    due = facts.first_meeting_due_at.astimezone(UTC)
     return {
-        UNSCHEDULED: facts.referral_received_at + policy.unscheduled_after,
-        AT_RISK: facts.first_meeting_due_at - policy.at_risk_lead,
-        BREACHED: facts.first_meeting_due_at,
+        UNSCHEDULED: referral + policy.unscheduled_after,
+        AT_RISK: due - policy.at_risk_lead,
+        BREACHED: due,
     }
 
 

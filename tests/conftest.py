@@ -1,0 +1,91 @@
+"""Shared fixtures: one named user per role in one team, and an outsider from another team."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from tests import factories as f
+
+UTC = timezone.utc
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    # Tasks enqueued after commit run in-process in tests, except in the real-worker test.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def trust(db):
+    return f.make_trust(name="North East London NHS Foundation Trust", code="RAT")
+
+
+@pytest.fixture
+def team(trust):
+    return f.make_team(trust, name="Crisis Resolution Team", kind="CRT")
+
+
+@pytest.fixture
+def other_team(db):
+    return f.make_team(f.make_trust(name="Kent and Medway", code="RXY"), name="Kent EIP", kind="EIP")
+
+
+@pytest.fixture
+def clinician(team):
+    return f.make_user("clinician", team, username="clinician", first_name="Chris")
+
+
+@pytest.fixture
+def clinician2(team):
+    return f.make_user("clinician", team, username="clinician2", first_name="Sam")
+
+
+@pytest.fixture
+def prescriber(team):
+    return f.make_user("prescriber", team, username="prescriber", first_name="Priya")
+
+
+@pytest.fixture
+def peer_worker(team):
+    return f.make_user("peer_worker", team, username="peerworker", first_name="Pat")
+
+
+@pytest.fixture
+def peer_volunteer(team):
+    return f.make_user("peer_volunteer", team, username="volunteer", first_name="Vic")
+
+
+@pytest.fixture
+def manager(team):
+    return f.make_user("service_manager", team, username="manager", first_name="Morgan")
+
+
+@pytest.fixture
+def admin_user(team):
+    return f.make_user("administrator", team, username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(other_team):
+    """A clinician of another team, who must be refused everything in `team`."""
+    return f.make_user("clinician", other_team, username="outsider", first_name="Olly")
+
+
+@pytest.fixture
+def service_user(team):
+    return f.make_service_user(team, given_name="Jordan", family_name="Rivers")
+
+
+@pytest.fixture
+def referral_at():
+    return datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def episode(team, clinician, clinician2, service_user, referral_at):
+    return f.make_episode(
+        team=team, core_team=[clinician, clinician2], service_user=service_user,
+        referral_received_at=referral_at,
+    )
