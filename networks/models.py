@@ -98,6 +98,10 @@ class NetworkMember(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When a member proposed by a peer joined the network (the person's consent was recorded).
+    # NULL for members added directly, who joined when added. The network map's dated snapshots
+    # (networks.network_map) depend on this: a proposal is not part of the network.
+    joined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["closeness", "name"]
