@@ -151,6 +151,9 @@ if POD_UNSCHEDULED_AFTER_HOURS >= POD_FIRST_MEETING_HOURS:
 if POD_AT_RISK_LEAD_HOURS >= POD_FIRST_MEETING_HOURS:
     raise ImproperlyConfigured("POD_AT_RISK_LEAD_HOURS must be less than POD_FIRST_MEETING_HOURS")
 POD_FIRST_MEETING_WINDOW = timedelta(hours=POD_FIRST_MEETING_HOURS)
+# A person whose active, non-professional network has fewer members than this is flagged as a
+# thin network on the team's and the peer's lists (networks.selectors), for network building.
+POD_THIN_NETWORK_THRESHOLD = env_int("POD_THIN_NETWORK_THRESHOLD", 3, minimum=1)
 
 # --- Security basics (issue 3 hardens further). ------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
