@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Max, Min, Q
 
 from meetings import rules
 from meetings.alerts import alert_raise
-from meetings.models import Alert, Episode, Meeting, Participant, Prescription
+from meetings.models import (
+    Alert,
+    CarePlanVersion,
+    Decision,
+    Episode,
+    Meeting,
+    Participant,
+    Prescription,
+    Utterance,
+)
 from networks.models import NetworkMember, ServiceUser
 from pod.models import Team, User
 
@@ -119,7 +129,7 @@ def episode_open(
         ),
         created_by=created_by,
     )
-    episode.full_clean(validate_constraints=False)
+    episode.full_clean()
     episode.save()
     episode.core_team.set(core)
     episode_refresh_clock(episode, now=now)
@@ -345,3 +355,343 @@ def episode_close(*, episode: Episode, outcome: str, closed_at: datetime, now: d
     episode.clock_next_check_at = None
     episode.save(update_fields=["status", "closed_at", "closure_outcome", "clock_next_check_at"])
     return episode
+
+
+# --- Added for the clinician pages (issue 4) ----------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def service_user_find_or_create(
+    *, team: Team, nhs_number: str, person_fields: Mapping[str, object]
+) -> tuple[ServiceUser, bool]:
+    """The person with this NHS number, or a new one in `team`. Never a duplicate.
+
+    A person already known to another team is not opened here: their team holds their record,
+    so the referral is refused at the NHS number with a message to contact that team.
+    """
+    from networks.rules import normalise_nhs_number
+
+    digits = normalise_nhs_number(nhs_number)
+    existing = ServiceUser.objects.select_for_update().filter(nhs_number=digits).first()
+    if existing is not None:
+        if existing.team_id != team.pk:
+            raise ValidationError(
+                {
+                    "nhs_number": "This person is known to another team. Contact that team: the "
+                    "team that first met them keeps responsibility."
+                }
+            )
+        return existing, False
+    missing = [k for k in ("given_name", "family_name", "date_of_birth") if not person_fields.get(k)]
+    if missing:
+        raise ValidationError(
+            {k: "This person is new to POD: enter this to register them." for k in missing}
+        )
+    person = ServiceUser(team=team, nhs_number=digits, **person_fields)
+    person.full_clean()
+    person.save()
+    return person, True
+
+
+@transaction.atomic
+def episode_open_from_referral(
+    *,
+    team: Team,
+    nhs_number: str,
+    person_fields: Mapping[str, object],
+    referral_received_at: datetime,
+    referral_source: str,
+    triage_category: str,
+    reason: str,
+    core_team: Iterable[User],
+    created_by: User,
+    now: datetime,
+) -> Episode:
+    """Take a referral: find (or register) the person and open the episode, starting the clock."""
+    person, _ = service_user_find_or_create(
+        team=team, nhs_number=nhs_number, person_fields=person_fields
+    )
+    if Episode.objects.filter(service_user=person).exclude(status=Episode.Status.CLOSED).exists():
+        raise ValidationError({"nhs_number": "This person already has an open episode."})
+    return episode_open(
+        service_user=person,
+        team=team,
+        referral_received_at=referral_received_at,
+        referral_source=referral_source,
+        triage_category=triage_category,
+        reason=reason,
+        core_team=core_team,
+        created_by=created_by,
+        now=now,
+    )
+
+
+def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
+    """Invited network members who consented to contact and gave an email address."""
+    return [
+        p.network_member
+        for p in meeting.participants.filter(
+            kind=Participant.Kind.NETWORK_MEMBER,
+            invited=True,
+            network_member__consent_to_contact=True,
+        )
+        .exclude(network_member__email="")
+        .select_related("network_member")
+    ]
+
+
+def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
+    """Email each consenting member with an address an invitation with a .ics attachment."""
+    from meetings.ics import meeting_invitation_ics
+    from pod.emails import email_build
+
+    meeting = Meeting.objects.select_related("episode__team").get(pk=meeting_id)
+    place = meeting.get_location_display()
+    if meeting.location_detail:
+        place = f"{place}: {meeting.location_detail}"
+    ics = meeting_invitation_ics(
+        meeting_id=meeting.pk,
+        start=meeting.scheduled_start,
+        end=meeting.scheduled_end,
+        location=place,
+        summary=f"Network meeting with the {meeting.episode.team.name}",
+        description="You are invited to a network meeting. Reply to the team if you cannot come.",
+        now=now,
+    )
+    sent = 0
+    for member in meeting_email_recipients(meeting):
+        message = email_build(
+            "meeting_invitation",
+            to=[member.email],
+            context={"member": member, "meeting": meeting, "place": place},
+            attachments=[("invitation.ics", ics, "text/calendar; method=REQUEST")],
+        )
+        try:
+            message.send(fail_silently=False)
+            sent += 1
+        except Exception:  # noqa: BLE001 - one failed address must not stop the others
+            logger.exception("invitation for meeting %s to member %s failed", meeting.pk, member.pk)
+    return sent
+
+
+def meeting_schedule_warnings(
+    *, episode: Episode, staff: Iterable[User], start: datetime, end: datetime,
+    exclude_meeting_id: int | None = None,
+) -> list[str]:
+    """Warnings for a meeting being arranged (see rules.meeting_warnings)."""
+    from meetings.selectors import staff_double_booked
+
+    staff = list(staff)
+    busy = staff_double_booked(staff=staff, start=start, end=end, exclude_meeting_id=exclude_meeting_id)
+    return rules.meeting_warnings(
+        staff_ids={u.pk for u in staff},
+        core_team_ids={u.pk for u in episode.core_team.all()},
+        double_booked=[str(u) for u in busy],
+        scheduled_start=start,
+        first_meeting_due_at=episode.first_meeting_due_at,
+        first_meeting_held=episode.first_meeting_held_at is not None,
+    )
+
+
+@transaction.atomic
+def meeting_schedule_with_invitations(
+    *,
+    episode: Episode,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    location: str,
+    location_detail: str = "",
+    staff: Iterable[User],
+    network_members: Iterable[NetworkMember] | None,
+    created_by: User | None,
+    now: datetime,
+) -> Meeting:
+    """Schedule a meeting and email its invitations once the transaction has committed."""
+    meeting = meeting_schedule(
+        episode=episode,
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        location=location,
+        location_detail=location_detail,
+        staff=staff,
+        network_members=network_members,
+        created_by=created_by,
+        now=now,
+    )
+    transaction.on_commit(lambda: meeting_invitations_send(meeting.pk, now=now))
+    return meeting
+
+
+@transaction.atomic
+def meetings_schedule_daily_run(
+    *,
+    episode: Episode,
+    first_start: datetime,
+    duration: timedelta,
+    days: int,
+    location: str,
+    location_detail: str = "",
+    staff: Iterable[User],
+    network_members: Iterable[NetworkMember] | None,
+    created_by: User | None,
+    now: datetime,
+) -> list[Meeting]:
+    """Schedule one meeting a day (Europe/London calendar days) within the first 14 days.
+
+    Days that already have a scheduled or held meeting are skipped. Raises when the run would
+    contain no meeting at all.
+    """
+    episode = _lock_episode(episode)
+    _ensure_open(episode)
+    if duration <= timedelta(0):
+        raise ValidationError({"duration_minutes": "A meeting must last some time."})
+    starts = rules.daily_run_starts(
+        referral_received_at=episode.referral_received_at, first_start=first_start, days=days
+    )
+    taken = {
+        m.scheduled_start.astimezone(rules.LONDON).date()
+        for m in episode.meetings.exclude(status=Meeting.Status.CANCELLED)
+    }
+    starts = [s for s in starts if s.astimezone(rules.LONDON).date() not in taken]
+    if not starts:
+        raise ValidationError(
+            {"first_start": "No day in the first 14 days is free from this date for a daily run."}
+        )
+    staff = list(staff)
+    members = None if network_members is None else list(network_members)
+    return [
+        meeting_schedule_with_invitations(
+            episode=episode,
+            scheduled_start=start,
+            scheduled_end=start + duration,
+            location=location,
+            location_detail=location_detail,
+            staff=staff,
+            network_members=members,
+            created_by=created_by,
+            now=now,
+        )
+        for start in starts
+    ]
+
+
+def _held_meeting(meeting: Meeting) -> None:
+    if meeting.status != Meeting.Status.HELD:
+        raise ValidationError("Record the meeting as held before writing what was said in it.")
+
+
+@transaction.atomic
+def utterance_add(
+    *, meeting: Meeting, participant: Participant, kind: str, words: str, recorded_by: User
+) -> Utterance:
+    """Add one voice (or a reflection) to a meeting's dialogic record.
+
+    The person's own words come first: while the person attended and nothing of theirs is
+    recorded yet, the first entry must be theirs. Reflections are the professionals'.
+    """
+    episode = _lock_episode(meeting.episode)
+    _ensure_open(episode)
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    _held_meeting(meeting)
+    if participant.meeting_id != meeting.pk:
+        raise ValidationError({"participant": "Choose someone who was at this meeting."})
+    if not participant.attended:
+        raise ValidationError({"participant": "Only people who attended can be quoted."})
+    if not words.strip():
+        raise ValidationError({"words": "Write what they said, in their own words."})
+    if kind == Utterance.Kind.REFLECTION and participant.kind != Participant.Kind.STAFF:
+        raise ValidationError({"kind": "Reflections are spoken by the professionals."})
+    existing = list(meeting.utterances.values_list("participant__kind", flat=True))
+    person_attended = meeting.participants.filter(
+        kind=Participant.Kind.SERVICE_USER, attended=True
+    ).exists()
+    if (
+        person_attended
+        and not existing
+        and participant.kind != Participant.Kind.SERVICE_USER
+    ):
+        raise ValidationError(
+            {"participant": "Record the person's own words first: they were at the meeting."}
+        )
+    utterance = Utterance(
+        meeting=meeting,
+        participant=participant,
+        kind=kind,
+        words=words.strip(),
+        position=len(existing) + 1,
+        recorded_by=recorded_by,
+    )
+    utterance.full_clean()
+    utterance.save()
+    return utterance
+
+
+@transaction.atomic
+def decision_add(
+    *, meeting: Meeting, kind: str, text: str, person_agreed: bool | None, recorded_by: User
+) -> Decision:
+    """Record a decision made in a meeting, with the network present."""
+    episode = _lock_episode(meeting.episode)
+    _ensure_open(episode)
+    _held_meeting(Meeting.objects.get(pk=meeting.pk))
+    if not text.strip():
+        raise ValidationError({"text": "Write the decision."})
+    decision = Decision(
+        meeting=meeting, kind=kind, text=text.strip(), person_agreed=person_agreed,
+        recorded_by=recorded_by,
+    )
+    decision.full_clean()
+    decision.save()
+    return decision
+
+
+@transaction.atomic
+def care_plan_version_create(
+    *,
+    episode: Episode,
+    meeting: Meeting,
+    what_matters: str,
+    actions: str,
+    responsible: str,
+    person_views: str,
+    person_agreed: bool,
+    involved_members: Iterable[NetworkMember],
+    created_by: User,
+) -> CarePlanVersion:
+    """Write a new version of the care plan, in a held meeting of this episode."""
+    episode = _lock_episode(episode)
+    _ensure_open(episode)
+    errors: dict[str, str] = {}
+    if meeting.episode_id != episode.pk or meeting.status != Meeting.Status.HELD:
+        errors["meeting"] = "Choose a held meeting of this episode: the plan is written in one."
+    for name, value in (("what_matters", what_matters), ("actions", actions),
+                        ("responsible", responsible)):
+        if not value.strip():
+            errors[name] = "This cannot be empty."
+    members = list(involved_members)
+    if any(m.service_user_id != episode.service_user_id for m in members):
+        errors["involved_members"] = "Only the person's own network can be involved."
+    if errors:
+        raise ValidationError(errors)
+    last = episode.care_plans.aggregate(v=Max("version"))["v"] or 0
+    person_attended = meeting.participants.filter(
+        kind=Participant.Kind.SERVICE_USER, attended=True
+    ).exists()
+    plan = CarePlanVersion(
+        episode=episode,
+        version=last + 1,
+        meeting=meeting,
+        what_matters=what_matters.strip(),
+        actions=actions.strip(),
+        responsible=responsible.strip(),
+        person_views=person_views.strip(),
+        person_involved=person_attended,
+        person_agreed=person_agreed,
+        created_by=created_by,
+    )
+    plan.full_clean()
+    plan.save()
+    plan.involved_members.set(members)
+    return plan

@@ -1,0 +1,145 @@
+"""The 3-meetings-before-medication rule in the prescribing transaction, and the audit."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from meetings.models import Alert, Prescription
+from meetings.services import meeting_record_held, meeting_schedule, prescription_create
+from meetings.sweeps import prescriptions_audit
+
+
+def hold_meetings(episode, staff, n, start):
+    for i in range(n):
+        at = start + timedelta(days=i)
+        meeting = meeting_schedule(
+            episode=episode, scheduled_start=at, scheduled_end=at + timedelta(hours=1),
+            location="home", staff=staff, created_by=staff[0], now=at - timedelta(hours=1),
+        )
+        meeting_record_held(
+            meeting=meeting, actual_start=at, actual_end=at + timedelta(hours=1),
+            attended={p.pk: True for p in meeting.participants.all()}, recorded_by=staff[0],
+            now=at + timedelta(hours=2),
+        )
+    return start + timedelta(days=n)
+
+
+def prescribe(episode, prescriber, at, **kw):
+    return prescription_create(
+        episode=episode, medicine="Olanzapine", dose="5 mg at night", is_new=kw.pop("is_new", True),
+        is_antipsychotic=True, prescriber=prescriber, prescribed_at=at, now=at, **kw,
+    )
+
+
+@pytest.fixture
+def staff(clinician, clinician2):
+    return [clinician, clinician2]
+
+
+def test_it_allows_a_new_medicine_after_three_held_meetings(episode, staff, prescriber, referral_at):
+    after = hold_meetings(episode, staff, 3, referral_at + timedelta(hours=2))
+    prescription = prescribe(episode, prescriber, after)
+    assert prescription.meetings_held_before == 3
+    assert not Alert.objects.filter(prescription=prescription).exists()
+
+
+def test_it_refuses_a_new_medicine_after_two_meetings_and_saves_nothing(
+    episode, staff, prescriber, referral_at
+):
+    after = hold_meetings(episode, staff, 2, referral_at + timedelta(hours=2))
+    with pytest.raises(ValidationError, match="2 of 3 network meetings"):
+        prescribe(episode, prescriber, after)
+    assert not Prescription.objects.exists()
+
+
+def test_a_meeting_held_after_the_prescription_does_not_count(episode, staff, prescriber, referral_at):
+    hold_meetings(episode, staff, 3, referral_at + timedelta(hours=2))
+    with pytest.raises(ValidationError):
+        prescribe(episode, prescriber, referral_at + timedelta(days=1, hours=3))
+
+
+def test_the_override_needs_a_written_reason_and_alerts_the_manager(
+    episode, staff, prescriber, manager, referral_at, django_capture_on_commit_callbacks
+):
+    at = hold_meetings(episode, staff, 1, referral_at + timedelta(hours=2))
+    with pytest.raises(ValidationError, match="written explanation"):
+        prescribe(episode, prescriber, at, override_reason="rapid_response", override_explanation=" ")
+    with django_capture_on_commit_callbacks(execute=True):
+        prescription = prescribe(
+            episode, prescriber, at, override_reason="rapid_response",
+            override_explanation="Has not eaten or drunk for three days; physical safety at risk.",
+        )
+    alert = Alert.objects.get(prescription=prescription, kind="medication_override")
+    assert "1 of 3" in alert.message
+    assert alert.notifications.filter(user=manager).exists()
+
+
+def test_it_refuses_prescribers_only_and_dates_before_referral(
+    episode, clinician, prescriber, referral_at
+):
+    with pytest.raises(ValidationError, match="Only a prescriber"):
+        prescribe(episode, clinician, referral_at + timedelta(hours=1), is_new=False)
+    with pytest.raises(ValidationError) as exc:
+        prescribe(episode, prescriber, referral_at - timedelta(days=1), is_new=False)
+    assert "before the referral" in str(exc.value.message_dict["prescribed_at"])
+    assert not Prescription.objects.exists()
+
+
+def test_a_continuing_medicine_needs_no_meetings(episode, prescriber, referral_at):
+    assert prescribe(episode, prescriber, referral_at + timedelta(hours=1), is_new=False).pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_prescriptions_with_two_meetings_both_fail(
+    episode, staff, prescriber, referral_at
+):
+    at = hold_meetings(episode, staff, 2, referral_at + timedelta(hours=2))
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run():
+        try:
+            barrier.wait()
+            prescribe(episode, prescriber, at)
+            outcomes.append("saved")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == ["refused", "refused"]
+    assert not Prescription.objects.exists()
+
+
+def test_the_audit_catches_a_prescription_inserted_directly(episode, prescriber, referral_at):
+    at = referral_at + timedelta(hours=3)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO meetings_prescription (episode_id, medicine, dose, is_new, is_antipsychotic,"
+            " prescriber_id, prescribed_at, override_reason, override_explanation, created_at)"
+            " VALUES (%s, 'Risperidone', '', true, true, %s, %s, '', '', %s)",
+            [episode.pk, prescriber.pk, at, at],
+        )
+    assert prescriptions_audit(now=at + timedelta(minutes=5)) == 1
+    alert = Alert.objects.get(kind="medication_violation")
+    assert "0 of 3" in alert.message
+    # Running it again raises nothing new: the row is audited and the alert is unique.
+    assert prescriptions_audit(now=at + timedelta(minutes=10)) == 0
+    Prescription.objects.update(audited_at=None)
+    assert prescriptions_audit(now=at + timedelta(minutes=15)) == 0
+    assert Alert.objects.filter(kind="medication_violation").count() == 1
+
+
+def test_the_audit_passes_prescriptions_made_through_the_rule(episode, staff, prescriber, referral_at):
+    after = hold_meetings(episode, staff, 3, referral_at + timedelta(hours=2))
+    prescribe(episode, prescriber, after)
+    assert prescriptions_audit(now=after + timedelta(minutes=5)) == 0
+    assert Prescription.objects.filter(audited_at__isnull=False).count() == 1
