@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
 
 UNSCHEDULED = "unscheduled"
 AT_RISK = "at_risk"
@@ -193,3 +196,78 @@ def prescription_violates_rule(
         override_reason=override_reason,
         override_explanation=override_explanation,
     ).allowed
+
+
+# --- Scheduling warnings and the daily run (first 14 days) ---------------------------------------
+
+
+def meeting_warnings(
+    *,
+    staff_ids: frozenset[int] | set[int],
+    core_team_ids: frozenset[int] | set[int],
+    double_booked: list[str],
+    scheduled_start: datetime,
+    first_meeting_due_at: datetime,
+    first_meeting_held: bool,
+    minimum_staff: int = 2,
+) -> list[str]:
+    """Warnings (never refusals) about a meeting being arranged; an empty list when none.
+
+    `double_booked` names the staff who already have another meeting at that time. The 24-hour
+    warning applies only while no first meeting has been held.
+    """
+    warnings: list[str] = []
+    if len(staff_ids) < minimum_staff:
+        warnings.append(
+            f"Fewer than {minimum_staff} staff are attending: Open Dialogue meetings need at "
+            "least two."
+        )
+    if not set(staff_ids) & set(core_team_ids):
+        warnings.append("No member of the core team is attending.")
+    for name in double_booked:
+        warnings.append(f"{name} already has another meeting at this time.")
+    if not first_meeting_held and scheduled_start > first_meeting_due_at:
+        warnings.append(
+            "This meeting starts after the 24-hour first-meeting due time "
+            f"({first_meeting_due_at.astimezone(LONDON):%d %b %Y %H:%M})."
+        )
+    return warnings
+
+
+def daily_run_starts(
+    *,
+    referral_received_at: datetime,
+    first_start: datetime,
+    days: int,
+    run_days: int = 14,
+) -> list[datetime]:
+    """The starts of a run of daily meetings, one per Europe/London calendar day.
+
+    Day 1 is the London calendar day of the referral; the run never goes past day `run_days`.
+    Each meeting keeps the London wall-clock time of `first_start`, so a run across a clock change
+    stays at "10:00" local time (the elapsed gap that day is 23 or 25 hours). Returns an empty
+    list when `first_start` is already past the run.
+    """
+    day_one = referral_received_at.astimezone(LONDON).date()
+    last_day = day_one + timedelta(days=run_days - 1)
+    local = first_start.astimezone(LONDON)
+    starts: list[datetime] = []
+    for offset in range(days):
+        day = local.date() + timedelta(days=offset)
+        if day > last_day:
+            break
+        wall = datetime.combine(day, local.time().replace(tzinfo=None))
+        starts.append(wall.replace(tzinfo=LONDON).astimezone(UTC))
+    return starts
+
+
+def clock_time_left(*, first_meeting_due_at: datetime, now: datetime) -> tuple[str, str]:
+    """How a 24-hour clock reads at `now`: (level, words). Level is ok, warning or danger."""
+    left = first_meeting_due_at - now
+    if left <= timedelta(0):
+        over = -left
+        hours, minutes = divmod(int(over.total_seconds()) // 60, 60)
+        return "danger", f"Overdue by {hours} h {minutes:02d} min"
+    hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+    level = "ok" if left > timedelta(hours=8) else "warning" if left > timedelta(hours=4) else "danger"
+    return level, f"{hours} h {minutes:02d} min left"

@@ -7,6 +7,9 @@ from pod import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("episodes/", include("meetings.urls")),
+    path("network/", include("networks.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

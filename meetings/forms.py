@@ -1,0 +1,286 @@
+"""Forms for the clinician's episode pages. Validation of the domain lives in the services."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from meetings.models import Decision, Episode, Meeting, Utterance
+from networks.models import NetworkMember
+from networks.validators import validate_nhs_number
+
+DT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DT_FORMAT, **kwargs)
+
+
+def dt_field(label: str, **kwargs) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, widget=DateTimeInput(), input_formats=[DT_FORMAT, "%Y-%m-%d %H:%M"], **kwargs
+    )
+
+
+class _Crispy:
+    submit_label = "Save"
+
+    def _helper(self):
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", self.submit_label))
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        role = obj.get_role_display()
+        return f"{obj} ({obj.profession or role})"
+
+
+class ReferralForm(_Crispy, forms.Form):
+    submit_label = "Take the referral and start the clock"
+    nhs_number = forms.CharField(
+        label="NHS number",
+        max_length=14,
+        validators=[validate_nhs_number],
+        help_text="If the person is already known, their record is used (never a duplicate).",
+    )
+    given_name = forms.CharField(label="Given name", max_length=100, required=False)
+    family_name = forms.CharField(label="Family name", max_length=100, required=False)
+    preferred_name = forms.CharField(label="Preferred name", max_length=100, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    phone = forms.CharField(label="Phone", max_length=30, required=False)
+    team = forms.ModelChoiceField(queryset=None, label="Team", empty_label=None)
+    referral_source = forms.ChoiceField(label="Source", choices=Episode.Source.choices)
+    triage_category = forms.ChoiceField(
+        label="Triage category (UK Mental Health Triage Scale)",
+        choices=Episode.TriageCategory.choices,
+    )
+    reason = forms.CharField(
+        label="Reason for referral, as given", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    referral_received_at = dt_field("Referral received at")
+    core_team = StaffChoiceField(
+        queryset=None,
+        label="Core team (two or three named staff)",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, teams, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["core_team"].queryset = staff
+        self._helper()
+
+    def clean_nhs_number(self):
+        return "".join(ch for ch in self.cleaned_data["nhs_number"] if ch not in " -")
+
+    def clean_core_team(self):
+        core = self.cleaned_data["core_team"]
+        if len(core) < 2:
+            raise forms.ValidationError("Name at least two staff for the core team.")
+        return core
+
+
+class MeetingScheduleForm(_Crispy, forms.Form):
+    submit_label = "Schedule and send invitations"
+    scheduled_start = dt_field("Starts at")
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)", min_value=15, max_value=480, initial=60
+    )
+    location = forms.ChoiceField(label="Place", choices=Meeting.Location.choices)
+    location_detail = forms.CharField(
+        label="Place details (address, room or video link)", max_length=200, required=False
+    )
+    staff = StaffChoiceField(
+        queryset=None, label="Staff attending", widget=forms.CheckboxSelectMultiple
+    )
+    network_members = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="Network members to invite",
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "Members the person does not want invited are recorded as not invited, "
+            "with the reason."
+        ),
+    )
+
+    def __init__(self, *args, staff, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = staff
+        self.fields["network_members"].queryset = members
+        self._helper()
+
+
+class DailyRunForm(MeetingScheduleForm):
+    submit_label = "Schedule the daily run"
+    days = forms.IntegerField(
+        label="How many days",
+        min_value=1,
+        max_value=14,
+        initial=7,
+        help_text="One meeting a day, stopping at day 14 of the episode.",
+    )
+    field_order = ["scheduled_start", "days"]
+
+
+class MeetingHeldForm(_Crispy, forms.Form):
+    submit_label = "Record as held"
+    actual_start = dt_field("Actually started at")
+    actual_end = dt_field("Actually ended at")
+
+    def __init__(self, *args, participants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participants = participants
+        for p in participants:
+            label = f"{p} attended" if p.kind != "service_user" else "The person attended"
+            if not p.invited:
+                label += " (not invited)"
+            self.fields[f"attended_{p.pk}"] = forms.BooleanField(
+                label=label, required=False, initial=p.invited
+            )
+        self._helper()
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("actual_start"), data.get("actual_end")
+        if start and end and end <= start:
+            self.add_error("actual_end", "A meeting must end after it starts.")
+        return data
+
+    def attendance(self) -> dict[int, bool]:
+        return {p.pk: bool(self.cleaned_data.get(f"attended_{p.pk}")) for p in self.participants}
+
+
+class ParticipantChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return "The person" if obj.kind == "service_user" else str(obj)
+
+
+class UtteranceForm(_Crispy, forms.Form):
+    submit_label = "Add to the record"
+    participant = ParticipantChoiceField(queryset=None, label="Who spoke")
+    kind = forms.ChoiceField(label="What it is", choices=Utterance.Kind.choices)
+    words = forms.CharField(label="Their words", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, participants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = participants
+        self._helper()
+
+
+AGREED_CHOICES = [("", "Not asked / not applicable"), ("yes", "Yes"), ("no", "No")]
+
+
+class DecisionForm(_Crispy, forms.Form):
+    submit_label = "Record the decision"
+    kind = forms.ChoiceField(label="Kind of decision", choices=Decision.Kind.choices)
+    text = forms.CharField(label="The decision", widget=forms.Textarea(attrs={"rows": 2}))
+    person_agreed = forms.ChoiceField(
+        label="Did the person agree?", choices=AGREED_CHOICES, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._helper()
+
+    def agreed(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("person_agreed") or "")
+
+
+class MeetingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        when = obj.actual_start or obj.scheduled_start
+        from django.utils import timezone
+
+        return f"Meeting of {timezone.localtime(when):%d %b %Y %H:%M}"
+
+
+class CarePlanForm(_Crispy, forms.Form):
+    submit_label = "Save a new version"
+    meeting = MeetingChoiceField(queryset=None, label="Written in the meeting of", empty_label=None)
+    what_matters = forms.CharField(
+        label="What matters to the person, in their own words",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    actions = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
+    responsible = forms.CharField(label="By whom", widget=forms.Textarea(attrs={"rows": 2}))
+    person_views = forms.CharField(
+        label="The person's views on the plan",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    person_agreed = forms.TypedChoiceField(
+        label="Did the person agree the plan?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    involved_members = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="Network members involved",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, meetings, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = meetings
+        self.fields["involved_members"].queryset = members
+        self._helper()
+
+
+class PrescriptionForm(_Crispy, forms.Form):
+    submit_label = "Prescribe"
+    medicine = forms.CharField(label="Medicine", max_length=200)
+    dose = forms.CharField(label="Dose and frequency", max_length=200, required=False)
+    is_new = forms.BooleanField(
+        label="New to this person (the 3-meeting rule applies)", required=False, initial=True
+    )
+    is_antipsychotic = forms.BooleanField(label="Antipsychotic (neuroleptic)", required=False)
+    prescribed_at = dt_field("Prescribed at")
+    rapid_response = forms.BooleanField(
+        label="Rapid response: physical safety is threatened (override the 3-meeting rule)",
+        required=False,
+    )
+    override_explanation = forms.CharField(
+        label="Why the override is needed (written reason, sent to the service manager)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._helper()
+
+
+class CloseForm(_Crispy, forms.Form):
+    submit_label = "Close the episode"
+    closure_outcome = forms.CharField(
+        label="Outcome of the episode", widget=forms.Textarea(attrs={"rows": 4})
+    )
+    closed_at = dt_field("Closed at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._helper()
+
+
+__all__ = [
+    "CarePlanForm",
+    "CloseForm",
+    "DailyRunForm",
+    "DecisionForm",
+    "MeetingHeldForm",
+    "MeetingScheduleForm",
+    "NetworkMember",
+    "PrescriptionForm",
+    "ReferralForm",
+    "UtteranceForm",
+]

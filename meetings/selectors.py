@@ -1,0 +1,281 @@
+"""Reads that cross relations: the clinician's home, the episode page and its timeline.
+
+Every function returns a bounded number of queries whatever the number of meetings, members or
+episodes (the page tests check this with 1 and 50).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from meetings import rules
+from meetings.models import (
+    Alert,
+    CarePlanVersion,
+    Decision,
+    Episode,
+    Meeting,
+    Participant,
+    Prescription,
+    Utterance,
+)
+from networks.models import NetworkMember, PeerContact
+from pod.access import episodes_for
+from pod.models import Notification, User
+
+PARTICIPANTS = Prefetch(
+    "participants",
+    queryset=Participant.objects.select_related("staff", "network_member").order_by("kind", "pk"),
+)
+
+
+def staff_double_booked(
+    *, staff: list[User], start: datetime, end: datetime, exclude_meeting_id: int | None = None
+) -> list[User]:
+    """The staff among `staff` who are already in another scheduled meeting overlapping."""
+    if not staff:
+        return []
+    busy_ids = set(
+        Participant.objects.filter(
+            kind=Participant.Kind.STAFF,
+            staff__in=staff,
+            meeting__status=Meeting.Status.SCHEDULED,
+            meeting__scheduled_start__lt=end,
+            meeting__scheduled_end__gt=start,
+        )
+        .exclude(meeting_id=exclude_meeting_id)
+        .values_list("staff_id", flat=True)
+    )
+    return [u for u in staff if u.pk in busy_ids]
+
+
+def clinical_staff_for_team(team_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__team_id=team_id,
+        is_active=True,
+        role__in=("clinician", "prescriber", "peer_worker", "peer_volunteer"),
+    ).order_by("last_name", "first_name")
+
+
+def meetings_held_count(episode: Episode) -> int:
+    return episode.meetings.filter(status=Meeting.Status.HELD).count()
+
+
+# --- Home ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class OpenClock:
+    episode: Episode
+    level: str
+    words: str
+
+
+def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
+    episodes = (
+        episodes_for(user)
+        .filter(first_meeting_held_at__isnull=True)
+        .exclude(status=Episode.Status.CLOSED)
+        .select_related("service_user")
+        .order_by("first_meeting_due_at")
+    )
+    clocks = []
+    for episode in episodes:
+        level, words = rules.clock_time_left(
+            first_meeting_due_at=episode.first_meeting_due_at, now=now
+        )
+        clocks.append(OpenClock(episode, level, words))
+    return clocks
+
+
+def home_meetings(user: User, *, start: datetime, end: datetime) -> list[Meeting]:
+    """Scheduled meetings of the user's teams between two instants, with who is coming."""
+    return list(
+        Meeting.objects.filter(
+            episode__in=episodes_for(user),
+            status=Meeting.Status.SCHEDULED,
+            scheduled_start__gte=start,
+            scheduled_start__lt=end,
+        )
+        .select_related("episode__service_user")
+        .annotate(
+            staff_count=Count("participants", filter=Q(participants__kind="staff")),
+            i_attend=Count("participants", filter=Q(participants__staff=user)),
+        )
+        .order_by("scheduled_start")
+    )
+
+
+def home_unread_notifications(user: User, limit: int = 20) -> list[Notification]:
+    return list(
+        Notification.objects.filter(user=user, read_at__isnull=True)
+        .select_related("alert__episode__service_user")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def home_caseload(user: User) -> list[Episode]:
+    """Open episodes of the user's teams: the ones they are core team for first."""
+    return list(
+        episodes_for(user)
+        .exclude(status=Episode.Status.CLOSED)
+        .select_related("service_user")
+        .annotate(
+            held=Count("meetings", filter=Q(meetings__status="held"), distinct=True),
+            mine=Count("core_team", filter=Q(core_team=user), distinct=True),
+        )
+        .order_by("-mine", "service_user__family_name")
+    )
+
+
+# --- Episode ------------------------------------------------------------------------------------
+
+
+def episode_meetings(episode: Episode) -> list[Meeting]:
+    return list(
+        episode.meetings.prefetch_related(PARTICIPANTS)
+        .annotate(
+            utterance_count=Count("utterances", distinct=True),
+            decision_count=Count("decisions", distinct=True),
+        )
+        .order_by("scheduled_start")
+    )
+
+
+def meeting_record(meeting: Meeting) -> dict[str, Any]:
+    participants = list(
+        meeting.participants.select_related("staff", "network_member").order_by("kind", "pk")
+    )
+    return {
+        "participants": participants,
+        "utterances": list(
+            meeting.utterances.select_related("participant__staff", "participant__network_member")
+        ),
+        "decisions": list(meeting.decisions.all()),
+    }
+
+
+def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
+    return list(
+        episode.care_plans.select_related("meeting", "created_by").prefetch_related(
+            "involved_members",
+            Prefetch(
+                "meeting__participants",
+                queryset=Participant.objects.filter(attended=True)
+                .select_related("staff", "network_member")
+                .order_by("kind", "pk"),
+                to_attr="attendees",
+            ),
+        )
+    )
+
+
+@dataclass
+class TimelineEvent:
+    at: datetime
+    kind: str
+    title: str
+    detail: Any = None
+
+
+def episode_timeline(episode: Episode) -> list[TimelineEvent]:
+    """Everything that happened in an episode, in chronological order (a fixed number of reads)."""
+    events = [
+        TimelineEvent(episode.referral_received_at, "referral", "Referral received", episode),
+        TimelineEvent(
+            episode.referral_received_at,
+            "clock",
+            "24-hour clock started; first meeting due "
+            + f"{episode.first_meeting_due_at.astimezone(rules.LONDON):%d %b %Y %H:%M}",
+        ),
+    ]
+    if episode.first_meeting_held_at:
+        in_time = episode.first_meeting_held_at <= episode.first_meeting_due_at
+        events.append(
+            TimelineEvent(
+                episode.first_meeting_held_at,
+                "clock",
+                "24-hour clock stopped: first meeting held "
+                + ("in time" if in_time else "after the due time"),
+            )
+        )
+    for meeting in episode.meetings.prefetch_related(PARTICIPANTS):
+        at = meeting.actual_start or meeting.scheduled_start
+        events.append(
+            TimelineEvent(at, "meeting", f"Meeting {meeting.get_status_display().lower()}", meeting)
+        )
+    utterances = Utterance.objects.filter(meeting__episode=episode).select_related(
+        "meeting", "participant__staff", "participant__network_member"
+    )
+    by_meeting: dict[int, list[Utterance]] = {}
+    for u in utterances:
+        by_meeting.setdefault(u.meeting_id, []).append(u)
+    for utts in by_meeting.values():
+        meeting = utts[0].meeting
+        events.append(
+            TimelineEvent(
+                meeting.actual_end or meeting.scheduled_end, "record", "Dialogic record", utts
+            )
+        )
+    for d in Decision.objects.filter(meeting__episode=episode).select_related("meeting"):
+        events.append(
+            TimelineEvent(
+                d.meeting.actual_end or d.recorded_at,
+                "decision",
+                f"Decision ({d.get_kind_display().lower()})",
+                d,
+            )
+        )
+    for p in Prescription.objects.filter(episode=episode).select_related("prescriber"):
+        events.append(TimelineEvent(p.prescribed_at, "prescription", "Prescription", p))
+    for a in Alert.objects.filter(episode=episode):
+        events.append(TimelineEvent(a.raised_at, "alert", f"Alert: {a.get_kind_display()}", a))
+    for plan in care_plan_versions(episode):
+        at = (
+            plan.meeting.actual_end if plan.meeting and plan.meeting.actual_end else plan.created_at
+        )
+        events.append(TimelineEvent(at, "care_plan", f"Care plan version {plan.version}", plan))
+    end = episode.closed_at
+    contacts = PeerContact.objects.filter(
+        service_user_id=episode.service_user_id, contact_at__gte=episode.referral_received_at
+    )
+    if end:
+        contacts = contacts.filter(contact_at__lte=end)
+    for c in contacts.select_related("peer").prefetch_related("members"):
+        events.append(TimelineEvent(c.contact_at, "peer_contact", "Peer contact", c))
+    if episode.closed_at:
+        events.append(TimelineEvent(episode.closed_at, "closure", "Episode closed", episode))
+    order = {
+        "referral": 0,
+        "clock": 1,
+        "meeting": 2,
+        "record": 3,
+        "decision": 4,
+        "care_plan": 5,
+        "prescription": 6,
+        "alert": 7,
+        "peer_contact": 8,
+        "closure": 9,
+    }
+    events.sort(key=lambda e: (e.at, order[e.kind]))
+    return events
+
+
+def network_members_for_invitation(episode: Episode) -> QuerySet[NetworkMember]:
+    return NetworkMember.objects.filter(
+        service_user_id=episode.service_user_id, status=NetworkMember.Status.ACTIVE
+    )
+
+
+def day_bounds(now: datetime, offset_days: int = 0) -> tuple[datetime, datetime]:
+    """The start and end of a Europe/London calendar day, as aware instants."""
+    local = now.astimezone(rules.LONDON).date() + timedelta(days=offset_days)
+    start = datetime.combine(local, datetime.min.time()).replace(tzinfo=rules.LONDON)
+    end = datetime.combine(local + timedelta(days=1), datetime.min.time()).replace(
+        tzinfo=rules.LONDON
+    )
+    return start, end

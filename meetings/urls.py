@@ -1,0 +1,41 @@
+"""The clinician's episode pages (namespace "meetings"). Alerts link to `episode_detail`."""
+
+from django.urls import path
+
+from meetings.views import episodes, meeting_pages
+
+app_name = "meetings"
+
+urlpatterns = [
+    path("new/", episodes.episode_new, name="episode_new"),
+    path("<int:pk>/", episodes.episode_detail, name="episode_detail"),
+    path("<int:pk>/timeline/", episodes.episode_timeline, name="episode_timeline"),
+    path("<int:pk>/care-plan/", episodes.care_plan, name="care_plan"),
+    path("<int:pk>/prescribe/", episodes.prescribe, name="prescribe"),
+    path("<int:pk>/close/", episodes.episode_close, name="episode_close"),
+    path("<int:pk>/meetings/new/", meeting_pages.meeting_new, name="meeting_new"),
+    path("<int:pk>/meetings/daily/", meeting_pages.meeting_daily_run, name="meeting_daily_run"),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/", meeting_pages.meeting_detail, name="meeting_detail"
+    ),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/held/",
+        meeting_pages.meeting_record_held,
+        name="meeting_record_held",
+    ),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/utterances/",
+        meeting_pages.utterance_add,
+        name="utterance_add",
+    ),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/decisions/",
+        meeting_pages.decision_add,
+        name="decision_add",
+    ),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/invitation.ics",
+        meeting_pages.meeting_ics,
+        name="meeting_ics",
+    ),
+]

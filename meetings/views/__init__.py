@@ -1,0 +1,1 @@
+"""The clinician's episode pages. Split by subject; meetings/urls.py maps them."""

@@ -1,0 +1,56 @@
+"""Helpers shared by the episode pages: loading for the user, read-only closed episodes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+
+from meetings.models import Meeting
+from pod.access import clinical_required, get_episode_for_user
+
+CLOSED_MESSAGE = "This episode is closed; its record is read-only and nothing was changed."
+
+
+def episode_view(view: Callable) -> Callable:
+    """Clinicians and prescribers of the team only (others 403, other teams 404).
+
+    Passes the episode to the view. A closed episode is read-only: every POST is refused with a
+    clear message and nothing is written.
+    """
+
+    @clinical_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any):
+        episode = get_episode_for_user(request.user, pk)
+        if request.method == "POST" and episode.is_closed:
+            messages.error(request, CLOSED_MESSAGE)
+            return redirect("meetings:episode_detail", pk=episode.pk)
+        return view(request, episode, *args, **kwargs)
+
+    return wrapped
+
+
+def get_meeting(episode, meeting_pk: int) -> Meeting:
+    meeting = Meeting.objects.filter(episode=episode, pk=meeting_pk).first()
+    if meeting is None:
+        raise Http404("No such meeting")
+    meeting.episode = episode
+    return meeting
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, at the field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            target = field if field in form.fields else None
+            for err in errs:
+                form.add_error(target, err)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

@@ -1,0 +1,229 @@
+"""Referral intake, the episode page, timeline, care plan, prescribing and closure."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from meetings import rules, selectors, services
+from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralForm
+from meetings.models import Meeting
+from meetings.views.common import add_errors, episode_view
+from pod.access import clinical_required, teams_for
+from pod.models import User
+
+PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "phone")
+
+
+@clinical_required
+@require_http_methods(["GET", "POST"])
+def episode_new(request: HttpRequest) -> HttpResponse:
+    teams = teams_for(request.user).order_by("name")
+    staff = (
+        User.objects.filter(
+            memberships__team__in=teams, is_active=True, role__in=("clinician", "prescriber")
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+    now = timezone.now()
+    initial = {
+        "referral_received_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
+        "team": teams.first(),
+        "core_team": [request.user.pk],
+    }
+    form = ReferralForm(request.POST or None, teams=teams, staff=staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person_fields = {k: data[k] for k in PERSON_FIELDS if data.get(k)}
+        try:
+            episode = services.episode_open_from_referral(
+                team=data["team"],
+                nhs_number=data["nhs_number"],
+                person_fields=person_fields,
+                referral_received_at=data["referral_received_at"],
+                referral_source=data["referral_source"],
+                triage_category=data["triage_category"],
+                reason=data["reason"],
+                core_team=data["core_team"],
+                created_by=request.user,
+                now=now,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Referral taken for {episode.service_user}. The 24-hour clock has started.",
+            )
+            return redirect("meetings:episode_detail", pk=episode.pk)
+    return render(request, "meetings/episode_new.html", {"form": form})
+
+
+@episode_view
+def episode_detail(request: HttpRequest, episode) -> HttpResponse:
+    now = timezone.now()
+    meetings = selectors.episode_meetings(episode)
+    held = sum(1 for m in meetings if m.status == Meeting.Status.HELD)
+    clock = None
+    if episode.first_meeting_held_at is None and not episode.is_closed:
+        level, words = rules.clock_time_left(
+            first_meeting_due_at=episode.first_meeting_due_at, now=now
+        )
+        clock = {"level": level, "words": words}
+    members = list(selectors.network_members_for_invitation(episode))
+    return render(
+        request,
+        "meetings/episode_detail.html",
+        {
+            "episode": episode,
+            "core_team": list(episode.core_team.all()),
+            "meetings": meetings,
+            "held": held,
+            "required": settings.POD_MEETINGS_BEFORE_MEDICATION,
+            "clock": clock,
+            "members": members,
+            "prescriptions": list(episode.prescriptions.select_related("prescriber")),
+            "care_plan": episode.care_plans.order_by("-version").first(),
+        },
+    )
+
+
+@episode_view
+def episode_timeline(request: HttpRequest, episode) -> HttpResponse:
+    return render(
+        request,
+        "meetings/timeline.html",
+        {"episode": episode, "events": selectors.episode_timeline(episode)},
+    )
+
+
+@episode_view
+@require_http_methods(["GET", "POST"])
+def care_plan(request: HttpRequest, episode) -> HttpResponse:
+    held_meetings = episode.meetings.filter(status=Meeting.Status.HELD).order_by("-actual_start")
+    members = selectors.network_members_for_invitation(episode)
+    latest = episode.care_plans.order_by("-version").first()
+    initial = {}
+    if latest:
+        initial = {
+            "what_matters": latest.what_matters,
+            "actions": latest.actions,
+            "responsible": latest.responsible,
+        }
+    form = CarePlanForm(
+        request.POST or None, meetings=held_meetings, members=members, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            plan = services.care_plan_version_create(
+                episode=episode,
+                meeting=data["meeting"],
+                what_matters=data["what_matters"],
+                actions=data["actions"],
+                responsible=data["responsible"],
+                person_views=data["person_views"],
+                person_agreed=data["person_agreed"],
+                involved_members=data["involved_members"],
+                created_by=request.user,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Care plan version {plan.version} saved.")
+            return redirect("meetings:care_plan", pk=episode.pk)
+    return render(
+        request,
+        "meetings/care_plan.html",
+        {
+            "episode": episode,
+            "form": form,
+            "has_held": held_meetings.exists(),
+            "versions": selectors.care_plan_versions(episode),
+        },
+    )
+
+
+@episode_view
+@require_http_methods(["GET", "POST"])
+def prescribe(request: HttpRequest, episode) -> HttpResponse:
+    if not request.user.is_prescriber:
+        raise PermissionDenied("Only a prescriber can prescribe.")
+    now = timezone.now()
+    held = selectors.meetings_held_count(episode)
+    required = settings.POD_MEETINGS_BEFORE_MEDICATION
+    form = PrescriptionForm(
+        request.POST or None,
+        initial={"prescribed_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")},
+    )
+    refused = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            prescription = services.prescription_create(
+                episode=episode,
+                medicine=data["medicine"],
+                dose=data["dose"],
+                is_new=data["is_new"],
+                is_antipsychotic=data["is_antipsychotic"],
+                prescriber=request.user,
+                prescribed_at=data["prescribed_at"],
+                override_reason="rapid_response" if data["rapid_response"] else "",
+                override_explanation=data["override_explanation"],
+                now=now,
+            )
+        except ValidationError as error:
+            refused = " ".join(error.messages)
+            add_errors(form, error)
+        else:
+            if prescription.override_reason:
+                messages.warning(
+                    request,
+                    f"{prescription.medicine} prescribed under the rapid-response override. "
+                    "The service manager has been alerted to review it.",
+                )
+            else:
+                messages.success(request, f"{prescription.medicine} prescribed.")
+            return redirect("meetings:episode_detail", pk=episode.pk)
+    return render(
+        request,
+        "meetings/prescribe.html",
+        {
+            "episode": episode,
+            "form": form,
+            "held": held,
+            "required": required,
+            "allowed_now": held >= required,
+            "refused": refused,
+        },
+    )
+
+
+@episode_view
+@require_http_methods(["GET", "POST"])
+def episode_close(request: HttpRequest, episode) -> HttpResponse:
+    now = timezone.now()
+    form = CloseForm(
+        request.POST or None,
+        initial={"closed_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.episode_close(
+                episode=episode,
+                outcome=form.cleaned_data["closure_outcome"],
+                closed_at=form.cleaned_data["closed_at"],
+                now=now,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "The episode is closed. Its record is now read-only.")
+            return redirect("meetings:episode_detail", pk=episode.pk)
+    return render(request, "meetings/close.html", {"episode": episode, "form": form})

@@ -1,0 +1,285 @@
+"""Scheduling, recording and the dialogic record of one network meeting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from meetings import selectors, services
+from meetings.forms import (
+    DailyRunForm,
+    DecisionForm,
+    MeetingHeldForm,
+    MeetingScheduleForm,
+    UtteranceForm,
+)
+from meetings.ics import meeting_invitation_ics
+from meetings.models import Meeting, Participant
+from meetings.views.common import add_errors, episode_view, get_meeting
+
+
+def _schedule_form(request, episode, form_class):
+    members = selectors.network_members_for_invitation(episode)
+    now = timezone.now()
+    start = timezone.localtime(now + timedelta(hours=2)).replace(minute=0, second=0)
+    initial = {
+        "scheduled_start": start.strftime("%Y-%m-%dT%H:%M"),
+        "staff": [u.pk for u in episode.core_team.all()],
+        # Invited by default: every member who consented and whom the person wants there.
+        "network_members": [
+            m.pk for m in members if m.consent_to_contact and m.person_wants_invited
+        ],
+    }
+    return form_class(
+        request.POST or None,
+        staff=selectors.clinical_staff_for_team(episode.team_id),
+        members=members,
+        initial=initial,
+    )
+
+
+def _warn(request, episode, staff, start, end, exclude=None) -> None:
+    for warning in services.meeting_schedule_warnings(
+        episode=episode, staff=staff, start=start, end=end, exclude_meeting_id=exclude
+    ):
+        messages.warning(request, f"Warning: {warning}")
+
+
+@episode_view
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HttpRequest, episode) -> HttpResponse:
+    form = _schedule_form(request, episode, MeetingScheduleForm)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        start = data["scheduled_start"]
+        end = start + timedelta(minutes=data["duration_minutes"])
+        try:
+            meeting = services.meeting_schedule_with_invitations(
+                episode=episode,
+                scheduled_start=start,
+                scheduled_end=end,
+                location=data["location"],
+                location_detail=data["location_detail"],
+                staff=list(data["staff"]),
+                network_members=list(data["network_members"]),
+                created_by=request.user,
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Meeting scheduled; invitations are on their way.")
+            _warn(request, episode, list(data["staff"]), start, end, exclude=meeting.pk)
+            return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
+    return render(
+        request,
+        "meetings/meeting_form.html",
+        {"episode": episode, "form": form, "title": "Schedule a network meeting"},
+    )
+
+
+@episode_view
+@require_http_methods(["GET", "POST"])
+def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
+    form = _schedule_form(request, episode, DailyRunForm)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meetings = services.meetings_schedule_daily_run(
+                episode=episode,
+                first_start=data["scheduled_start"],
+                duration=timedelta(minutes=data["duration_minutes"]),
+                days=data["days"],
+                location=data["location"],
+                location_detail=data["location_detail"],
+                staff=list(data["staff"]),
+                network_members=list(data["network_members"]),
+                created_by=request.user,
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+            if "first_start" in getattr(error, "error_dict", {}):
+                form.add_error("scheduled_start", error.error_dict["first_start"])
+        else:
+            messages.success(request, f"{len(meetings)} daily meetings scheduled.")
+            first = meetings[0]
+            _warn(
+                request,
+                episode,
+                list(data["staff"]),
+                first.scheduled_start,
+                first.scheduled_end,
+                exclude=first.pk,
+            )
+            return redirect("meetings:episode_detail", pk=episode.pk)
+    return render(
+        request,
+        "meetings/meeting_form.html",
+        {"episode": episode, "form": form, "title": "Schedule daily meetings (first 14 days)"},
+    )
+
+
+@episode_view
+def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    record = selectors.meeting_record(meeting)
+    attended = [p for p in record["participants"] if p.attended]
+    warnings = []
+    if meeting.status == Meeting.Status.SCHEDULED:
+        staff = [p.staff for p in record["participants"] if p.kind == Participant.Kind.STAFF]
+        warnings = services.meeting_schedule_warnings(
+            episode=episode,
+            staff=staff,
+            start=meeting.scheduled_start,
+            end=meeting.scheduled_end,
+            exclude_meeting_id=meeting.pk,
+        )
+    ctx = {"episode": episode, "meeting": meeting, "warnings": warnings, **record}
+    if meeting.status == Meeting.Status.HELD and not episode.is_closed:
+        ctx["utterance_form"] = UtteranceForm(
+            participants=meeting.participants.filter(attended=True).select_related(
+                "staff", "network_member"
+            )
+        )
+        ctx["utterance_form"].helper.form_action = request.path + "utterances/"
+        ctx["decision_form"] = DecisionForm()
+        ctx["decision_form"].helper.form_action = request.path + "decisions/"
+    ctx["attended"] = attended
+    return render(request, "meetings/meeting_detail.html", ctx)
+
+
+@episode_view
+@require_http_methods(["GET", "POST"])
+def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    participants = list(
+        meeting.participants.select_related("staff", "network_member").order_by("kind", "pk")
+    )
+    initial = {}
+    if meeting.status == Meeting.Status.SCHEDULED:
+        initial = {
+            "actual_start": timezone.localtime(meeting.scheduled_start).strftime("%Y-%m-%dT%H:%M"),
+            "actual_end": timezone.localtime(meeting.scheduled_end).strftime("%Y-%m-%dT%H:%M"),
+        }
+    form = MeetingHeldForm(request.POST or None, participants=participants, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        was_first = episode.first_meeting_held_at is None
+        try:
+            services.meeting_record_held(
+                meeting=meeting,
+                actual_start=form.cleaned_data["actual_start"],
+                actual_end=form.cleaned_data["actual_end"],
+                attended=form.attendance(),
+                recorded_by=request.user,
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Meeting recorded as held.")
+            if was_first:
+                messages.success(
+                    request, "The first network meeting is held: the 24-hour clock has stopped."
+                )
+            return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
+    return render(
+        request,
+        "meetings/meeting_held.html",
+        {"episode": episode, "meeting": meeting, "form": form},
+    )
+
+
+def _record_page(request, episode, meeting, **forms):
+    record = selectors.meeting_record(meeting)
+    ctx = {
+        "episode": episode,
+        "meeting": meeting,
+        "warnings": [],
+        **record,
+        "attended": [p for p in record["participants"] if p.attended],
+    }
+    base = request.path.rsplit("/", 2)[0] + "/"
+    utterance_form = forms.get("utterance_form") or UtteranceForm(
+        participants=meeting.participants.filter(attended=True).select_related(
+            "staff", "network_member"
+        )
+    )
+    decision_form = forms.get("decision_form") or DecisionForm()
+    utterance_form.helper.form_action = base + "utterances/"
+    decision_form.helper.form_action = base + "decisions/"
+    ctx.update(utterance_form=utterance_form, decision_form=decision_form)
+    return render(request, "meetings/meeting_detail.html", ctx)
+
+
+@episode_view
+@require_http_methods(["POST"])
+def utterance_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    form = UtteranceForm(
+        request.POST,
+        participants=meeting.participants.filter(attended=True).select_related(
+            "staff", "network_member"
+        ),
+    )
+    if form.is_valid():
+        try:
+            services.utterance_add(
+                meeting=meeting,
+                participant=form.cleaned_data["participant"],
+                kind=form.cleaned_data["kind"],
+                words=form.cleaned_data["words"],
+                recorded_by=request.user,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Added to the record.")
+            return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
+    return _record_page(request, episode, meeting, utterance_form=form)
+
+
+@episode_view
+@require_http_methods(["POST"])
+def decision_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.decision_add(
+                meeting=meeting,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+                person_agreed=form.agreed(),
+                recorded_by=request.user,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Decision recorded.")
+            return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
+    return _record_page(request, episode, meeting, decision_form=form)
+
+
+@episode_view
+def meeting_ics(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    body = meeting_invitation_ics(
+        meeting_id=meeting.pk,
+        start=meeting.scheduled_start,
+        end=meeting.scheduled_end,
+        location=meeting.get_location_display()
+        + (f": {meeting.location_detail}" if meeting.location_detail else ""),
+        summary=f"Network meeting ({episode.service_user})",
+        description="POD network meeting.",
+        now=timezone.now(),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
+    return response

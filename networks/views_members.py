@@ -1,0 +1,127 @@
+"""The clinician's pages for a person's network: list, add, edit and end members."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from networks import services
+from networks.forms_members import NetworkMemberForm
+from networks.models import NetworkMember
+from pod.access import clinical_required, get_service_user_for_user
+
+
+def _get_member_for_user(user, person_pk: int, pk: int):
+    person = get_service_user_for_user(user, person_pk)
+    member = (
+        NetworkMember.objects.filter(service_user=person, pk=pk)
+        .select_related("consent_recorded_by")
+        .first()
+    )
+    if member is None:
+        raise Http404("No such network member")
+    return person, member
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _member_fields(form) -> dict:
+    return {name: form.cleaned_data[name] for name in services.MEMBER_FIELDS}
+
+
+def _open_episode(person):
+    return person.episodes.exclude(status="closed").only("pk").first()
+
+
+@clinical_required
+def member_list(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    members = list(
+        NetworkMember.objects.filter(service_user=person).select_related("consent_recorded_by")
+    )
+    return render(
+        request,
+        "networks/members/list.html",
+        {
+            "person": person,
+            "active": [m for m in members if m.status != NetworkMember.Status.ENDED],
+            "ended": [m for m in members if m.status == NetworkMember.Status.ENDED],
+            "episode": _open_episode(person),
+        },
+    )
+
+
+@clinical_required
+@require_http_methods(["GET", "POST"])
+def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    form = NetworkMemberForm(request.POST or None, submit_label="Add to the network")
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.network_member_add(
+                service_user=person,
+                added_by=request.user,
+                now=timezone.now(),
+                consent_to_contact=form.cleaned_data["consent_to_contact"],
+                **_member_fields(form),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{member.name} was added to the network.")
+            return redirect("networks:member_list", person_pk=person.pk)
+    return render(
+        request, "networks/members/form.html", {"person": person, "form": form, "member": None}
+    )
+
+
+@clinical_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
+    person, member = _get_member_for_user(request.user, person_pk, pk)
+    if member.status == NetworkMember.Status.ENDED:
+        messages.error(request, f"{member.name} has left the network; the record is read-only.")
+        return redirect("networks:member_list", person_pk=person.pk)
+    form = NetworkMemberForm(request.POST or None, instance=member, submit_label="Save changes")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.network_member_update(
+                member=member,
+                updated_by=request.user,
+                now=timezone.now(),
+                consent_to_contact=form.cleaned_data["consent_to_contact"],
+                **_member_fields(form),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['name']}'s details were saved.")
+            return redirect("networks:member_list", person_pk=person.pk)
+    return render(
+        request, "networks/members/form.html", {"person": person, "form": form, "member": member}
+    )
+
+
+@clinical_required
+@require_http_methods(["GET", "POST"])
+def member_end(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
+    person, member = _get_member_for_user(request.user, person_pk, pk)
+    if request.method == "POST":
+        try:
+            services.network_member_end(member=member, now=timezone.now())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{member.name} has left the network.")
+        return redirect("networks:member_list", person_pk=person.pk)
+    return render(request, "networks/members/end.html", {"person": person, "member": member})
