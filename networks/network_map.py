@@ -1,0 +1,167 @@
+"""The network map: the person at the centre, members in rings by closeness and in sectors by
+category, drawn as server-rendered SVG (templates/networks/map/_svg.html) with the same members
+as an accessible table; and dated snapshots of how the network changed since referral.
+
+Pure layout: no database access here. The view loads the members once (networks.selectors).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from networks import rules
+from networks.models import NetworkMember
+
+SIZE = 640
+CENTRE = SIZE / 2
+# Ring radii by closeness: 1 very close, 2 close, 3 less close.
+RING_RADIUS = {1: 115, 2: 190, 3: 265}
+NODE_RADIUS = 11
+SECTOR_DEGREES = 360 / len(rules.SECTORS)
+# Patterns (not only colour) tell sectors apart on a black-and-white print.
+SECTOR_STYLE = {
+    "family": {"fill": "#cfe2ff", "pattern": ""},
+    "friends": {"fill": "#d1e7dd", "pattern": "hatch"},
+    "community": {"fill": "#fff3cd", "pattern": "dots"},
+    "peers": {"fill": "#f8d7da", "pattern": "cross"},
+    "professionals": {"fill": "#e2e3e5", "pattern": "vertical"},
+}
+
+
+@dataclass
+class Node:
+    member: NetworkMember
+    sector: str
+    x: float
+    y: float
+    label_x: float
+    label_y: float
+    anchor: str
+    short_name: str
+
+
+def _point(radius: float, degrees: float) -> tuple[float, float]:
+    # 0 degrees points straight up; angles grow clockwise (as on a clock face).
+    rad = math.radians(degrees - 90)
+    return round(CENTRE + radius * math.cos(rad), 1), round(CENTRE + radius * math.sin(rad), 1)
+
+
+def _short(name: str, limit: int = 16) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def layout(members: list[NetworkMember]) -> dict:
+    """Place each member: sector by category, ring by closeness, spread evenly within its cell.
+
+    Returns the context the SVG template needs: nodes, sector wedges (path + label position) and
+    ring radii. Deterministic: the same network always draws the same map (members sorted by
+    closeness, name, id), so dated snapshots can be compared by eye.
+    """
+    cells: dict[tuple[str, int], list[NetworkMember]] = {}
+    for member in sorted(members, key=lambda m: (m.closeness, m.name.lower(), m.pk or 0)):
+        sector = rules.SECTOR_OF_CATEGORY.get(member.category, "community")
+        ring = member.closeness if member.closeness in RING_RADIUS else 3
+        cells.setdefault((sector, ring), []).append(member)
+
+    nodes: list[Node] = []
+    sector_index = {key: i for i, (key, _label, _cats) in enumerate(rules.SECTORS)}
+    for (sector, ring), cell in cells.items():
+        start = sector_index[sector] * SECTOR_DEGREES
+        step = SECTOR_DEGREES / (len(cell) + 1)
+        for i, member in enumerate(cell, start=1):
+            # Stagger alternate members slightly in and out so crowded cells stay legible.
+            radius = RING_RADIUS[ring] + (0 if len(cell) < 4 else (-14 if i % 2 else 14))
+            degrees = start + step * i
+            x, y = _point(radius, degrees)
+            lx, ly = _point(radius + NODE_RADIUS + 4, degrees)
+            anchor = "start" if math.sin(math.radians(degrees)) > 0.15 else (
+                "end" if math.sin(math.radians(degrees)) < -0.15 else "middle"
+            )
+            nodes.append(Node(member, sector, x, y, lx, ly + 4, anchor, _short(member.name)))
+
+    sectors = []
+    outer = RING_RADIUS[3] + 40
+    for i, (key, label, _cats) in enumerate(rules.SECTORS):
+        a0, a1 = i * SECTOR_DEGREES, (i + 1) * SECTOR_DEGREES
+        x0, y0 = _point(outer, a0)
+        x1, y1 = _point(outer, a1)
+        lx, ly = _point(outer - 14, (a0 + a1) / 2)
+        sectors.append({
+            "key": key, "label": label, **SECTOR_STYLE[key],
+            "path": f"M {CENTRE} {CENTRE} L {x0} {y0} A {outer} {outer} 0 0 1 {x1} {y1} Z",
+            "label_x": lx, "label_y": ly,
+        })
+    return {
+        "size": SIZE, "centre": CENTRE, "nodes": nodes, "sectors": sectors,
+        "rings": [{"closeness": c, "radius": r, "label": NetworkMember.Closeness(c).label}
+                  for c, r in RING_RADIUS.items()],
+        "node_radius": NODE_RADIUS,
+    }
+
+
+def table_rows(nodes: list[Node]) -> list[dict]:
+    """The map as a table (its text alternative), ordered by sector then closeness."""
+    order = {key: i for i, (key, _label, _cats) in enumerate(rules.SECTORS)}
+    labels = {key: label for key, label, _cats in rules.SECTORS}
+    rows = [
+        {"member": n.member, "sector": labels[n.sector], "closeness": n.member.get_closeness_display(),
+         "sort": (order[n.sector], n.member.closeness, n.member.name.lower())}
+        for n in nodes
+    ]
+    return sorted(rows, key=lambda r: r["sort"])
+
+
+def end_of_day(day: date, now: datetime) -> datetime:
+    """The last instant of a London calendar day, or now if the day is today or later."""
+    london = ZoneInfo("Europe/London")
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=london) - timedelta(
+        microseconds=1
+    )
+    return min(end, now)
+
+
+def snapshots(
+    members: list[NetworkMember], *, baseline_at: datetime | None, now: datetime
+) -> list[dict]:
+    """The dated snapshots worth showing: "at referral" (the baseline), the end of every London
+    day on which the network changed after it (a member joined or left), and "now".
+
+    Each item: {"key": query-string value ("referral", "YYYY-MM-DD" or "now"), "label", "at"}.
+    """
+    london = ZoneInfo("Europe/London")
+    days: set[date] = set()
+    for m in members:
+        if m.joined_at is not None and m.joined_at == m.ended_at:
+            continue  # a declined proposal never changed the network
+        joined = m.joined_at or (None if m.status == m.Status.PROPOSED else m.added_at)
+        for moment in (joined, m.ended_at):
+            if moment is not None and moment < now and (baseline_at is None or moment > baseline_at):
+                days.add(moment.astimezone(london).date())
+    today = now.astimezone(london).date()
+    items = []
+    if baseline_at is not None and baseline_at < now:
+        items.append({"key": "referral", "label": "At referral", "at": baseline_at})
+    for day in sorted(days):
+        if day != today:
+            items.append({"key": day.isoformat(), "label": f"{day:%-d %b %Y}",
+                          "at": end_of_day(day, now)})
+    items.append({"key": "now", "label": "Now", "at": now})
+    return items
+
+
+def changes_between(
+    members: list[NetworkMember], *, start: datetime, end: datetime
+) -> dict[str, list[NetworkMember]]:
+    """Who joined and who left the network between two instants."""
+    from networks.selectors import members_as_of
+
+    before = {m.pk for m in members_as_of(members, start)}
+    after = {m.pk for m in members_as_of(members, end)}
+    by_pk = {m.pk: m for m in members}
+    return {
+        "joined": [by_pk[pk] for pk in sorted(after - before)],
+        "left": [by_pk[pk] for pk in sorted(before - after)],
+    }

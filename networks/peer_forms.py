@@ -1,0 +1,123 @@
+"""Forms for peer work. The contact form is built for a phone: one short page, big targets."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from networks.models import NetworkMember, PeerContact
+from pod.models import User
+
+PERSON = "person"
+
+
+class PeerContactForm(forms.Form):
+    """Who, how, when, how long, why, and a short note. Rendered by
+    templates/networks/peer/contact_form.html as toggle buttons, so one tap answers each."""
+
+    who = forms.MultipleChoiceField(
+        label="Who was the contact with?", widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose who the contact was with."},
+    )
+    mode = forms.ChoiceField(
+        label="How", choices=PeerContact.Mode.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose how you were in contact."},
+    )
+    contact_at = forms.DateTimeField(
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": "Enter a date and time, like 26/11/2026 14:30."},
+    )
+    duration_minutes = forms.IntegerField(
+        label="How long (minutes)", min_value=1, max_value=24 * 60,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 1440}),
+        error_messages={
+            "min_value": "A contact lasts at least 1 minute.",
+            "max_value": "A contact lasts at most 24 hours (1440 minutes).",
+        },
+    )
+    purpose = forms.ChoiceField(
+        label="Purpose", choices=PeerContact.Purpose.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose the purpose of the contact."},
+    )
+    note = forms.CharField(
+        label="Short note", required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+    )
+
+    def __init__(self, *args, service_user, members: list[NetworkMember], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members_by_id = {str(m.pk): m for m in members}
+        self.fields["who"].choices = [(PERSON, f"{service_user.display_name} (the person)")] + [
+            (str(m.pk), f"{m.name} ({m.relationship})") for m in members
+        ]
+        if not self.is_bound and "contact_at" not in self.initial:
+            self.initial["contact_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        who = set(data["who"])
+        return {
+            "with_service_user": PERSON in who,
+            "members": [self.members_by_id[k] for k in who if k in self.members_by_id],
+            "contact_at": data["contact_at"],
+            "mode": data["mode"],
+            "duration_minutes": data["duration_minutes"],
+            "purpose": data["purpose"],
+            "note": data["note"],
+        }
+
+    @classmethod
+    def initial_for(cls, contact: PeerContact) -> dict:
+        who = [str(pk) for pk in contact.members.values_list("pk", flat=True)]
+        if contact.with_service_user:
+            who.insert(0, PERSON)
+        return {
+            "who": who, "mode": contact.mode, "purpose": contact.purpose, "note": contact.note,
+            "contact_at": timezone.localtime(contact.contact_at),
+            "duration_minutes": contact.duration_minutes,
+        }
+
+
+class MemberProposeForm(forms.ModelForm):
+    class Meta:
+        model = NetworkMember
+        fields = ["name", "relationship", "category", "closeness", "phone", "email"]
+        labels = {"relationship": "Who they are to the person"}
+        help_texts = {
+            "relationship": "In the person's words: 'neighbour at no. 4', 'friend from the choir'",
+            "phone": "Only if they agreed to be contacted.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Propose", css_class="btn-lg w-100"))
+
+
+class MemberConsentForm(forms.Form):
+    person_consents = forms.BooleanField(
+        label="The person agrees that they join their network", required=False
+    )
+    member_consents_to_contact = forms.BooleanField(
+        label="They agree to be contacted by the team and peers", required=False
+    )
+
+
+class PeerAssignForm(forms.Form):
+    peer = forms.ModelChoiceField(
+        label="Peer worker or volunteer", queryset=User.objects.none(),
+        empty_label="Choose a peer",
+        error_messages={"invalid_choice": "Choose a peer of this team who is not yet assigned."},
+    )
+
+    def __init__(self, *args, peers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["peer"].queryset = peers
+        self.fields["peer"].label_from_instance = (
+            lambda u: f"{u.get_full_name() or u.username} ({u.get_role_display()})"
+        )
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Assign", css_class="btn-lg"))

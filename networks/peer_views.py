@@ -1,0 +1,306 @@
+"""Peer pages (phone first), the clinician's peer-assignment pages, and the network map.
+
+Peers reach a person only through pod.access.get_service_user_for_user, which for a peer returns
+only the people they are assigned to (else 404). Nothing here renders a dialogic record, care
+plan, prescription, risk or outcome; the meetings are passed as time-and-place values only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from networks import network_map, peer_forms, peer_services, rules, selectors
+from networks.models import NetworkMember, PeerAssignment, PeerContact
+from pod.access import (
+    CLINICAL_ROLES,
+    PEER_ROLES,
+    clinical_required,
+    get_service_user_for_user,
+    peer_required,
+    role_required,
+)
+from pod.models import User
+
+clinical_or_peer_required = role_required(*CLINICAL_ROLES, *PEER_ROLES)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: at the field when it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error.messages)
+
+
+def peer_home_context(user: User) -> dict:
+    """For pod.views.home: a peer's caseload with thin-network flags (one query)."""
+    if not user.is_authenticated or not user.is_peer:
+        return {}
+    return {"peer_caseload": selectors.peer_caseload(user)}
+
+
+# --- Peer pages -------------------------------------------------------------------------------
+
+@peer_required
+def peer_caseload(request: HttpRequest) -> HttpResponse:
+    return render(request, "networks/peer/caseload.html", {
+        "people": selectors.peer_caseload(request.user),
+        "threshold": selectors.thin_network_threshold(),
+    })
+
+
+@peer_required
+def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    now = timezone.now()
+    members = [
+        m for m in NetworkMember.objects.filter(
+            service_user=person, status__in=[NetworkMember.Status.ACTIVE, NetworkMember.Status.PROPOSED]
+        )
+    ]
+    active = [m for m in members if m.status == NetworkMember.Status.ACTIVE]
+    contacts = list(selectors.peer_contacts_by(request.user, person)[:50])
+    for contact in contacts:
+        contact.editable = rules.peer_contact_is_editable(
+            author_id=contact.peer_id, user_id=request.user.pk, created_at=contact.created_at,
+            now=now,
+        )
+    threshold = selectors.thin_network_threshold()
+    non_professional = sum(1 for m in active if m.category != NetworkMember.Category.PROFESSIONAL)
+    return render(request, "networks/peer/person.html", {
+        "person": person,
+        "members": active,
+        "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
+        "meetings": selectors.upcoming_meetings_for_peer(person, now),
+        "contacts": contacts,
+        "thin_network": rules.network_is_thin(
+            active_non_professional=non_professional, threshold=threshold
+        ),
+        "threshold": threshold,
+    })
+
+
+def _active_members(person) -> list[NetworkMember]:
+    return list(NetworkMember.objects.filter(service_user=person, status=NetworkMember.Status.ACTIVE))
+
+
+@peer_required
+def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    members = _active_members(person)
+    form = peer_forms.PeerContactForm(
+        request.POST or None, service_user=person, members=members
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            peer_services.peer_contact_log(
+                service_user=person, peer=request.user, now=timezone.now(), **form.service_kwargs()
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Contact logged.")
+            return redirect("networks:peer_person", person_pk=person.pk)
+    return render(request, "networks/peer/contact_form.html", {
+        "person": person, "form": form, "title": "Log a contact",
+    })
+
+
+@peer_required
+def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    # Only the author's own contacts exist, as far as a peer can tell.
+    contact = get_object_or_404(PeerContact, pk=pk, service_user=person, peer=request.user)
+    if not rules.peer_contact_is_editable(
+        author_id=contact.peer_id, user_id=request.user.pk, created_at=contact.created_at,
+        now=timezone.now(),
+    ):
+        raise PermissionDenied("This contact is fixed: it can be changed for 24 hours only.")
+    members = _active_members(person)
+    # A member who has since left the network stays ticked on an old contact.
+    extra = [m for m in contact.members.all() if m.status != NetworkMember.Status.ACTIVE]
+    form = peer_forms.PeerContactForm(
+        request.POST or None, service_user=person, members=members + extra,
+        initial=peer_forms.PeerContactForm.initial_for(contact),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            peer_services.peer_contact_update(
+                contact=contact, user=request.user, now=timezone.now(), **form.service_kwargs()
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Contact updated.")
+            return redirect("networks:peer_person", person_pk=person.pk)
+    return render(request, "networks/peer/contact_form.html", {
+        "person": person, "form": form, "title": "Change a contact", "contact": contact,
+    })
+
+
+@peer_required
+def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    form = peer_forms.MemberProposeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = peer_services.network_member_propose(
+                service_user=person, proposed_by=request.user, now=timezone.now(),
+                **{k: form.cleaned_data[k] for k in form.Meta.fields},
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request, f"{member.name} is proposed. They join the network once the person's "
+                "consent is recorded.",
+            )
+            return redirect("networks:peer_person", person_pk=person.pk)
+    return render(request, "networks/peer/member_propose.html", {"person": person, "form": form})
+
+
+@clinical_or_peer_required
+def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
+    """Record the person's decision on a proposed member (clinician or the assigned peer)."""
+    person = get_service_user_for_user(request.user, person_pk)
+    member = get_object_or_404(
+        NetworkMember, pk=pk, service_user=person, status=NetworkMember.Status.PROPOSED
+    )
+    form = peer_forms.MemberConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if "decline" in request.POST:
+                peer_services.network_member_decline(
+                    member=member, recorded_by=request.user, now=timezone.now()
+                )
+                messages.info(request, f"{member.name} will not join the network.")
+            else:
+                peer_services.network_member_accept_with_consent(
+                    member=member, recorded_by=request.user, now=timezone.now(),
+                    **form.cleaned_data,
+                )
+                messages.success(request, f"{member.name} has joined the network.")
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            if request.user.is_peer:
+                return redirect("networks:peer_person", person_pk=person.pk)
+            return redirect("networks:peer_assignments", person_pk=person.pk)
+    return render(request, "networks/peer/member_consent.html", {
+        "person": person, "member": member, "form": form,
+    })
+
+
+# --- Clinician pages: assignment and the team's list ------------------------------------------
+
+@clinical_required
+def peer_work(request: HttpRequest) -> HttpResponse:
+    """The team's people with their peers and thin-network flags."""
+    return render(request, "networks/peer/team_list.html", {
+        "people": selectors.team_peer_work(request.user),
+        "threshold": selectors.thin_network_threshold(),
+    })
+
+
+@clinical_required
+def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    form = peer_forms.PeerAssignForm(request.POST or None, peers=selectors.assignable_peers(person))
+    if request.method == "POST" and form.is_valid():
+        try:
+            peer_services.peer_assign(
+                service_user=person, peer=form.cleaned_data["peer"], assigned_by=request.user,
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['peer']} is assigned to {person}.")
+            return redirect("networks:peer_assignments", person_pk=person.pk)
+    return render(request, "networks/peer/assignments.html", {
+        "person": person,
+        "form": form,
+        "assignments": PeerAssignment.objects.filter(service_user=person, ended_at__isnull=True)
+        .select_related("peer", "assigned_by").order_by("assigned_at"),
+        "proposed": NetworkMember.objects.filter(
+            service_user=person, status=NetworkMember.Status.PROPOSED
+        ).select_related("added_by"),
+    })
+
+
+@require_POST
+@clinical_required
+def peer_unassign(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    assignment = get_object_or_404(PeerAssignment, pk=pk, service_user=person, ended_at__isnull=True)
+    try:
+        peer_services.peer_unassign(assignment=assignment, ended_by=request.user, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{assignment.peer} is no longer assigned to {person}.")
+    return redirect("networks:peer_assignments", person_pk=person.pk)
+
+
+# --- The network map (clinicians and assigned peers) ------------------------------------------
+
+def _snapshot_instant(key: str | None, items: list[dict], now):
+    """The instant a `?at=` value asks for; None when the value is not understood."""
+    if not key or key == "now":
+        return now
+    for item in items:
+        if item["key"] == key:
+            return item["at"]
+    try:
+        day = date.fromisoformat(key)
+    except ValueError:
+        return None
+    return network_map.end_of_day(day, now)
+
+
+@clinical_or_peer_required
+def network_map_view(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_pk)
+    now = timezone.now()
+    members = selectors.all_members(person)
+    episode = selectors.latest_episode(person)
+    baseline_at = selectors.baseline_instant(episode)
+    items = network_map.snapshots(members, baseline_at=baseline_at, now=now)
+    at = _snapshot_instant(request.GET.get("at"), items, now)
+    if at is None:
+        messages.error(request, "That date was not understood; showing the network now.")
+        at = now
+    shown = selectors.members_as_of(members, at)
+    drawing = network_map.layout(shown)
+    context = {
+        "person": person,
+        "map": drawing,
+        "rows": network_map.table_rows(drawing["nodes"]),
+        "snapshots": items,
+        "selected": request.GET.get("at") or "now",
+        "at": at,
+        "is_now": at == now,
+        "changes": network_map.changes_between(members, start=baseline_at, end=at)
+        if baseline_at and baseline_at < at else None,
+        "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
+    }
+    if request.user.is_clinical:
+        measures = selectors.network_measures(person, now, members=members)
+        context["measures"] = measures
+        context["member_rows"] = [
+            {"member": m, "attended": measures.attended_by_member.get(m.pk, 0),
+             "contacts": measures.contacts_by_member.get(m.pk, 0)}
+            for m in members if m.status != NetworkMember.Status.PROPOSED
+            and not (m.joined_at is not None and m.joined_at == m.ended_at)
+        ]
+    if not any(i["key"] == context["selected"] for i in items):
+        context["selected"] = None
+    return render(request, "networks/map/map.html", context)

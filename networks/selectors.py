@@ -1,0 +1,256 @@
+"""Reads across relations for peer work, the network map and network measures.
+
+Every function here runs a fixed number of queries whatever the size of the network, so the pages
+that use them keep their query budgets (tests/networks/test_peer_pages.py, test_network_map.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from networks import rules
+from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
+from pod.models import User
+
+ACTIVE_NON_PROFESSIONAL = Q(network_members__status=NetworkMember.Status.ACTIVE) & ~Q(
+    network_members__category=NetworkMember.Category.PROFESSIONAL
+)
+
+
+def thin_network_threshold() -> int:
+    return settings.POD_THIN_NETWORK_THRESHOLD
+
+
+def with_network_counts(people: QuerySet[ServiceUser]) -> QuerySet[ServiceUser]:
+    """Annotate `active_non_professional` and `proposed_members` (one query for the list)."""
+    return people.annotate(
+        active_non_professional=Count("network_members", filter=ACTIVE_NON_PROFESSIONAL,
+                                      distinct=True),
+        proposed_members=Count(
+            "network_members",
+            filter=Q(network_members__status=NetworkMember.Status.PROPOSED),
+            distinct=True,
+        ),
+    )
+
+
+def _flag_thin(people: list[ServiceUser]) -> list[ServiceUser]:
+    threshold = thin_network_threshold()
+    for person in people:
+        person.thin_network = rules.network_is_thin(
+            active_non_professional=person.active_non_professional, threshold=threshold
+        )
+    return people
+
+
+def peer_caseload(peer: User) -> list[ServiceUser]:
+    """The people a peer is assigned to, each with network counts, `thin_network`, and the time
+    of the peer's own last contact (`last_contact_at`)."""
+    people = with_network_counts(
+        ServiceUser.objects.filter(
+            peer_assignments__peer=peer, peer_assignments__ended_at__isnull=True
+        )
+    ).annotate(
+        last_contact_at=Max("peer_contacts__contact_at", filter=Q(peer_contacts__peer=peer))
+    )
+    return _flag_thin(list(people.order_by("family_name", "given_name")))
+
+
+def team_peer_work(user: User) -> list[ServiceUser]:
+    """The people of a clinician's teams with their open peer assignments and `thin_network`."""
+    people = with_network_counts(
+        ServiceUser.objects.filter(team__memberships__user=user)
+    ).prefetch_related(
+        Prefetch(
+            "peer_assignments",
+            queryset=PeerAssignment.objects.filter(ended_at__isnull=True).select_related("peer"),
+            to_attr="open_assignments",
+        )
+    )
+    return _flag_thin(list(people.order_by("family_name", "given_name")))
+
+
+def assignable_peers(service_user: ServiceUser) -> QuerySet[User]:
+    """Active peers of the person's team who are not already assigned to them."""
+    return (
+        User.objects.filter(
+            role__in=(User.Role.PEER_WORKER, User.Role.PEER_VOLUNTEER),
+            is_active=True,
+            memberships__team_id=service_user.team_id,
+        )
+        .exclude(
+            peer_assignments__service_user=service_user,
+            peer_assignments__ended_at__isnull=True,
+        )
+        .order_by("last_name", "first_name")
+    )
+
+
+def upcoming_meetings_for_peer(service_user: ServiceUser, now: datetime) -> list[dict]:
+    """Upcoming meetings: time and place ONLY. Values, not model instances, so a template cannot
+    reach the episode, the record or the decisions through a peer's page."""
+    from meetings.models import Meeting
+
+    rows = (
+        Meeting.objects.filter(
+            episode__service_user=service_user,
+            status=Meeting.Status.SCHEDULED,
+            scheduled_end__gte=now,
+        )
+        .order_by("scheduled_start")
+        .values("scheduled_start", "scheduled_end", "location", "location_detail")[:10]
+    )
+    labels = dict(Meeting.Location.choices)
+    return [{**row, "location_label": labels.get(row["location"], row["location"])} for row in rows]
+
+
+def peer_contacts_by(peer: User, service_user: ServiceUser) -> QuerySet[PeerContact]:
+    """A peer's own contact log for one person, newest first, members prefetched."""
+    return (
+        PeerContact.objects.filter(peer=peer, service_user=service_user)
+        .prefetch_related(Prefetch("members", queryset=NetworkMember.objects.only("id", "name")))
+        .order_by("-contact_at")
+    )
+
+
+def peer_contacts_for_timeline(
+    service_user: ServiceUser, start: datetime | None = None, end: datetime | None = None
+) -> list[PeerContact]:
+    """Peer contacts with a person between `start` (inclusive) and `end` (exclusive), oldest
+    first, for the clinician's episode timeline (meetings app). None leaves that side open.
+
+    Each item is a PeerContact with `peer` loaded and `members` prefetched; use
+    `contact.contact_at`, `get_mode_display()`, `get_purpose_display()`, `duration_minutes`,
+    `with_service_user`, `members.all()` and `note`. Two queries, whatever the number of contacts.
+    """
+    qs = PeerContact.objects.filter(service_user=service_user)
+    if start is not None:
+        qs = qs.filter(contact_at__gte=start)
+    if end is not None:
+        qs = qs.filter(contact_at__lt=end)
+    return list(
+        qs.select_related("peer")
+        .prefetch_related(Prefetch("members", queryset=NetworkMember.objects.only("id", "name")))
+        .order_by("contact_at")
+    )
+
+
+def all_members(service_user: ServiceUser) -> list[NetworkMember]:
+    """Every member ever recorded (proposed, active, ended) - input for dated snapshots."""
+    return list(NetworkMember.objects.filter(service_user=service_user))
+
+
+def members_as_of(members: list[NetworkMember], at: datetime) -> list[NetworkMember]:
+    """The network as it was at the instant `at` (see rules.member_in_network_at)."""
+    return [
+        m
+        for m in members
+        if rules.member_in_network_at(
+            status=m.status, added_at=m.added_at, joined_at=m.joined_at, ended_at=m.ended_at,
+            at=at,
+        )
+    ]
+
+
+def latest_episode(service_user: ServiceUser):
+    from meetings.models import Episode
+
+    return (
+        Episode.objects.filter(service_user=service_user)
+        .order_by("-referral_received_at")
+        .only("id", "referral_received_at", "first_meeting_held_at", "service_user_id")
+        .first()
+    )
+
+
+def baseline_instant(episode) -> datetime | None:
+    """The instant "at referral" stands for in the measures and the first snapshot.
+
+    The network is mapped at the first network meeting, not at the referral itself, so "at
+    referral" means: as recorded by 24 hours after the first meeting (or after the referral while
+    no meeting has been held). None: the person has no episode.
+    """
+    if episode is None:
+        return None
+    start = episode.first_meeting_held_at or episode.referral_received_at
+    return start + timedelta(hours=24)
+
+
+def sector_counts(members: list[NetworkMember]) -> dict[str, int]:
+    counts = Counter(rules.SECTOR_OF_CATEGORY.get(m.category, "community") for m in members)
+    return {key: counts.get(key, 0) for key, _label, _cats in rules.SECTORS}
+
+
+@dataclass
+class NetworkMeasures:
+    baseline_at: datetime | None
+    # One row per sector: key, label, at referral, now, growth.
+    rows: list[dict] = field(default_factory=list)
+    total_at_referral: int = 0
+    total_now: int = 0
+    growth: int = 0
+    members_attended: int = 0
+    attendances: int = 0
+    # member id -> number of meetings attended / number of peer contacts
+    attended_by_member: dict[int, int] = field(default_factory=dict)
+    contacts_by_member: dict[int, int] = field(default_factory=dict)
+    contacts_with_person: int = 0
+    contacts_total: int = 0
+
+
+def network_measures(
+    service_user: ServiceUser, now: datetime, members: list[NetworkMember] | None = None
+) -> NetworkMeasures:
+    """Size by sector at referral and now, growth, meeting attendance by members, and peer
+    contacts per member. Five queries at most, whatever the size of the network."""
+    from meetings.models import Meeting, Participant
+
+    members = all_members(service_user) if members is None else members
+    baseline_at = baseline_instant(latest_episode(service_user))
+    now_counts = sector_counts(members_as_of(members, now))
+    base_counts = (
+        sector_counts(members_as_of(members, baseline_at)) if baseline_at else
+        dict.fromkeys(now_counts, 0)
+    )
+    result = NetworkMeasures(baseline_at=baseline_at)
+    for key, label, _cats in rules.SECTORS:
+        result.rows.append({
+            "key": key, "label": label, "at_referral": base_counts[key], "now": now_counts[key],
+            "growth": now_counts[key] - base_counts[key],
+        })
+    result.total_at_referral = sum(base_counts.values())
+    result.total_now = sum(now_counts.values())
+    result.growth = result.total_now - result.total_at_referral
+
+    attended = (
+        Participant.objects.filter(
+            kind=Participant.Kind.NETWORK_MEMBER,
+            network_member__service_user=service_user,
+            attended=True,
+            meeting__status=Meeting.Status.HELD,
+        )
+        .values("network_member_id")
+        .annotate(n=Count("id"))
+    )
+    result.attended_by_member = {row["network_member_id"]: row["n"] for row in attended}
+    result.members_attended = len(result.attended_by_member)
+    result.attendances = sum(result.attended_by_member.values())
+
+    through = PeerContact.members.through
+    per_member = (
+        through.objects.filter(peercontact__service_user=service_user)
+        .values("networkmember_id")
+        .annotate(n=Count("id"))
+    )
+    result.contacts_by_member = {row["networkmember_id"]: row["n"] for row in per_member}
+    totals = PeerContact.objects.filter(service_user=service_user).aggregate(
+        total=Count("id"), with_person=Count("id", filter=Q(with_service_user=True))
+    )
+    result.contacts_total = totals["total"]
+    result.contacts_with_person = totals["with_person"]
+    return result
