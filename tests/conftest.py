@@ -24,12 +24,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every role fixture creates a user; PBKDF2 at full strength costs ~0.7 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def trust(db):
     return f.make_trust(name="North East London NHS Foundation Trust", code="RAT")
