@@ -1,4 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
+from django.utils import timezone
+
+from meetings import rules
+from meetings.services import episode_refresh_clock
 
 from meetings.models import (
     Alert,
@@ -26,6 +31,17 @@ class EpisodeAdmin(admin.ModelAdmin):
     readonly_fields = ["first_meeting_due_at", "first_meeting_held_at", "time_to_first_meeting",
                        "clock_next_check_at"]
 
+    def save_model(self, request, obj, form, change):
+        # The clock is derived, as in meetings.services.episode_open, whatever page saved it.
+        obj.first_meeting_due_at = rules.first_meeting_due_at(
+            referral_received_at=obj.referral_received_at, window=settings.POD_FIRST_MEETING_WINDOW
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        episode_refresh_clock(form.instance, now=timezone.now())
+
 
 class ParticipantInline(admin.TabularInline):
     model = Participant
@@ -42,6 +58,11 @@ class MeetingAdmin(admin.ModelAdmin):
     list_select_related = ["episode__service_user"]
     raw_id_fields = ["episode"]
     inlines = [ParticipantInline]
+
+    def save_related(self, request, form, formsets, change):
+        # A meeting marked held or cancelled here moves the 24-hour clock like the pages do.
+        super().save_related(request, form, formsets, change)
+        episode_refresh_clock(form.instance.episode, now=timezone.now())
 
 
 @admin.register(Utterance)

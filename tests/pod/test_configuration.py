@@ -1,0 +1,49 @@
+"""A bad configuration value stops start-up with a message naming the variable."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("POD_")}
+
+
+def start_django(**env):
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**BASE_ENV, "DJANGO_SETTINGS_MODULE": "pod.settings", "SECRET_KEY": "k" * 50, **env},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("POD_FIRST_MEETING_HOURS", "twenty-four"),
+        ("POD_MEETINGS_BEFORE_MEDICATION", "-1"),
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "mysql://localhost/pod"),
+        ("CELERY_BROKER_URL", "amqp://localhost"),
+        ("EMAIL_PORT", "smtp"),
+    ],
+)
+def test_it_refuses_a_bad_value_naming_the_variable(variable, value):
+    result = start_django(**{variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and variable in result.stderr
+
+
+def test_it_refuses_to_run_in_production_without_a_secret_key():
+    env = {k: v for k, v in BASE_ENV.items() if k not in ("SECRET_KEY", "DEBUG")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "pod.settings", "DEBUG": "0"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_it_starts_with_good_values():
+    result = start_django(POD_FIRST_MEETING_HOURS="24", POD_AT_RISK_LEAD_HOURS="2")
+    assert result.returncode == 0, result.stderr
