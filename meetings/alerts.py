@@ -29,8 +29,12 @@ def alert_raise(
     message: str,
     now: datetime,
     prescription: Prescription | None = None,
+    enqueue_delivery: bool = True,
 ) -> bool:
     """Insert the alert unless one of this (subject, kind) exists. True when it was new.
+
+    A new alert is handed to delivery after commit; a caller raising many alerts in one
+    transaction passes enqueue_delivery=False and calls `delivery_enqueue_on_commit()` once.
 
     ON CONFLICT DO NOTHING makes the unique constraints the arbiter, so concurrent callers
     cannot both insert, and neither fails.
@@ -43,9 +47,13 @@ def alert_raise(
             [kind, episode.pk, prescription.pk if prescription else None, message, now],
         )
         created = cursor.fetchone() is not None
-    if created:
-        transaction.on_commit(_enqueue_delivery)
+    if created and enqueue_delivery:
+        delivery_enqueue_on_commit()
     return created
+
+
+def delivery_enqueue_on_commit() -> None:
+    transaction.on_commit(_enqueue_delivery)
 
 
 def _enqueue_delivery() -> None:

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from meetings import rules
-from meetings.alerts import alert_raise
+from meetings.alerts import alert_raise, delivery_enqueue_on_commit
 from meetings.models import Alert, Episode, Meeting, Prescription
 from meetings.services import clock_policy
 
@@ -60,6 +60,7 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             )
             if not episodes:
                 return raised_total
+            raised_here = False
             ids = [e.pk for e in episodes]
             times = {
                 row["episode_id"]: row
@@ -93,8 +94,12 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                         received=_fmt(episode.referral_received_at),
                         due=_fmt(episode.first_meeting_due_at),
                     )
-                    if alert_raise(episode=episode, kind=kind, message=message, now=now):
+                    if alert_raise(
+                        episode=episode, kind=kind, message=message, now=now,
+                        enqueue_delivery=False,
+                    ):
                         raised_total += 1
+                        raised_here = True
                     raised[episode.pk].add(kind)
                 next_check = rules.clock_next_check_at(
                     facts=replace(facts, raised=frozenset(raised[episode.pk])),
@@ -106,6 +111,8 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                     next_check = now + timedelta(minutes=1)
                 episode.clock_next_check_at = next_check
             Episode.objects.bulk_update(episodes, ["clock_next_check_at"])
+            if raised_here:
+                delivery_enqueue_on_commit()
         if len(episodes) < batch_size:
             return raised_total
 
