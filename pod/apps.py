@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PodConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "pod"
     verbose_name = "POD organisation"
+
+    def ready(self) -> None:
+        # The audit trail's triggers are (re)installed after every migrate: see pod/audit.py.
+        from pod import audit
+
+        post_migrate.connect(audit.install_on_migrate, sender=self, dispatch_uid="pod_audit")
+        audit.connect_celery_signals()

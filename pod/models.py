@@ -141,3 +141,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} -> {self.user}"
+
+
+# The audit tables live in this app (pod/audit_models.py explains why they are separate).
+from pod.audit_models import AuditEvent, RecordAccess  # noqa: E402, F401
