@@ -31,6 +31,12 @@ from pod.models import User
 clinical_or_peer_required = role_required(*CLINICAL_ROLES, *PEER_ROLES)
 
 
+def _data(request: HttpRequest):
+    """The POST data for a bound form - even an empty POST, which must show errors, not a
+    fresh form."""
+    return request.POST if request.method == "POST" else None
+
+
 def _add_errors(form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form: at the field when it names one."""
     if hasattr(error, "error_dict"):
@@ -97,7 +103,7 @@ def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
     members = _active_members(person)
     form = peer_forms.PeerContactForm(
-        request.POST or None, service_user=person, members=members
+        _data(request), service_user=person, members=members
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -128,7 +134,7 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
     # A member who has since left the network stays ticked on an old contact.
     extra = [m for m in contact.members.all() if m.status != NetworkMember.Status.ACTIVE]
     form = peer_forms.PeerContactForm(
-        request.POST or None, service_user=person, members=members + extra,
+        _data(request), service_user=person, members=members + extra,
         initial=peer_forms.PeerContactForm.initial_for(contact),
     )
     if request.method == "POST" and form.is_valid():
@@ -149,7 +155,7 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
 @peer_required
 def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
-    form = peer_forms.MemberProposeForm(request.POST or None)
+    form = peer_forms.MemberProposeForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             member = peer_services.network_member_propose(
@@ -174,7 +180,7 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
     member = get_object_or_404(
         NetworkMember, pk=pk, service_user=person, status=NetworkMember.Status.PROPOSED
     )
-    form = peer_forms.MemberConsentForm(request.POST or None)
+    form = peer_forms.MemberConsentForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             if "decline" in request.POST:
@@ -213,7 +219,7 @@ def peer_work(request: HttpRequest) -> HttpResponse:
 @clinical_required
 def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
-    form = peer_forms.PeerAssignForm(request.POST or None, peers=selectors.assignable_peers(person))
+    form = peer_forms.PeerAssignForm(_data(request), peers=selectors.assignable_peers(person))
     if request.method == "POST" and form.is_valid():
         try:
             peer_services.peer_assign(
