@@ -9,7 +9,7 @@ class PodConfig(AppConfig):
 
     def ready(self) -> None:
         # The audit trail's triggers are (re)installed after every migrate: see pod/audit.py.
-        from pod import audit
+        from pod import audit, audit_admin  # noqa: F401  (audit_admin registers admin pages)
 
         post_migrate.connect(audit.install_on_migrate, sender=self, dispatch_uid="pod_audit")
         audit.connect_celery_signals()

@@ -10,7 +10,9 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("episodes/", include("meetings.urls")),
     path("network/", include("networks.urls")),
+    path("outcomes/", include("outcomes.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("security/", include("pod.urls_security")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,68 @@
+"""Every look at a record is logged; the record's clinicians see who looked; admins search it."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+from django.urls import resolve, reverse
+
+from pod.audit import record_access
+from pod.models import RecordAccess
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(person):
+    return reverse("security:access_log", args=[person.pk])
+
+
+def test_it_records_who_looked_at_what_without_personal_data(clinician, service_user):
+    request = RequestFactory().get(f"/people/{service_user.pk}/")
+    request.user = clinician
+    request.resolver_match = resolve(reverse("home"))
+    entry = record_access(request, service_user, "person")
+    assert (entry.user, entry.service_user_id, entry.what, entry.view_name) == (
+        clinician, service_user.pk, "person", "home"
+    )
+
+
+def test_it_shows_the_team_clinicians_who_looked(client, clinician, peer_worker, service_user):
+    RecordAccess.objects.create(user=peer_worker, service_user=service_user, what="peer:person")
+    client.force_login(clinician)
+    response = client.get(_url(service_user))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert str(peer_worker) in page and "peer:person" in page
+
+
+@pytest.mark.parametrize("who", ["peer_worker", "manager", "outsider"])
+def test_it_refuses_the_log_to_anyone_but_the_team_clinicians(client, request, who, service_user):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(_url(service_user)).status_code in (403, 404)
+
+
+def test_it_lets_an_administrator_read_any_log(client, admin_user, service_user):
+    client.force_login(admin_user)
+    assert client.get(_url(service_user)).status_code == 200
+
+
+def test_it_keeps_the_page_within_a_query_budget(
+    client, clinician, clinician2, service_user, django_assert_max_num_queries
+):
+    for _ in range(20):
+        RecordAccess.objects.create(user=clinician2, service_user=service_user, what="person")
+    client.force_login(clinician)
+    with django_assert_max_num_queries(8):
+        assert client.get(_url(service_user)).status_code == 200
+
+
+def test_it_lets_administrators_search_the_audit_but_not_change_it(client, admin_user, service_user):
+    RecordAccess.objects.create(user=admin_user, service_user=service_user, what="person")
+    client.force_login(admin_user)
+    found = client.get("/admin/pod/recordaccess/", {"q": str(service_user.pk)})
+    assert found.status_code == 200 and found.context["cl"].result_count == 1
+    changes = client.get(
+        "/admin/pod/auditevent/", {"q": str(service_user.pk), "table_name": "networks_serviceuser"}
+    )
+    assert changes.status_code == 200 and changes.context["cl"].result_count == 1
+    assert client.get("/admin/pod/auditevent/add/").status_code == 403
