@@ -1,0 +1,1 @@
+"""Benchmarks (scripts, not timed tests). Run through management commands, e.g. `bench_sweep`."""
