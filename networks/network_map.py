@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 from networks import rules
 from networks.models import NetworkMember
 
-SIZE = 640
-CENTRE = SIZE / 2
+# Wider than tall: labels of outer-ring members run outwards to the left and right.
+WIDTH, HEIGHT = 800, 680
+CENTRE_X, CENTRE_Y = WIDTH / 2, HEIGHT / 2
 # Ring radii by closeness: 1 very close, 2 close, 3 less close.
-RING_RADIUS = {1: 115, 2: 190, 3: 265}
-NODE_RADIUS = 11
+RING_RADIUS = {1: 115, 2: 190, 3: 262}
+PERSON_RADIUS = 34
+NODE_RADIUS = 12
 SECTOR_DEGREES = 360 / len(rules.SECTORS)
 # Patterns (not only colour) tell sectors apart on a black-and-white print.
 SECTOR_STYLE = {
@@ -46,10 +48,10 @@ class Node:
 def _point(radius: float, degrees: float) -> tuple[float, float]:
     # 0 degrees points straight up; angles grow clockwise (as on a clock face).
     rad = math.radians(degrees - 90)
-    return round(CENTRE + radius * math.cos(rad), 1), round(CENTRE + radius * math.sin(rad), 1)
+    return round(CENTRE_X + radius * math.cos(rad), 1), round(CENTRE_Y + radius * math.sin(rad), 1)
 
 
-def _short(name: str, limit: int = 16) -> str:
+def _short(name: str, limit: int = 14) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
@@ -77,28 +79,52 @@ def layout(members: list[NetworkMember]) -> dict:
             degrees = start + step * i
             x, y = _point(radius, degrees)
             lx, ly = _point(radius + NODE_RADIUS + 4, degrees)
-            anchor = "start" if math.sin(math.radians(degrees)) > 0.15 else (
-                "end" if math.sin(math.radians(degrees)) < -0.15 else "middle"
+            anchor = (
+                "start"
+                if math.sin(math.radians(degrees)) > 0.15
+                else ("end" if math.sin(math.radians(degrees)) < -0.15 else "middle")
             )
             nodes.append(Node(member, sector, x, y, lx, ly + 4, anchor, _short(member.name)))
 
     sectors = []
-    outer = RING_RADIUS[3] + 40
+    outer = RING_RADIUS[3] + 28
     for i, (key, label, _cats) in enumerate(rules.SECTORS):
         a0, a1 = i * SECTOR_DEGREES, (i + 1) * SECTOR_DEGREES
         x0, y0 = _point(outer, a0)
         x1, y1 = _point(outer, a1)
-        lx, ly = _point(outer - 14, (a0 + a1) / 2)
-        sectors.append({
-            "key": key, "label": label, **SECTOR_STYLE[key],
-            "path": f"M {CENTRE} {CENTRE} L {x0} {y0} A {outer} {outer} 0 0 1 {x1} {y1} Z",
-            "label_x": lx, "label_y": ly,
-        })
+        # The label runs along the sector's first edge, like a spoke, just inside the sector:
+        # members are never drawn on an edge, so it stays clear of them. Text on the left half
+        # is turned round so it never reads upside down.
+        flipped = 180 < a0 < 360
+        rotate = (a0 + 90) if flipped else (a0 - 90)
+        spoke = {
+            "rotate": rotate,
+            "x": CENTRE_X - PERSON_RADIUS - 10 if flipped else CENTRE_X + PERSON_RADIUS + 10,
+            "y": CENTRE_Y - 5 if flipped else CENTRE_Y + 17,
+            "anchor": "end" if flipped else "start",
+        }
+        sectors.append(
+            {
+                "key": key,
+                "label": label,
+                **SECTOR_STYLE[key],
+                "path": f"M {CENTRE_X} {CENTRE_Y} L {x0} {y0} A {outer} {outer} 0 0 1 {x1} {y1} Z",
+                "spoke": spoke,
+            }
+        )
     return {
-        "size": SIZE, "centre": CENTRE, "nodes": nodes, "sectors": sectors,
-        "rings": [{"closeness": c, "radius": r, "label": NetworkMember.Closeness(c).label}
-                  for c, r in RING_RADIUS.items()],
+        "width": WIDTH,
+        "height": HEIGHT,
+        "cx": CENTRE_X,
+        "cy": CENTRE_Y,
+        "nodes": nodes,
+        "sectors": sectors,
+        "rings": [
+            {"closeness": c, "radius": r, "label": NetworkMember.Closeness(c).label}
+            for c, r in RING_RADIUS.items()
+        ],
         "node_radius": NODE_RADIUS,
+        "person_radius": PERSON_RADIUS,
     }
 
 
@@ -107,8 +133,12 @@ def table_rows(nodes: list[Node]) -> list[dict]:
     order = {key: i for i, (key, _label, _cats) in enumerate(rules.SECTORS)}
     labels = {key: label for key, label, _cats in rules.SECTORS}
     rows = [
-        {"member": n.member, "sector": labels[n.sector], "closeness": n.member.get_closeness_display(),
-         "sort": (order[n.sector], n.member.closeness, n.member.name.lower())}
+        {
+            "member": n.member,
+            "sector": labels[n.sector],
+            "closeness": n.member.get_closeness_display(),
+            "sort": (order[n.sector], n.member.closeness, n.member.name.lower()),
+        }
         for n in nodes
     ]
     return sorted(rows, key=lambda r: r["sort"])
@@ -138,7 +168,11 @@ def snapshots(
             continue  # a declined proposal never changed the network
         joined = m.joined_at or (None if m.status == m.Status.PROPOSED else m.added_at)
         for moment in (joined, m.ended_at):
-            if moment is not None and moment < now and (baseline_at is None or moment > baseline_at):
+            if (
+                moment is not None
+                and moment < now
+                and (baseline_at is None or moment > baseline_at)
+            ):
                 days.add(moment.astimezone(london).date())
     today = now.astimezone(london).date()
     items = []
@@ -146,8 +180,9 @@ def snapshots(
         items.append({"key": "referral", "label": "At referral", "at": baseline_at})
     for day in sorted(days):
         if day != today:
-            items.append({"key": day.isoformat(), "label": f"{day:%-d %b %Y}",
-                          "at": end_of_day(day, now)})
+            items.append(
+                {"key": day.isoformat(), "label": f"{day:%-d %b %Y}", "at": end_of_day(day, now)}
+            )
     items.append({"key": "now", "label": "Now", "at": now})
     return items
 

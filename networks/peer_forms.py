@@ -18,11 +18,14 @@ class PeerContactForm(forms.Form):
     templates/networks/peer/contact_form.html as toggle buttons, so one tap answers each."""
 
     who = forms.MultipleChoiceField(
-        label="Who was the contact with?", widget=forms.CheckboxSelectMultiple,
+        label="Who was the contact with?",
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose who the contact was with."},
     )
     mode = forms.ChoiceField(
-        label="How", choices=PeerContact.Mode.choices, widget=forms.RadioSelect,
+        label="How",
+        choices=PeerContact.Mode.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose how you were in contact."},
     )
     contact_at = forms.DateTimeField(
@@ -31,7 +34,9 @@ class PeerContactForm(forms.Form):
         error_messages={"invalid": "Enter a date and time, like 26/11/2026 14:30."},
     )
     duration_minutes = forms.IntegerField(
-        label="How long (minutes)", min_value=1, max_value=24 * 60,
+        label="How long (minutes)",
+        min_value=1,
+        max_value=24 * 60,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 1440}),
         error_messages={
             "min_value": "A contact lasts at least 1 minute.",
@@ -39,11 +44,15 @@ class PeerContactForm(forms.Form):
         },
     )
     purpose = forms.ChoiceField(
-        label="Purpose", choices=PeerContact.Purpose.choices, widget=forms.RadioSelect,
+        label="Purpose",
+        choices=PeerContact.Purpose.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose the purpose of the contact."},
     )
     note = forms.CharField(
-        label="Short note", required=False, max_length=500,
+        label="Short note",
+        required=False,
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
     )
 
@@ -75,7 +84,10 @@ class PeerContactForm(forms.Form):
         if contact.with_service_user:
             who.insert(0, PERSON)
         return {
-            "who": who, "mode": contact.mode, "purpose": contact.purpose, "note": contact.note,
+            "who": who,
+            "mode": contact.mode,
+            "purpose": contact.purpose,
+            "note": contact.note,
             "contact_at": timezone.localtime(contact.contact_at),
             "duration_minutes": contact.duration_minutes,
         }
@@ -108,7 +120,8 @@ class MemberConsentForm(forms.Form):
 
 class PeerAssignForm(forms.Form):
     peer = forms.ModelChoiceField(
-        label="Peer worker or volunteer", queryset=User.objects.none(),
+        label="Peer worker or volunteer",
+        queryset=User.objects.none(),
         empty_label="Choose a peer",
         error_messages={"invalid_choice": "Choose a peer of this team who is not yet assigned."},
     )
@@ -116,8 +129,8 @@ class PeerAssignForm(forms.Form):
     def __init__(self, *args, peers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["peer"].queryset = peers
-        self.fields["peer"].label_from_instance = (
-            lambda u: f"{u.get_full_name() or u.username} ({u.get_role_display()})"
+        self.fields["peer"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u.username} ({u.get_role_display()})"
         )
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Assign", css_class="btn-lg"))

@@ -109,12 +109,21 @@ def peer_contact_log(
         raise ValidationError("Only a peer assigned to this person can log a contact.")
     members = list(members)
     _check_contact(
-        service_user=service_user, members=members, with_service_user=with_service_user,
-        contact_at=contact_at, duration_minutes=duration_minutes, now=now,
+        service_user=service_user,
+        members=members,
+        with_service_user=with_service_user,
+        contact_at=contact_at,
+        duration_minutes=duration_minutes,
+        now=now,
     )
     contact = PeerContact(
-        service_user=service_user, peer=peer, with_service_user=with_service_user,
-        contact_at=contact_at, mode=mode, duration_minutes=duration_minutes, purpose=purpose,
+        service_user=service_user,
+        peer=peer,
+        with_service_user=with_service_user,
+        contact_at=contact_at,
+        mode=mode,
+        duration_minutes=duration_minutes,
+        purpose=purpose,
         note=note,
     )
     contact.full_clean()
@@ -138,8 +147,8 @@ def peer_contact_update(
     now: datetime,
 ) -> PeerContact:
     """Change a contact: only its author, only within 24 hours of logging it (rules)."""
-    contact = PeerContact.objects.select_for_update().select_related("service_user").get(
-        pk=contact.pk
+    contact = (
+        PeerContact.objects.select_for_update().select_related("service_user").get(pk=contact.pk)
     )
     if not rules.peer_contact_is_editable(
         author_id=contact.peer_id, user_id=user.pk, created_at=contact.created_at, now=now
@@ -149,8 +158,12 @@ def peer_contact_update(
         )
     members = list(members)
     _check_contact(
-        service_user=contact.service_user, members=members, with_service_user=with_service_user,
-        contact_at=contact_at, duration_minutes=duration_minutes, now=now,
+        service_user=contact.service_user,
+        members=members,
+        with_service_user=with_service_user,
+        contact_at=contact_at,
+        duration_minutes=duration_minutes,
+        now=now,
     )
     contact.with_service_user = with_service_user
     contact.contact_at = contact_at
@@ -182,8 +195,14 @@ def network_member_propose(
     if not proposed_by.is_peer or _open_assignment(proposed_by, service_user) is None:
         raise ValidationError("Only a peer assigned to this person can propose a member.")
     member = NetworkMember(
-        service_user=service_user, name=name, category=category, relationship=relationship,
-        closeness=closeness, phone=phone, email=email, status=NetworkMember.Status.PROPOSED,
+        service_user=service_user,
+        name=name,
+        category=category,
+        relationship=relationship,
+        closeness=closeness,
+        phone=phone,
+        email=email,
+        status=NetworkMember.Status.PROPOSED,
         added_by=proposed_by,
     )
     member.full_clean()
@@ -210,8 +229,8 @@ def network_member_accept_with_consent(
 
     `member_consents_to_contact` records, at the same time, whether the new member agreed to be
     contacted by the team (without it their contact details stay hidden from peers)."""
-    member = NetworkMember.objects.select_for_update().select_related("service_user").get(
-        pk=member.pk
+    member = (
+        NetworkMember.objects.select_for_update().select_related("service_user").get(pk=member.pk)
     )
     if not _may_record_consent(recorded_by, member.service_user):
         raise ValidationError("Only the person's team or their assigned peer can record consent.")
@@ -236,8 +255,8 @@ def network_member_decline(
 ) -> NetworkMember:
     """The person does not want a proposed member in their network: the proposal ends without the
     member ever joining (joined_at == ended_at, so no dated snapshot of the network shows them)."""
-    member = NetworkMember.objects.select_for_update().select_related("service_user").get(
-        pk=member.pk
+    member = (
+        NetworkMember.objects.select_for_update().select_related("service_user").get(pk=member.pk)
     )
     if not _may_record_consent(recorded_by, member.service_user):
         raise ValidationError("Only the person's team or their assigned peer can record this.")

@@ -53,14 +53,32 @@ def peer_home_context(user: User) -> dict:
     return {"peer_caseload": selectors.peer_caseload(user)}
 
 
+def peer_home_builder(request: HttpRequest, now) -> dict:
+    """A builder for pod.views.HOME_BUILDERS (roles peer_worker and peer_volunteer): the simple
+    home (unread alerts) with the peer's caseload and thin-network flags above it."""
+    from meetings import selectors as meeting_selectors
+
+    return {
+        "template": "networks/peer/home.html",
+        "notifications": meeting_selectors.home_unread_notifications(request.user),
+        "threshold": selectors.thin_network_threshold(),
+        **peer_home_context(request.user),
+    }
+
+
 # --- Peer pages -------------------------------------------------------------------------------
+
 
 @peer_required
 def peer_caseload(request: HttpRequest) -> HttpResponse:
-    return render(request, "networks/peer/caseload.html", {
-        "people": selectors.peer_caseload(request.user),
-        "threshold": selectors.thin_network_threshold(),
-    })
+    return render(
+        request,
+        "networks/peer/caseload.html",
+        {
+            "people": selectors.peer_caseload(request.user),
+            "threshold": selectors.thin_network_threshold(),
+        },
+    )
 
 
 @peer_required
@@ -68,43 +86,51 @@ def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
     now = timezone.now()
     members = [
-        m for m in NetworkMember.objects.filter(
-            service_user=person, status__in=[NetworkMember.Status.ACTIVE, NetworkMember.Status.PROPOSED]
+        m
+        for m in NetworkMember.objects.filter(
+            service_user=person,
+            status__in=[NetworkMember.Status.ACTIVE, NetworkMember.Status.PROPOSED],
         )
     ]
     active = [m for m in members if m.status == NetworkMember.Status.ACTIVE]
     contacts = list(selectors.peer_contacts_by(request.user, person)[:50])
     for contact in contacts:
         contact.editable = rules.peer_contact_is_editable(
-            author_id=contact.peer_id, user_id=request.user.pk, created_at=contact.created_at,
+            author_id=contact.peer_id,
+            user_id=request.user.pk,
+            created_at=contact.created_at,
             now=now,
         )
     threshold = selectors.thin_network_threshold()
     non_professional = sum(1 for m in active if m.category != NetworkMember.Category.PROFESSIONAL)
-    return render(request, "networks/peer/person.html", {
-        "person": person,
-        "members": active,
-        "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
-        "meetings": selectors.upcoming_meetings_for_peer(person, now),
-        "contacts": contacts,
-        "thin_network": rules.network_is_thin(
-            active_non_professional=non_professional, threshold=threshold
-        ),
-        "threshold": threshold,
-    })
+    return render(
+        request,
+        "networks/peer/person.html",
+        {
+            "person": person,
+            "members": active,
+            "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
+            "meetings": selectors.upcoming_meetings_for_peer(person, now),
+            "contacts": contacts,
+            "thin_network": rules.network_is_thin(
+                active_non_professional=non_professional, threshold=threshold
+            ),
+            "threshold": threshold,
+        },
+    )
 
 
 def _active_members(person) -> list[NetworkMember]:
-    return list(NetworkMember.objects.filter(service_user=person, status=NetworkMember.Status.ACTIVE))
+    return list(
+        NetworkMember.objects.filter(service_user=person, status=NetworkMember.Status.ACTIVE)
+    )
 
 
 @peer_required
 def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
     members = _active_members(person)
-    form = peer_forms.PeerContactForm(
-        _data(request), service_user=person, members=members
-    )
+    form = peer_forms.PeerContactForm(_data(request), service_user=person, members=members)
     if request.method == "POST" and form.is_valid():
         try:
             peer_services.peer_contact_log(
@@ -115,9 +141,15 @@ def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
         else:
             messages.success(request, "Contact logged.")
             return redirect("networks:peer_person", person_pk=person.pk)
-    return render(request, "networks/peer/contact_form.html", {
-        "person": person, "form": form, "title": "Log a contact",
-    })
+    return render(
+        request,
+        "networks/peer/contact_form.html",
+        {
+            "person": person,
+            "form": form,
+            "title": "Log a contact",
+        },
+    )
 
 
 @peer_required
@@ -126,7 +158,9 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
     # Only the author's own contacts exist, as far as a peer can tell.
     contact = get_object_or_404(PeerContact, pk=pk, service_user=person, peer=request.user)
     if not rules.peer_contact_is_editable(
-        author_id=contact.peer_id, user_id=request.user.pk, created_at=contact.created_at,
+        author_id=contact.peer_id,
+        user_id=request.user.pk,
+        created_at=contact.created_at,
         now=timezone.now(),
     ):
         raise PermissionDenied("This contact is fixed: it can be changed for 24 hours only.")
@@ -134,7 +168,9 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
     # A member who has since left the network stays ticked on an old contact.
     extra = [m for m in contact.members.all() if m.status != NetworkMember.Status.ACTIVE]
     form = peer_forms.PeerContactForm(
-        _data(request), service_user=person, members=members + extra,
+        _data(request),
+        service_user=person,
+        members=members + extra,
         initial=peer_forms.PeerContactForm.initial_for(contact),
     )
     if request.method == "POST" and form.is_valid():
@@ -147,9 +183,16 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
         else:
             messages.success(request, "Contact updated.")
             return redirect("networks:peer_person", person_pk=person.pk)
-    return render(request, "networks/peer/contact_form.html", {
-        "person": person, "form": form, "title": "Change a contact", "contact": contact,
-    })
+    return render(
+        request,
+        "networks/peer/contact_form.html",
+        {
+            "person": person,
+            "form": form,
+            "title": "Change a contact",
+            "contact": contact,
+        },
+    )
 
 
 @peer_required
@@ -159,14 +202,17 @@ def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             member = peer_services.network_member_propose(
-                service_user=person, proposed_by=request.user, now=timezone.now(),
+                service_user=person,
+                proposed_by=request.user,
+                now=timezone.now(),
                 **{k: form.cleaned_data[k] for k in form.Meta.fields},
             )
         except ValidationError as error:
             _add_errors(form, error)
         else:
             messages.success(
-                request, f"{member.name} is proposed. They join the network once the person's "
+                request,
+                f"{member.name} is proposed. They join the network once the person's "
                 "consent is recorded.",
             )
             return redirect("networks:peer_person", person_pk=person.pk)
@@ -190,7 +236,9 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
                 messages.info(request, f"{member.name} will not join the network.")
             else:
                 peer_services.network_member_accept_with_consent(
-                    member=member, recorded_by=request.user, now=timezone.now(),
+                    member=member,
+                    recorded_by=request.user,
+                    now=timezone.now(),
                     **form.cleaned_data,
                 )
                 messages.success(request, f"{member.name} has joined the network.")
@@ -200,20 +248,31 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
             if request.user.is_peer:
                 return redirect("networks:peer_person", person_pk=person.pk)
             return redirect("networks:peer_assignments", person_pk=person.pk)
-    return render(request, "networks/peer/member_consent.html", {
-        "person": person, "member": member, "form": form,
-    })
+    return render(
+        request,
+        "networks/peer/member_consent.html",
+        {
+            "person": person,
+            "member": member,
+            "form": form,
+        },
+    )
 
 
 # --- Clinician pages: assignment and the team's list ------------------------------------------
 
+
 @clinical_required
 def peer_work(request: HttpRequest) -> HttpResponse:
     """The team's people with their peers and thin-network flags."""
-    return render(request, "networks/peer/team_list.html", {
-        "people": selectors.team_peer_work(request.user),
-        "threshold": selectors.thin_network_threshold(),
-    })
+    return render(
+        request,
+        "networks/peer/team_list.html",
+        {
+            "people": selectors.team_peer_work(request.user),
+            "threshold": selectors.thin_network_threshold(),
+        },
+    )
 
 
 @clinical_required
@@ -223,7 +282,9 @@ def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             peer_services.peer_assign(
-                service_user=person, peer=form.cleaned_data["peer"], assigned_by=request.user,
+                service_user=person,
+                peer=form.cleaned_data["peer"],
+                assigned_by=request.user,
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -231,24 +292,33 @@ def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{form.cleaned_data['peer']} is assigned to {person}.")
             return redirect("networks:peer_assignments", person_pk=person.pk)
-    return render(request, "networks/peer/assignments.html", {
-        "person": person,
-        "form": form,
-        "assignments": PeerAssignment.objects.filter(service_user=person, ended_at__isnull=True)
-        .select_related("peer", "assigned_by").order_by("assigned_at"),
-        "proposed": NetworkMember.objects.filter(
-            service_user=person, status=NetworkMember.Status.PROPOSED
-        ).select_related("added_by"),
-    })
+    return render(
+        request,
+        "networks/peer/assignments.html",
+        {
+            "person": person,
+            "form": form,
+            "assignments": PeerAssignment.objects.filter(service_user=person, ended_at__isnull=True)
+            .select_related("peer", "assigned_by")
+            .order_by("assigned_at"),
+            "proposed": NetworkMember.objects.filter(
+                service_user=person, status=NetworkMember.Status.PROPOSED
+            ).select_related("added_by"),
+        },
+    )
 
 
 @require_POST
 @clinical_required
 def peer_unassign(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
-    assignment = get_object_or_404(PeerAssignment, pk=pk, service_user=person, ended_at__isnull=True)
+    assignment = get_object_or_404(
+        PeerAssignment, pk=pk, service_user=person, ended_at__isnull=True
+    )
     try:
-        peer_services.peer_unassign(assignment=assignment, ended_by=request.user, now=timezone.now())
+        peer_services.peer_unassign(
+            assignment=assignment, ended_by=request.user, now=timezone.now()
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -257,6 +327,7 @@ def peer_unassign(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse
 
 
 # --- The network map (clinicians and assigned peers) ------------------------------------------
+
 
 def _snapshot_instant(key: str | None, items: list[dict], now):
     """The instant a `?at=` value asks for; None when the value is not understood."""
@@ -295,16 +366,21 @@ def network_map_view(request: HttpRequest, person_pk: int) -> HttpResponse:
         "at": at,
         "is_now": at == now,
         "changes": network_map.changes_between(members, start=baseline_at, end=at)
-        if baseline_at and baseline_at < at else None,
+        if baseline_at and baseline_at < at
+        else None,
         "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
     }
     if request.user.is_clinical:
         measures = selectors.network_measures(person, now, members=members)
         context["measures"] = measures
         context["member_rows"] = [
-            {"member": m, "attended": measures.attended_by_member.get(m.pk, 0),
-             "contacts": measures.contacts_by_member.get(m.pk, 0)}
-            for m in members if m.status != NetworkMember.Status.PROPOSED
+            {
+                "member": m,
+                "attended": measures.attended_by_member.get(m.pk, 0),
+                "contacts": measures.contacts_by_member.get(m.pk, 0),
+            }
+            for m in members
+            if m.status != NetworkMember.Status.PROPOSED
             and not (m.joined_at is not None and m.joined_at == m.ended_at)
         ]
     if not any(i["key"] == context["selected"] for i in items):

@@ -29,8 +29,9 @@ def thin_network_threshold() -> int:
 def with_network_counts(people: QuerySet[ServiceUser]) -> QuerySet[ServiceUser]:
     """Annotate `active_non_professional` and `proposed_members` (one query for the list)."""
     return people.annotate(
-        active_non_professional=Count("network_members", filter=ACTIVE_NON_PROFESSIONAL,
-                                      distinct=True),
+        active_non_professional=Count(
+            "network_members", filter=ACTIVE_NON_PROFESSIONAL, distinct=True
+        ),
         proposed_members=Count(
             "network_members",
             filter=Q(network_members__status=NetworkMember.Status.PROPOSED),
@@ -55,9 +56,7 @@ def peer_caseload(peer: User) -> list[ServiceUser]:
         ServiceUser.objects.filter(
             peer_assignments__peer=peer, peer_assignments__ended_at__isnull=True
         )
-    ).annotate(
-        last_contact_at=Max("peer_contacts__contact_at", filter=Q(peer_contacts__peer=peer))
-    )
+    ).annotate(last_contact_at=Max("peer_contacts__contact_at", filter=Q(peer_contacts__peer=peer)))
     return _flag_thin(list(people.order_by("family_name", "given_name")))
 
 
@@ -151,7 +150,10 @@ def members_as_of(members: list[NetworkMember], at: datetime) -> list[NetworkMem
         m
         for m in members
         if rules.member_in_network_at(
-            status=m.status, added_at=m.added_at, joined_at=m.joined_at, ended_at=m.ended_at,
+            status=m.status,
+            added_at=m.added_at,
+            joined_at=m.joined_at,
+            ended_at=m.ended_at,
             at=at,
         )
     ]
@@ -214,15 +216,21 @@ def network_measures(
     baseline_at = baseline_instant(latest_episode(service_user))
     now_counts = sector_counts(members_as_of(members, now))
     base_counts = (
-        sector_counts(members_as_of(members, baseline_at)) if baseline_at else
-        dict.fromkeys(now_counts, 0)
+        sector_counts(members_as_of(members, baseline_at))
+        if baseline_at
+        else dict.fromkeys(now_counts, 0)
     )
     result = NetworkMeasures(baseline_at=baseline_at)
     for key, label, _cats in rules.SECTORS:
-        result.rows.append({
-            "key": key, "label": label, "at_referral": base_counts[key], "now": now_counts[key],
-            "growth": now_counts[key] - base_counts[key],
-        })
+        result.rows.append(
+            {
+                "key": key,
+                "label": label,
+                "at_referral": base_counts[key],
+                "now": now_counts[key],
+                "growth": now_counts[key] - base_counts[key],
+            }
+        )
     result.total_at_referral = sum(base_counts.values())
     result.total_now = sum(now_counts.values())
     result.growth = result.total_now - result.total_at_referral

@@ -35,8 +35,10 @@ def _url(person, at=None):
 def test_it_draws_one_node_per_active_member_and_the_same_members_in_a_table(
     clinician_client, service_user, clinician
 ):
-    active = [f.make_member(service_user, name=f"Active {i}", category=c)
-              for i, c in enumerate(["family", "friend", "neighbour", "peer", "professional"])]
+    active = [
+        f.make_member(service_user, name=f"Active {i}", category=c)
+        for i, c in enumerate(["family", "friend", "neighbour", "peer", "professional"])
+    ]
     f.make_member(service_user, name="Gone Gary", status="ended", ended_at=timezone.now())
     f.make_member(service_user, name="Proposed Pam", status="proposed")
     html = clinician_client.get(_url(service_user)).content.decode()
@@ -60,9 +62,9 @@ def test_it_places_members_in_rings_by_closeness_and_sectors_by_category(service
     assert sector_of[members[1].pk] == "professionals"
     assert sector_of[members[2].pk] == "friends"
     for node in drawing["nodes"]:
-        distance = math.dist((node.x, node.y), (network_map.CENTRE, network_map.CENTRE))
+        distance = math.dist((node.x, node.y), (network_map.CENTRE_X, network_map.CENTRE_Y))
         assert abs(distance - network_map.RING_RADIUS[node.member.closeness]) < 1
-        assert 0 <= node.x <= network_map.SIZE and 0 <= node.y <= network_map.SIZE
+        assert 0 <= node.x <= network_map.WIDTH and 0 <= node.y <= network_map.HEIGHT
 
 
 def test_it_shows_the_network_as_it_was_at_referral_and_what_changed(
@@ -97,17 +99,25 @@ def test_it_keeps_a_proposed_member_off_the_map_until_consent(
     client, service_user, peer_volunteer, clinician
 ):
     now = timezone.now()
-    peer_services.peer_assign(service_user=service_user, peer=peer_volunteer, assigned_by=clinician,
-                              now=now)
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_volunteer, assigned_by=clinician, now=now
+    )
     member = peer_services.network_member_propose(
-        service_user=service_user, proposed_by=peer_volunteer, name="Mo", category="neighbour",
-        relationship="neighbour", now=now,
+        service_user=service_user,
+        proposed_by=peer_volunteer,
+        name="Mo",
+        category="neighbour",
+        relationship="neighbour",
+        now=now,
     )
     client.force_login(peer_volunteer)
     assert _nodes(client.get(_url(service_user)).content.decode()) == []
     peer_services.network_member_accept_with_consent(
-        member=member, recorded_by=peer_volunteer, person_consents=True,
-        member_consents_to_contact=False, now=timezone.now(),
+        member=member,
+        recorded_by=peer_volunteer,
+        person_consents=True,
+        member_consents_to_contact=False,
+        now=timezone.now(),
     )
     assert _nodes(client.get(_url(service_user)).content.decode()) == [str(member.pk)]
 
@@ -129,26 +139,44 @@ def test_it_measures_size_growth_attendance_and_contacts_per_member(
     for day in (1, 2):
         start = referral_at + timedelta(days=day)
         meeting = Meeting.objects.create(
-            episode=episode, scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-            location="home", status="held", actual_start=start,
+            episode=episode,
+            scheduled_start=start,
+            scheduled_end=start + timedelta(hours=1),
+            location="home",
+            status="held",
+            actual_start=start,
             actual_end=start + timedelta(hours=1),
         )
-        Participant.objects.create(meeting=meeting, kind="network_member", network_member=sister,
-                                   attended=True)
-        Participant.objects.create(meeting=meeting, kind="network_member", network_member=friend,
-                                   attended=False)
+        Participant.objects.create(
+            meeting=meeting, kind="network_member", network_member=sister, attended=True
+        )
+        Participant.objects.create(
+            meeting=meeting, kind="network_member", network_member=friend, attended=False
+        )
     now = timezone.now()
-    peer_services.peer_assign(service_user=service_user, peer=peer_volunteer, assigned_by=clinician,
-                              now=now)
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_volunteer, assigned_by=clinician, now=now
+    )
     for _ in range(3):
         peer_services.peer_contact_log(
-            service_user=service_user, peer=peer_volunteer, members=[friend], with_service_user=True,
-            contact_at=now, mode="phone", duration_minutes=5, purpose="support", now=now,
+            service_user=service_user,
+            peer=peer_volunteer,
+            members=[friend],
+            with_service_user=True,
+            contact_at=now,
+            mode="phone",
+            duration_minutes=5,
+            purpose="support",
+            now=now,
         )
     measures = clinician_client.get(_url(service_user)).context["measures"]
     rows = {r["key"]: r for r in measures.rows}
     assert (rows["family"]["at_referral"], rows["family"]["now"]) == (1, 1)
-    assert (rows["friends"]["at_referral"], rows["friends"]["now"], rows["friends"]["growth"]) == (0, 1, 1)
+    assert (rows["friends"]["at_referral"], rows["friends"]["now"], rows["friends"]["growth"]) == (
+        0,
+        1,
+        1,
+    )
     assert (measures.total_at_referral, measures.total_now, measures.growth) == (1, 2, 1)
     assert measures.members_attended == 1 and measures.attended_by_member == {sister.pk: 2}
     assert measures.contacts_by_member == {friend.pk: 3}
@@ -156,22 +184,32 @@ def test_it_measures_size_growth_attendance_and_contacts_per_member(
 
 
 def test_it_hides_the_measures_from_peers(client, service_user, peer_volunteer, clinician):
-    peer_services.peer_assign(service_user=service_user, peer=peer_volunteer, assigned_by=clinician,
-                              now=timezone.now())
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_volunteer, assigned_by=clinician, now=timezone.now()
+    )
     client.force_login(peer_volunteer)
     response = client.get(_url(service_user))
     assert response.status_code == 200
-    assert "measures" not in response.context and "Meetings attended" not in response.content.decode()
+    assert (
+        "measures" not in response.context and "Meetings attended" not in response.content.decode()
+    )
 
 
 @pytest.mark.parametrize("role", ["clinician", "peer_volunteer"])
 def test_it_keeps_map_queries_flat_with_network_size(
-    client, request, role, service_user, episode, clinician, peer_volunteer,
+    client,
+    request,
+    role,
+    service_user,
+    episode,
+    clinician,
+    peer_volunteer,
     django_assert_max_num_queries,
 ):
     now = timezone.now()
-    peer_services.peer_assign(service_user=service_user, peer=peer_volunteer, assigned_by=clinician,
-                              now=now)
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_volunteer, assigned_by=clinician, now=now
+    )
     client.force_login(request.getfixturevalue(role))
     f.make_member(service_user)
     with CaptureQueriesContext(connection) as ctx:
@@ -179,11 +217,19 @@ def test_it_keeps_map_queries_flat_with_network_size(
     small = len(ctx.captured_queries)
     categories = [c for c, _ in NetworkMember.Category.choices]
     for i in range(49):
-        m = f.make_member(service_user, category=categories[i % len(categories)],
-                          closeness=1 + i % 3)
+        m = f.make_member(
+            service_user, category=categories[i % len(categories)], closeness=1 + i % 3
+        )
         peer_services.peer_contact_log(
-            service_user=service_user, peer=peer_volunteer, members=[m], with_service_user=False,
-            contact_at=now, mode="text", duration_minutes=5, purpose="support", now=now,
+            service_user=service_user,
+            peer=peer_volunteer,
+            members=[m],
+            with_service_user=False,
+            contact_at=now,
+            mode="text",
+            duration_minutes=5,
+            purpose="support",
+            now=now,
         )
     with django_assert_max_num_queries(small):
         html = client.get(_url(service_user)).content.decode()

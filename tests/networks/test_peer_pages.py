@@ -32,8 +32,12 @@ def volunteer_client(client, peer_volunteer):
 def _meeting(episode, **kw):
     start = timezone.now() + timedelta(days=1)
     return Meeting.objects.create(
-        episode=episode, scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-        location=kw.pop("location", "community"), location_detail=kw.pop("location_detail", ""), **kw
+        episode=episode,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        location=kw.pop("location", "community"),
+        location_detail=kw.pop("location_detail", ""),
+        **kw,
     )
 
 
@@ -52,12 +56,18 @@ def test_it_refuses_a_peer_a_person_not_assigned_to_them(volunteer_client, servi
 def test_it_shows_contact_details_only_where_consent_was_given(
     assigned, volunteer_client, service_user, clinician
 ):
-    f.make_member(service_user, name="Consenting Carol", phone="07700 900001",
-                  consent_to_contact=True, consent_recorded_at=timezone.now(),
-                  consent_recorded_by=clinician)
-    f.make_member(service_user, name="Private Pete", phone="07700 900002",
-                  email="pete@example.org")
-    page = volunteer_client.get(reverse("networks:peer_person", args=[service_user.pk])).content.decode()
+    f.make_member(
+        service_user,
+        name="Consenting Carol",
+        phone="07700 900001",
+        consent_to_contact=True,
+        consent_recorded_at=timezone.now(),
+        consent_recorded_by=clinician,
+    )
+    f.make_member(service_user, name="Private Pete", phone="07700 900002", email="pete@example.org")
+    page = volunteer_client.get(
+        reverse("networks:peer_person", args=[service_user.pk])
+    ).content.decode()
     assert "Consenting Carol" in page and "07700 900001" in page
     assert "Private Pete" in page
     assert "07700 900002" not in page and "pete@example.org" not in page
@@ -67,7 +77,9 @@ def test_it_shows_upcoming_meetings_by_time_and_place_only(
     assigned, volunteer_client, service_user, episode
 ):
     _meeting(episode, location_detail="Library meeting room")
-    page = volunteer_client.get(reverse("networks:peer_person", args=[service_user.pk])).content.decode()
+    page = volunteer_client.get(
+        reverse("networks:peer_person", args=[service_user.pk])
+    ).content.decode()
     assert "Library meeting room" in page
     assert episode.reason not in page  # the referral reason belongs to the clinical record
 
@@ -76,14 +88,25 @@ def test_it_shows_a_peer_only_their_own_contacts(
     assigned, volunteer_client, service_user, peer_worker, clinician
 ):
     now = timezone.now()
-    peer_services.peer_assign(service_user=service_user, peer=peer_worker, assigned_by=clinician,
-                              now=now)
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_worker, assigned_by=clinician, now=now
+    )
     for peer, note in ((peer_worker, "Worker's private note"), (assigned.peer, "My own note")):
         peer_services.peer_contact_log(
-            service_user=service_user, peer=peer, members=[], with_service_user=True,
-            contact_at=now, mode="phone", duration_minutes=10, purpose="support", note=note, now=now,
+            service_user=service_user,
+            peer=peer,
+            members=[],
+            with_service_user=True,
+            contact_at=now,
+            mode="phone",
+            duration_minutes=10,
+            purpose="support",
+            note=note,
+            now=now,
         )
-    page = volunteer_client.get(reverse("networks:peer_person", args=[service_user.pk])).content.decode()
+    page = volunteer_client.get(
+        reverse("networks:peer_person", args=[service_user.pk])
+    ).content.decode()
     assert "My own note" in page
     assert "Worker's private note" not in page
 
@@ -93,30 +116,68 @@ def test_it_logs_a_contact_from_the_short_form(assigned, volunteer_client, servi
     url = reverse("networks:peer_contact_add", args=[service_user.pk])
     form_page = volunteer_client.get(url).content.decode()
     assert 'type="datetime-local"' in form_page and "Dana" in form_page
-    response = volunteer_client.post(url, {
-        "who": ["person", str(sister.pk)], "mode": "visit",
-        "contact_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "duration_minutes": "25",
-        "purpose": "network_building", "note": "Met at the cafe",
-    })
+    response = volunteer_client.post(
+        url,
+        {
+            "who": ["person", str(sister.pk)],
+            "mode": "visit",
+            "contact_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": "25",
+            "purpose": "network_building",
+            "note": "Met at the cafe",
+        },
+    )
     assert response.status_code == 302
     contact = PeerContact.objects.get()
     assert contact.with_service_user and list(contact.members.all()) == [sister]
-    assert (contact.mode, contact.duration_minutes, contact.purpose) == ("visit", 25, "network_building")
+    assert (contact.mode, contact.duration_minutes, contact.purpose) == (
+        "visit",
+        25,
+        "network_building",
+    )
 
 
-@pytest.mark.parametrize("bad", [
-    {},
-    {"who": ["person"], "mode": "phone", "contact_at": "not a date", "duration_minutes": "5",
-     "purpose": "support"},
-    {"who": ["person"], "mode": "phone", "contact_at": "2026-01-01T10:00", "duration_minutes": "0",
-     "purpose": "support"},
-    {"who": ["999999"], "mode": "phone", "contact_at": "2026-01-01T10:00", "duration_minutes": "5",
-     "purpose": "support"},
-    {"who": ["person"], "mode": "carrier pigeon", "contact_at": "2026-01-01T10:00",
-     "duration_minutes": "abc", "purpose": "support"},
-    {"who": ["person"], "mode": "phone", "contact_at": "2099-01-01T10:00", "duration_minutes": "5",
-     "purpose": "support"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {
+            "who": ["person"],
+            "mode": "phone",
+            "contact_at": "not a date",
+            "duration_minutes": "5",
+            "purpose": "support",
+        },
+        {
+            "who": ["person"],
+            "mode": "phone",
+            "contact_at": "2026-01-01T10:00",
+            "duration_minutes": "0",
+            "purpose": "support",
+        },
+        {
+            "who": ["999999"],
+            "mode": "phone",
+            "contact_at": "2026-01-01T10:00",
+            "duration_minutes": "5",
+            "purpose": "support",
+        },
+        {
+            "who": ["person"],
+            "mode": "carrier pigeon",
+            "contact_at": "2026-01-01T10:00",
+            "duration_minutes": "abc",
+            "purpose": "support",
+        },
+        {
+            "who": ["person"],
+            "mode": "phone",
+            "contact_at": "2099-01-01T10:00",
+            "duration_minutes": "5",
+            "purpose": "support",
+        },
+    ],
+)
 def test_it_shows_bad_contact_input_at_the_field_and_saves_nothing(
     assigned, volunteer_client, service_user, bad
 ):
@@ -124,23 +185,40 @@ def test_it_shows_bad_contact_input_at_the_field_and_saves_nothing(
         reverse("networks:peer_contact_add", args=[service_user.pk]), bad
     )
     assert response.status_code == 200
-    assert "text-danger" in response.content.decode() or "invalid-feedback" in response.content.decode()
+    assert (
+        "text-danger" in response.content.decode()
+        or "invalid-feedback" in response.content.decode()
+    )
     assert not PeerContact.objects.exists()
 
 
 def test_it_refuses_to_change_a_contact_after_24_hours(assigned, volunteer_client, service_user):
     now = timezone.now()
     contact = peer_services.peer_contact_log(
-        service_user=service_user, peer=assigned.peer, members=[], with_service_user=True,
-        contact_at=now, mode="phone", duration_minutes=10, purpose="support", now=now,
+        service_user=service_user,
+        peer=assigned.peer,
+        members=[],
+        with_service_user=True,
+        contact_at=now,
+        mode="phone",
+        duration_minutes=10,
+        purpose="support",
+        now=now,
     )
     url = reverse("networks:peer_contact_edit", args=[service_user.pk, contact.pk])
     assert volunteer_client.get(url).status_code == 200
     PeerContact.objects.filter(pk=contact.pk).update(created_at=now - timedelta(hours=24))
     assert volunteer_client.get(url).status_code == 403
-    response = volunteer_client.post(url, {"who": ["person"], "mode": "visit",
-                                           "contact_at": "2026-01-01T10:00",
-                                           "duration_minutes": "5", "purpose": "support"})
+    response = volunteer_client.post(
+        url,
+        {
+            "who": ["person"],
+            "mode": "visit",
+            "contact_at": "2026-01-01T10:00",
+            "duration_minutes": "5",
+            "purpose": "support",
+        },
+    )
     assert response.status_code == 403
     contact.refresh_from_db()
     assert contact.mode == "phone"
@@ -152,7 +230,12 @@ def test_it_lets_a_peer_propose_a_member_and_a_clinician_record_consent(
     client = Client()
     response = volunteer_client.post(
         reverse("networks:member_propose", args=[service_user.pk]),
-        {"name": "Mo", "relationship": "neighbour at no. 4", "category": "neighbour", "closeness": "3"},
+        {
+            "name": "Mo",
+            "relationship": "neighbour at no. 4",
+            "category": "neighbour",
+            "closeness": "3",
+        },
     )
     assert response.status_code == 302
     member = NetworkMember.objects.get(name="Mo")
@@ -166,7 +249,9 @@ def test_it_lets_a_peer_propose_a_member_and_a_clinician_record_consent(
     assert member.status == "active" and member.joined_at is not None
 
 
-def test_it_lets_a_clinician_assign_and_unassign_a_peer(client, clinician, service_user, peer_worker):
+def test_it_lets_a_clinician_assign_and_unassign_a_peer(
+    client, clinician, service_user, peer_worker
+):
     client.force_login(clinician)
     url = reverse("networks:peer_assignments", args=[service_user.pk])
     assert client.post(url, {"peer": peer_worker.pk}).status_code == 302
@@ -181,8 +266,9 @@ def test_it_lets_a_clinician_assign_and_unassign_a_peer(client, clinician, servi
 
 def test_it_refuses_to_assign_a_clinician_as_a_peer(client, clinician, clinician2, service_user):
     client.force_login(clinician)
-    response = client.post(reverse("networks:peer_assignments", args=[service_user.pk]),
-                           {"peer": clinician2.pk})
+    response = client.post(
+        reverse("networks:peer_assignments", args=[service_user.pk]), {"peer": clinician2.pk}
+    )
     assert response.status_code == 200
     assert not PeerAssignment.objects.exists()
 
@@ -221,22 +307,54 @@ def test_it_keeps_peer_page_queries_flat_with_network_size(
     args = [] if name == "peer_caseload" else [service_user.pk]
     url = reverse(f"networks:{name}", args=args)
     now = timezone.now()
-    member = f.make_member(service_user, consent_to_contact=True, consent_recorded_at=now,
-                           consent_recorded_by=assigned.assigned_by)
+    member = f.make_member(
+        service_user,
+        consent_to_contact=True,
+        consent_recorded_at=now,
+        consent_recorded_by=assigned.assigned_by,
+    )
     _meeting(episode)
     peer_services.peer_contact_log(
-        service_user=service_user, peer=assigned.peer, members=[member], with_service_user=True,
-        contact_at=now, mode="phone", duration_minutes=10, purpose="support", now=now,
+        service_user=service_user,
+        peer=assigned.peer,
+        members=[member],
+        with_service_user=True,
+        contact_at=now,
+        mode="phone",
+        duration_minutes=10,
+        purpose="support",
+        now=now,
     )
     small = _count(volunteer_client, url)
     for i in range(49):
         m = f.make_member(service_user)
         peer_services.peer_contact_log(
-            service_user=service_user, peer=assigned.peer, members=[m], with_service_user=False,
-            contact_at=now - timedelta(minutes=i + 1), mode="text", duration_minutes=5,
-            purpose="support", now=now,
+            service_user=service_user,
+            peer=assigned.peer,
+            members=[m],
+            with_service_user=False,
+            contact_at=now - timedelta(minutes=i + 1),
+            mode="text",
+            duration_minutes=5,
+            purpose="support",
+            now=now,
         )
         _meeting(episode)
     with django_assert_max_num_queries(small):
         volunteer_client.get(url)
     assert small <= 12
+
+
+def test_it_gives_the_home_page_a_peer_section_with_their_people(
+    assigned, rf, peer_volunteer, service_user
+):
+    from django.template.loader import render_to_string
+
+    from networks.peer_views import peer_home_builder
+
+    request = rf.get("/")
+    request.user = peer_volunteer
+    context = peer_home_builder(request, timezone.now())
+    html = render_to_string(context.pop("template"), context, request=request)
+    assert "My people" in html and service_user.display_name in html
+    assert reverse("networks:peer_contact_add", args=[service_user.pk]) in html

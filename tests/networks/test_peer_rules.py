@@ -1,10 +1,10 @@
 """Pure rules for peer work: the 24-hour edit window, dated membership, thin networks."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from networks import rules
 
-UTC = timezone.utc
+UTC = UTC
 LOGGED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
@@ -30,7 +30,11 @@ def test_it_counts_a_directly_added_member_from_when_they_were_added():
 
 def test_it_leaves_a_proposal_out_until_consent_and_an_ended_member_out_after_ending():
     assert not rules.member_in_network_at(
-        status="proposed", added_at=LOGGED, joined_at=None, ended_at=None, at=LOGGED + timedelta(days=9)
+        status="proposed",
+        added_at=LOGGED,
+        joined_at=None,
+        ended_at=None,
+        at=LOGGED + timedelta(days=9),
     )
     joined = LOGGED + timedelta(days=2)
     ended = LOGGED + timedelta(days=5)

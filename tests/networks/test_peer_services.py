@@ -1,6 +1,6 @@
 """Peer services: assignment, the contact log (24-hour edit window) and network building."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,7 +9,7 @@ from networks import peer_services
 from networks.models import NetworkMember, PeerAssignment, PeerContact
 from tests import factories as f
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 
 
@@ -22,10 +22,16 @@ def assigned(service_user, peer_volunteer, clinician):
 
 def _log(service_user, peer, members=(), with_person=True, **kw):
     return peer_services.peer_contact_log(
-        service_user=service_user, peer=peer, members=members, with_service_user=with_person,
-        contact_at=kw.pop("contact_at", NOW), mode=kw.pop("mode", "phone"),
-        duration_minutes=kw.pop("duration_minutes", 15), purpose=kw.pop("purpose", "support"),
-        note=kw.pop("note", ""), now=kw.pop("now", NOW),
+        service_user=service_user,
+        peer=peer,
+        members=members,
+        with_service_user=with_person,
+        contact_at=kw.pop("contact_at", NOW),
+        mode=kw.pop("mode", "phone"),
+        duration_minutes=kw.pop("duration_minutes", 15),
+        purpose=kw.pop("purpose", "support"),
+        note=kw.pop("note", ""),
+        now=kw.pop("now", NOW),
     )
 
 
@@ -57,7 +63,9 @@ def test_it_refuses_assignment_by_a_peer_or_of_a_clinician_or_of_another_team(
     assert not PeerAssignment.objects.exists()
 
 
-def test_it_ends_an_assignment_and_allows_a_new_one(assigned, service_user, peer_volunteer, clinician):
+def test_it_ends_an_assignment_and_allows_a_new_one(
+    assigned, service_user, peer_volunteer, clinician
+):
     peer_services.peer_unassign(assignment=assigned, ended_by=clinician, now=NOW)
     assigned.refresh_from_db()
     assert assigned.ended_at == NOW
@@ -101,12 +109,22 @@ def test_it_refuses_a_contact_with_nobody_in_the_future_or_with_another_persons_
 
 def _update(contact, user, now, note="changed"):
     return peer_services.peer_contact_update(
-        contact=contact, user=user, members=[], with_service_user=True, contact_at=contact.contact_at,
-        mode="visit", duration_minutes=30, purpose="practical_help", note=note, now=now,
+        contact=contact,
+        user=user,
+        members=[],
+        with_service_user=True,
+        contact_at=contact.contact_at,
+        mode="visit",
+        duration_minutes=30,
+        purpose="practical_help",
+        note=note,
+        now=now,
     )
 
 
-def test_it_lets_the_author_change_a_contact_within_24_hours(assigned, service_user, peer_volunteer):
+def test_it_lets_the_author_change_a_contact_within_24_hours(
+    assigned, service_user, peer_volunteer
+):
     contact = _log(service_user, peer_volunteer)
     _update(contact, peer_volunteer, contact.created_at + timedelta(hours=23, minutes=59))
     contact.refresh_from_db()
@@ -119,8 +137,9 @@ def test_it_fixes_a_contact_after_24_hours_and_against_other_users(
     contact = _log(service_user, peer_volunteer)
     with pytest.raises(ValidationError):
         _update(contact, peer_volunteer, contact.created_at + timedelta(hours=24))
-    peer_services.peer_assign(service_user=service_user, peer=peer_worker, assigned_by=clinician,
-                              now=NOW)
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_worker, assigned_by=clinician, now=NOW
+    )
     with pytest.raises(ValidationError):
         _update(contact, peer_worker, contact.created_at)
     contact.refresh_from_db()
@@ -131,20 +150,30 @@ def test_it_adds_a_proposed_member_to_the_network_only_with_consent(
     assigned, service_user, peer_volunteer, clinician
 ):
     member = peer_services.network_member_propose(
-        service_user=service_user, proposed_by=peer_volunteer, name="Mo", category="neighbour",
-        relationship="neighbour at no. 4", now=NOW,
+        service_user=service_user,
+        proposed_by=peer_volunteer,
+        name="Mo",
+        category="neighbour",
+        relationship="neighbour at no. 4",
+        now=NOW,
     )
     assert member.status == NetworkMember.Status.PROPOSED and member.joined_at is None
     with pytest.raises(ValidationError) as err:
         peer_services.network_member_accept_with_consent(
-            member=member, recorded_by=clinician, person_consents=False,
-            member_consents_to_contact=False, now=NOW,
+            member=member,
+            recorded_by=clinician,
+            person_consents=False,
+            member_consents_to_contact=False,
+            now=NOW,
         )
     assert "person_consents" in err.value.message_dict
     later = NOW + timedelta(days=1)
     peer_services.network_member_accept_with_consent(
-        member=member, recorded_by=clinician, person_consents=True,
-        member_consents_to_contact=True, now=later,
+        member=member,
+        recorded_by=clinician,
+        person_consents=True,
+        member_consents_to_contact=True,
+        now=later,
     )
     member.refresh_from_db()
     assert member.status == NetworkMember.Status.ACTIVE
@@ -158,16 +187,24 @@ def test_it_refuses_a_proposal_from_an_unassigned_peer_or_a_clinician(
     for user in (peer_worker, clinician):
         with pytest.raises(ValidationError):
             peer_services.network_member_propose(
-                service_user=service_user, proposed_by=user, name="Mo", category="friend",
-                relationship="friend", now=NOW,
+                service_user=service_user,
+                proposed_by=user,
+                name="Mo",
+                category="friend",
+                relationship="friend",
+                now=NOW,
             )
     assert not NetworkMember.objects.exists()
 
 
 def test_it_records_a_declined_proposal_that_never_joined(assigned, service_user, peer_volunteer):
     member = peer_services.network_member_propose(
-        service_user=service_user, proposed_by=peer_volunteer, name="Mo", category="friend",
-        relationship="friend", now=NOW,
+        service_user=service_user,
+        proposed_by=peer_volunteer,
+        name="Mo",
+        category="friend",
+        relationship="friend",
+        now=NOW,
     )
     peer_services.network_member_decline(member=member, recorded_by=peer_volunteer, now=NOW)
     member.refresh_from_db()

@@ -18,7 +18,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from meetings.models import (
-    Alert, CarePlanVersion, Decision, Episode, Meeting, Participant, Prescription, Utterance,
+    Alert,
+    CarePlanVersion,
+    Decision,
+    Episode,
+    Meeting,
+    Participant,
+    Prescription,
+    Utterance,
 )
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from outcomes.models import OutcomeAssessment
@@ -26,26 +33,33 @@ from pod.models import Notification, Team, TeamMembership
 from tests import factories as f
 
 RECORD_ID = 900001
-ROLES = ["clinician", "prescriber", "peer_worker", "peer_volunteer", "manager", "outsider",
-         "anonymous"]
+ROLES = [
+    "clinician",
+    "prescriber",
+    "peer_worker",
+    "peer_volunteer",
+    "manager",
+    "outsider",
+    "anonymous",
+]
 REFUSED = {403, 404, 405}
 
 # Expected GET status of this pages. peer_volunteer is assigned to the person;
 # peer_worker is a peer of the same team who is not.
-C, P, W, V, M, O, A = ROLES
+C, P, W, V, M, OUT, A = ROLES
 PEER_PAGES = {
-    "networks:peer_person": {C: 403, P: 403, W: 404, V: 200, M: 403, O: 403, A: 302},
-    "networks:peer_contact_add": {C: 403, P: 403, W: 404, V: 200, M: 403, O: 403, A: 302},
-    "networks:peer_contact_edit": {C: 403, P: 403, W: 404, V: 200, M: 403, O: 403, A: 302},
-    "networks:member_propose": {C: 403, P: 403, W: 404, V: 200, M: 403, O: 403, A: 302},
-    "networks:member_consent": {C: 200, P: 200, W: 404, V: 200, M: 403, O: 404, A: 302},
-    "networks:network_map": {C: 200, P: 200, W: 404, V: 200, M: 403, O: 404, A: 302},
-    "networks:peer_assignments": {C: 200, P: 200, W: 403, V: 403, M: 403, O: 404, A: 302},
+    "networks:peer_person": {C: 403, P: 403, W: 404, V: 200, M: 403, OUT: 403, A: 302},
+    "networks:peer_contact_add": {C: 403, P: 403, W: 404, V: 200, M: 403, OUT: 403, A: 302},
+    "networks:peer_contact_edit": {C: 403, P: 403, W: 404, V: 200, M: 403, OUT: 403, A: 302},
+    "networks:member_propose": {C: 403, P: 403, W: 404, V: 200, M: 403, OUT: 403, A: 302},
+    "networks:member_consent": {C: 200, P: 200, W: 404, V: 200, M: 403, OUT: 404, A: 302},
+    "networks:network_map": {C: 200, P: 200, W: 404, V: 200, M: 403, OUT: 404, A: 302},
+    "networks:peer_assignments": {C: 200, P: 200, W: 403, V: 403, M: 403, OUT: 404, A: 302},
     "networks:peer_unassign": dict.fromkeys(ROLES, 405),  # POST only
 }
 NO_ARGUMENT_PAGES = {
-    "networks:peer_caseload": {C: 403, P: 403, W: 200, V: 200, M: 403, O: 403, A: 302},
-    "networks:peer_work": {C: 200, P: 200, W: 403, V: 403, M: 403, O: 200, A: 302},
+    "networks:peer_caseload": {C: 403, P: 403, W: 200, V: 200, M: 403, OUT: 403, A: 302},
+    "networks:peer_work": {C: 200, P: 200, W: 403, V: 403, M: 403, OUT: 200, A: 302},
 }
 
 
@@ -71,8 +85,9 @@ def record_urls() -> list[tuple[str, str]]:
     for route, name, converters in _walk(get_resolver().url_patterns):
         if route.startswith("admin/") or not converters:
             continue
-        if not all(isinstance(c, IntConverter) and _is_record_argument(k)
-                   for k, c in converters.items()):
+        if not all(
+            isinstance(c, IntConverter) and _is_record_argument(k) for k, c in converters.items()
+        ):
             continue
         path = route
         for key in converters:
@@ -89,51 +104,111 @@ def records(trust, clinician, prescriber, peer_worker, peer_volunteer, manager, 
         TeamMembership.objects.create(user=user, team=team)
     now = timezone.now()
     person = ServiceUser.objects.create(
-        pk=RECORD_ID, nhs_number=f.valid_nhs_number(), given_name="Mat", family_name="Rix",
-        date_of_birth=date(1990, 1, 1), team=team,
+        pk=RECORD_ID,
+        nhs_number=f.valid_nhs_number(),
+        given_name="Mat",
+        family_name="Rix",
+        date_of_birth=date(1990, 1, 1),
+        team=team,
     )
     referral = now - timedelta(days=3)
     episode = Episode.objects.create(
-        pk=RECORD_ID, service_user=person, team=team, referral_received_at=referral,
-        referral_source="gp", triage_category="C", reason="Secret referral reason",
+        pk=RECORD_ID,
+        service_user=person,
+        team=team,
+        referral_received_at=referral,
+        referral_source="gp",
+        triage_category="C",
+        reason="Secret referral reason",
         first_meeting_due_at=referral + timedelta(hours=24),
     )
     episode.core_team.add(clinician)
     meeting = Meeting.objects.create(
-        pk=RECORD_ID, episode=episode, scheduled_start=now + timedelta(days=1),
-        scheduled_end=now + timedelta(days=1, hours=1), location="home",
+        pk=RECORD_ID,
+        episode=episode,
+        scheduled_start=now + timedelta(days=1),
+        scheduled_end=now + timedelta(days=1, hours=1),
+        location="home",
     )
     participant = Participant.objects.create(pk=RECORD_ID, meeting=meeting, kind="service_user")
-    Utterance.objects.create(pk=RECORD_ID, meeting=meeting, participant=participant,
-                             words="In my own words", position=1, recorded_by=clinician)
-    Decision.objects.create(pk=RECORD_ID, meeting=meeting, kind="care", text="A decision",
-                            recorded_by=clinician)
+    Utterance.objects.create(
+        pk=RECORD_ID,
+        meeting=meeting,
+        participant=participant,
+        words="In my own words",
+        position=1,
+        recorded_by=clinician,
+    )
+    Decision.objects.create(
+        pk=RECORD_ID, meeting=meeting, kind="care", text="A decision", recorded_by=clinician
+    )
     CarePlanVersion.objects.create(
-        pk=RECORD_ID, episode=episode, version=1, what_matters="x", actions="y", responsible="z",
-        person_agreed=True, created_by=clinician,
+        pk=RECORD_ID,
+        episode=episode,
+        version=1,
+        what_matters="x",
+        actions="y",
+        responsible="z",
+        person_agreed=True,
+        created_by=clinician,
     )
     Prescription.objects.create(
-        pk=RECORD_ID, episode=episode, medicine="Sertraline", is_new=False,
-        is_antipsychotic=False, prescriber=prescriber, prescribed_at=now,
+        pk=RECORD_ID,
+        episode=episode,
+        medicine="Sertraline",
+        is_new=False,
+        is_antipsychotic=False,
+        prescriber=prescriber,
+        prescribed_at=now,
     )
-    alert = Alert.objects.create(pk=RECORD_ID, kind="at_risk", episode=episode, message="m",
-                                 raised_at=now)
+    alert = Alert.objects.create(
+        pk=RECORD_ID, kind="at_risk", episode=episode, message="m", raised_at=now
+    )
     Notification.objects.create(pk=RECORD_ID, user=clinician, alert=alert)
     OutcomeAssessment.objects.create(
-        pk=RECORD_ID, service_user=person, timepoint_months=0, assessed_on=date(2026, 1, 1),
-        symptom_level="mild", relapse=False, hospital_bed_days=0, disability_benefit=False,
-        neuroleptic_use=False, work_or_study=False,
+        pk=RECORD_ID,
+        service_user=person,
+        timepoint_months=0,
+        assessed_on=date(2026, 1, 1),
+        symptom_level="mild",
+        relapse=False,
+        hospital_bed_days=0,
+        disability_benefit=False,
+        neuroleptic_use=False,
+        work_or_study=False,
     )
-    NetworkMember.objects.create(pk=RECORD_ID, service_user=person, name="Proposed Pat",
-                                 category="neighbour", relationship="neighbour",
-                                 status="proposed", added_by=peer_volunteer)
-    NetworkMember.objects.create(pk=RECORD_ID + 1, service_user=person, name="Active Ann",
-                                 category="family", relationship="sister")
-    PeerAssignment.objects.create(pk=RECORD_ID, service_user=person, peer=peer_volunteer,
-                                  assigned_by=clinician, assigned_at=now)
+    NetworkMember.objects.create(
+        pk=RECORD_ID,
+        service_user=person,
+        name="Proposed Pat",
+        category="neighbour",
+        relationship="neighbour",
+        status="proposed",
+        added_by=peer_volunteer,
+    )
+    NetworkMember.objects.create(
+        pk=RECORD_ID + 1,
+        service_user=person,
+        name="Active Ann",
+        category="family",
+        relationship="sister",
+    )
+    PeerAssignment.objects.create(
+        pk=RECORD_ID,
+        service_user=person,
+        peer=peer_volunteer,
+        assigned_by=clinician,
+        assigned_at=now,
+    )
     PeerContact.objects.create(
-        pk=RECORD_ID, service_user=person, peer=peer_volunteer, with_service_user=True,
-        contact_at=now, mode="phone", duration_minutes=5, purpose="support",
+        pk=RECORD_ID,
+        service_user=person,
+        peer=peer_volunteer,
+        with_service_user=True,
+        contact_at=now,
+        mode="phone",
+        duration_minutes=5,
+        purpose="support",
     )
     return person
 
@@ -162,7 +237,7 @@ def test_it_gives_each_role_the_expected_status_on_every_record_url(request, rec
         if name in PEER_PAGES:
             ok = status == PEER_PAGES[name][role]
             expected = PEER_PAGES[name][role]
-        elif role in (W, V, O):
+        elif role in (W, V, OUT):
             # Peers and another team's clinician: refused on the server, never redirected.
             ok, expected = status in REFUSED, "403/404/405"
         elif role == A:
@@ -181,11 +256,15 @@ def test_it_gives_each_role_the_expected_status_on_every_record_url(request, rec
     assert not failures, "\n".join(failures)
 
 
-PEER_WRITABLE = {"networks:peer_contact_add", "networks:peer_contact_edit",
-                 "networks:member_propose", "networks:member_consent"}
+PEER_WRITABLE = {
+    "networks:peer_contact_add",
+    "networks:peer_contact_edit",
+    "networks:member_propose",
+    "networks:member_consent",
+}
 
 
-@pytest.mark.parametrize("role", [W, V, O, A])
+@pytest.mark.parametrize("role", [W, V, OUT, A])
 def test_it_refuses_writes_to_records_outside_a_roles_work(request, records, role):
     client = _client(request, role)
     failures = []
