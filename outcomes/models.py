@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -54,3 +55,181 @@ class OutcomeAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_user} at {self.get_timepoint_months_display()}"
+
+
+# --- Scored and licensed measures ------------------------------------------------------------
+
+
+class ScoredMeasure(models.Model):
+    """A free-to-use measure completed by the person, with its item scores and the scores the
+    software computed from them (outcomes.rules) at the time it was recorded."""
+
+    class Instrument(models.TextChoices):
+        DIALOG = "DIALOG", "DIALOG"
+        PHQ9 = "PHQ9", "PHQ-9"
+        GAD7 = "GAD7", "GAD-7"
+
+    service_user = models.ForeignKey(
+        "networks.ServiceUser", on_delete=models.PROTECT, related_name="scored_measures"
+    )
+    instrument = models.CharField(max_length=6, choices=Instrument.choices)
+    completed_on = models.DateField()
+    item_scores = ArrayField(models.PositiveSmallIntegerField())
+    # PHQ-9 and GAD-7: the sum of the items and its severity band. NULL/blank for DIALOG.
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=20, blank=True)
+    # DIALOG: the mean of the 8 life-domain items and of the 3 treatment items. NULL otherwise.
+    life_domains_mean = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    treatment_mean = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service_user", "instrument", "completed_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(instrument="DIALOG", item_scores__len=11)
+                | Q(instrument="PHQ9", item_scores__len=9)
+                | Q(instrument="GAD7", item_scores__len=7),
+                name="scored_measure_item_count",
+                violation_error_message="The number of item scores does not match the measure.",
+            ),
+        ]
+        indexes = [models.Index(fields=["service_user", "instrument", "completed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} on {self.completed_on}"
+
+
+class LicensedMeasure(models.Model):
+    """A licensed measure, kept by name and total score only: never its items or their text."""
+
+    class Name(models.TextChoices):
+        REQOL10 = "ReQoL-10", "ReQoL-10"
+        REQOL20 = "ReQoL-20", "ReQoL-20"
+        WEMWBS = "WEMWBS", "WEMWBS"
+        SWEMWBS = "SWEMWBS", "SWEMWBS"
+        HONOS = "HoNOS", "HoNOS"
+
+    service_user = models.ForeignKey(
+        "networks.ServiceUser", on_delete=models.PROTECT, related_name="licensed_measures"
+    )
+    name = models.CharField(max_length=10, choices=Name.choices)
+    completed_on = models.DateField()
+    score = models.DecimalField(max_digits=5, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service_user", "name", "completed_on"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.score} on {self.completed_on}"
+
+
+# --- Experience survey -----------------------------------------------------------------------
+
+
+class SurveyInvitation(models.Model):
+    """A one-time link to the experience survey, issued by a clinician to a person.
+
+    Only a SHA-256 hash of the token is stored: the link itself exists only in what was shown or
+    sent to the person. The invitation knows who it was for; the response it produces does not
+    (SurveyResponse has no link back), so answers can never be reported per person.
+    """
+
+    service_user = models.ForeignKey(
+        "networks.ServiceUser", on_delete=models.CASCADE, related_name="survey_invitations"
+    )
+    team = models.ForeignKey("pod.Team", on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("issued_at")), name="survey_expires_after_issue"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey invitation {self.pk}"
+
+
+class SurveyResponse(models.Model):
+    """One person's answers. Deliberately holds only the team and the month: no person, no
+    invitation, no exact time, so that it cannot be traced back to whoever gave it."""
+
+    class Answer(models.TextChoices):
+        DEFINITELY = "definitely", "Yes, definitely"
+        SOMEWHAT = "somewhat", "Yes, to some extent"
+        NO = "no", "No"
+        NOT_APPLICABLE = "na", "Don't know / not applicable"
+
+    team = models.ForeignKey("pod.Team", on_delete=models.PROTECT, related_name="+")
+    submitted_month = models.DateField(help_text="First day of the month it was submitted")
+    involved_in_care = models.CharField(max_length=10, choices=Answer.choices)
+    family_involved = models.CharField(max_length=10, choices=Answer.choices)
+    agreed_care = models.CharField(max_length=10, choices=Answer.choices)
+    understands_what_matters = models.CharField(max_length=10, choices=Answer.choices)
+    helps_with_what_matters = models.CharField(max_length=10, choices=Answer.choices)
+    feel_hopeful = models.CharField(max_length=10, choices=Answer.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "submitted_month"])]
+
+    def __str__(self) -> str:
+        return f"Survey response {self.pk}"
+
+
+# --- Fidelity --------------------------------------------------------------------------------
+
+
+class FidelityRating(models.Model):
+    """One member of staff's rating of one meeting on the twelve key elements of dialogic
+    practice (outcomes.rules.FIDELITY_ELEMENTS). Element names only: never the manual's text."""
+
+    class Score(models.IntegerChoices):
+        ABSENT = 0, "0 - not present"
+        A_LITTLE = 1, "1 - a little"
+        MOSTLY = 2, "2 - mostly"
+        FULLY = 3, "3 - fully"
+
+    meeting = models.ForeignKey(
+        "meetings.Meeting", on_delete=models.CASCADE, related_name="fidelity_ratings"
+    )
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fidelity_ratings"
+    )
+    rated_at = models.DateTimeField()
+    two_or_more_therapists = models.PositiveSmallIntegerField(choices=Score.choices)
+    network_participation = models.PositiveSmallIntegerField(choices=Score.choices)
+    open_ended_questions = models.PositiveSmallIntegerField(choices=Score.choices)
+    responding_to_utterances = models.PositiveSmallIntegerField(choices=Score.choices)
+    present_moment = models.PositiveSmallIntegerField(choices=Score.choices)
+    multiple_viewpoints = models.PositiveSmallIntegerField(choices=Score.choices)
+    relational_focus = models.PositiveSmallIntegerField(choices=Score.choices)
+    matter_of_fact_problem_talk = models.PositiveSmallIntegerField(choices=Score.choices)
+    own_words_not_symptoms = models.PositiveSmallIntegerField(choices=Score.choices)
+    reflections = models.PositiveSmallIntegerField(choices=Score.choices)
+    transparency = models.PositiveSmallIntegerField(choices=Score.choices)
+    tolerating_uncertainty = models.PositiveSmallIntegerField(choices=Score.choices)
+
+    class Meta:
+        ordering = ["-rated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "rater"], name="fidelity_once_per_rater")
+        ]
+
+    def __str__(self) -> str:
+        return f"Fidelity of meeting {self.meeting_id} by {self.rater}"

@@ -1,0 +1,184 @@
+"""Measure each dashboard section: queries and time, ORM (outcomes.selectors) against the same
+aggregates in hand-written SQL (outcomes.benchmarks.handsql), at two data sizes.
+
+Driven by `manage.py bench_dashboards`; see outcomes/benchmarks/RESULTS.md for the figures.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from outcomes import selectors
+from outcomes.benchmarks import handsql
+from outcomes.benchmarks.generate import STAFF_PER_TEAM, TEAMS
+from outcomes.selectors import LONDON, Scope
+
+TIMEPOINT = 24
+
+ORM: dict[str, Callable[[Scope], Any]] = {
+    "first_meeting": selectors.first_meeting_rule,
+    "first_14_days": selectors.meetings_first_14_days,
+    "attendance": selectors.meeting_attendance,
+    "medication": selectors.medication_rule,
+    "peer": selectors.peer_work,
+    "staffing": selectors.staffing,
+    "outcomes": lambda s: selectors.outcomes_by_arm(s, timepoint_months=TIMEPOINT),
+    "experience": selectors.experience,
+    "care_plans": selectors.care_plans,
+    "fidelity": selectors.fidelity_profile,
+}
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, Decimal | float):
+        return round(float(value), 6)
+    return value
+
+
+def project(section: str, result: Any, *, from_sql: bool) -> Any:
+    """The numbers both implementations must agree on, in one comparable shape."""
+    if section == "first_meeting":
+        keys = ("referrals", "met", "breached", "open_clocks", "median_hours", "p90_hours")
+        return ([_num(result[k]) for k in keys], [b["id"] for b in result["breaches"]],
+                [(str(b["breach_reason"])) for b in result["breaches"]])
+    if section == "first_14_days":
+        return [_num(result[k]) for k in ("episodes", "mean", "none")]
+    if section == "attendance":
+        return [result[k] for k in ("held", "members", "core", "two_staff")]
+    if section == "medication":
+        keys = ("prescriptions", "new", "new_with_meetings", "overrides", "violations")
+        return ([result[k] for k in keys], [r["id"] for r in result["override_list"]],
+                [r["id"] for r in result["violation_list"]])
+    if section == "peer":
+        keys = ("contacts", "episodes", "mean_at_referral", "mean_now", "thin_count")
+        return ([_num(result[k]) for k in keys],
+                [r["episode_id"] for r in result["thin_list"]])
+    if section == "staffing":
+        return [(r["id"], r["clinical"], r["trained"], r["peer_workers"], r["volunteers"])
+                for r in result]
+    if section == "outcomes":
+        if from_sql:
+            return {r["arm"]: (r["n"], r["mild_or_none"], r["relapse"], _num(r["bed_days"]))
+                    for r in result}
+        rows = {r["key"]: r for r in result["rows"]}
+        out = {}
+        for arm in ("POD", "TAU"):
+            n = result[f"n_{arm.lower()}"]
+            if n:
+                out[arm] = (n, rows["mild_or_none"][arm].count, rows["relapse"][arm].count,
+                            _num(rows["bed_days"][arm]["mean"]))
+        return out
+    if section == "experience":
+        if from_sql:
+            return [(result[f"{f}__yes"], result[f"{f}__n"]) for f, _s, _n in
+                    __import__("outcomes.rules", fromlist=["x"]).SURVEY_STATEMENTS]
+        return [(r["cell"].count, r["cell"].n) for r in result]
+    if section == "care_plans":
+        return [result[k] for k in ("plans", "involved", "views")]
+    if section == "fidelity":
+        return result["ratings"]
+    raise KeyError(section)
+
+
+def _median_ms(fn: Callable[[], Any], runs: int) -> float:
+    fn()  # warm-up: plans cached, pages in shared buffers
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def count_queries(fn: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured.captured_queries)
+
+
+def scopes(now: datetime) -> dict[str, Scope]:
+    today = now.astimezone(LONDON).date()
+    start = today - timedelta(days=364)
+
+    def make(ids):
+        return Scope(team_ids=tuple(ids), start=start, end=today, now=now)
+
+    return {"team": make([1]), "trust": make(range(1, 6)), "service": make(range(1, TEAMS + 1))}
+
+
+def measure_sections(now: datetime, *, runs: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """{scope: {section: {orm_queries, sql_queries, orm_ms, sql_ms, agree}}}"""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for scope_name, scope in scopes(now).items():
+        results[scope_name] = {}
+        for section, orm_fn in ORM.items():
+            sql_fn = handsql.SECTIONS[section]
+
+            def run_orm(orm_fn=orm_fn, scope=scope):
+                return orm_fn(scope)
+
+            def run_sql(sql_fn=sql_fn, scope=scope):
+                with connection.cursor() as cursor:
+                    return sql_fn(cursor, scope)
+
+            agree = project(section, run_orm(), from_sql=False) == project(
+                section, run_sql(), from_sql=True
+            )
+            results[scope_name][section] = {
+                "orm_queries": count_queries(run_orm),
+                "sql_queries": count_queries(run_sql),
+                "orm_ms": _median_ms(run_orm, runs),
+                "sql_ms": _median_ms(run_sql, runs),
+                "agree": agree,
+            }
+        total_orm = lambda scope=scope: selectors.dashboard(scope)  # noqa: E731
+        results[scope_name]["whole dashboard (selectors)"] = {
+            "orm_queries": count_queries(total_orm),
+            "sql_queries": sum(r["sql_queries"] for r in results[scope_name].values()),
+            "orm_ms": _median_ms(total_orm, runs),
+            "sql_ms": sum(r["sql_ms"] for r in results[scope_name].values()),
+            "agree": all(r["agree"] for r in results[scope_name].values()),
+        }
+    return results
+
+
+def measure_pages(now: datetime, *, runs: int) -> dict[str, dict[str, Any]]:
+    """The whole dashboard page through the test client (middleware, view, templates, SVG):
+    as the service manager of team 1, and as the administrator for the whole service."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from pod.models import User
+
+    today = now.astimezone(LONDON).date()
+    query = f"start={today - timedelta(days=364)}&end={today}"
+    url = reverse("outcomes:dashboard")
+    out = {}
+    for label, user_id, extra in (
+        ("team (service manager of team 1)", STAFF_PER_TEAM, "&team=1"),
+        ("trust 1 (administrator)", TEAMS * STAFF_PER_TEAM + 1, "&trust=1"),
+        ("service, 20 teams (administrator)", TEAMS * STAFF_PER_TEAM + 1, ""),
+    ):
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(User.objects.get(pk=user_id))
+        full = f"{url}?{query}{extra}"
+
+        def get(client=client, full=full):
+            response = client.get(full)
+            assert response.status_code == 200, response.status_code
+            return response
+
+        out[label] = {"queries": count_queries(get), "ms": _median_ms(get, runs)}
+    return out
+
+
+def utc_now_minute() -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0)

@@ -1,0 +1,156 @@
+"""Server-rendered SVG charts. No JavaScript, no CDN: the page carries the picture, and every
+chart sits beside a table of the same numbers (the table is the accessible version; the SVG
+has role="img" and a text label). Series are told apart by marker shape and dash pattern as
+well as colour, so colour is never the only signal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+
+COLOURS = ("#005eb8", "#d5281b", "#007f3b", "#7c2855", "#ed8b00", "#330072")
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
+MARKERS = ("circle", "square", "triangle", "diamond", "circle", "square")
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: Sequence[float | None]
+
+
+def _marker(kind: str, x: float, y: float, colour: str) -> str:
+    if kind == "square":
+        return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
+    if kind == "triangle":
+        return (f'<polygon points="{x:.1f},{y - 4.5:.1f} {x - 4:.1f},{y + 3.5:.1f} '
+                f'{x + 4:.1f},{y + 3.5:.1f}" fill="{colour}"/>')
+    if kind == "diamond":
+        return (f'<polygon points="{x:.1f},{y - 4.5:.1f} {x + 4.5:.1f},{y:.1f} {x:.1f},'
+                f'{y + 4.5:.1f} {x - 4.5:.1f},{y:.1f}" fill="{colour}"/>')
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
+
+
+def line_chart(
+    *,
+    title: str,
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    y_max: float | None = None,
+    y_unit: str = "",
+    reference: float | None = None,
+    reference_label: str = "",
+    width: int = 640,
+    height: int = 260,
+) -> SafeString:
+    """A line chart of one or more series over the same x labels. None values leave gaps."""
+    left, right, top, bottom = 44, 12, 16, 46
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for s in series for v in s.values if v is not None]
+    top_value = y_max if y_max is not None else max([*values, reference or 0, 1]) * 1.1
+    n = max(len(x_labels), 1)
+
+    def x_at(i: int) -> float:
+        return left + (plot_w * (i + 0.5) / n)
+
+    def y_at(v: float) -> float:
+        return top + plot_h - (plot_h * min(v, top_value) / top_value if top_value else 0)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'class="pod-chart" aria-label="{escape(title)} (the numbers are in the table below)">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for tick in range(5):
+        v = top_value * tick / 4
+        y = y_at(v)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     'stroke="#d8dde0"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'font-size="11">{v:.0f}{escape(y_unit)}</text>')
+    step = max(1, n // 8)
+    for i, label in enumerate(x_labels):
+        if i % step == 0:
+            parts.append(f'<text x="{x_at(i):.1f}" y="{height - bottom + 16}" '
+                         f'text-anchor="middle" font-size="11">{escape(label)}</text>')
+    if reference is not None:
+        y = y_at(reference)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     'stroke="#4c6272" stroke-dasharray="4 4"/>')
+        parts.append(f'<text x="{width - right}" y="{y - 4:.1f}" text-anchor="end" '
+                     f'font-size="11">{escape(reference_label)}</text>')
+    for k, s in enumerate(series):
+        colour, dash, marker = COLOURS[k % 6], DASHES[k % 6], MARKERS[k % 6]
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        for i, v in enumerate(s.values):
+            if v is None:
+                if segment:
+                    segments.append(segment)
+                segment = []
+                continue
+            segment.append(f"{x_at(i):.1f},{y_at(v):.1f}")
+            parts.append(_marker(marker, x_at(i), y_at(v), colour))
+        if segment:
+            segments.append(segment)
+        for seg in segments:
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                         f'stroke-dasharray="{dash}" points="{" ".join(seg)}"/>')
+    # Legend under the axis labels.
+    x = left
+    for k, s in enumerate(series):
+        colour = COLOURS[k % 6]
+        parts.append(f'<line x1="{x}" x2="{x + 18}" y1="{height - 10}" y2="{height - 10}" '
+                     f'stroke="{colour}" stroke-width="2" stroke-dasharray="{DASHES[k % 6]}"/>')
+        parts.append(_marker(MARKERS[k % 6], x + 9, height - 10, colour))
+        parts.append(f'<text x="{x + 22}" y="{height - 6}" font-size="11">'
+                     f"{escape(s.label)}</text>")
+        x += 30 + 6.5 * len(s.label)
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def bar_chart(
+    *,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    x_max: float = 100,
+    unit: str = "%",
+    width: int = 640,
+) -> SafeString:
+    """Horizontal grouped bars (one group per label, one bar per series), value printed at the
+    end of each bar. A None value is drawn as 'no data'."""
+    bar_h, gap, left, right, top = 12, 10, 10, 50, 8
+    group_h = len(series) * (bar_h + 2) + 18
+    height = top + len(labels) * (group_h + gap) + 24
+    plot_w = width - left - right
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'class="pod-chart" aria-label="{escape(title)} (the numbers are in the table below)">',
+        f"<title>{escape(title)}</title>",
+    ]
+    y = top
+    for i, label in enumerate(labels):
+        parts.append(f'<text x="{left}" y="{y + 11}" font-size="11">{escape(label)}</text>')
+        y += 16
+        for k, s in enumerate(series):
+            v = s.values[i]
+            colour = COLOURS[k % 6]
+            if v is None:
+                parts.append(f'<text x="{left}" y="{y + 10}" font-size="10">'
+                             f"{escape(s.label)}: no data</text>")
+            else:
+                w = plot_w * min(v, x_max) / x_max if x_max else 0
+                pattern = "" if k == 0 else ' fill-opacity="0.55"'
+                parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                             f'fill="{colour}"{pattern}/>')
+                parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 10}" font-size="10">'
+                             f"{escape(s.label)} {v:.0f}{escape(unit)}</text>")
+            y += bar_h + 2
+        y += gap + 2
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

@@ -1,0 +1,152 @@
+"""Forms for outcomes. They check shape; the rules and services decide (and their
+ValidationErrors are put back on the fields by the views)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from outcomes import rules
+from outcomes.models import FidelityRating, LicensedMeasure, OutcomeAssessment, SurveyResponse
+from pod.models import Team, Trust
+
+MAX_PERIOD_DAYS = 366 * 10
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _helper(label: str, method: str = "post") -> FormHelper:
+    helper = FormHelper()
+    helper.form_method = method
+    helper.add_input(Submit("submit", label))
+    return helper
+
+
+class DashboardFilterForm(forms.Form):
+    trust = forms.ModelChoiceField(queryset=Trust.objects.none(), required=False,
+                                   empty_label="All my trusts")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False,
+                                  empty_label="All my teams")
+    start = forms.DateField(label="From", widget=DATE)
+    end = forms.DateField(label="To", widget=DATE)
+    timepoint = forms.TypedChoiceField(
+        label="Outcomes at", coerce=int, choices=OutcomeAssessment.Timepoint.choices, initial=24
+    )
+
+    def __init__(self, *args, teams, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["trust"].queryset = Trust.objects.filter(teams__in=teams).distinct()
+        self.fields["start"].initial = today - timedelta(days=364)
+        self.fields["end"].initial = today
+        self.helper = _helper("Show", method="get")
+        self.helper.form_class = "row g-2 align-items-end"
+        self.helper.disable_csrf = True
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The end of the period must be after its start.")
+            elif (end - start).days > MAX_PERIOD_DAYS:
+                self.add_error("start", "Choose a period of ten years or less.")
+        team, trust = data.get("team"), data.get("trust")
+        if team and trust and team.trust_id != trust.pk:
+            self.add_error("team", "This team is not in the chosen trust.")
+        return data
+
+
+class ScoredMeasureForm(forms.Form):
+    completed_on = forms.DateField(widget=DATE)
+
+    def __init__(self, *args, instrument: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        if instrument == "DIALOG":
+            labels = [*rules.DIALOG_LIFE_DOMAINS, *rules.DIALOG_TREATMENT]
+            choices = [(i, str(i)) for i in range(1, 8)]
+            help_text = "1 = totally dissatisfied, 7 = totally satisfied"
+        else:
+            labels = [f"Item {i}" for i in range(1, rules.ITEM_COUNTS[instrument] + 1)]
+            choices = [(0, "0 - not at all"), (1, "1 - several days"),
+                       (2, "2 - more than half the days"), (3, "3 - nearly every day")]
+            help_text = ""
+        for i, label in enumerate(labels, start=1):
+            self.fields[f"item_{i}"] = forms.TypedChoiceField(
+                label=label, coerce=int, choices=[("", "---"), *choices], help_text=help_text
+            )
+        self.helper = _helper("Save and score")
+
+    def item_scores(self) -> list[int]:
+        count = rules.ITEM_COUNTS[self.instrument]
+        return [self.cleaned_data[f"item_{i}"] for i in range(1, count + 1)]
+
+
+class LicensedMeasureForm(forms.ModelForm):
+    class Meta:
+        model = LicensedMeasure
+        fields = ["name", "completed_on", "score"]
+        widgets = {"completed_on": DATE}
+        labels = {"name": "Measure", "score": "Total score"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save")
+
+
+class OutcomeAssessmentForm(forms.ModelForm):
+    class Meta:
+        model = OutcomeAssessment
+        fields = ["timepoint_months", "assessed_on", "symptom_level", "relapse",
+                  "hospital_bed_days", "disability_benefit", "neuroleptic_use", "work_or_study"]
+        widgets = {"assessed_on": DATE}
+        labels = {"timepoint_months": "Time point", "hospital_bed_days": "Hospital bed-days"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save")
+
+    def validate_unique(self):
+        """Uniqueness is the service's job (it reports the time point clearly)."""
+
+
+class SurveyForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, statement, _national in rules.SURVEY_STATEMENTS:
+            self.fields[field] = forms.ChoiceField(
+                label=statement, choices=SurveyResponse.Answer.choices, widget=forms.RadioSelect
+            )
+        self.helper = _helper("Send my answers")
+
+
+class FidelityForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, label in rules.FIDELITY_ELEMENTS:
+            self.fields[field] = forms.TypedChoiceField(
+                label=label, coerce=int, choices=FidelityRating.Score.choices,
+                widget=forms.RadioSelect,
+            )
+        self.helper = _helper("Save rating")
+
+
+class ImportForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    file = forms.FileField(label="CSV file", help_text="Columns: " + ", ".join(
+        ("nhs_number", "trial_arm", "timepoint_months", "assessed_on", "symptom_level",
+         "relapse", "hospital_days", "disability_benefit", "neuroleptic_use", "work_or_study")))
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.helper = _helper("Import")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 20 MB; split it.")
+        return upload

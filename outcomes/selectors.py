@@ -1,0 +1,640 @@
+"""Dashboard reads. Every figure is aggregated in PostgreSQL, so each section costs a fixed
+number of queries however many people, meetings or contacts lie behind it.
+
+A `Scope` says whose records (team ids) and when (a period of London calendar days). The
+section functions return plain dicts of numbers and short lists; views render them, charts
+draw them, and the CSV download writes the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import (
+    Coalesce,
+    ExtractMonth,
+    ExtractYear,
+    Length,
+    Trim,
+    TruncMonth,
+    TruncWeek,
+)
+
+from meetings.models import Alert, CarePlanVersion, Episode, Meeting, Participant, Prescription
+from networks.models import NetworkMember, PeerContact, ServiceUser
+from outcomes import rules
+from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
+from pod.models import Team, User
+
+LONDON = ZoneInfo("Europe/London")
+LIST_LIMIT = 50  # rows of a breach/exception list shown on the page (the CSV has them all)
+
+
+# --- Expressions -------------------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class EpochHours(Func):
+    """An interval as hours (float)."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) / 3600.0)"
+    output_field = FloatField()
+
+
+class LondonDayStart(Func):
+    """The instant London's calendar day `days` after the day of an instant begins: day 0 is
+    the day of the instant itself, so `days=14` ends the first 14 calendar days."""
+
+    template = (
+        "((((%(expressions)s) AT TIME ZONE 'Europe/London')::date + %(days)s)::timestamp "
+        "AT TIME ZONE 'Europe/London')"
+    )
+    output_field = DateTimeField()
+
+    def __init__(self, expression: Any, days: int) -> None:
+        super().__init__(expression, days=int(days))
+
+
+def _count_subquery(qs: QuerySet, field: str) -> Coalesce:
+    """COUNT(*) of a correlated queryset grouped by `field`, as an integer expression."""
+    counted = qs.order_by().values(field).annotate(c=Count("*")).values("c")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+# --- Scope -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    team_ids: tuple[int, ...]
+    start: date  # first London calendar day of the period
+    end: date  # last London calendar day of the period (inclusive)
+    now: datetime
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=LONDON)
+
+    @property
+    def end_at(self) -> datetime:
+        """Exclusive: the start of the day after the period."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=LONDON)
+
+    def months(self) -> list[date]:
+        months, cursor = [], self.start.replace(day=1)
+        while cursor <= self.end:
+            months.append(cursor)
+            cursor = rules.add_months(cursor, 1)
+        return months
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    """Administrators see every team; service managers the teams they belong to."""
+    if user.role == User.Role.ADMINISTRATOR:
+        return Team.objects.select_related("trust").all()
+    if user.role == User.Role.SERVICE_MANAGER:
+        return Team.objects.select_related("trust").filter(memberships__user=user)
+    return Team.objects.none()
+
+
+def _in_period(field: str, scope: Scope) -> Q:
+    return Q(**{f"{field}__gte": scope.start_at, f"{field}__lt": scope.end_at})
+
+
+def _month_key(value: datetime | date | None) -> str:
+    return value.strftime("%Y-%m") if value else ""
+
+
+# --- The 24-hour rule --------------------------------------------------------------------------
+
+
+def _breach_q(now: datetime) -> Q:
+    """Held after the due time, or not held by the due time (unless closed before it)."""
+    return Q(first_meeting_held_at__gt=F("first_meeting_due_at")) | Q(
+        first_meeting_held_at__isnull=True, first_meeting_due_at__lte=now
+    ) & (Q(closed_at__isnull=True) | Q(closed_at__gte=F("first_meeting_due_at")))
+
+
+def first_meeting_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str, Any]:
+    """Share of referrals in the period whose first meeting was in time (of those whose clock
+    has resolved: met or breached), median and 90th-percentile hours, open clocks, breaches.
+    Three queries: the headline, the monthly trend, the breach list."""
+    episodes = Episode.objects.filter(
+        _in_period("referral_received_at", scope), team_id__in=scope.team_ids
+    )
+    met_q = Q(first_meeting_held_at__lte=F("first_meeting_due_at"))
+    breach_q = _breach_q(scope.now)
+    hours = EpochHours("time_to_first_meeting")
+    head = episodes.aggregate(
+        referrals=Count("id"),
+        met=Count("id", filter=met_q),
+        breached=Count("id", filter=breach_q),
+        open_clocks=Count(
+            "id", filter=Q(first_meeting_held_at__isnull=True) & ~Q(status=Episode.Status.CLOSED)
+        ),
+        median_hours=PercentileCont(hours, 0.5),
+        p90_hours=PercentileCont(hours, 0.9),
+    )
+    head["share_met"] = rules.share(head["met"], head["met"] + head["breached"])
+    trend = list(
+        episodes.annotate(month=TruncMonth("referral_received_at", tzinfo=LONDON))
+        .values("month")
+        .annotate(met=Count("id", filter=met_q), breached=Count("id", filter=breach_q))
+        .order_by("month")
+    )
+    for row in trend:
+        row["month"] = _month_key(row["month"])
+        row["share_met"] = rules.share(row["met"], row["met"] + row["breached"]).percent
+    reason = Alert.objects.filter(
+        episode=OuterRef("pk"), kind=Alert.Kind.BREACHED, prescription__isnull=True
+    ).values("message")[:1]
+    breaches = (
+        episodes.filter(breach_q)
+        .annotate(team_name=F("team__name"), breach_reason=Subquery(reason), hours=hours)
+        .values(
+            "id", "team_name", "referral_received_at", "referral_source", "triage_category",
+            "first_meeting_due_at", "first_meeting_held_at", "hours", "status", "breach_reason",
+        )
+        .order_by("-referral_received_at", "-id")
+    )
+    head["breaches"] = list(breaches[:list_limit] if list_limit else breaches)
+    head["trend"] = trend
+    return head
+
+
+# --- Meetings ----------------------------------------------------------------------------------
+
+
+def meetings_first_14_days(scope: Scope) -> dict[str, Any]:
+    """Held network meetings per episode in its first 14 London calendar days (the referral
+    day is day 1), over episodes referred in the period whose 14 days had ended by `now`.
+    One query; the count per episode is a correlated subquery that PostgreSQL answers from
+    the (episode, actual_start) index of held meetings."""
+    early = Meeting.objects.filter(
+        episode=OuterRef("pk"),
+        status=Meeting.Status.HELD,
+        actual_start__lt=LondonDayStart(OuterRef("referral_received_at"), 14),
+    )
+    return (
+        Episode.objects.filter(
+            _in_period("referral_received_at", scope),
+            team_id__in=scope.team_ids,
+            referral_received_at__lt=scope.now - timedelta(days=14),
+        )
+        .annotate(n=_count_subquery(early, "episode"), any_held=Exists(early))
+        .aggregate(episodes=Count("id"), mean=Avg("n"), none=Count("id", filter=Q(any_held=False)))
+    )
+
+
+def meeting_attendance(scope: Scope) -> dict[str, Any]:
+    """Of meetings held in the period: share with a network member present, with a member of
+    the episode's core team present, and with two or more staff present.
+
+    One query: the inner level counts attendance per meeting (a join that PostgreSQL walks
+    through the participant index), the outer level sums it per London month with one
+    conditional count per month of the period; the headline is the sum of the months.
+    """
+    attended = Q(participants__attended=True)
+    months = scope.months()
+    meetings = Meeting.objects.filter(
+        _in_period("actual_start", scope),
+        status=Meeting.Status.HELD,
+        episode__team_id__in=scope.team_ids,
+    ).annotate(
+        month=ExtractYear("actual_start", tzinfo=LONDON) * 100
+        + ExtractMonth("actual_start", tzinfo=LONDON),
+        members=Count(
+            "participants",
+            filter=attended & Q(participants__kind=Participant.Kind.NETWORK_MEMBER),
+        ),
+        staff_n=Count("participants", filter=attended & Q(participants__kind=Participant.Kind.STAFF)),
+        # Through the core-team table directly: a join via the user table makes PostgreSQL hash
+        # the whole participant table instead of probing per meeting.
+        with_core=Exists(
+            Participant.objects.filter(
+                meeting=OuterRef("pk"),
+                kind=Participant.Kind.STAFF,
+                attended=True,
+                staff_id__in=Episode.core_team.through.objects.filter(
+                    episode_id=OuterRef(OuterRef("episode_id"))
+                ).values("user_id"),
+            )
+        ),
+    )
+    aggregates = {}
+    for i, month in enumerate(months):
+        key = Q(month=month.year * 100 + month.month)
+        aggregates[f"held_{i}"] = Count("id", filter=key)
+        aggregates[f"members_{i}"] = Count("id", filter=key & Q(members__gt=0))
+        aggregates[f"core_{i}"] = Count("id", filter=key & Q(with_core=True))
+        aggregates[f"two_staff_{i}"] = Count("id", filter=key & Q(staff_n__gte=2))
+    counts = meetings.aggregate(**aggregates)
+    trend = []
+    for i, month in enumerate(months):
+        row = {"month": _month_key(month)}
+        for k in ("held", "members", "core", "two_staff"):
+            row[k] = counts[f"{k}_{i}"]
+        for k in ("members", "core", "two_staff"):
+            row[f"{k}_pct"] = rules.share(row[k], row["held"]).percent
+        trend.append(row)
+    totals = {k: sum(r[k] for r in trend) for k in ("held", "members", "core", "two_staff")}
+    return {
+        **totals,
+        "share_members": rules.share(totals["members"], totals["held"]),
+        "share_core": rules.share(totals["core"], totals["held"]),
+        "share_two_staff": rules.share(totals["two_staff"], totals["held"]),
+        "trend": [r for r in trend if r["held"]] if len(trend) > 36 else trend,
+    }
+
+
+# --- The medication rule -----------------------------------------------------------------------
+
+
+def medication_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str, Any]:
+    """New prescriptions in the period with three (the setting) meetings held before them,
+    overrides with their reasons, and violations found by the audit. Three queries."""
+    required = settings.POD_MEETINGS_BEFORE_MEDICATION
+    held_before = Coalesce(
+        "meetings_held_before",
+        _count_subquery(
+            Meeting.objects.filter(
+                episode=OuterRef("episode"),
+                status=Meeting.Status.HELD,
+                actual_start__lte=OuterRef("prescribed_at"),
+            ),
+            "episode",
+        ),
+    )
+    violation = Alert.objects.filter(
+        prescription=OuterRef("pk"), kind=Alert.Kind.MEDICATION_VIOLATION
+    )
+    prescriptions = Prescription.objects.filter(
+        _in_period("prescribed_at", scope), episode__team_id__in=scope.team_ids
+    )
+    head = prescriptions.annotate(held=held_before, violated=Exists(violation)).aggregate(
+        prescriptions=Count("id"),
+        new=Count("id", filter=Q(is_new=True)),
+        new_with_meetings=Count("id", filter=Q(is_new=True, held__gte=required)),
+        overrides=Count("id", filter=~Q(override_reason="")),
+        violations=Count("id", filter=Q(violated=True)),
+    )
+    head["required"] = required
+    head["share_with_meetings"] = rules.share(head["new_with_meetings"], head["new"])
+    overrides = (
+        prescriptions.exclude(override_reason="")
+        .annotate(team_name=F("episode__team__name"))
+        .values("id", "episode_id", "team_name", "prescribed_at", "medicine",
+                "meetings_held_before", "override_explanation")
+        .order_by("-prescribed_at", "-id")
+    )
+    violations = (
+        Alert.objects.filter(
+            kind=Alert.Kind.MEDICATION_VIOLATION,
+            prescription__in=prescriptions.values("pk"),
+        )
+        .annotate(team_name=F("episode__team__name"), prescribed_at=F("prescription__prescribed_at"))
+        .values("id", "episode_id", "team_name", "prescribed_at", "raised_at", "message")
+        .order_by("-raised_at", "-id")
+    )
+    head["override_list"] = list(overrides[:list_limit] if list_limit else overrides)
+    head["violation_list"] = list(violations[:list_limit] if list_limit else violations)
+    return head
+
+
+# --- Peer work ---------------------------------------------------------------------------------
+
+
+def _members_in_network_at(person_ref: OuterRef, at: Any) -> QuerySet:
+    """Members in a person's network at an instant: networks.rules.member_in_network_at in SQL."""
+    return NetworkMember.objects.filter(service_user=person_ref).filter(
+        Q(joined_at__isnull=False, joined_at__lte=at)
+        | Q(joined_at__isnull=True, added_at__lte=at) & ~Q(status=NetworkMember.Status.PROPOSED),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+    )
+
+
+def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str, Any]:
+    """Peer contacts per week; mean network size at referral and now for episodes referred in
+    the period; people with an open episode whose network is thin (fewer than the threshold of
+    active non-professional members). Four queries."""
+    threshold = settings.POD_THIN_NETWORK_THRESHOLD
+    contacts = PeerContact.objects.filter(
+        _in_period("contact_at", scope), service_user__team_id__in=scope.team_ids
+    )
+    weekly = list(
+        contacts.annotate(week=TruncWeek("contact_at", tzinfo=LONDON))
+        .values("week")
+        .annotate(contacts=Count("id"))
+        .order_by("week")
+    )
+    for row in weekly:
+        row["week"] = row["week"].date().isoformat() if row["week"] else ""
+    total_contacts = sum(r["contacts"] for r in weekly)
+    active = NetworkMember.objects.filter(
+        service_user=OuterRef("service_user"), status=NetworkMember.Status.ACTIVE
+    )
+    sizes = (
+        Episode.objects.filter(_in_period("referral_received_at", scope), team_id__in=scope.team_ids)
+        .annotate(
+            at_referral=_count_subquery(
+                _members_in_network_at(OuterRef("service_user"), OuterRef("referral_received_at")),
+                "service_user",
+            ),
+            now=_count_subquery(active, "service_user"),
+        )
+        .aggregate(episodes=Count("id"), mean_at_referral=Avg("at_referral"), mean_now=Avg("now"))
+    )
+    open_people = ServiceUser.objects.filter(
+        team_id__in=scope.team_ids,
+        episodes__status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE],
+    ).annotate(
+        non_professional=_count_subquery(
+            NetworkMember.objects.filter(
+                service_user=OuterRef("pk"), status=NetworkMember.Status.ACTIVE
+            ).exclude(category=NetworkMember.Category.PROFESSIONAL),
+            "service_user",
+        ),
+        episode_id=F("episodes__id"),
+        team_name=F("team__name"),
+    )
+    thin = open_people.filter(non_professional__lt=threshold)
+    thin_count = thin.aggregate(people=Count("id"))["people"]
+    thin_rows = thin.values("episode_id", "team_name", "non_professional").order_by("episode_id")
+    return {
+        "contacts": total_contacts,
+        "per_week": rules.per_week(total_contacts, start=scope.start, end=min(scope.end, scope.now.astimezone(LONDON).date())),
+        "weekly": weekly,
+        **sizes,
+        "thin_threshold": threshold,
+        "thin_count": thin_count,
+        "thin_list": list(thin_rows[:list_limit] if list_limit else thin_rows),
+    }
+
+
+# --- Staffing ----------------------------------------------------------------------------------
+
+CLINICAL_ROLES = [User.Role.CLINICIAN, User.Role.PRESCRIBER]
+
+
+def staffing(scope: Scope) -> list[dict[str, Any]]:
+    """Per team: clinical staff, how many completed POD training (target: half), paid peer
+    workers (target 1) and peer volunteers (target 4-5). One query."""
+    member = "memberships__user"
+    active = Q(**{f"{member}__is_active": True})
+    clinical = active & Q(**{f"{member}__role__in": CLINICAL_ROLES})
+    trained = clinical & Q(
+        **{
+            f"{member}__training__course": "POD",
+            f"{member}__training__completed_on__isnull": False,
+            f"{member}__training__completed_on__lte": scope.end,
+        }
+    )
+    rows = (
+        Team.objects.filter(id__in=scope.team_ids)
+        .annotate(
+            trust_name=F("trust__name"),
+            clinical=Count(member, filter=clinical, distinct=True),
+            trained=Count(member, filter=trained, distinct=True),
+            peer_workers=Count(
+                member, filter=active & Q(**{f"{member}__role": User.Role.PEER_WORKER}),
+                distinct=True,
+            ),
+            volunteers=Count(
+                member, filter=active & Q(**{f"{member}__role": User.Role.PEER_VOLUNTEER}),
+                distinct=True,
+            ),
+        )
+        .values("id", "name", "trust_name", "clinical", "trained", "peer_workers", "volunteers")
+        .order_by("trust_name", "name")
+    )
+    result = []
+    for row in rows:
+        coverage = rules.share(row["trained"], row["clinical"])
+        result.append(
+            {
+                **row,
+                "coverage": coverage,
+                "coverage_met": coverage.percent is not None and coverage.percent >= 50,
+                "peer_worker_met": row["peer_workers"] >= 1,
+                "volunteers_met": 4 <= row["volunteers"] <= 5,
+            }
+        )
+    return result
+
+
+# --- Outcomes, experience, care plans, fidelity -------------------------------------------------
+
+OUTCOME_ROWS = (
+    ("mild_or_none", "Mild or no symptoms"),
+    ("relapse", "Relapse"),
+    ("disability", "On disability allowance"),
+    ("neuroleptic", "Neuroleptic (antipsychotic) use"),
+    ("bed_days", "Mean hospital bed-days"),
+    ("work_or_study", "In work or study"),
+)
+
+
+def outcomes_by_arm(scope: Scope, *, timepoint_months: int) -> dict[str, Any]:
+    """POD against TAU at one time point, for assessments dated in the period: each share with
+    its n, suppressed when an arm has fewer than 5 people. One query."""
+    rows = (
+        OutcomeAssessment.objects.filter(
+            service_user__team_id__in=scope.team_ids,
+            timepoint_months=timepoint_months,
+            assessed_on__gte=scope.start,
+            assessed_on__lte=scope.end,
+            service_user__trial_arm__in=["POD", "TAU"],
+        )
+        .values(arm=F("service_user__trial_arm"))
+        .annotate(
+            n=Count("id"),
+            mild_or_none=Count("id", filter=Q(symptom_level__in=["none", "mild"])),
+            relapse=Count("id", filter=Q(relapse=True)),
+            disability=Count("id", filter=Q(disability_benefit=True)),
+            neuroleptic=Count("id", filter=Q(neuroleptic_use=True)),
+            work_or_study=Count("id", filter=Q(work_or_study=True)),
+            bed_days=Avg("hospital_bed_days"),
+        )
+        .order_by("arm")
+    )
+    arms = {r["arm"]: r for r in rows}
+    table = []
+    for key, label in OUTCOME_ROWS:
+        cells = {}
+        for arm in ("POD", "TAU"):
+            r = arms.get(arm, {"n": 0})
+            if key == "bed_days":
+                small = 0 < r["n"] < rules.SMALL_CELL
+                cells[arm] = {
+                    "n": 0 if small else r["n"],
+                    "mean": None if small or not r["n"] else float(r["bed_days"]),
+                    "suppressed": small,
+                }
+            else:
+                cells[arm] = rules.share(r.get(key, 0), r["n"], suppress_under=rules.SMALL_CELL)
+        table.append({"key": key, "label": label, **cells,
+                      "lapland_pod": rules.LAPLAND_2_YEARS[key][0],
+                      "lapland_tau": rules.LAPLAND_2_YEARS[key][1]})
+    return {"timepoint_months": timepoint_months, "rows": table,
+            "n_pod": arms.get("POD", {}).get("n", 0), "n_tau": arms.get("TAU", {}).get("n", 0)}
+
+
+def experience(scope: Scope) -> list[dict[str, Any]]:
+    """Each survey statement: share answering 'Yes, definitely' of those who answered (not
+    'don't know'), against the 2014 national figure; suppressed under 5 answers. One query."""
+    responses = SurveyResponse.objects.filter(
+        team_id__in=scope.team_ids,
+        submitted_month__gte=scope.start.replace(day=1),
+        submitted_month__lte=scope.end,
+    )
+    aggregates = {}
+    for field, _statement, _national in rules.SURVEY_STATEMENTS:
+        aggregates[f"{field}__n"] = Count("id", filter=~Q(**{field: "na"}))
+        aggregates[f"{field}__yes"] = Count("id", filter=Q(**{field: "definitely"}))
+    counts = responses.aggregate(**aggregates)
+    return [
+        {
+            "field": field,
+            "statement": statement,
+            "cell": rules.share(counts[f"{field}__yes"], counts[f"{field}__n"],
+                                suppress_under=rules.SMALL_CELL),
+            "national": national,
+        }
+        for field, statement, national in rules.SURVEY_STATEMENTS
+    ]
+
+
+def care_plans(scope: Scope) -> dict[str, Any]:
+    """Care-plan versions written in the period with evidence of the person's involvement and
+    of their views (non-blank), against the 2013 audit. One query."""
+    counts = (
+        CarePlanVersion.objects.filter(
+            _in_period("created_at", scope), episode__team_id__in=scope.team_ids
+        )
+        .annotate(views_length=Length(Trim("person_views")))
+        .aggregate(
+            plans=Count("id"),
+            involved=Count("id", filter=Q(person_involved=True)),
+            views=Count("id", filter=Q(views_length__gt=0)),
+        )
+    )
+    return {
+        **counts,
+        "share_involved": rules.share(counts["involved"], counts["plans"]),
+        "share_views": rules.share(counts["views"], counts["plans"]),
+        "audit_involved": rules.CARE_PLAN_AUDIT_2013["involvement"],
+        "audit_views": rules.CARE_PLAN_AUDIT_2013["views"],
+    }
+
+
+def fidelity_profile(scope: Scope) -> dict[str, Any]:
+    """Mean score (0-3) per key element per month of meetings held in the period. One query."""
+    averages = {field: Avg(field, output_field=FloatField()) for field, _ in rules.FIDELITY_ELEMENTS}
+    months = list(
+        FidelityRating.objects.filter(
+            _in_period("meeting__actual_start", scope),
+            meeting__episode__team_id__in=scope.team_ids,
+        )
+        .annotate(month=TruncMonth("meeting__actual_start", tzinfo=LONDON))
+        .values("month")
+        .annotate(ratings=Count("id"), **averages)
+        .order_by("month")
+    )
+    for row in months:
+        row["month"] = _month_key(row["month"])
+    total = sum(r["ratings"] for r in months)
+    overall = {
+        field: (sum(r[field] * r["ratings"] for r in months) / total if total else None)
+        for field, _ in rules.FIDELITY_ELEMENTS
+    }
+    return {"ratings": total, "months": months, "overall": overall,
+            "elements": rules.FIDELITY_ELEMENTS}
+
+
+# --- Follow-up of outcome assessments ----------------------------------------------------------
+
+
+def assessments_follow_up(team: Team, *, today: date) -> list[dict[str, Any]]:
+    """People of a team with an outcome assessment due or overdue, by time point, from the
+    London date of their first referral. One query; the status rule is outcomes.rules."""
+    done = {
+        f"done_{t}": Exists(
+            OutcomeAssessment.objects.filter(service_user=OuterRef("pk"), timepoint_months=t)
+        )
+        for t in rules.OUTCOME_TIMEPOINTS
+    }
+    first = (
+        Episode.objects.filter(service_user=OuterRef("pk"))
+        .order_by("referral_received_at")
+        .values("referral_received_at")[:1]
+    )
+    people = (
+        ServiceUser.objects.filter(team=team)
+        .annotate(first_referral=Subquery(first, output_field=DateTimeField()), **done)
+        .filter(first_referral__isnull=False)
+        .values("id", "given_name", "preferred_name", "family_name", "nhs_number",
+                "first_referral", *done)
+        .order_by("family_name", "given_name")
+    )
+    rows = []
+    for person in people:
+        referral_on = person["first_referral"].astimezone(LONDON).date()
+        for t in rules.OUTCOME_TIMEPOINTS:
+            due_on = rules.assessment_due_on(referral_on=referral_on, timepoint_months=t)
+            status = rules.assessment_status(
+                due_on=due_on, today=today, done=person[f"done_{t}"]
+            )
+            if status in ("due", "overdue"):
+                rows.append({**person, "timepoint_months": t, "due_on": due_on, "status": status})
+    rows.sort(key=lambda r: (r["status"] != "overdue", r["due_on"]))
+    return rows
+
+
+# --- Whole dashboard ---------------------------------------------------------------------------
+
+
+def dashboard(scope: Scope, *, timepoint_months: int = 24) -> dict[str, Any]:
+    """Every section for one scope. The number of queries is fixed (see tests/outcomes)."""
+    return {
+        "first_meeting": first_meeting_rule(scope),
+        "first_14_days": meetings_first_14_days(scope),
+        "attendance": meeting_attendance(scope),
+        "medication": medication_rule(scope),
+        "peer": peer_work(scope),
+        "staffing": staffing(scope),
+        "outcomes": outcomes_by_arm(scope, timepoint_months=timepoint_months),
+        "experience": experience(scope),
+        "care_plans": care_plans(scope),
+        "fidelity": fidelity_profile(scope),
+    }
+
