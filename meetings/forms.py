@@ -106,8 +106,7 @@ class MeetingScheduleForm(_Crispy, forms.Form):
         label="Network members to invite",
         widget=forms.CheckboxSelectMultiple,
         help_text=(
-            "Members the person does not want invited are recorded as not invited, "
-            "with the reason."
+            "Members the person does not want invited are recorded as not invited, with the reason."
         ),
     )
 
@@ -170,6 +169,8 @@ class UtteranceForm(_Crispy, forms.Form):
     words = forms.CharField(label="Their words", widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, participants, **kwargs):
+        # Two forms share the meeting page; distinct ids keep every label tied to its input.
+        kwargs.setdefault("auto_id", "id_utterance_%s")
         super().__init__(*args, **kwargs)
         self.fields["participant"].queryset = participants
         self._helper()
@@ -187,6 +188,7 @@ class DecisionForm(_Crispy, forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_decision_%s")
         super().__init__(*args, **kwargs)
         self._helper()
 

@@ -269,5 +269,10 @@ def clock_time_left(*, first_meeting_due_at: datetime, now: datetime) -> tuple[s
         hours, minutes = divmod(int(over.total_seconds()) // 60, 60)
         return "danger", f"Overdue by {hours} h {minutes:02d} min"
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
-    level = "ok" if left > timedelta(hours=8) else "warning" if left > timedelta(hours=4) else "danger"
+    if left > timedelta(hours=8):
+        level = "ok"
+    elif left > timedelta(hours=4):
+        level = "warning"
+    else:
+        level = "danger"
     return level, f"{hours} h {minutes:02d} min left"

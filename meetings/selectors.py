@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 
 from meetings import rules
 from meetings.models import (
@@ -27,9 +27,18 @@ from networks.models import NetworkMember, PeerContact
 from pod.access import episodes_for
 from pod.models import Notification, User
 
+# The person first, then their network, then staff: the order every page lists people in.
+PERSON_FIRST = Case(
+    When(kind="service_user", then=Value(0)),
+    When(kind="network_member", then=Value(1)),
+    default=Value(2),
+)
+
 PARTICIPANTS = Prefetch(
     "participants",
-    queryset=Participant.objects.select_related("staff", "network_member").order_by("kind", "pk"),
+    queryset=Participant.objects.select_related("staff", "network_member").order_by(
+        PERSON_FIRST, "pk"
+    ),
 )
 
 
@@ -146,9 +155,18 @@ def episode_meetings(episode: Episode) -> list[Meeting]:
     )
 
 
+def attendees(meeting: Meeting) -> QuerySet[Participant]:
+    """Who attended a meeting, the person first (the choices for the dialogic record)."""
+    return (
+        meeting.participants.filter(attended=True)
+        .select_related("staff", "network_member")
+        .order_by(PERSON_FIRST, "pk")
+    )
+
+
 def meeting_record(meeting: Meeting) -> dict[str, Any]:
     participants = list(
-        meeting.participants.select_related("staff", "network_member").order_by("kind", "pk")
+        meeting.participants.select_related("staff", "network_member").order_by(PERSON_FIRST, "pk")
     )
     return {
         "participants": participants,
@@ -167,7 +185,7 @@ def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
                 "meeting__participants",
                 queryset=Participant.objects.filter(attended=True)
                 .select_related("staff", "network_member")
-                .order_by("kind", "pk"),
+                .order_by(PERSON_FIRST, "pk"),
                 to_attr="attendees",
             ),
         )

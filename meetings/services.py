@@ -384,7 +384,8 @@ def service_user_find_or_create(
                 }
             )
         return existing, False
-    missing = [k for k in ("given_name", "family_name", "date_of_birth") if not person_fields.get(k)]
+    required = ("given_name", "family_name", "date_of_birth")
+    missing = [k for k in required if not person_fields.get(k)]
     if missing:
         raise ValidationError(
             {k: "This person is new to POD: enter this to register them." for k in missing}
@@ -484,7 +485,9 @@ def meeting_schedule_warnings(
     from meetings.selectors import staff_double_booked
 
     staff = list(staff)
-    busy = staff_double_booked(staff=staff, start=start, end=end, exclude_meeting_id=exclude_meeting_id)
+    busy = staff_double_booked(
+        staff=staff, start=start, end=end, exclude_meeting_id=exclude_meeting_id
+    )
     return rules.meeting_warnings(
         staff_ids={u.pk for u in staff},
         core_team_ids={u.pk for u in episode.core_team.all()},

@@ -143,11 +143,7 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
         )
     ctx = {"episode": episode, "meeting": meeting, "warnings": warnings, **record}
     if meeting.status == Meeting.Status.HELD and not episode.is_closed:
-        ctx["utterance_form"] = UtteranceForm(
-            participants=meeting.participants.filter(attended=True).select_related(
-                "staff", "network_member"
-            )
-        )
+        ctx["utterance_form"] = UtteranceForm(participants=selectors.attendees(meeting))
         ctx["utterance_form"].helper.form_action = request.path + "utterances/"
         ctx["decision_form"] = DecisionForm()
         ctx["decision_form"].helper.form_action = request.path + "decisions/"
@@ -160,7 +156,9 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
 def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     meeting = get_meeting(episode, meeting_pk)
     participants = list(
-        meeting.participants.select_related("staff", "network_member").order_by("kind", "pk")
+        meeting.participants.select_related("staff", "network_member").order_by(
+            selectors.PERSON_FIRST, "pk"
+        )
     )
     initial = {}
     if meeting.status == Meeting.Status.SCHEDULED:
@@ -207,9 +205,7 @@ def _record_page(request, episode, meeting, **forms):
     }
     base = request.path.rsplit("/", 2)[0] + "/"
     utterance_form = forms.get("utterance_form") or UtteranceForm(
-        participants=meeting.participants.filter(attended=True).select_related(
-            "staff", "network_member"
-        )
+        participants=selectors.attendees(meeting)
     )
     decision_form = forms.get("decision_form") or DecisionForm()
     utterance_form.helper.form_action = base + "utterances/"
@@ -224,9 +220,7 @@ def utterance_add(request: HttpRequest, episode, meeting_pk: int) -> HttpRespons
     meeting = get_meeting(episode, meeting_pk)
     form = UtteranceForm(
         request.POST,
-        participants=meeting.participants.filter(attended=True).select_related(
-            "staff", "network_member"
-        ),
+        participants=selectors.attendees(meeting),
     )
     if form.is_valid():
         try:

@@ -14,20 +14,30 @@ from tests import factories as f
 def recent_episode(team, core_team, *, hours_ago: float = 30, **kw):
     """An episode referred `hours_ago` ago (so meetings can be held in the past)."""
     referral = timezone.now() - timedelta(hours=hours_ago)
-    return f.make_episode(team=team, core_team=core_team, referral_received_at=referral,
-                          now=timezone.now(), **kw)
+    return f.make_episode(
+        team=team, core_team=core_team, referral_received_at=referral, now=timezone.now(), **kw
+    )
 
 
 def held_meeting(episode, staff, *, hours_after_referral: float = 2, attend_all: bool = True):
     start = episode.referral_received_at + timedelta(hours=hours_after_referral)
     meeting = services.meeting_schedule(
-        episode=episode, scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-        location="home", staff=staff, created_by=None, now=timezone.now(),
+        episode=episode,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        location="home",
+        staff=staff,
+        created_by=None,
+        now=timezone.now(),
     )
     attended = {p.pk: attend_all for p in meeting.participants.all()}
     return services.meeting_record_held(
-        meeting=meeting, actual_start=start, actual_end=start + timedelta(hours=1),
-        attended=attended, recorded_by=None, now=timezone.now(),
+        meeting=meeting,
+        actual_start=start,
+        actual_end=start + timedelta(hours=1),
+        attended=attended,
+        recorded_by=None,
+        now=timezone.now(),
     )
 
 

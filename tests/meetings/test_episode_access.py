@@ -43,8 +43,9 @@ def test_it_answers_404_to_another_teams_clinician(client, outsider, episode_wit
 @pytest.mark.parametrize("route", EPISODE_ROUTES, ids=lambda r: r.name)
 def test_it_refuses_every_post_to_a_closed_episode(client, clinician, episode_with_meeting, route):
     episode, meeting = episode_with_meeting
-    services.episode_close(episode=episode, outcome="Recovered", closed_at=timezone.now(),
-                           now=timezone.now())
+    services.episode_close(
+        episode=episode, outcome="Recovered", closed_at=timezone.now(), now=timezone.now()
+    )
     before = (Meeting.objects.count(), Utterance.objects.count(), Decision.objects.count())
     client.force_login(clinician)
     response = client.post(_url(route, episode, meeting), {"words": "x", "text": "y"}, follow=True)

@@ -1,4 +1,5 @@
-"""Prescribing: "N of 3 network meetings held", prescribers only, refusal says why, override alerts."""
+"""Prescribing: "N of 3 network meetings held", prescribers only, refusal says why, and the
+override alerts the manager."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from tests.meetings.helpers import held_meeting, recent_episode
 
 
 def _data(**kw):
-    return {"medicine": "Olanzapine", "dose": "5 mg at night", "is_new": "on",
-            "is_antipsychotic": "on", "prescribed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), **kw}
+    return {
+        "medicine": "Olanzapine",
+        "dose": "5 mg at night",
+        "is_new": "on",
+        "is_antipsychotic": "on",
+        "prescribed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        **kw,
+    }
 
 
 def test_it_forbids_non_prescribers(client, team, clinician, clinician2):
@@ -48,7 +55,9 @@ def test_it_refuses_with_the_reason_and_offers_the_override(
     assert "2 of 3 network meetings" in page and "rapid-response override" in page
     assert Prescription.objects.count() == 0
     response = client.post(url, _data(rapid_response="on", override_explanation=""))
-    assert "written explanation" in " ".join(response.context["form"].errors["override_explanation"])
+    assert "written explanation" in " ".join(
+        response.context["form"].errors["override_explanation"]
+    )
     assert Prescription.objects.count() == 0
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, _data(rapid_response="on", override_explanation="Not eaten for 4 days"))

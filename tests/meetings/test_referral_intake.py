@@ -41,17 +41,29 @@ def test_it_registers_a_new_person_and_shows_the_running_clock(client, team, cli
     assert episode.service_user.given_name == "Robin"
 
 
-def test_it_uses_the_known_person_for_a_known_nhs_number(client, team, clinician, clinician2, service_user):
+def test_it_uses_the_known_person_for_a_known_nhs_number(
+    client, team, clinician, clinician2, service_user
+):
     client.force_login(clinician)
-    spaced = f"{service_user.nhs_number[:3]} {service_user.nhs_number[3:6]} {service_user.nhs_number[6:]}"
-    response = _post(client, team, [clinician, clinician2], nhs_number=spaced, given_name="",
-                     family_name="", date_of_birth="")
+    n = service_user.nhs_number
+    spaced = f"{n[:3]} {n[3:6]} {n[6:]}"
+    response = _post(
+        client,
+        team,
+        [clinician, clinician2],
+        nhs_number=spaced,
+        given_name="",
+        family_name="",
+        date_of_birth="",
+    )
     assert response.status_code == 302
     assert ServiceUser.objects.count() == 1
     assert Episode.objects.get().service_user == service_user
 
 
-def test_it_refuses_a_person_of_another_team_at_the_nhs_number(client, team, other_team, clinician, clinician2):
+def test_it_refuses_a_person_of_another_team_at_the_nhs_number(
+    client, team, other_team, clinician, clinician2
+):
     elsewhere = f.make_service_user(other_team)
     client.force_login(clinician)
     response = _post(client, team, [clinician, clinician2], nhs_number=elsewhere.nhs_number)
@@ -62,7 +74,9 @@ def test_it_refuses_a_person_of_another_team_at_the_nhs_number(client, team, oth
 
 def test_it_refuses_a_second_open_episode(client, team, clinician, clinician2, episode):
     client.force_login(clinician)
-    response = _post(client, team, [clinician, clinician2], nhs_number=episode.service_user.nhs_number)
+    response = _post(
+        client, team, [clinician, clinician2], nhs_number=episode.service_user.nhs_number
+    )
     assert "already has an open episode" in response.context["form"].errors["nhs_number"][0]
     assert Episode.objects.count() == 1
 

@@ -12,9 +12,14 @@ DUE = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 
 def _warnings(**kw):
-    args = {"staff_ids": {1, 2}, "core_team_ids": {1}, "double_booked": [],
-            "scheduled_start": DUE - timedelta(hours=1), "first_meeting_due_at": DUE,
-            "first_meeting_held": False}
+    args = {
+        "staff_ids": {1, 2},
+        "core_team_ids": {1},
+        "double_booked": [],
+        "scheduled_start": DUE - timedelta(hours=1),
+        "first_meeting_due_at": DUE,
+        "first_meeting_held": False,
+    }
     args.update(kw)
     return rules.meeting_warnings(**args)
 
@@ -24,7 +29,9 @@ def test_it_warns_about_nothing_for_a_good_meeting():
 
 
 def test_it_warns_for_each_problem():
-    found = _warnings(staff_ids={3}, double_booked=["Sam"], scheduled_start=DUE + timedelta(seconds=1))
+    found = _warnings(
+        staff_ids={3}, double_booked=["Sam"], scheduled_start=DUE + timedelta(seconds=1)
+    )
     assert len(found) == 4
 
 
@@ -35,8 +42,9 @@ def test_it_does_not_warn_at_the_due_instant_or_after_the_first_meeting():
 
 def test_it_keeps_the_london_wall_clock_across_the_spring_change():
     referral = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # clocks go forward 29 March 2026
-    starts = rules.daily_run_starts(referral_received_at=referral,
-                                    first_start=datetime(2026, 3, 28, 10, 0, tzinfo=UTC), days=3)
+    starts = rules.daily_run_starts(
+        referral_received_at=referral, first_start=datetime(2026, 3, 28, 10, 0, tzinfo=UTC), days=3
+    )
     assert [s.astimezone(rules.LONDON).hour for s in starts] == [10, 10, 10]
     assert starts[2] - starts[1] == timedelta(hours=24)
     assert starts[1] - starts[0] == timedelta(hours=23)
@@ -44,24 +52,36 @@ def test_it_keeps_the_london_wall_clock_across_the_spring_change():
 
 def test_it_stops_the_run_at_day_fourteen():
     referral = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
-    starts = rules.daily_run_starts(referral_received_at=referral,
-                                    first_start=datetime(2026, 1, 10, 10, 0, tzinfo=UTC), days=14)
+    starts = rules.daily_run_starts(
+        referral_received_at=referral, first_start=datetime(2026, 1, 10, 10, 0, tzinfo=UTC), days=14
+    )
     assert starts[-1].date() == datetime(2026, 1, 14).date()
     assert len(starts) == 5
 
 
 def test_it_reads_the_clock_in_words_at_due_minus_one_second_and_due():
-    assert rules.clock_time_left(first_meeting_due_at=DUE, now=DUE - timedelta(seconds=1))[0] == "danger"
+    assert (
+        rules.clock_time_left(first_meeting_due_at=DUE, now=DUE - timedelta(seconds=1))[0]
+        == "danger"
+    )
     level, words = rules.clock_time_left(first_meeting_due_at=DUE, now=DUE)
     assert level == "danger" and words.startswith("Overdue")
     assert rules.clock_time_left(first_meeting_due_at=DUE, now=DUE - timedelta(hours=10)) == (
-        "ok", "10 h 00 min left")
+        "ok",
+        "10 h 00 min left",
+    )
 
 
 def test_it_writes_a_folded_escaped_ics_event():
-    ics = meeting_invitation_ics(meeting_id=7, start=DUE, end=DUE + timedelta(hours=1),
-                                 location="Home; flat 2, " + "x" * 100, summary="Network meeting",
-                                 description="Hi", now=DUE)
+    ics = meeting_invitation_ics(
+        meeting_id=7,
+        start=DUE,
+        end=DUE + timedelta(hours=1),
+        location="Home; flat 2, " + "x" * 100,
+        summary="Network meeting",
+        description="Hi",
+        now=DUE,
+    )
     lines = ics.split("\r\n")
     assert "DTSTART:20260303T090000Z" in lines
     assert all(len(line.encode()) <= 75 for line in lines)

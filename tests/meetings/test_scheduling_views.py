@@ -29,12 +29,21 @@ def _form_data(start, staff, members=(), **kw):
 
 def test_it_ticks_consenting_wanted_members_by_default(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
-    yes = f.make_member(episode.service_user, consent_to_contact=True,
-                        consent_recorded_at=timezone.now(), consent_recorded_by=clinician)
+    yes = f.make_member(
+        episode.service_user,
+        consent_to_contact=True,
+        consent_recorded_at=timezone.now(),
+        consent_recorded_by=clinician,
+    )
     no_consent = f.make_member(episode.service_user)
-    unwanted = f.make_member(episode.service_user, consent_to_contact=True,
-                             consent_recorded_at=timezone.now(), consent_recorded_by=clinician,
-                             person_wants_invited=False, not_invited_reason="We argue")
+    unwanted = f.make_member(
+        episode.service_user,
+        consent_to_contact=True,
+        consent_recorded_at=timezone.now(),
+        consent_recorded_by=clinician,
+        person_wants_invited=False,
+        not_invited_reason="We argue",
+    )
     client.force_login(clinician)
     form = client.get(reverse("meetings:meeting_new", args=[episode.pk])).context["form"]
     assert form.initial["network_members"] == [yes.pk]
@@ -47,15 +56,20 @@ def test_it_invites_by_email_with_ics_only_members_who_consented_and_gave_an_add
 ):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
     stamp = {"consent_recorded_at": timezone.now(), "consent_recorded_by": clinician}
-    with_email = f.make_member(episode.service_user, consent_to_contact=True, email="sis@example.org", **stamp)
+    with_email = f.make_member(
+        episode.service_user, consent_to_contact=True, email="sis@example.org", **stamp
+    )
     no_email = f.make_member(episode.service_user, consent_to_contact=True, **stamp)
     no_consent = f.make_member(episode.service_user, email="no@example.org")
     client.force_login(clinician)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("meetings:meeting_new", args=[episode.pk]),
-            _form_data(timezone.now() + timedelta(hours=3), [clinician, clinician2],
-                       [with_email, no_email, no_consent]),
+            _form_data(
+                timezone.now() + timedelta(hours=3),
+                [clinician, clinician2],
+                [with_email, no_email, no_consent],
+            ),
         )
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["sis@example.org"]]
@@ -89,16 +103,21 @@ def test_it_warns_when_staff_are_double_booked(client, team, clinician, clinicia
     second = recent_episode(team, [clinician, clinician2], hours_ago=2)
     start = timezone.now() + timedelta(hours=3)
     client.force_login(clinician)
-    client.post(reverse("meetings:meeting_new", args=[first.pk]),
-                _form_data(start, [clinician, clinician2]))
-    response = client.post(reverse("meetings:meeting_new", args=[second.pk]),
-                           _form_data(start + timedelta(minutes=30), [clinician, clinician2]),
-                           follow=True)
+    client.post(
+        reverse("meetings:meeting_new", args=[first.pk]), _form_data(start, [clinician, clinician2])
+    )
+    response = client.post(
+        reverse("meetings:meeting_new", args=[second.pk]),
+        _form_data(start + timedelta(minutes=30), [clinician, clinician2]),
+        follow=True,
+    )
     assert Meeting.objects.count() == 2
     assert "already has another meeting at this time" in response.content.decode()
 
 
-def test_it_shows_bad_scheduling_input_at_the_field_and_saves_nothing(client, team, clinician, clinician2):
+def test_it_shows_bad_scheduling_input_at_the_field_and_saves_nothing(
+    client, team, clinician, clinician2
+):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
     client.force_login(clinician)
     url = reverse("meetings:meeting_new", args=[episode.pk])
@@ -119,9 +138,14 @@ def test_it_schedules_a_daily_run_one_per_london_day(client, team, clinician, cl
     episode = recent_episode(team, [clinician, clinician2], hours_ago=1)
     client.force_login(clinician)
     start = timezone.now() + timedelta(hours=3)
-    response = client.post(reverse("meetings:meeting_daily_run", args=[episode.pk]),
-                           _form_data(start, [clinician, clinician2], days=5))
+    response = client.post(
+        reverse("meetings:meeting_daily_run", args=[episode.pk]),
+        _form_data(start, [clinician, clinician2], days=5),
+    )
     assert response.status_code == 302
-    days = [m.scheduled_start.astimezone(LONDON).date() for m in Meeting.objects.order_by("scheduled_start")]
+    days = [
+        m.scheduled_start.astimezone(LONDON).date()
+        for m in Meeting.objects.order_by("scheduled_start")
+    ]
     assert len(days) == 5 and len(set(days)) == 5
     assert (days[-1] - days[0]).days == 4

@@ -15,31 +15,73 @@ from tests import factories as f
 from tests.meetings.helpers import held_meeting, person_participant, recent_episode
 
 
-def test_it_tells_the_episode_in_chronological_order(client, team, clinician, prescriber, peer_worker):
+def test_it_tells_the_episode_in_chronological_order(
+    client, team, clinician, prescriber, peer_worker
+):
     episode = recent_episode(team, [clinician, prescriber], hours_ago=50)
-    meetings = [held_meeting(episode, [clinician, prescriber], hours_after_referral=h) for h in (2, 20, 40)]
-    services.utterance_add(meeting=meetings[0], participant=person_participant(meetings[0]),
-                           kind="voice", words="I want my life back", recorded_by=clinician)
-    services.decision_add(meeting=meetings[1], kind="care", text="Daily visits", person_agreed=True,
-                          recorded_by=clinician)
+    meetings = [
+        held_meeting(episode, [clinician, prescriber], hours_after_referral=h) for h in (2, 20, 40)
+    ]
+    services.utterance_add(
+        meeting=meetings[0],
+        participant=person_participant(meetings[0]),
+        kind="voice",
+        words="I want my life back",
+        recorded_by=clinician,
+    )
+    services.decision_add(
+        meeting=meetings[1],
+        kind="care",
+        text="Daily visits",
+        person_agreed=True,
+        recorded_by=clinician,
+    )
     services.care_plan_version_create(
-        episode=episode, meeting=meetings[1], what_matters="College", actions="Visits",
-        responsible="Team", person_views="", person_agreed=True, involved_members=[],
-        created_by=clinician)
-    PeerContact.objects.create(service_user=episode.service_user, peer=peer_worker,
-                               contact_at=episode.referral_received_at + timedelta(hours=30),
-                               mode="phone", duration_minutes=20, purpose="support")
-    services.prescription_create(episode=episode, medicine="Sertraline", is_new=True,
-                                 is_antipsychotic=False, prescriber=prescriber,
-                                 prescribed_at=timezone.now() - timedelta(minutes=1), now=timezone.now())
-    services.episode_close(episode=episode, outcome="Well", closed_at=timezone.now(), now=timezone.now())
+        episode=episode,
+        meeting=meetings[1],
+        what_matters="College",
+        actions="Visits",
+        responsible="Team",
+        person_views="",
+        person_agreed=True,
+        involved_members=[],
+        created_by=clinician,
+    )
+    PeerContact.objects.create(
+        service_user=episode.service_user,
+        peer=peer_worker,
+        contact_at=episode.referral_received_at + timedelta(hours=30),
+        mode="phone",
+        duration_minutes=20,
+        purpose="support",
+    )
+    services.prescription_create(
+        episode=episode,
+        medicine="Sertraline",
+        is_new=True,
+        is_antipsychotic=False,
+        prescriber=prescriber,
+        prescribed_at=timezone.now() - timedelta(minutes=1),
+        now=timezone.now(),
+    )
+    services.episode_close(
+        episode=episode, outcome="Well", closed_at=timezone.now(), now=timezone.now()
+    )
     client.force_login(clinician)
     response = client.get(reverse("meetings:episode_timeline", args=[episode.pk]))
     events = response.context["events"]
     assert [e.at for e in events] == sorted(e.at for e in events)
     kinds = [e.kind for e in events]
     assert kinds[0] == "referral" and kinds[-1] == "closure"
-    for kind in ("clock", "meeting", "record", "decision", "care_plan", "peer_contact", "prescription"):
+    for kind in (
+        "clock",
+        "meeting",
+        "record",
+        "decision",
+        "care_plan",
+        "peer_contact",
+        "prescription",
+    ):
         assert kind in kinds
     page = response.content.decode()
     assert "I want my life back" in page and "clock stopped" in page
@@ -48,10 +90,20 @@ def test_it_tells_the_episode_in_chronological_order(client, team, clinician, pr
 def test_it_shows_the_clinician_what_needs_them_now(client, team, clinician, clinician2, outsider):
     mine = recent_episode(team, [clinician, clinician2], hours_ago=21)
     start = timezone.now() + timedelta(minutes=5)
-    services.meeting_schedule(episode=mine, scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-                              location="home", staff=[clinician], created_by=None, now=timezone.now())
-    hidden = recent_episode(outsider.teams.first(), [outsider, f.make_user("clinician", outsider.teams.first())],
-                            hours_ago=1)
+    services.meeting_schedule(
+        episode=mine,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        location="home",
+        staff=[clinician],
+        created_by=None,
+        now=timezone.now(),
+    )
+    hidden = recent_episode(
+        outsider.teams.first(),
+        [outsider, f.make_user("clinician", outsider.teams.first())],
+        hours_ago=1,
+    )
     alert_raise(episode=mine, kind="at_risk", message="Clock at risk", now=timezone.now())
     from meetings.alerts import alerts_deliver_pending
 

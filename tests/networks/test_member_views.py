@@ -10,15 +10,25 @@ from tests import factories as f
 
 
 def _data(**kw):
-    return {"name": "Dana Rivers", "category": "family", "relationship": "older sister",
-            "closeness": 1, "phone": "07700 900123", "email": "dana@example.org", "address": "",
-            "person_wants_invited": "on", "not_invited_reason": "", **kw}
+    return {
+        "name": "Dana Rivers",
+        "category": "family",
+        "relationship": "older sister",
+        "closeness": 1,
+        "phone": "07700 900123",
+        "email": "dana@example.org",
+        "address": "",
+        "person_wants_invited": "on",
+        "not_invited_reason": "",
+        **kw,
+    }
 
 
 def test_it_adds_a_member_with_consent_recorded_with_date_and_who(client, clinician, service_user):
     client.force_login(clinician)
-    response = client.post(reverse("networks:member_add", args=[service_user.pk]),
-                           _data(consent_to_contact="on"))
+    response = client.post(
+        reverse("networks:member_add", args=[service_user.pk]), _data(consent_to_contact="on")
+    )
     assert response.status_code == 302
     member = NetworkMember.objects.get()
     assert member.consent_to_contact and member.consent_recorded_by == clinician
@@ -38,14 +48,23 @@ def test_it_records_whom_the_person_does_not_want_invited_and_why(client, clinic
     client.post(url, {**data, "not_invited_reason": "He shouts at me"})
     member = NetworkMember.objects.get()
     assert not member.person_wants_invited and member.not_invited_reason == "He shouts at me"
-    assert "He shouts at me" in client.get(reverse("networks:member_list", args=[service_user.pk])).content.decode()
+    assert (
+        "He shouts at me"
+        in client.get(reverse("networks:member_list", args=[service_user.pk])).content.decode()
+    )
 
 
-@pytest.mark.parametrize(("field", "value"), [("name", ""), ("email", "not-an-email"),
-                                              ("category", "alien"), ("closeness", "9")])
-def test_it_shows_bad_input_at_the_field_and_saves_nothing(client, clinician, service_user, field, value):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", ""), ("email", "not-an-email"), ("category", "alien"), ("closeness", "9")],
+)
+def test_it_shows_bad_input_at_the_field_and_saves_nothing(
+    client, clinician, service_user, field, value
+):
     client.force_login(clinician)
-    response = client.post(reverse("networks:member_add", args=[service_user.pk]), _data(**{field: value}))
+    response = client.post(
+        reverse("networks:member_add", args=[service_user.pk]), _data(**{field: value})
+    )
     assert response.status_code == 200 and field in response.context["form"].errors
     assert NetworkMember.objects.count() == 0
 
@@ -70,16 +89,22 @@ def test_it_ends_a_member_and_keeps_the_row(client, clinician, service_user):
     client.post(url)
     member.refresh_from_db()
     assert member.status == NetworkMember.Status.ENDED and member.ended_at is not None
-    response = client.post(reverse("networks:member_edit", args=[service_user.pk, member.pk]), _data(), follow=True)
+    response = client.post(
+        reverse("networks:member_edit", args=[service_user.pk, member.pk]), _data(), follow=True
+    )
     assert "read-only" in response.content.decode()
 
 
-def test_it_answers_404_to_another_team_and_403_to_peers(client, outsider, peer_worker, service_user):
+def test_it_answers_404_to_another_team_and_403_to_peers(
+    client, outsider, peer_worker, service_user
+):
     member = f.make_member(service_user)
-    urls = [reverse("networks:member_list", args=[service_user.pk]),
-            reverse("networks:member_add", args=[service_user.pk]),
-            reverse("networks:member_edit", args=[service_user.pk, member.pk]),
-            reverse("networks:member_end", args=[service_user.pk, member.pk])]
+    urls = [
+        reverse("networks:member_list", args=[service_user.pk]),
+        reverse("networks:member_add", args=[service_user.pk]),
+        reverse("networks:member_edit", args=[service_user.pk, member.pk]),
+        reverse("networks:member_end", args=[service_user.pk, member.pk]),
+    ]
     client.force_login(outsider)
     for url in urls:
         assert client.get(url).status_code == 404
