@@ -13,3 +13,9 @@ class PodConfig(AppConfig):
 
         post_migrate.connect(audit.install_on_migrate, sender=self, dispatch_uid="pod_audit")
         audit.connect_celery_signals()
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from pod.middleware import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="pod_session_clocks")

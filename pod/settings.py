@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
     "pod.apps.PodConfig",
     "networks.apps.NetworksConfig",
     "meetings.apps.MeetingsConfig",
@@ -50,7 +51,10 @@ MIDDLEWARE = [
     # Who made each change: the audit triggers copy this context (pod/audit.py).
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pod.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lockout into the "locked out" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pod.urls"
@@ -82,6 +86,11 @@ AUTH_USER_MODEL = "pod.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: refuses a locked-out username/address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -169,6 +178,26 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, m
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Sessions end after POD_SESSION_IDLE_MINUTES without a request, and POD_SESSION_MAX_HOURS after
+# sign-in whatever happens (pod.middleware.SessionLimitsMiddleware). Sign-out (POST) flushes the
+# server-side session.
+POD_SESSION_IDLE_MINUTES = env_int("POD_SESSION_IDLE_MINUTES", 30, minimum=1)
+POD_SESSION_MAX_HOURS = env_int("POD_SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = POD_SESSION_IDLE_MINUTES * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Lockout after repeated failed sign-ins (django-axes), per username and client address. The
+# address comes from X-Forwarded-For only through POD_TRUSTED_PROXY_COUNT proxies (the load
+# balancer and/or reverse proxy in front of the app); 0 means "use the connection's address".
+POD_TRUSTED_PROXY_COUNT = env_int("POD_TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "pod.middleware.client_ip"
+AXES_FAILURE_LIMIT = env_int("POD_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("POD_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _security_defaults_for_tests(settings):
+    # Tests sign in with client.force_login or a browser form; the security tests in tests/pod/
+    # switch these back on to prove enforcement. Production defaults: both on.
+    settings.POD_REQUIRE_2FA = False  # second factor (pod/twofactor.py)
+    settings.AXES_ENABLED = False  # lockout (Django's client.login passes no request to axes)
+
+
 @pytest.fixture
 def trust(db):
     return f.make_trust(name="North East London NHS Foundation Trust", code="RAT")

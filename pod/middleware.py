@@ -1,0 +1,89 @@
+"""Security middleware: client address behind a proxy, session limits, no-store caching.
+
+Order in settings.MIDDLEWARE matters; each class says where it belongs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+SESSION_LOGIN_AT = "pod_login_at"
+SESSION_SEEN_AT = "pod_seen_at"
+# Refresh the idle clock (and write the session) at most this often, not on every request.
+SEEN_RESOLUTION_SECONDS = 60
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, trusting exactly POD_TRUSTED_PROXY_COUNT proxies in front of us.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For, so with N trusted
+    proxies the client is the N-th entry from the right; anything further left was supplied by
+    the client and is ignored. With no trusted proxies the header is ignored altogether. Used by
+    django-axes (AXES_CLIENT_IP_CALLABLE) so lockouts hit the client, not the load balancer.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = settings.POD_TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if len(hops) < count:
+        return remote
+    candidate = hops[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def on_user_logged_in(sender, request: HttpRequest, user, **kwargs) -> None:
+    """Start both session clocks at sign-in (connected in PodConfig.ready)."""
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[SESSION_LOGIN_AT] = now
+        request.session[SESSION_SEEN_AT] = now
+
+
+class SessionLimitsMiddleware:
+    """End a session after POD_SESSION_IDLE_MINUTES idle or POD_SESSION_MAX_HOURS in all.
+
+    Goes after AuthenticationMiddleware and MessageMiddleware. The idle limit is also the session
+    cookie's age (SESSION_COOKIE_AGE), so an abandoned session expires in the database too; this
+    middleware makes the limit exact and adds the absolute limit, which a cookie age cannot.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            login_at = session.get(SESSION_LOGIN_AT, now)
+            seen_at = session.get(SESSION_SEEN_AT, now)
+            idle = now - seen_at > settings.POD_SESSION_IDLE_MINUTES * 60
+            too_long = now - login_at > settings.POD_SESSION_MAX_HOURS * 3600
+            if idle or too_long:
+                logout(request)  # flushes the server-side session
+                messages.info(
+                    request,
+                    f"You were signed out after {settings.POD_SESSION_IDLE_MINUTES} minutes "
+                    "without activity."
+                    if idle
+                    else "You were signed out: a session lasts at most "
+                    f"{settings.POD_SESSION_MAX_HOURS} hours.",
+                )
+                return redirect_to_login(request.get_full_path())
+            if SESSION_LOGIN_AT not in session:
+                session[SESSION_LOGIN_AT] = now
+            if now - seen_at >= SEEN_RESOLUTION_SECONDS or SESSION_SEEN_AT not in session:
+                session[SESSION_SEEN_AT] = now  # marks the session modified: cookie and row renew
+        return self.get_response(request)
