@@ -46,6 +46,17 @@ def page():
         browser.close()
 
 
+def _serious_axe_violations(page, name: str) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{name}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def test_it_logs_a_contact_at_360px_and_draws_one_node_per_active_member(
     live_server, page, service_user, peer_volunteer, clinician
 ):
@@ -72,6 +83,7 @@ def test_it_logs_a_contact_at_360px_and_draws_one_node_per_active_member(
     )
 
     page.goto(live_server.url + reverse("networks:peer_caseload"))
+    problems = _serious_axe_violations(page, "caseload")
     started = time.monotonic()
     page.get_by_role("link", name="Log a contact").first.click()
     page.get_by_text("Jordan Rivers (the person)").click()
@@ -88,11 +100,13 @@ def test_it_logs_a_contact_at_360px_and_draws_one_node_per_active_member(
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "peer-contact-form-360.png"), full_page=True)
+    problems += _serious_axe_violations(page, "contact form")
     page.get_by_role("button", name="Save contact").click()
     page.wait_for_url("**/peer/people/**")
     assert time.monotonic() - started < 30
     assert "Contact logged." in page.content()
     assert "Walked to the community garden" in page.inner_text("#contact-log")
+    problems += _serious_axe_violations(page, "person")
 
     contact = PeerContact.objects.get()
     assert contact.peer == peer_volunteer and contact.with_service_user
@@ -109,3 +123,24 @@ def test_it_logs_a_contact_at_360px_and_draws_one_node_per_active_member(
     assert page.locator("#map-table tbody tr").count() == 3
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(ARTIFACTS / "network-map-360.png"), full_page=True)
+    problems += _serious_axe_violations(page, "network map")
+
+    # The clinician's side: the team's peer-work list and the assignment page.
+    staff = Client()
+    staff.force_login(clinician)
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": staff.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(live_server.url + reverse("networks:peer_work"))
+    problems += _serious_axe_violations(page, "peer work")
+    page.goto(live_server.url + reverse("networks:peer_assignments", args=[service_user.pk]))
+    problems += _serious_axe_violations(page, "assignments")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not problems, "\n".join(problems)

@@ -358,3 +358,24 @@ def test_it_gives_the_home_page_a_peer_section_with_their_people(
     html = render_to_string(context.pop("template"), context, request=request)
     assert "My people" in html and service_user.display_name in html
     assert reverse("networks:peer_contact_add", args=[service_user.pk]) in html
+
+
+def test_it_puts_peer_contacts_on_the_clinicians_episode_timeline(
+    assigned, service_user, episode, clinician, referral_at
+):
+    from networks.selectors import peer_contacts_for_timeline
+
+    at = referral_at + timedelta(days=1)
+    sister = f.make_member(service_user, name="Dana")
+    peer_services.peer_contact_log(
+        service_user=service_user, peer=assigned.peer, members=[sister], with_service_user=False,
+        contact_at=at, mode="visit", duration_minutes=40, purpose="network_building",
+        now=timezone.now(),
+    )
+    found = peer_contacts_for_timeline(service_user, referral_at, at + timedelta(seconds=1))
+    assert [c.contact_at for c in found] == [at]
+    assert peer_contacts_for_timeline(service_user, at + timedelta(seconds=1), None) == []
+    client = Client()
+    client.force_login(clinician)
+    page = client.get(reverse("meetings:episode_timeline", args=[episode.pk])).content.decode()
+    assert "Visit by" in page and "40 min" in page
