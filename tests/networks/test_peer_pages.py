@@ -368,8 +368,14 @@ def test_it_puts_peer_contacts_on_the_clinicians_episode_timeline(
     at = referral_at + timedelta(days=1)
     sister = f.make_member(service_user, name="Dana")
     peer_services.peer_contact_log(
-        service_user=service_user, peer=assigned.peer, members=[sister], with_service_user=False,
-        contact_at=at, mode="visit", duration_minutes=40, purpose="network_building",
+        service_user=service_user,
+        peer=assigned.peer,
+        members=[sister],
+        with_service_user=False,
+        contact_at=at,
+        mode="visit",
+        duration_minutes=40,
+        purpose="network_building",
         now=timezone.now(),
     )
     found = peer_contacts_for_timeline(service_user, referral_at, at + timedelta(seconds=1))
@@ -379,3 +385,41 @@ def test_it_puts_peer_contacts_on_the_clinicians_episode_timeline(
     client.force_login(clinician)
     page = client.get(reverse("meetings:episode_timeline", args=[episode.pk])).content.decode()
     assert "Visit by" in page and "40 min" in page
+
+
+def test_it_shuts_a_peer_out_once_their_assignment_ends(
+    assigned, volunteer_client, service_user, clinician
+):
+    url = reverse("networks:peer_person", args=[service_user.pk])
+    assert volunteer_client.get(url).status_code == 200
+    peer_services.peer_unassign(assignment=assigned, ended_by=clinician, now=timezone.now())
+    assert volunteer_client.get(url).status_code == 404
+    map_url = reverse("networks:network_map", args=[service_user.pk])
+    assert volunteer_client.get(map_url).status_code == 404
+
+
+def test_it_keeps_the_clinicians_peer_pages_flat_with_people_and_members(
+    clinician, team, service_user, peer_worker, peer_volunteer, django_assert_max_num_queries
+):
+    client = Client()
+    client.force_login(clinician)
+    now = timezone.now()
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_worker, assigned_by=clinician, now=now
+    )
+    f.make_member(service_user, status="proposed")
+    urls = [
+        reverse("networks:peer_work"),
+        reverse("networks:peer_assignments", args=[service_user.pk]),
+    ]
+    small = [_count(client, url) for url in urls]
+    for _ in range(20):
+        person = f.make_service_user(team)
+        f.make_member(person)
+        peer_services.peer_assign(
+            service_user=person, peer=peer_volunteer, assigned_by=clinician, now=now
+        )
+        f.make_member(service_user, status="proposed")
+    for url, budget in zip(urls, small, strict=True):
+        with django_assert_max_num_queries(budget):
+            client.get(url)
