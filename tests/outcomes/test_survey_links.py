@@ -1,0 +1,86 @@
+"""The experience survey: one-time links that expire after 14 days, answers never per person."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from outcomes import rules, services
+from outcomes.models import SurveyInvitation, SurveyResponse
+
+ISSUED = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+ANSWERS = {f: "definitely" for f, _s, _n in rules.SURVEY_STATEMENTS}
+
+
+@pytest.fixture
+def issued(service_user, clinician):
+    return services.survey_invitation_issue(service_user=service_user, issued_by=clinician,
+                                            now=ISSUED)
+
+
+def test_it_stores_only_a_hash_of_the_link(issued):
+    invitation, token = issued
+    assert invitation.token_hash == rules.survey_token_hash(token)
+    assert not SurveyInvitation.objects.filter(token_hash=token).exists()
+    assert invitation.expires_at == ISSUED + timedelta(days=14)
+
+
+def test_it_accepts_answers_until_the_last_second_of_fourteen_days(issued):
+    invitation, token = issued
+    response = services.survey_response_submit(
+        token=token, answers=ANSWERS, now=invitation.expires_at - timedelta(seconds=1))
+    assert response.team_id == invitation.team_id
+    assert response.submitted_month.isoformat() == "2026-04-01"
+
+
+def test_it_refuses_an_expired_link(issued):
+    invitation, token = issued
+    with pytest.raises(ValidationError, match="expired"):
+        services.survey_response_submit(token=token, answers=ANSWERS, now=invitation.expires_at)
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_it_refuses_a_link_used_once_already(issued):
+    _invitation, token = issued
+    services.survey_response_submit(token=token, answers=ANSWERS, now=ISSUED)
+    with pytest.raises(ValidationError, match="already been used"):
+        services.survey_response_submit(token=token, answers=ANSWERS, now=ISSUED)
+    assert SurveyResponse.objects.count() == 1
+
+
+def test_it_keeps_nothing_that_leads_from_the_answers_to_the_person():
+    names = {f.name for f in SurveyResponse._meta.get_fields()}
+    assert not names & {"service_user", "invitation", "created_at", "submitted_at"}
+
+
+def test_the_person_answers_without_logging_in_and_only_once(client, service_user, clinician):
+    client.force_login(clinician)
+    page = client.post(reverse("outcomes:survey_issue", args=[service_user.pk]))
+    assert page.status_code == 200 and b"<svg" in page.content  # the QR code
+    link = page.context["link"]
+    client.logout()
+    path = link.split("testserver", 1)[1]
+    form = client.get(path)
+    assert form.status_code == 200 and form["Referrer-Policy"] == "no-referrer"
+    done = client.post(path, ANSWERS)
+    assert b"Thank you" in done.content
+    again = client.post(path, ANSWERS)
+    assert again.status_code == 410 and b"already been used" in again.content
+    assert SurveyResponse.objects.count() == 1
+
+
+def test_it_answers_a_made_up_link_with_not_found(client, db):
+    assert client.get(reverse("outcomes:survey", args=["made-up"])).status_code == 404
+
+
+def test_it_shows_a_missing_answer_at_the_field(client, service_user, clinician):
+    _invitation, token = services.survey_invitation_issue(
+        service_user=service_user, issued_by=clinician, now=timezone.now())
+    answers = dict(ANSWERS)
+    del answers["feel_hopeful"]
+    page = client.post(reverse("outcomes:survey", args=[token]), answers)
+    assert page.status_code == 200
+    assert page.context["form"].errors["feel_hopeful"]
+    assert SurveyResponse.objects.count() == 0
