@@ -87,3 +87,21 @@ class SessionLimitsMiddleware:
             if now - seen_at >= SEEN_RESOLUTION_SECONDS or SESSION_SEEN_AT not in session:
                 session[SESSION_SEEN_AT] = now  # marks the session modified: cookie and row renew
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every page the application renders.
+
+    Every page behind sign-in may carry personal data, and the sign-in and survey pages cost
+    nothing to re-fetch, so nothing dynamic may be kept by a browser, a shared computer's back
+    button or a proxy. Static files are served by WhiteNoise before this runs and stay cacheable.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response["Cache-Control"] = "no-store, private"
+        response["Pragma"] = "no-cache"
+        return response
