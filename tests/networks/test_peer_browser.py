@@ -16,15 +16,19 @@ from networks import peer_services
 from networks.models import PeerContact
 from tests import factories as f
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page():
+def page(monkeypatch):
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+    # are still synchronous. Set only for this test, so no other test (nor a subprocess running
+    # `check --deploy`) inherits it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
