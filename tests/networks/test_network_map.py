@@ -235,3 +235,28 @@ def test_it_keeps_map_queries_flat_with_network_size(
         html = client.get(_url(service_user)).content.decode()
     assert len(_nodes(html)) == 50
     assert small <= 14
+
+
+def test_it_never_shows_a_declined_proposal_in_any_snapshot(
+    service_user, peer_volunteer, clinician, referral_at
+):
+    now = timezone.now()
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_volunteer, assigned_by=clinician, now=now
+    )
+    member = peer_services.network_member_propose(
+        service_user=service_user,
+        proposed_by=peer_volunteer,
+        name="No Thanks",
+        category="friend",
+        relationship="friend",
+        now=now,
+    )
+    peer_services.network_member_decline(member=member, recorded_by=clinician, now=now)
+    members = list(NetworkMember.objects.filter(service_user=service_user))
+    items = network_map.snapshots(members, baseline_at=referral_at, now=now + timedelta(days=1))
+    assert [i["key"] for i in items] == ["referral", "now"]
+    for instant in (referral_at, now, now + timedelta(days=1)):
+        from networks.selectors import members_as_of
+
+        assert members_as_of(members, instant) == []
