@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import HTML, Field, Layout, Submit
 from django import forms
 
 from meetings.models import Decision, Episode, Meeting, Utterance
@@ -71,11 +71,27 @@ class ReferralForm(_Crispy, forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, teams, staff, **kwargs):
+    def __init__(self, *args, teams, staff, lookup_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         self.fields["core_team"].queryset = staff
         self._helper()
+        if lookup_url:
+            # htmx: say at once whether the NHS number is a person the team already knows.
+            self.fields["nhs_number"].widget.attrs.update(
+                {
+                    "hx-get": lookup_url,
+                    "hx-trigger": "input changed delay:400ms, change",
+                    "hx-target": "#nhs-lookup",
+                    "autocomplete": "off",
+                }
+            )
+            names = [name for name in self.fields if name != "nhs_number"]
+            self.helper.layout = Layout(
+                Field("nhs_number"),
+                HTML('<div id="nhs-lookup" class="mb-3" aria-live="polite"></div>'),
+                *names,
+            )
 
     def clean_nhs_number(self):
         return "".join(ch for ch in self.cleaned_data["nhs_number"] if ch not in " -")

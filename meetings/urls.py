@@ -8,6 +8,7 @@ app_name = "meetings"
 
 urlpatterns = [
     path("new/", episodes.episode_new, name="episode_new"),
+    path("new/person/", episodes.person_lookup, name="person_lookup"),
     path("<int:pk>/", episodes.episode_detail, name="episode_detail"),
     path("<int:pk>/timeline/", episodes.episode_timeline, name="episode_timeline"),
     path("<int:pk>/care-plan/", episodes.care_plan, name="care_plan"),

@@ -36,6 +36,20 @@ def episode_view(view: Callable) -> Callable:
     return wrapped
 
 
+def open_episode_only(view: Callable) -> Callable:
+    """For pages that only write (schedule, record, prescribe, close): a closed episode sends
+    even the GET back to the episode page with the read-only message, instead of a dead form."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, episode, *args: Any, **kwargs: Any):
+        if episode.is_closed:
+            messages.error(request, CLOSED_MESSAGE)
+            return redirect("meetings:episode_detail", pk=episode.pk)
+        return view(request, episode, *args, **kwargs)
+
+    return wrapped
+
+
 def get_meeting(episode, meeting_pk: int) -> Meeting:
     meeting = Meeting.objects.filter(episode=episode, pk=meeting_pk).first()
     if meeting is None:

@@ -7,14 +7,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from meetings import rules, selectors, services
 from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralForm
-from meetings.models import Meeting
-from meetings.views.common import add_errors, episode_view
-from pod.access import clinical_required, teams_for
+from meetings.models import Episode, Meeting
+from meetings.views.common import add_errors, episode_view, open_episode_only
+from networks.rules import nhs_number_is_valid, normalise_nhs_number
+from pod.access import clinical_required, service_users_for, teams_for
 from pod.models import User
 
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "phone")
@@ -37,7 +39,13 @@ def episode_new(request: HttpRequest) -> HttpResponse:
         "team": teams.first(),
         "core_team": [request.user.pk],
     }
-    form = ReferralForm(request.POST or None, teams=teams, staff=staff, initial=initial)
+    form = ReferralForm(
+        request.POST or None,
+        teams=teams,
+        staff=staff,
+        initial=initial,
+        lookup_url=reverse("meetings:person_lookup"),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person_fields = {k: data[k] for k in PERSON_FIELDS if data.get(k)}
@@ -63,6 +71,35 @@ def episode_new(request: HttpRequest) -> HttpResponse:
             )
             return redirect("meetings:episode_detail", pk=episode.pk)
     return render(request, "meetings/episode_new.html", {"form": form})
+
+
+@clinical_required
+def person_lookup(request: HttpRequest) -> HttpResponse:
+    """htmx partial for the referral form: is this NHS number someone the user's teams know?
+
+    A person of another team is not revealed here (the referral itself says so when saved).
+    """
+    digits = normalise_nhs_number(request.GET.get("nhs_number", ""))
+    person = None
+    open_episode = None
+    if nhs_number_is_valid(digits):
+        person = service_users_for(request.user).filter(nhs_number=digits).first()
+        if person is not None:
+            open_episode = (
+                Episode.objects.filter(service_user=person)
+                .exclude(status=Episode.Status.CLOSED)
+                .first()
+            )
+    return render(
+        request,
+        "meetings/_person_lookup.html",
+        {
+            "digits": digits,
+            "valid": nhs_number_is_valid(digits),
+            "person": person,
+            "open_episode": open_episode,
+        },
+    )
 
 
 @episode_view
@@ -151,6 +188,7 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
 
 
 @episode_view
+@open_episode_only
 @require_http_methods(["GET", "POST"])
 def prescribe(request: HttpRequest, episode) -> HttpResponse:
     if not request.user.is_prescriber:
@@ -206,6 +244,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
 
 
 @episode_view
+@open_episode_only
 @require_http_methods(["GET", "POST"])
 def episode_close(request: HttpRequest, episode) -> HttpResponse:
     now = timezone.now()

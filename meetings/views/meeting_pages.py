@@ -21,7 +21,7 @@ from meetings.forms import (
 )
 from meetings.ics import meeting_invitation_ics
 from meetings.models import Meeting, Participant
-from meetings.views.common import add_errors, episode_view, get_meeting
+from meetings.views.common import add_errors, episode_view, get_meeting, open_episode_only
 
 
 def _schedule_form(request, episode, form_class):
@@ -52,6 +52,7 @@ def _warn(request, episode, staff, start, end, exclude=None) -> None:
 
 
 @episode_view
+@open_episode_only
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest, episode) -> HttpResponse:
     form = _schedule_form(request, episode, MeetingScheduleForm)
@@ -85,6 +86,7 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
 
 
 @episode_view
+@open_episode_only
 @require_http_methods(["GET", "POST"])
 def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
     form = _schedule_form(request, episode, DailyRunForm)
@@ -152,6 +154,7 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
 
 
 @episode_view
+@open_episode_only
 @require_http_methods(["GET", "POST"])
 def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     meeting = get_meeting(episode, meeting_pk)

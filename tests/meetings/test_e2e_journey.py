@@ -87,6 +87,8 @@ def _take_referral(
     page = j.page
     j.go("/episodes/new/", f"referral-{given}")
     page.get_by_label("NHS number").fill(nhs)
+    # htmx tells at once whether the NHS number is someone the team knows.
+    page.get_by_text("Not known to your team").wait_for()
     page.get_by_label("Given name").fill(given)
     page.get_by_label("Family name").fill("Rivers")
     page.get_by_label("Date of birth").fill("1998-04-12")

@@ -56,3 +56,14 @@ def test_it_refuses_every_post_to_a_closed_episode(client, clinician, episode_wi
 def test_it_refuses_peers_the_clinical_record(client, peer_worker, episode):
     client.force_login(peer_worker)
     assert client.get(reverse("meetings:episode_detail", args=[episode.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["meeting_new", "meeting_daily_run", "prescribe", "episode_close"])
+def test_it_sends_write_pages_of_a_closed_episode_back_read_only(client, prescriber, episode, name):
+    services.episode_close(
+        episode=episode, outcome="Well", closed_at=timezone.now(), now=timezone.now()
+    )
+    client.force_login(prescriber)
+    response = client.get(reverse(f"meetings:{name}", args=[episode.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("meetings:episode_detail", args=[episode.pk])
+    assert "read-only" in response.content.decode()
