@@ -218,7 +218,10 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
             )
         except ValidationError as error:
             refused = " ".join(error.messages)
-            add_errors(form, error)
+            # The refusal box says why; only field errors (the override reason) go on the form.
+            fields = {k: v for k, v in getattr(error, "error_dict", {}).items() if k != "__all__"}
+            if fields:
+                add_errors(form, ValidationError(fields))
         else:
             if prescription.override_reason:
                 messages.warning(
