@@ -26,11 +26,15 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     if kind == "square":
         return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
     if kind == "triangle":
-        return (f'<polygon points="{x:.1f},{y - 4.5:.1f} {x - 4:.1f},{y + 3.5:.1f} '
-                f'{x + 4:.1f},{y + 3.5:.1f}" fill="{colour}"/>')
+        return (
+            f'<polygon points="{x:.1f},{y - 4.5:.1f} {x - 4:.1f},{y + 3.5:.1f} '
+            f'{x + 4:.1f},{y + 3.5:.1f}" fill="{colour}"/>'
+        )
     if kind == "diamond":
-        return (f'<polygon points="{x:.1f},{y - 4.5:.1f} {x + 4.5:.1f},{y:.1f} {x:.1f},'
-                f'{y + 4.5:.1f} {x - 4.5:.1f},{y:.1f}" fill="{colour}"/>')
+        return (
+            f'<polygon points="{x:.1f},{y - 4.5:.1f} {x + 4.5:.1f},{y:.1f} {x:.1f},'
+            f'{y + 4.5:.1f} {x - 4.5:.1f},{y:.1f}" fill="{colour}"/>'
+        )
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
 
 
@@ -67,21 +71,30 @@ def line_chart(
     for tick in range(5):
         v = top_value * tick / 4
         y = y_at(v)
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#d8dde0"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'font-size="11">{v:.0f}{escape(y_unit)}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d8dde0"/>'
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
+            f'font-size="11">{v:.0f}{escape(y_unit)}</text>'
+        )
     step = max(1, n // 8)
     for i, label in enumerate(x_labels):
         if i % step == 0:
-            parts.append(f'<text x="{x_at(i):.1f}" y="{height - bottom + 16}" '
-                         f'text-anchor="middle" font-size="11">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{x_at(i):.1f}" y="{height - bottom + 16}" '
+                f'text-anchor="middle" font-size="11">{escape(label)}</text>'
+            )
     if reference is not None:
         y = y_at(reference)
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#4c6272" stroke-dasharray="4 4"/>')
-        parts.append(f'<text x="{width - right}" y="{y - 4:.1f}" text-anchor="end" '
-                     f'font-size="11">{escape(reference_label)}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+            'stroke="#4c6272" stroke-dasharray="4 4"/>'
+        )
+        parts.append(
+            f'<text x="{width - right}" y="{y - 4:.1f}" text-anchor="end" '
+            f'font-size="11">{escape(reference_label)}</text>'
+        )
     for k, s in enumerate(series):
         colour, dash, marker = COLOURS[k % 6], DASHES[k % 6], MARKERS[k % 6]
         segment: list[str] = []
@@ -97,17 +110,20 @@ def line_chart(
         if segment:
             segments.append(segment)
         for seg in segments:
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                         f'stroke-dasharray="{dash}" points="{" ".join(seg)}"/>')
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                f'stroke-dasharray="{dash}" points="{" ".join(seg)}"/>'
+            )
     # Legend under the axis labels.
     x = left
     for k, s in enumerate(series):
         colour = COLOURS[k % 6]
-        parts.append(f'<line x1="{x}" x2="{x + 18}" y1="{height - 10}" y2="{height - 10}" '
-                     f'stroke="{colour}" stroke-width="2" stroke-dasharray="{DASHES[k % 6]}"/>')
+        parts.append(
+            f'<line x1="{x}" x2="{x + 18}" y1="{height - 10}" y2="{height - 10}" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="{DASHES[k % 6]}"/>'
+        )
         parts.append(_marker(MARKERS[k % 6], x + 9, height - 10, colour))
-        parts.append(f'<text x="{x + 22}" y="{height - 6}" font-size="11">'
-                     f"{escape(s.label)}</text>")
+        parts.append(f'<text x="{x + 22}" y="{height - 6}" font-size="11">{escape(s.label)}</text>')
         x += 30 + 6.5 * len(s.label)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
@@ -141,15 +157,21 @@ def bar_chart(
             v = s.values[i]
             colour = COLOURS[k % 6]
             if v is None:
-                parts.append(f'<text x="{left}" y="{y + 10}" font-size="10">'
-                             f"{escape(s.label)}: no data</text>")
+                parts.append(
+                    f'<text x="{left}" y="{y + 10}" font-size="10">'
+                    f"{escape(s.label)}: no data</text>"
+                )
             else:
                 w = plot_w * min(v, x_max) / x_max if x_max else 0
                 pattern = "" if k == 0 else ' fill-opacity="0.55"'
-                parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                             f'fill="{colour}"{pattern}/>')
-                parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 10}" font-size="10">'
-                             f"{escape(s.label)} {v:.0f}{escape(unit)}</text>")
+                parts.append(
+                    f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                    f'fill="{colour}"{pattern}/>'
+                )
+                parts.append(
+                    f'<text x="{left + w + 4:.1f}" y="{y + 10}" font-size="10">'
+                    f"{escape(s.label)} {v:.0f}{escape(unit)}</text>"
+                )
             y += bar_h + 2
         y += gap + 2
     parts.append("</svg>")

@@ -25,14 +25,21 @@ def _helper(label: str, method: str = "post") -> FormHelper:
 
 
 class DashboardFilterForm(forms.Form):
-    trust = forms.ModelChoiceField(queryset=Trust.objects.none(), required=False,
-                                   empty_label="All my trusts")
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False,
-                                  empty_label="All my teams")
+    trust = forms.ModelChoiceField(
+        queryset=Trust.objects.none(), required=False, empty_label="All my trusts"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="All my teams"
+    )
     start = forms.DateField(label="From", widget=DATE)
     end = forms.DateField(label="To", widget=DATE)
     timepoint = forms.TypedChoiceField(
-        label="Outcomes at", coerce=int, choices=OutcomeAssessment.Timepoint.choices, initial=24
+        label="Outcomes at",
+        coerce=int,
+        choices=OutcomeAssessment.Timepoint.choices,
+        initial=24,
+        required=False,
+        empty_value=24,
     )
 
     def __init__(self, *args, teams, today: date, **kwargs):
@@ -71,8 +78,12 @@ class ScoredMeasureForm(forms.Form):
             help_text = "1 = totally dissatisfied, 7 = totally satisfied"
         else:
             labels = [f"Item {i}" for i in range(1, rules.ITEM_COUNTS[instrument] + 1)]
-            choices = [(0, "0 - not at all"), (1, "1 - several days"),
-                       (2, "2 - more than half the days"), (3, "3 - nearly every day")]
+            choices = [
+                (0, "0 - not at all"),
+                (1, "1 - several days"),
+                (2, "2 - more than half the days"),
+                (3, "3 - nearly every day"),
+            ]
             help_text = ""
         for i, label in enumerate(labels, start=1):
             self.fields[f"item_{i}"] = forms.TypedChoiceField(
@@ -100,8 +111,16 @@ class LicensedMeasureForm(forms.ModelForm):
 class OutcomeAssessmentForm(forms.ModelForm):
     class Meta:
         model = OutcomeAssessment
-        fields = ["timepoint_months", "assessed_on", "symptom_level", "relapse",
-                  "hospital_bed_days", "disability_benefit", "neuroleptic_use", "work_or_study"]
+        fields = [
+            "timepoint_months",
+            "assessed_on",
+            "symptom_level",
+            "relapse",
+            "hospital_bed_days",
+            "disability_benefit",
+            "neuroleptic_use",
+            "work_or_study",
+        ]
         widgets = {"assessed_on": DATE}
         labels = {"timepoint_months": "Time point", "hospital_bed_days": "Hospital bed-days"}
 
@@ -128,7 +147,9 @@ class FidelityForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field, label in rules.FIDELITY_ELEMENTS:
             self.fields[field] = forms.TypedChoiceField(
-                label=label, coerce=int, choices=FidelityRating.Score.choices,
+                label=label,
+                coerce=int,
+                choices=FidelityRating.Score.choices,
                 widget=forms.RadioSelect,
             )
         self.helper = _helper("Save rating")
@@ -136,9 +157,24 @@ class FidelityForm(forms.Form):
 
 class ImportForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none())
-    file = forms.FileField(label="CSV file", help_text="Columns: " + ", ".join(
-        ("nhs_number", "trial_arm", "timepoint_months", "assessed_on", "symptom_level",
-         "relapse", "hospital_days", "disability_benefit", "neuroleptic_use", "work_or_study")))
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: "
+        + ", ".join(
+            (
+                "nhs_number",
+                "trial_arm",
+                "timepoint_months",
+                "assessed_on",
+                "symptom_level",
+                "relapse",
+                "hospital_days",
+                "disability_benefit",
+                "neuroleptic_use",
+                "work_or_study",
+            )
+        ),
+    )
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)

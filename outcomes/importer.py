@@ -30,13 +30,31 @@ from networks.rules import nhs_number_is_valid, normalise_nhs_number
 from outcomes.models import OutcomeAssessment
 from pod.models import Team, User
 
-COLUMNS = ("nhs_number", "trial_arm", "timepoint_months", "assessed_on", "symptom_level",
-           "relapse", "hospital_days", "disability_benefit", "neuroleptic_use", "work_or_study")
+COLUMNS = (
+    "nhs_number",
+    "trial_arm",
+    "timepoint_months",
+    "assessed_on",
+    "symptom_level",
+    "relapse",
+    "hospital_days",
+    "disability_benefit",
+    "neuroleptic_use",
+    "work_or_study",
+)
 PLACEHOLDER_GIVEN_NAME = "Imported"
 PLACEHOLDER_FAMILY_NAME = "Person"
 PLACEHOLDER_DATE_OF_BIRTH = date(1900, 1, 1)
-YES_NO = {"yes": True, "y": True, "true": True, "1": True,
-          "no": False, "n": False, "false": False, "0": False}
+YES_NO = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
 MAX_ROWS = 100_000
 
 
@@ -96,9 +114,15 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[dict | None, list[str]]:
         flags[name] = flag
     if problems:
         return None, problems
-    return {"nhs_number": nhs, "trial_arm": arm, "timepoint_months": timepoint,
-            "assessed_on": assessed_on, "symptom_level": symptom, "hospital_bed_days": days,
-            **flags}, []
+    return {
+        "nhs_number": nhs,
+        "trial_arm": arm,
+        "timepoint_months": timepoint,
+        "assessed_on": assessed_on,
+        "symptom_level": symptom,
+        "hospital_bed_days": days,
+        **flags,
+    }, []
 
 
 def import_outcomes(
@@ -132,9 +156,7 @@ def import_outcomes(
             continue
         key = (row["nhs_number"], row["timepoint_months"])
         if key in seen:
-            result.errors.append(
-                (line, f"the same person and time point as line {seen[key]}")
-            )
+            result.errors.append((line, f"the same person and time point as line {seen[key]}"))
             continue
         seen[key] = line
         rows.append((line, row))
@@ -155,14 +177,16 @@ def import_outcomes(
             result.errors.append((line, "this NHS number belongs to a person of another team"))
         if person and person.trial_arm and person.trial_arm != row["trial_arm"]:
             result.errors.append(
-                (line, f"trial_arm {row['trial_arm']} contradicts the arm on record "
-                       f"({person.trial_arm})")
+                (
+                    line,
+                    f"trial_arm {row['trial_arm']} contradicts the arm on record "
+                    f"({person.trial_arm})",
+                )
             )
         earlier = arms.setdefault(row["nhs_number"], (row["trial_arm"], line))
         if earlier[0] != row["trial_arm"]:
             result.errors.append(
-                (line, f"trial_arm {row['trial_arm']} contradicts line {earlier[1]} "
-                       f"({earlier[0]})")
+                (line, f"trial_arm {row['trial_arm']} contradicts line {earlier[1]} ({earlier[0]})")
             )
         if (row["nhs_number"], row["timepoint_months"]) in existing:
             result.errors.append((line, "an assessment at this time point is already recorded"))
@@ -172,8 +196,9 @@ def import_outcomes(
     try:
         _write(rows, people, team=team, recorded_by=recorded_by, result=result)
     except IntegrityError:  # another import wrote the same person or assessment meanwhile
-        result.errors.append((1, "these records changed while importing; nothing was "
-                                 "imported - please try again"))
+        result.errors.append(
+            (1, "these records changed while importing; nothing was imported - please try again")
+        )
     return result
 
 
@@ -184,9 +209,12 @@ def _write(rows, people, *, team: Team, recorded_by: User | None, result: Import
         nhs = row["nhs_number"]
         if nhs not in people:
             person = ServiceUser(
-                nhs_number=nhs, given_name=PLACEHOLDER_GIVEN_NAME,
-                family_name=PLACEHOLDER_FAMILY_NAME, date_of_birth=PLACEHOLDER_DATE_OF_BIRTH,
-                team=team, trial_arm=row["trial_arm"],
+                nhs_number=nhs,
+                given_name=PLACEHOLDER_GIVEN_NAME,
+                family_name=PLACEHOLDER_FAMILY_NAME,
+                date_of_birth=PLACEHOLDER_DATE_OF_BIRTH,
+                team=team,
+                trial_arm=row["trial_arm"],
             )
             person.full_clean(validate_unique=False, validate_constraints=False)
             people[nhs] = person

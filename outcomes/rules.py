@@ -61,15 +61,30 @@ SURVEY_LINK_LIFETIME = timedelta(days=14)
 
 # --- Scored measures ---------------------------------------------------------------------------
 
-PHQ9_BANDS = ((4, "none-minimal"), (9, "mild"), (14, "moderate"), (19, "moderately severe"),
-              (27, "severe"))
+PHQ9_BANDS = (
+    (4, "none-minimal"),
+    (9, "mild"),
+    (14, "moderate"),
+    (19, "moderately severe"),
+    (27, "severe"),
+)
 GAD7_BANDS = ((4, "minimal"), (9, "mild"), (14, "moderate"), (21, "severe"))
 
 DIALOG_LIFE_DOMAINS = (
-    "Mental health", "Physical health", "Job situation", "Accommodation", "Leisure activities",
-    "Relationship with partner/family", "Friendships", "Personal safety",
+    "Mental health",
+    "Physical health",
+    "Job situation",
+    "Accommodation",
+    "Leisure activities",
+    "Relationship with partner/family",
+    "Friendships",
+    "Personal safety",
 )
-DIALOG_TREATMENT = ("Medication", "Practical help received", "Meetings with mental health professionals")
+DIALOG_TREATMENT = (
+    "Medication",
+    "Practical help received",
+    "Meetings with mental health professionals",
+)
 
 
 @dataclass(frozen=True)
@@ -233,7 +248,9 @@ def survey_expires_at(*, issued_at: datetime) -> datetime:
     return issued_at + SURVEY_LINK_LIFETIME
 
 
-def survey_link_refusal(*, expires_at: datetime, used_at: datetime | None, now: datetime) -> str | None:
+def survey_link_refusal(
+    *, expires_at: datetime, used_at: datetime | None, now: datetime
+) -> str | None:
     """Why a survey link can no longer be used, or None when it can."""
     if used_at is not None:
         return "This link has already been used. Thank you for your answers."

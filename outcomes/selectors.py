@@ -32,8 +32,6 @@ from django.db.models import (
 )
 from django.db.models.functions import (
     Coalesce,
-    ExtractMonth,
-    ExtractYear,
     Length,
     Trim,
     TruncMonth,
@@ -182,8 +180,16 @@ def first_meeting_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> 
         episodes.filter(breach_q)
         .annotate(team_name=F("team__name"), breach_reason=Subquery(reason), hours=hours)
         .values(
-            "id", "team_name", "referral_received_at", "referral_source", "triage_category",
-            "first_meeting_due_at", "first_meeting_held_at", "hours", "status", "breach_reason",
+            "id",
+            "team_name",
+            "referral_received_at",
+            "referral_source",
+            "triage_category",
+            "first_meeting_due_at",
+            "first_meeting_held_at",
+            "hours",
+            "status",
+            "breach_reason",
         )
         .order_by("-referral_received_at", "-id")
     )
@@ -220,50 +226,58 @@ def meeting_attendance(scope: Scope) -> dict[str, Any]:
     """Of meetings held in the period: share with a network member present, with a member of
     the episode's core team present, and with two or more staff present.
 
-    One query: the inner level counts attendance per meeting (a join that PostgreSQL walks
-    through the participant index), the outer level sums it per London month with one
-    conditional count per month of the period; the headline is the sum of the months.
+    One query, grouped by London month over meetings joined to their attendance rows: each
+    share is a COUNT(DISTINCT meeting) over the attendance rows that show it. "Two or more
+    staff" is a staff row with another attending staff row of the same meeting before it; "core"
+    is a staff row that the core-team table pairs with the meeting's episode. Both are probes of
+    a unique index per attending staff row. The headline is the sum of the months.
     """
-    attended = Q(participants__attended=True)
-    months = scope.months()
-    meetings = Meeting.objects.filter(
-        _in_period("actual_start", scope),
-        status=Meeting.Status.HELD,
-        episode__team_id__in=scope.team_ids,
-    ).annotate(
-        month=ExtractYear("actual_start", tzinfo=LONDON) * 100
-        + ExtractMonth("actual_start", tzinfo=LONDON),
-        members=Count(
-            "participants",
-            filter=attended & Q(participants__kind=Participant.Kind.NETWORK_MEMBER),
-        ),
-        staff_n=Count("participants", filter=attended & Q(participants__kind=Participant.Kind.STAFF)),
-        # Through the core-team table directly: a join via the user table makes PostgreSQL hash
-        # the whole participant table instead of probing per meeting.
-        with_core=Exists(
-            Participant.objects.filter(
-                meeting=OuterRef("pk"),
-                kind=Participant.Kind.STAFF,
-                attended=True,
-                staff_id__in=Episode.core_team.through.objects.filter(
-                    episode_id=OuterRef(OuterRef("episode_id"))
-                ).values("user_id"),
-            )
-        ),
+    attended_staff = Q(participants__attended=True, participants__kind=Participant.Kind.STAFF)
+    is_core = Exists(
+        Episode.core_team.through.objects.filter(
+            episode_id=OuterRef("episode_id"), user_id=OuterRef("participants__staff_id")
+        )
     )
-    aggregates = {}
-    for i, month in enumerate(months):
-        key = Q(month=month.year * 100 + month.month)
-        aggregates[f"held_{i}"] = Count("id", filter=key)
-        aggregates[f"members_{i}"] = Count("id", filter=key & Q(members__gt=0))
-        aggregates[f"core_{i}"] = Count("id", filter=key & Q(with_core=True))
-        aggregates[f"two_staff_{i}"] = Count("id", filter=key & Q(staff_n__gte=2))
-    counts = meetings.aggregate(**aggregates)
+    has_earlier_staff = Exists(
+        Participant.objects.filter(
+            meeting_id=OuterRef("pk"),
+            kind=Participant.Kind.STAFF,
+            attended=True,
+            pk__lt=OuterRef("participants__pk"),
+        )
+    )
+    rows = (
+        Meeting.objects.filter(
+            _in_period("actual_start", scope),
+            status=Meeting.Status.HELD,
+            episode__team_id__in=scope.team_ids,
+        )
+        .annotate(month=TruncMonth("actual_start", tzinfo=LONDON))
+        .values("month")
+        .annotate(
+            held=Count("id", distinct=True),
+            members=Count(
+                "id",
+                distinct=True,
+                filter=Q(
+                    participants__attended=True,
+                    participants__kind=Participant.Kind.NETWORK_MEMBER,
+                ),
+            ),
+            core=Count("id", distinct=True, filter=attended_staff & Q(is_core)),
+            two_staff=Count("id", distinct=True, filter=attended_staff & Q(has_earlier_staff)),
+        )
+        .order_by("month")
+    )
+    by_month = {_month_key(r["month"]): r for r in rows}
     trend = []
-    for i, month in enumerate(months):
-        row = {"month": _month_key(month)}
-        for k in ("held", "members", "core", "two_staff"):
-            row[k] = counts[f"{k}_{i}"]
+    for month in scope.months():
+        key = _month_key(month)
+        found = by_month.get(key, {})
+        row = {
+            "month": key,
+            **{k: found.get(k, 0) for k in ("held", "members", "core", "two_staff")},
+        }
         for k in ("members", "core", "two_staff"):
             row[f"{k}_pct"] = rules.share(row[k], row["held"]).percent
         trend.append(row)
@@ -273,7 +287,7 @@ def meeting_attendance(scope: Scope) -> dict[str, Any]:
         "share_members": rules.share(totals["members"], totals["held"]),
         "share_core": rules.share(totals["core"], totals["held"]),
         "share_two_staff": rules.share(totals["two_staff"], totals["held"]),
-        "trend": [r for r in trend if r["held"]] if len(trend) > 36 else trend,
+        "trend": trend,
     }
 
 
@@ -313,8 +327,15 @@ def medication_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dic
     overrides = (
         prescriptions.exclude(override_reason="")
         .annotate(team_name=F("episode__team__name"))
-        .values("id", "episode_id", "team_name", "prescribed_at", "medicine",
-                "meetings_held_before", "override_explanation")
+        .values(
+            "id",
+            "episode_id",
+            "team_name",
+            "prescribed_at",
+            "medicine",
+            "meetings_held_before",
+            "override_explanation",
+        )
         .order_by("-prescribed_at", "-id")
     )
     violations = (
@@ -322,7 +343,9 @@ def medication_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dic
             kind=Alert.Kind.MEDICATION_VIOLATION,
             prescription__in=prescriptions.values("pk"),
         )
-        .annotate(team_name=F("episode__team__name"), prescribed_at=F("prescription__prescribed_at"))
+        .annotate(
+            team_name=F("episode__team__name"), prescribed_at=F("prescription__prescribed_at")
+        )
         .values("id", "episode_id", "team_name", "prescribed_at", "raised_at", "message")
         .order_by("-raised_at", "-id")
     )
@@ -364,7 +387,9 @@ def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str,
         service_user=OuterRef("service_user"), status=NetworkMember.Status.ACTIVE
     )
     sizes = (
-        Episode.objects.filter(_in_period("referral_received_at", scope), team_id__in=scope.team_ids)
+        Episode.objects.filter(
+            _in_period("referral_received_at", scope), team_id__in=scope.team_ids
+        )
         .annotate(
             at_referral=_count_subquery(
                 _members_in_network_at(OuterRef("service_user"), OuterRef("referral_received_at")),
@@ -392,7 +417,11 @@ def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str,
     thin_rows = thin.values("episode_id", "team_name", "non_professional").order_by("episode_id")
     return {
         "contacts": total_contacts,
-        "per_week": rules.per_week(total_contacts, start=scope.start, end=min(scope.end, scope.now.astimezone(LONDON).date())),
+        "per_week": rules.per_week(
+            total_contacts,
+            start=scope.start,
+            end=min(scope.end, scope.now.astimezone(LONDON).date()),
+        ),
         "weekly": weekly,
         **sizes,
         "thin_threshold": threshold,
@@ -426,11 +455,13 @@ def staffing(scope: Scope) -> list[dict[str, Any]]:
             clinical=Count(member, filter=clinical, distinct=True),
             trained=Count(member, filter=trained, distinct=True),
             peer_workers=Count(
-                member, filter=active & Q(**{f"{member}__role": User.Role.PEER_WORKER}),
+                member,
+                filter=active & Q(**{f"{member}__role": User.Role.PEER_WORKER}),
                 distinct=True,
             ),
             volunteers=Count(
-                member, filter=active & Q(**{f"{member}__role": User.Role.PEER_VOLUNTEER}),
+                member,
+                filter=active & Q(**{f"{member}__role": User.Role.PEER_VOLUNTEER}),
                 distinct=True,
             ),
         )
@@ -502,11 +533,21 @@ def outcomes_by_arm(scope: Scope, *, timepoint_months: int) -> dict[str, Any]:
                 }
             else:
                 cells[arm] = rules.share(r.get(key, 0), r["n"], suppress_under=rules.SMALL_CELL)
-        table.append({"key": key, "label": label, **cells,
-                      "lapland_pod": rules.LAPLAND_2_YEARS[key][0],
-                      "lapland_tau": rules.LAPLAND_2_YEARS[key][1]})
-    return {"timepoint_months": timepoint_months, "rows": table,
-            "n_pod": arms.get("POD", {}).get("n", 0), "n_tau": arms.get("TAU", {}).get("n", 0)}
+        table.append(
+            {
+                "key": key,
+                "label": label,
+                **cells,
+                "lapland_pod": rules.LAPLAND_2_YEARS[key][0],
+                "lapland_tau": rules.LAPLAND_2_YEARS[key][1],
+            }
+        )
+    return {
+        "timepoint_months": timepoint_months,
+        "rows": table,
+        "n_pod": arms.get("POD", {}).get("n", 0),
+        "n_tau": arms.get("TAU", {}).get("n", 0),
+    }
 
 
 def experience(scope: Scope) -> list[dict[str, Any]]:
@@ -526,8 +567,9 @@ def experience(scope: Scope) -> list[dict[str, Any]]:
         {
             "field": field,
             "statement": statement,
-            "cell": rules.share(counts[f"{field}__yes"], counts[f"{field}__n"],
-                                suppress_under=rules.SMALL_CELL),
+            "cell": rules.share(
+                counts[f"{field}__yes"], counts[f"{field}__n"], suppress_under=rules.SMALL_CELL
+            ),
             "national": national,
         }
         for field, statement, national in rules.SURVEY_STATEMENTS
@@ -559,7 +601,9 @@ def care_plans(scope: Scope) -> dict[str, Any]:
 
 def fidelity_profile(scope: Scope) -> dict[str, Any]:
     """Mean score (0-3) per key element per month of meetings held in the period. One query."""
-    averages = {field: Avg(field, output_field=FloatField()) for field, _ in rules.FIDELITY_ELEMENTS}
+    averages = {
+        field: Avg(field, output_field=FloatField()) for field, _ in rules.FIDELITY_ELEMENTS
+    }
     months = list(
         FidelityRating.objects.filter(
             _in_period("meeting__actual_start", scope),
@@ -577,8 +621,12 @@ def fidelity_profile(scope: Scope) -> dict[str, Any]:
         field: (sum(r[field] * r["ratings"] for r in months) / total if total else None)
         for field, _ in rules.FIDELITY_ELEMENTS
     }
-    return {"ratings": total, "months": months, "overall": overall,
-            "elements": rules.FIDELITY_ELEMENTS}
+    return {
+        "ratings": total,
+        "months": months,
+        "overall": overall,
+        "elements": rules.FIDELITY_ELEMENTS,
+    }
 
 
 # --- Follow-up of outcome assessments ----------------------------------------------------------
@@ -602,8 +650,15 @@ def assessments_follow_up(team: Team, *, today: date) -> list[dict[str, Any]]:
         ServiceUser.objects.filter(team=team)
         .annotate(first_referral=Subquery(first, output_field=DateTimeField()), **done)
         .filter(first_referral__isnull=False)
-        .values("id", "given_name", "preferred_name", "family_name", "nhs_number",
-                "first_referral", *done)
+        .values(
+            "id",
+            "given_name",
+            "preferred_name",
+            "family_name",
+            "nhs_number",
+            "first_referral",
+            *done,
+        )
         .order_by("family_name", "given_name")
     )
     rows = []
@@ -611,9 +666,7 @@ def assessments_follow_up(team: Team, *, today: date) -> list[dict[str, Any]]:
         referral_on = person["first_referral"].astimezone(LONDON).date()
         for t in rules.OUTCOME_TIMEPOINTS:
             due_on = rules.assessment_due_on(referral_on=referral_on, timepoint_months=t)
-            status = rules.assessment_status(
-                due_on=due_on, today=today, done=person[f"done_{t}"]
-            )
+            status = rules.assessment_status(due_on=due_on, today=today, done=person[f"done_{t}"])
             if status in ("due", "overdue"):
                 rows.append({**person, "timepoint_months": t, "due_on": due_on, "status": status})
     rows.sort(key=lambda r: (r["status"] != "overdue", r["due_on"]))
@@ -637,4 +690,3 @@ def dashboard(scope: Scope, *, timepoint_months: int = 24) -> dict[str, Any]:
         "care_plans": care_plans(scope),
         "fidelity": fidelity_profile(scope),
     }
-

@@ -81,8 +81,13 @@ def licensed_measure_record(
     error = rules.licensed_score_error(name=name, score=score)
     if error:
         raise ValidationError({"score": error})
-    measure = LicensedMeasure(service_user=service_user, name=name, score=score,
-                              completed_on=completed_on, recorded_by=recorded_by)
+    measure = LicensedMeasure(
+        service_user=service_user,
+        name=name,
+        score=score,
+        completed_on=completed_on,
+        recorded_by=recorded_by,
+    )
     measure.full_clean()
     measure.save()
     return measure
@@ -201,8 +206,9 @@ def fidelity_rating_record(
         raise ValidationError(errors)
     if FidelityRating.objects.filter(meeting=meeting, rater=rater).exists():
         raise ValidationError("You have already rated this meeting.")
-    rating = FidelityRating(meeting=meeting, rater=rater, rated_at=now,
-                            **{f: scores[f] for f in fields})
+    rating = FidelityRating(
+        meeting=meeting, rater=rater, rated_at=now, **{f: scores[f] for f in fields}
+    )
     rating.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():

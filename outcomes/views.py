@@ -59,13 +59,16 @@ def _refuse_foreign_choice(request: HttpRequest, teams) -> None:
         raise PermissionDenied("That trust is not one of yours.")
 
 
-def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, selectors.Scope | None, int]:
+def _dashboard_scope(
+    request: HttpRequest,
+) -> tuple[DashboardFilterForm, selectors.Scope | None, int]:
     now = timezone.now()
     teams = selectors.teams_visible_to(request.user)
     _refuse_foreign_choice(request, teams)
     form = DashboardFilterForm(
         request.GET if "start" in request.GET else None,
-        teams=teams, today=now.astimezone(LONDON).date(),
+        teams=teams,
+        today=now.astimezone(LONDON).date(),
     )
     if form.is_bound:
         if not form.is_valid():
@@ -80,20 +83,22 @@ def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, selecto
         chosen = chosen.filter(pk=data["team"].pk)
     scope = selectors.Scope(
         team_ids=tuple(chosen.order_by().values_list("pk", flat=True)),
-        start=data["start"], end=data["end"], now=now,
+        start=data["start"],
+        end=data["end"],
+        now=now,
     )
     return form, scope, int(data.get("timepoint") or 24)
 
 
 def _charts(data: dict[str, Any]) -> dict[str, Any]:
-    fm, att, peer, fid = (data["first_meeting"], data["attendance"], data["peer"],
-                          data["fidelity"])
+    fm, att, peer, fid = (data["first_meeting"], data["attendance"], data["peer"], data["fidelity"])
     return {
         "first_meeting": charts.line_chart(
             title="Share of first meetings within 24 hours, by month of referral",
             x_labels=[r["month"] for r in fm["trend"]],
             series=[charts.Series("Met %", [r["share_met"] for r in fm["trend"]])],
-            y_max=100, y_unit="%",
+            y_max=100,
+            y_unit="%",
         ),
         "attendance": charts.line_chart(
             title="Who was at the meetings, by month",
@@ -103,7 +108,8 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
                 charts.Series("Core team %", [r["core_pct"] for r in att["trend"]]),
                 charts.Series("Two or more staff %", [r["two_staff_pct"] for r in att["trend"]]),
             ],
-            y_max=100, y_unit="%",
+            y_max=100,
+            y_unit="%",
         ),
         "peer": charts.line_chart(
             title="Peer contacts per week",
@@ -122,7 +128,8 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
             title="Mean fidelity rating per key element (0-3)",
             labels=[label for _f, label in fid["elements"]],
             series=[charts.Series("Mean", [fid["overall"][f] for f, _l in fid["elements"]])],
-            x_max=3, unit="",
+            x_max=3,
+            unit="",
         ),
     }
 
@@ -149,8 +156,11 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
         raise Http404("No such table")
     form, scope, timepoint = _dashboard_scope(request)
     if scope is None:
-        return HttpResponse("The filter is not valid: " + form.errors.as_text(), status=400,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "The filter is not valid: " + form.errors.as_text(),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     data = tables.compute_section(section, scope, timepoint_months=timepoint, list_limit=None)
     body = tables.to_csv(tables.section_tables(section, data)[table])
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -188,23 +198,32 @@ def team_fidelity(request: HttpRequest, team_id: int) -> HttpResponse:
     team = _get_team_for_user(request.user, team_id)
     now = timezone.now()
     today = now.astimezone(LONDON).date()
-    scope = selectors.Scope(team_ids=(team.pk,), start=rules.add_months(today, -24),
-                            end=today, now=now)
+    scope = selectors.Scope(
+        team_ids=(team.pk,), start=rules.add_months(today, -24), end=today, now=now
+    )
     profile = selectors.fidelity_profile(scope)
     months = profile["months"]
     chart = charts.line_chart(
         title=f"Mean fidelity rating by month, {team.name}",
         x_labels=[m["month"] for m in months],
-        series=[charts.Series(
-            "Mean of the twelve elements",
-            [sum(m[f] for f, _l in rules.FIDELITY_ELEMENTS) / 12 for m in months],
-        )],
+        series=[
+            charts.Series(
+                "Mean of the twelve elements",
+                [sum(m[f] for f, _l in rules.FIDELITY_ELEMENTS) / 12 for m in months],
+            )
+        ],
         y_max=3,
     )
-    return render(request, "outcomes/team_fidelity.html", {
-        "team": team, "profile": profile, "chart": chart,
-        "tables": tables.section_tables("fidelity", profile),
-    })
+    return render(
+        request,
+        "outcomes/team_fidelity.html",
+        {
+            "team": team,
+            "profile": profile,
+            "chart": chart,
+            "tables": tables.section_tables("fidelity", profile),
+        },
+    )
 
 
 @login_required
@@ -212,10 +231,16 @@ def team_follow_up(request: HttpRequest, team_id: int) -> HttpResponse:
     team = _get_team_for_user(request.user, team_id)
     today = timezone.now().astimezone(LONDON).date()
     rows = selectors.assessments_follow_up(team, today=today)
-    return render(request, "outcomes/follow_up.html", {
-        "team": team, "rows": rows, "today": today,
-        "show_names": request.user.is_clinical,
-    })
+    return render(
+        request,
+        "outcomes/follow_up.html",
+        {
+            "team": team,
+            "rows": rows,
+            "today": today,
+            "show_names": request.user.is_clinical,
+        },
+    )
 
 
 # --- A person's measures -----------------------------------------------------------------------
@@ -232,25 +257,49 @@ def person_measures(request: HttpRequest, person_id: int) -> HttpResponse:
 
     def series(instrument: str, attr: str, label: str) -> charts.Series:
         by_day = {m.completed_on: getattr(m, attr) for m in scored if m.instrument == instrument}
-        return charts.Series(label, [None if by_day.get(d) is None else float(by_day[d])
-                                     for d in dates])
+        return charts.Series(
+            label, [None if by_day.get(d) is None else float(by_day[d]) for d in dates]
+        )
 
-    symptom_chart = charts.line_chart(
-        title="PHQ-9 and GAD-7 totals over time", x_labels=labels,
-        series=[series("PHQ9", "total", "PHQ-9 (0-27)"), series("GAD7", "total", "GAD-7 (0-21)")],
-        y_max=27,
-    ) if scored else None
-    dialog_chart = charts.line_chart(
-        title="DIALOG means over time", x_labels=labels,
-        series=[series("DIALOG", "life_domains_mean", "Life domains (1-7)"),
-                series("DIALOG", "treatment_mean", "Treatment (1-7)")],
-        y_max=7,
-    ) if any(m.instrument == "DIALOG" for m in scored) else None
-    return render(request, "outcomes/person_measures.html", {
-        "person": person, "scored": list(reversed(scored)), "licensed": licensed,
-        "assessments": assessments, "symptom_chart": symptom_chart,
-        "dialog_chart": dialog_chart, "instruments": ScoredMeasure.Instrument.choices,
-    })
+    symptom_chart = (
+        charts.line_chart(
+            title="PHQ-9 and GAD-7 totals over time",
+            x_labels=labels,
+            series=[
+                series("PHQ9", "total", "PHQ-9 (0-27)"),
+                series("GAD7", "total", "GAD-7 (0-21)"),
+            ],
+            y_max=27,
+        )
+        if scored
+        else None
+    )
+    dialog_chart = (
+        charts.line_chart(
+            title="DIALOG means over time",
+            x_labels=labels,
+            series=[
+                series("DIALOG", "life_domains_mean", "Life domains (1-7)"),
+                series("DIALOG", "treatment_mean", "Treatment (1-7)"),
+            ],
+            y_max=7,
+        )
+        if any(m.instrument == "DIALOG" for m in scored)
+        else None
+    )
+    return render(
+        request,
+        "outcomes/person_measures.html",
+        {
+            "person": person,
+            "scored": list(reversed(scored)),
+            "licensed": licensed,
+            "assessments": assessments,
+            "symptom_chart": symptom_chart,
+            "dialog_chart": dialog_chart,
+            "instruments": ScoredMeasure.Instrument.choices,
+        },
+    )
 
 
 @clinical_required
@@ -263,22 +312,32 @@ def scored_measure_new(request: HttpRequest, person_id: int, instrument: str) ->
     if request.method == "POST" and form.is_valid():
         try:
             measure = services.scored_measure_record(
-                service_user=person, instrument=instrument, item_scores=form.item_scores(),
-                completed_on=form.cleaned_data["completed_on"], recorded_by=request.user,
+                service_user=person,
+                instrument=instrument,
+                item_scores=form.item_scores(),
+                completed_on=form.cleaned_data["completed_on"],
+                recorded_by=request.user,
                 now=timezone.now(),
             )
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            summary = (f"total {measure.total} ({measure.band})" if measure.total is not None
-                       else f"life domains {measure.life_domains_mean}, "
-                            f"treatment {measure.treatment_mean}")
+            summary = (
+                f"total {measure.total} ({measure.band})"
+                if measure.total is not None
+                else f"life domains {measure.life_domains_mean}, treatment {measure.treatment_mean}"
+            )
             messages.success(request, f"{measure.get_instrument_display()} saved: {summary}.")
             return redirect("outcomes:person_measures", person_id=person.pk)
-    return render(request, "outcomes/form.html", {
-        "form": form, "person": person,
-        "title": f"{dict(ScoredMeasure.Instrument.choices)[instrument]} for {person}",
-    })
+    return render(
+        request,
+        "outcomes/form.html",
+        {
+            "form": form,
+            "person": person,
+            "title": f"{dict(ScoredMeasure.Instrument.choices)[instrument]} for {person}",
+        },
+    )
 
 
 @clinical_required
@@ -289,7 +348,9 @@ def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.licensed_measure_record(
-                service_user=person, recorded_by=request.user, now=timezone.now(),
+                service_user=person,
+                recorded_by=request.user,
+                now=timezone.now(),
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -297,23 +358,32 @@ def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Measure saved.")
             return redirect("outcomes:person_measures", person_id=person.pk)
-    return render(request, "outcomes/form.html", {
-        "form": form, "person": person, "title": f"Licensed measure for {person}",
-        "note": "Record the total score only. The items and their wording are licensed and "
-                "are not kept here.",
-    })
+    return render(
+        request,
+        "outcomes/form.html",
+        {
+            "form": form,
+            "person": person,
+            "title": f"Licensed measure for {person}",
+            "note": "Record the total score only. The items and their wording are licensed and "
+            "are not kept here.",
+        },
+    )
 
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
 def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_id)
-    form = OutcomeAssessmentForm(request.POST or None,
-                                 initial={"timepoint_months": request.GET.get("timepoint")})
+    form = OutcomeAssessmentForm(
+        request.POST or None, initial={"timepoint_months": request.GET.get("timepoint")}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.outcome_assessment_record(
-                service_user=person, recorded_by=request.user, now=timezone.now(),
+                service_user=person,
+                recorded_by=request.user,
+                now=timezone.now(),
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -321,9 +391,15 @@ def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Outcome assessment saved.")
             return redirect("outcomes:person_measures", person_id=person.pk)
-    return render(request, "outcomes/form.html", {
-        "form": form, "person": person, "title": f"Outcome assessment for {person}",
-    })
+    return render(
+        request,
+        "outcomes/form.html",
+        {
+            "form": form,
+            "person": person,
+            "title": f"Outcome assessment for {person}",
+        },
+    )
 
 
 # --- Experience survey -------------------------------------------------------------------------
@@ -341,7 +417,8 @@ def survey_issue(request: HttpRequest, person_id: int) -> HttpResponse:
         )
         link = request.build_absolute_uri(reverse("outcomes:survey", args=[token]))
         context.update(
-            invitation=invitation, link=link,
+            invitation=invitation,
+            link=link,
             qr_svg=segno.make(link, error="m").svg_inline(scale=4, title="QR code of the link"),
         )
     return render(request, "outcomes/survey_issue.html", context)
@@ -360,14 +437,21 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     invitation = services.survey_invitation_for_token(token)
     if invitation is None:
-        return _no_store(render(request, "outcomes/survey_closed.html",
-                                {"reason": "This link is not valid."}, status=404))
+        return _no_store(
+            render(
+                request,
+                "outcomes/survey_closed.html",
+                {"reason": "This link is not valid."},
+                status=404,
+            )
+        )
     refusal = rules.survey_link_refusal(
         expires_at=invitation.expires_at, used_at=invitation.used_at, now=now
     )
     if refusal:
-        return _no_store(render(request, "outcomes/survey_closed.html", {"reason": refusal},
-                                status=410))
+        return _no_store(
+            render(request, "outcomes/survey_closed.html", {"reason": refusal}, status=410)
+        )
     form = SurveyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -376,8 +460,14 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             if hasattr(error, "error_dict"):
                 _add_errors(form, error)
             else:
-                return _no_store(render(request, "outcomes/survey_closed.html",
-                                        {"reason": error.messages[0]}, status=410))
+                return _no_store(
+                    render(
+                        request,
+                        "outcomes/survey_closed.html",
+                        {"reason": error.messages[0]},
+                        status=410,
+                    )
+                )
         else:
             return _no_store(render(request, "outcomes/survey_thanks.html"))
     return _no_store(render(request, "outcomes/survey.html", {"form": form}))
@@ -392,8 +482,10 @@ def meeting_fidelity(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Staff who were present rate the meeting. Nobody else can open it (404)."""
     meeting = (
         Meeting.objects.filter(
-            pk=meeting_id, participants__kind=Participant.Kind.STAFF,
-            participants__staff=request.user, participants__attended=True,
+            pk=meeting_id,
+            participants__kind=Participant.Kind.STAFF,
+            participants__staff=request.user,
+            participants__attended=True,
         )
         .select_related("episode__team")
         .first()
@@ -411,12 +503,17 @@ def meeting_fidelity(request: HttpRequest, meeting_id: int) -> HttpResponse:
         else:
             messages.success(request, "Thank you: your fidelity rating is saved.")
             return redirect("outcomes:team_fidelity", team_id=meeting.episode.team_id)
-    return render(request, "outcomes/form.html", {
-        "form": form,
-        "title": f"Fidelity rating: meeting of {meeting.actual_start or meeting.scheduled_start:%d %b %Y}",
-        "note": "Rate how far each of the twelve key elements was present in this meeting "
-                "(0 = not present, 3 = fully). Your rating is used only in the team's profile.",
-    })
+    held_on = (meeting.actual_start or meeting.scheduled_start).astimezone(LONDON)
+    return render(
+        request,
+        "outcomes/form.html",
+        {
+            "form": form,
+            "title": f"Fidelity rating: meeting of {held_on:%d %b %Y}",
+            "note": "Rate how far each of the twelve key elements was present in this meeting "
+            "(0 = not present, 3 = fully). Your rating is used only in the team's profile.",
+        },
+    )
 
 
 # --- Import ------------------------------------------------------------------------------------
@@ -445,4 +542,3 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("outcomes:import")
     return render(request, "outcomes/import.html", {"form": form, "result": result})
-

@@ -30,14 +30,33 @@ STAFF_PER_TEAM = 18  # offsets: 0-9 clinicians, 10-11 prescribers, 12 peer worke
 MEETINGS_PER_EPISODE = 10
 
 TABLES = [
-    "outcomes_fidelityrating", "outcomes_surveyresponse", "outcomes_surveyinvitation",
-    "outcomes_scoredmeasure", "outcomes_licensedmeasure", "outcomes_outcomeassessment",
-    "meetings_alert", "meetings_prescription", "meetings_careplanversion_involved_members",
-    "meetings_careplanversion", "meetings_decision", "meetings_utterance",
-    "meetings_participant", "meetings_meeting", "meetings_episode_core_team", "meetings_episode",
-    "networks_peercontact_members", "networks_peercontact", "networks_peerassignment",
-    "networks_networkmember", "networks_serviceuser", "pod_notification", "pod_trainingrecord",
-    "pod_teammembership", "pod_user", "pod_team", "pod_trust",
+    "outcomes_fidelityrating",
+    "outcomes_surveyresponse",
+    "outcomes_surveyinvitation",
+    "outcomes_scoredmeasure",
+    "outcomes_licensedmeasure",
+    "outcomes_outcomeassessment",
+    "meetings_alert",
+    "meetings_prescription",
+    "meetings_careplanversion_involved_members",
+    "meetings_careplanversion",
+    "meetings_decision",
+    "meetings_utterance",
+    "meetings_participant",
+    "meetings_meeting",
+    "meetings_episode_core_team",
+    "meetings_episode",
+    "networks_peercontact_members",
+    "networks_peercontact",
+    "networks_peerassignment",
+    "networks_networkmember",
+    "networks_serviceuser",
+    "pod_notification",
+    "pod_trainingrecord",
+    "pod_teammembership",
+    "pod_user",
+    "pod_team",
+    "pod_trust",
 ]
 
 
@@ -56,14 +75,19 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
         "ELSE 'service_manager' END"
     )
     return [
-        ("trusts and teams", f"""
+        (
+            "trusts and teams",
+            f"""
             INSERT INTO pod_trust (id, name, code)
               SELECT t, 'Bench trust ' || t, 'BT' || t FROM generate_series(1, 4) t;
             INSERT INTO pod_team (id, trust_id, name, kind)
               SELECT t, (t - 1) / 5 + 1, 'Bench team ' || t,
                      (ARRAY['CRT','EIP','COMMUNITY'])[t % 3 + 1]
-              FROM generate_series(1, {TEAMS}) t;"""),
-        ("staff, memberships and training", f"""
+              FROM generate_series(1, {TEAMS}) t;""",
+        ),
+        (
+            "staff, memberships and training",
+            f"""
             INSERT INTO pod_user (id, password, is_superuser, username, first_name, last_name,
                                   email, is_staff, is_active, date_joined, role, profession)
               SELECT (t - 1) * {STAFF_PER_TEAM} + r + 1, '!', false,
@@ -81,8 +105,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             INSERT INTO pod_trainingrecord (id, user_id, course, started_on, completed_on)
               SELECT u.id, u.id, 'POD', ({now_sql})::date - 800,
                      CASE WHEN random() < 0.55 THEN ({now_sql})::date - 400 END
-              FROM pod_user u WHERE u.role IN ('clinician', 'prescriber');"""),
-        ("people", f"""
+              FROM pod_user u WHERE u.role IN ('clinician', 'prescriber');""",
+        ),
+        (
+            "people",
+            f"""
             INSERT INTO networks_serviceuser (id, nhs_number, given_name, family_name,
                 preferred_name, date_of_birth, phone, email, address, postcode, trial_arm,
                 created_at, team_id)
@@ -90,8 +117,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      DATE '1970-01-01' + (s % 15000), '', '', '', '',
                      CASE WHEN s % 2 = 0 THEN 'POD' ELSE 'TAU' END, {now_sql},
                      (s - 1) % {TEAMS} + 1
-              FROM generate_series(1, {p}) s;"""),
-        ("episodes and core teams", f"""
+              FROM generate_series(1, {p}) s;""",
+        ),
+        (
+            "episodes and core teams",
+            f"""
             INSERT INTO meetings_episode (id, service_user_id, team_id, referral_received_at,
                 referral_source, triage_category, reason, status, first_meeting_due_at,
                 first_meeting_held_at, time_to_first_meeting, clock_next_check_at, closed_at,
@@ -116,8 +146,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             INSERT INTO meetings_episode_core_team (id, episode_id, user_id)
               SELECT (s - 1) * 2 + k, s,
                      {staff_id(f"(s - 1) % {TEAMS} + 1", "(s + k * 3) % 10")}
-              FROM generate_series(1, {p}) s, generate_series(1, 2) k;"""),
-        ("network members", f"""
+              FROM generate_series(1, {p}) s, generate_series(1, 2) k;""",
+        ),
+        (
+            "network members",
+            f"""
             INSERT INTO networks_networkmember (id, service_user_id, name, category,
                 relationship, closeness, phone, email, address, status, consent_to_contact,
                 person_wants_invited, not_invited_reason, added_at, ended_at, joined_at)
@@ -130,8 +163,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      CASE WHEN ended THEN e.referral_received_at + interval '60 days' END, NULL
               FROM (SELECT s, k, (k = 2 AND random() < 0.3) AS ended
                     FROM generate_series(1, {p}) s, generate_series(1, 4) k) g
-              JOIN meetings_episode e ON e.id = g.s;"""),
-        ("meetings", f"""
+              JOIN meetings_episode e ON e.id = g.s;""",
+        ),
+        (
+            "meetings",
+            f"""
             INSERT INTO meetings_meeting (id, episode_id, scheduled_start, scheduled_end,
                 location, location_detail, status, actual_start, actual_end, cancelled_reason,
                 created_at)
@@ -151,11 +187,14 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                                 e.referral_received_at + interval '30 hours')
                        + (j - 1) * interval '2 days' + (j > 1)::int * interval '3 hours' AS st
               ) t
-              ORDER BY st;  -- meetings reach the table in the order they are arranged"""),
+              ORDER BY st;  -- meetings reach the table in the order they are arranged""",
+        ),
         # One statement, ordered by when the meeting was arranged: a meeting's attendance rows
         # are written together (as meetings.services does), so they share heap pages as they
         # would in production.
-        ("attendance", f"""
+        (
+            "attendance",
+            f"""
             INSERT INTO meetings_participant (meeting_id, kind, network_member_id, staff_id,
                 invited, not_invited_reason, attended)
             SELECT meeting_id, kind, network_member_id, staff_id, true, '', attended FROM (
@@ -177,8 +216,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      {staff_id(f"(m.episode_id - 1) % {TEAMS} + 1", "10 + m.id % 2")},
                      CASE WHEN m.status = 'held' THEN true END
               FROM meetings_meeting m WHERE m.id % 4 = 0
-            ) rows ORDER BY scheduled_start, meeting_id, o;"""),
-        ("prescriptions", f"""
+            ) rows ORDER BY scheduled_start, meeting_id, o;""",
+        ),
+        (
+            "prescriptions",
+            f"""
             INSERT INTO meetings_prescription (id, episode_id, medicine, dose, is_new,
                 is_antipsychotic, prescriber_id, prescribed_at, meetings_held_before,
                 override_reason, override_explanation, created_at, audited_at)
@@ -195,8 +237,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             UPDATE meetings_prescription p SET meetings_held_before = (
                 SELECT count(*) FROM meetings_meeting m
                 WHERE m.episode_id = p.episode_id AND m.status = 'held'
-                  AND m.actual_start <= p.prescribed_at);"""),
-        ("alerts", f"""
+                  AND m.actual_start <= p.prescribed_at);""",
+        ),
+        (
+            "alerts",
+            f"""
             INSERT INTO meetings_alert (kind, episode_id, prescription_id, message, raised_at,
                 delivered_at, delivery_attempts, last_error)
               SELECT 'breached', e.id, NULL,
@@ -217,8 +262,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      'New medicine after ' || p.meetings_held_before || ' of 3 meetings.',
                      p.prescribed_at + interval '5 minutes', NULL, 0, ''
               FROM meetings_prescription p
-              WHERE p.is_new AND p.override_reason = '' AND p.meetings_held_before < 3;"""),
-        ("peer contacts", f"""
+              WHERE p.is_new AND p.override_reason = '' AND p.meetings_held_before < 3;""",
+        ),
+        (
+            "peer contacts",
+            f"""
             INSERT INTO networks_peercontact (service_user_id, peer_id, with_service_user,
                 contact_at, mode, duration_minutes, purpose, note, created_at)
               SELECT e.service_user_id, {staff_id("e.team_id", "12 + k % 5")}, k % 2 = 0, ca,
@@ -226,8 +274,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
               FROM meetings_episode e CROSS JOIN generate_series(1, 4) k
               CROSS JOIN LATERAL (
                 SELECT LEAST(e.referral_received_at + random() * interval '120 days',
-                             {now_sql}) AS ca) x;"""),
-        ("care plans", f"""
+                             {now_sql}) AS ca) x;""",
+        ),
+        (
+            "care plans",
+            f"""
             INSERT INTO meetings_careplanversion (episode_id, version, meeting_id, what_matters,
                 actions, responsible, person_views, person_involved, person_agreed,
                 created_by_id, created_at)
@@ -235,8 +286,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      'Core team', CASE WHEN random() < 0.75 THEN 'My view' ELSE '' END,
                      random() < 0.8, true, c.user_id, e.referral_received_at + interval '3 days'
               FROM meetings_episode e
-              JOIN meetings_episode_core_team c ON c.episode_id = e.id AND c.id % 2 = 1;"""),
-        ("outcome assessments", f"""
+              JOIN meetings_episode_core_team c ON c.episode_id = e.id AND c.id % 2 = 1;""",
+        ),
+        (
+            "outcome assessments",
+            f"""
             INSERT INTO outcomes_outcomeassessment (service_user_id, timepoint_months,
                 assessed_on, symptom_level, relapse, hospital_bed_days, disability_benefit,
                 neuroleptic_use, work_or_study, created_at)
@@ -245,8 +299,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      random() < 0.4, floor(random() * 40)::int, random() < 0.4,
                      random() < 0.6, random() < 0.5, {now_sql}
               FROM meetings_episode e CROSS JOIN (VALUES (0), (12), (24)) v(t)
-              WHERE e.referral_received_at + t * interval '1 month' <= {now_sql};"""),
-        ("fidelity ratings", f"""
+              WHERE e.referral_received_at + t * interval '1 month' <= {now_sql};""",
+        ),
+        (
+            "fidelity ratings",
+            """
             INSERT INTO outcomes_fidelityrating (meeting_id, rater_id, rated_at,
                 two_or_more_therapists, network_participation, open_ended_questions,
                 responding_to_utterances, present_moment, multiple_viewpoints, relational_focus,
@@ -259,8 +316,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      floor(random() * 4), floor(random() * 4), floor(random() * 4)
               FROM meetings_meeting m
               JOIN meetings_episode_core_team c ON c.episode_id = m.episode_id AND c.id % 2 = 1
-              WHERE m.status = 'held' AND m.id % 5 = 0;"""),
-        ("survey responses", f"""
+              WHERE m.status = 'held' AND m.id % 5 = 0;""",
+        ),
+        (
+            "survey responses",
+            f"""
             INSERT INTO outcomes_surveyresponse (team_id, submitted_month, involved_in_care,
                 family_involved, agreed_care, understands_what_matters,
                 helps_with_what_matters, feel_hopeful)
@@ -270,7 +330,8 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      a[1 + floor(random() * 4)::int], a[1 + floor(random() * 4)::int],
                      a[1 + floor(random() * 4)::int], a[1 + floor(random() * 4)::int]
               FROM generate_series(1, {max(p // 5, 1)}) s,
-                   (SELECT ARRAY['definitely','somewhat','no','na'] AS a) arr;"""),
+                   (SELECT ARRAY['definitely','somewhat','no','na'] AS a) arr;""",
+        ),
     ]
 
 
@@ -307,10 +368,19 @@ def fill(connection, *, people: int, now: datetime, log: Callable[[str], None] =
         )
         log(f"  {'analyze':<32} {time.monotonic() - t0:7.1f} s")
         counts = {}
-        for table in ("networks_serviceuser", "meetings_episode", "meetings_meeting",
-                      "meetings_participant", "meetings_prescription", "networks_peercontact",
-                      "networks_networkmember", "meetings_alert", "outcomes_outcomeassessment",
-                      "outcomes_fidelityrating", "outcomes_surveyresponse"):
+        for table in (
+            "networks_serviceuser",
+            "meetings_episode",
+            "meetings_meeting",
+            "meetings_participant",
+            "meetings_prescription",
+            "networks_peercontact",
+            "networks_networkmember",
+            "meetings_alert",
+            "outcomes_outcomeassessment",
+            "outcomes_fidelityrating",
+            "outcomes_surveyresponse",
+        ):
             cursor.execute(f"SELECT count(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
     counts["seconds"] = time.monotonic() - started

@@ -17,8 +17,15 @@ TZ = "'Europe/London'"
 
 
 def _params(scope: Scope, **extra: Any) -> dict[str, Any]:
-    return {"teams": list(scope.team_ids), "start": scope.start_at, "end": scope.end_at,
-            "now": scope.now, "start_day": scope.start, "end_day": scope.end, **extra}
+    return {
+        "teams": list(scope.team_ids),
+        "start": scope.start_at,
+        "end": scope.end_at,
+        "now": scope.now,
+        "start_day": scope.start,
+        "end_day": scope.end,
+        **extra,
+    }
 
 
 def _one(cursor, sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +48,9 @@ EPISODES_IN_SCOPE = """e.team_id = ANY(%(teams)s)
 
 
 def first_meeting_rule(cursor, scope: Scope) -> dict[str, Any]:
-    rows = _all(cursor, f"""
+    rows = _all(
+        cursor,
+        f"""
         SELECT date_trunc('month', e.referral_received_at AT TIME ZONE {TZ}) AS month,
                GROUPING(date_trunc('month', e.referral_received_at AT TIME ZONE {TZ})) AS total,
                count(*) AS referrals,
@@ -54,24 +63,37 @@ def first_meeting_rule(cursor, scope: Scope) -> dict[str, Any]:
                percentile_cont(0.9) WITHIN GROUP (
                    ORDER BY extract(epoch FROM e.time_to_first_meeting) / 3600.0) AS p90_hours
         FROM meetings_episode e WHERE {EPISODES_IN_SCOPE}
-        GROUP BY GROUPING SETS ((1), ())""", _params(scope))
+        GROUP BY GROUPING SETS ((1), ())""",
+        _params(scope),
+    )
     head = next((r for r in rows if r["total"] == 1), None) or {
-        "referrals": 0, "met": 0, "breached": 0, "open_clocks": 0,
-        "median_hours": None, "p90_hours": None}
+        "referrals": 0,
+        "met": 0,
+        "breached": 0,
+        "open_clocks": 0,
+        "median_hours": None,
+        "p90_hours": None,
+    }
     head["trend"] = [r for r in rows if r["total"] == 0]
-    head["breaches"] = _all(cursor, f"""
+    head["breaches"] = _all(
+        cursor,
+        f"""
         SELECT e.id, t.name AS team_name, e.referral_received_at, e.first_meeting_due_at,
                e.first_meeting_held_at, a.message AS breach_reason
         FROM meetings_episode e JOIN pod_team t ON t.id = e.team_id
         LEFT JOIN meetings_alert a ON a.episode_id = e.id AND a.kind = 'breached'
                                   AND a.prescription_id IS NULL
         WHERE {EPISODES_IN_SCOPE} AND {BREACH}
-        ORDER BY e.referral_received_at DESC, e.id DESC LIMIT 50""", _params(scope))
+        ORDER BY e.referral_received_at DESC, e.id DESC LIMIT 50""",
+        _params(scope),
+    )
     return head
 
 
 def meetings_first_14_days(cursor, scope: Scope) -> dict[str, Any]:
-    return _one(cursor, f"""
+    return _one(
+        cursor,
+        f"""
         SELECT count(*) AS episodes, avg(n) AS mean, count(*) FILTER (WHERE n = 0) AS none
         FROM meetings_episode e
         CROSS JOIN LATERAL (
@@ -80,11 +102,15 @@ def meetings_first_14_days(cursor, scope: Scope) -> dict[str, Any]:
               AND m.actual_start < (((e.referral_received_at AT TIME ZONE {TZ})::date + 14)
                                     ::timestamp AT TIME ZONE {TZ})) c
         WHERE {EPISODES_IN_SCOPE} AND e.referral_received_at < %(now)s - interval '14 days'
-        """, _params(scope))
+        """,
+        _params(scope),
+    )
 
 
 def meeting_attendance(cursor, scope: Scope) -> dict[str, Any]:
-    rows = _all(cursor, f"""
+    rows = _all(
+        cursor,
+        f"""
         SELECT date_trunc('month', m.actual_start AT TIME ZONE {TZ}) AS month,
                count(*) AS held,
                count(*) FILTER (WHERE p.members > 0) AS members,
@@ -101,7 +127,9 @@ def meeting_attendance(cursor, scope: Scope) -> dict[str, Any]:
             FROM meetings_participant pa WHERE pa.meeting_id = m.id AND pa.attended) p
         WHERE e.team_id = ANY(%(teams)s) AND m.status = 'held'
           AND m.actual_start >= %(start)s AND m.actual_start < %(end)s
-        GROUP BY 1 ORDER BY 1""", _params(scope))
+        GROUP BY 1 ORDER BY 1""",
+        _params(scope),
+    )
     totals = {k: sum(r[k] for r in rows) for k in ("held", "members", "core", "two_staff")}
     return {**totals, "trend": rows}
 
@@ -109,7 +137,9 @@ def meeting_attendance(cursor, scope: Scope) -> dict[str, Any]:
 def medication_rule(cursor, scope: Scope) -> dict[str, Any]:
     where = """e.team_id = ANY(%(teams)s)
         AND p.prescribed_at >= %(start)s AND p.prescribed_at < %(end)s"""
-    head = _one(cursor, f"""
+    head = _one(
+        cursor,
+        f"""
         SELECT count(*) AS prescriptions,
                count(*) FILTER (WHERE p.is_new) AS new,
                count(*) FILTER (WHERE p.is_new AND COALESCE(p.meetings_held_before, (
@@ -122,31 +152,47 @@ def medication_rule(cursor, scope: Scope) -> dict[str, Any]:
                    SELECT 1 FROM meetings_alert a WHERE a.prescription_id = p.id
                    AND a.kind = 'medication_violation')) AS violations
         FROM meetings_prescription p JOIN meetings_episode e ON e.id = p.episode_id
-        WHERE {where}""", _params(scope, required=3))
-    head["override_list"] = _all(cursor, f"""
+        WHERE {where}""",
+        _params(scope, required=3),
+    )
+    head["override_list"] = _all(
+        cursor,
+        f"""
         SELECT p.id, p.episode_id, t.name AS team_name, p.prescribed_at, p.medicine,
                p.meetings_held_before, p.override_explanation
         FROM meetings_prescription p JOIN meetings_episode e ON e.id = p.episode_id
         JOIN pod_team t ON t.id = e.team_id
         WHERE {where} AND p.override_reason <> ''
-        ORDER BY p.prescribed_at DESC, p.id DESC LIMIT 50""", _params(scope))
-    head["violation_list"] = _all(cursor, f"""
+        ORDER BY p.prescribed_at DESC, p.id DESC LIMIT 50""",
+        _params(scope),
+    )
+    head["violation_list"] = _all(
+        cursor,
+        f"""
         SELECT a.id, a.episode_id, t.name AS team_name, p.prescribed_at, a.raised_at, a.message
         FROM meetings_alert a JOIN meetings_prescription p ON p.id = a.prescription_id
         JOIN meetings_episode e ON e.id = p.episode_id JOIN pod_team t ON t.id = e.team_id
         WHERE {where} AND a.kind = 'medication_violation'
-        ORDER BY a.raised_at DESC, a.id DESC LIMIT 50""", _params(scope))
+        ORDER BY a.raised_at DESC, a.id DESC LIMIT 50""",
+        _params(scope),
+    )
     return head
 
 
 def peer_work(cursor, scope: Scope) -> dict[str, Any]:
-    weekly = _all(cursor, f"""
+    weekly = _all(
+        cursor,
+        f"""
         SELECT date_trunc('week', c.contact_at AT TIME ZONE {TZ}) AS week, count(*) AS contacts
         FROM networks_peercontact c JOIN networks_serviceuser s ON s.id = c.service_user_id
         WHERE s.team_id = ANY(%(teams)s)
           AND c.contact_at >= %(start)s AND c.contact_at < %(end)s
-        GROUP BY 1 ORDER BY 1""", _params(scope))
-    sizes = _one(cursor, f"""
+        GROUP BY 1 ORDER BY 1""",
+        _params(scope),
+    )
+    sizes = _one(
+        cursor,
+        f"""
         SELECT count(*) AS episodes, avg(n.at_referral) AS mean_at_referral,
                avg(n.now) AS mean_now
         FROM meetings_episode e
@@ -159,8 +205,12 @@ def peer_work(cursor, scope: Scope) -> dict[str, Any]:
                        AS at_referral,
                    count(*) FILTER (WHERE nm.status = 'active') AS now
             FROM networks_networkmember nm WHERE nm.service_user_id = e.service_user_id) n
-        WHERE {EPISODES_IN_SCOPE}""", _params(scope))
-    thin = _all(cursor, """
+        WHERE {EPISODES_IN_SCOPE}""",
+        _params(scope),
+    )
+    thin = _all(
+        cursor,
+        """
         SELECT e.id AS episode_id, t.name AS team_name, n.c AS non_professional,
                count(*) OVER () AS total
         FROM networks_serviceuser s
@@ -171,13 +221,22 @@ def peer_work(cursor, scope: Scope) -> dict[str, Any]:
             WHERE nm.service_user_id = s.id AND nm.status = 'active'
               AND nm.category <> 'professional') n
         WHERE s.team_id = ANY(%(teams)s) AND n.c < %(threshold)s
-        ORDER BY e.id LIMIT 50""", _params(scope, threshold=3))
-    return {"contacts": sum(r["contacts"] for r in weekly), "weekly": weekly, **sizes,
-            "thin_count": thin[0]["total"] if thin else 0, "thin_list": thin}
+        ORDER BY e.id LIMIT 50""",
+        _params(scope, threshold=3),
+    )
+    return {
+        "contacts": sum(r["contacts"] for r in weekly),
+        "weekly": weekly,
+        **sizes,
+        "thin_count": thin[0]["total"] if thin else 0,
+        "thin_list": thin,
+    }
 
 
 def staffing(cursor, scope: Scope) -> list[dict[str, Any]]:
-    return _all(cursor, """
+    return _all(
+        cursor,
+        """
         SELECT t.id, t.name,
                count(*) FILTER (WHERE u.role IN ('clinician', 'prescriber')) AS clinical,
                count(*) FILTER (WHERE u.role IN ('clinician', 'prescriber') AND EXISTS (
@@ -189,11 +248,15 @@ def staffing(cursor, scope: Scope) -> list[dict[str, Any]]:
         LEFT JOIN pod_teammembership mb ON mb.team_id = t.id
         LEFT JOIN pod_user u ON u.id = mb.user_id AND u.is_active
         WHERE t.id = ANY(%(teams)s)
-        GROUP BY t.id, tr.name ORDER BY tr.name, t.name""", _params(scope))
+        GROUP BY t.id, tr.name ORDER BY tr.name, t.name""",
+        _params(scope),
+    )
 
 
 def outcomes_by_arm(cursor, scope: Scope, *, timepoint_months: int = 24) -> list[dict[str, Any]]:
-    return _all(cursor, """
+    return _all(
+        cursor,
+        """
         SELECT s.trial_arm AS arm, count(*) AS n,
                count(*) FILTER (WHERE o.symptom_level IN ('none', 'mild')) AS mild_or_none,
                count(*) FILTER (WHERE o.relapse) AS relapse,
@@ -205,7 +268,9 @@ def outcomes_by_arm(cursor, scope: Scope, *, timepoint_months: int = 24) -> list
         WHERE s.team_id = ANY(%(teams)s) AND o.timepoint_months = %(tp)s
           AND o.assessed_on BETWEEN %(start_day)s AND %(end_day)s
           AND s.trial_arm IN ('POD', 'TAU')
-        GROUP BY s.trial_arm ORDER BY s.trial_arm""", _params(scope, tp=timepoint_months))
+        GROUP BY s.trial_arm ORDER BY s.trial_arm""",
+        _params(scope, tp=timepoint_months),
+    )
 
 
 def experience(cursor, scope: Scope) -> dict[str, Any]:
@@ -216,34 +281,46 @@ def experience(cursor, scope: Scope) -> dict[str, Any]:
         f"count(*) FILTER (WHERE {f} = 'definitely') AS {f}__yes"
         for f, _s, _n in SURVEY_STATEMENTS
     )
-    return _one(cursor, f"""
+    return _one(
+        cursor,
+        f"""
         SELECT {columns} FROM outcomes_surveyresponse
         WHERE team_id = ANY(%(teams)s)
           AND submitted_month >= date_trunc('month', %(start_day)s::date)::date
-          AND submitted_month <= %(end_day)s""", _params(scope))
+          AND submitted_month <= %(end_day)s""",
+        _params(scope),
+    )
 
 
 def care_plans(cursor, scope: Scope) -> dict[str, Any]:
-    return _one(cursor, """
+    return _one(
+        cursor,
+        """
         SELECT count(*) AS plans, count(*) FILTER (WHERE c.person_involved) AS involved,
                count(*) FILTER (WHERE length(btrim(c.person_views)) > 0) AS views
         FROM meetings_careplanversion c JOIN meetings_episode e ON e.id = c.episode_id
         WHERE e.team_id = ANY(%(teams)s)
-          AND c.created_at >= %(start)s AND c.created_at < %(end)s""", _params(scope))
+          AND c.created_at >= %(start)s AND c.created_at < %(end)s""",
+        _params(scope),
+    )
 
 
 def fidelity_profile(cursor, scope: Scope) -> dict[str, Any]:
     from outcomes.rules import FIDELITY_ELEMENTS
 
     averages = ", ".join(f"avg(f.{name})::float AS {name}" for name, _ in FIDELITY_ELEMENTS)
-    months = _all(cursor, f"""
+    months = _all(
+        cursor,
+        f"""
         SELECT date_trunc('month', m.actual_start AT TIME ZONE {TZ}) AS month,
                count(*) AS ratings, {averages}
         FROM outcomes_fidelityrating f JOIN meetings_meeting m ON m.id = f.meeting_id
         JOIN meetings_episode e ON e.id = m.episode_id
         WHERE e.team_id = ANY(%(teams)s)
           AND m.actual_start >= %(start)s AND m.actual_start < %(end)s
-        GROUP BY 1 ORDER BY 1""", _params(scope))
+        GROUP BY 1 ORDER BY 1""",
+        _params(scope),
+    )
     return {"ratings": sum(r["ratings"] for r in months), "months": months}
 
 

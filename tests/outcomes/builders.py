@@ -10,31 +10,50 @@ from networks.models import NetworkMember
 from tests import factories as f
 
 
-def episode(team, *, referral: datetime, held_after_hours: float | None, closed_at=None,
-            core=(), person=None) -> Episode:
+def episode(
+    team,
+    *,
+    referral: datetime,
+    held_after_hours: float | None,
+    closed_at=None,
+    core=(),
+    person=None,
+) -> Episode:
     held = referral + timedelta(hours=held_after_hours) if held_after_hours is not None else None
     ep = Episode.objects.create(
-        service_user=person or f.make_service_user(team), team=team,
-        referral_received_at=referral, referral_source="gp", triage_category="C",
-        reason="Test", first_meeting_due_at=referral + timedelta(hours=24),
-        first_meeting_held_at=held, time_to_first_meeting=(held - referral) if held else None,
-        status="closed" if closed_at else ("active" if held else "referred"), closed_at=closed_at,
+        service_user=person or f.make_service_user(team),
+        team=team,
+        referral_received_at=referral,
+        referral_source="gp",
+        triage_category="C",
+        reason="Test",
+        first_meeting_due_at=referral + timedelta(hours=24),
+        first_meeting_held_at=held,
+        time_to_first_meeting=(held - referral) if held else None,
+        status="closed" if closed_at else ("active" if held else "referred"),
+        closed_at=closed_at,
     )
     ep.core_team.set(core)
     return ep
 
 
-def meeting(ep: Episode, *, start: datetime, members=(), staff=(), absent_staff=(),
-            held: bool = True) -> Meeting:
+def meeting(
+    ep: Episode, *, start: datetime, members=(), staff=(), absent_staff=(), held: bool = True
+) -> Meeting:
     m = Meeting.objects.create(
-        episode=ep, scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-        location="home", status="held" if held else "scheduled",
-        actual_start=start if held else None, actual_end=start + timedelta(hours=1) if held else None,
+        episode=ep,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        location="home",
+        status="held" if held else "scheduled",
+        actual_start=start if held else None,
+        actual_end=start + timedelta(hours=1) if held else None,
     )
     Participant.objects.create(meeting=m, kind="service_user", attended=held or None)
     for member, attended in members:
-        Participant.objects.create(meeting=m, kind="network_member", network_member=member,
-                                   attended=attended)
+        Participant.objects.create(
+            meeting=m, kind="network_member", network_member=member, attended=attended
+        )
     for user in staff:
         Participant.objects.create(meeting=m, kind="staff", staff=user, attended=True)
     for user in absent_staff:
@@ -42,18 +61,26 @@ def meeting(ep: Episode, *, start: datetime, members=(), staff=(), absent_staff=
     return m
 
 
-def prescription(ep: Episode, prescriber, *, at: datetime, is_new=True, held_before=None,
-                 override="") -> Prescription:
+def prescription(
+    ep: Episode, prescriber, *, at: datetime, is_new=True, held_before=None, override=""
+) -> Prescription:
     return Prescription.objects.create(
-        episode=ep, medicine="Test", is_new=is_new, is_antipsychotic=False,
-        prescriber=prescriber, prescribed_at=at, meetings_held_before=held_before,
-        override_reason="rapid_response" if override else "", override_explanation=override,
+        episode=ep,
+        medicine="Test",
+        is_new=is_new,
+        is_antipsychotic=False,
+        prescriber=prescriber,
+        prescribed_at=at,
+        meetings_held_before=held_before,
+        override_reason="rapid_response" if override else "",
+        override_explanation=override,
     )
 
 
 def alert(ep: Episode, kind: str, message: str, at: datetime, prescription=None) -> Alert:
-    return Alert.objects.create(episode=ep, kind=kind, message=message, raised_at=at,
-                                prescription=prescription)
+    return Alert.objects.create(
+        episode=ep, kind=kind, message=message, raised_at=at, prescription=prescription
+    )
 
 
 def member(person, **kw) -> NetworkMember:

@@ -18,14 +18,17 @@ URL = reverse("outcomes:dashboard")
 def _some_data(team, clinician, clinician2, n):
     now = timezone.now()
     for i in range(n):
-        ep = b.episode(team, referral=now - timedelta(days=30 + i), held_after_hours=30,
-                       core=[clinician, clinician2])
+        ep = b.episode(
+            team,
+            referral=now - timedelta(days=30 + i),
+            held_after_hours=30,
+            core=[clinician, clinician2],
+        )
         b.meeting(ep, start=ep.referral_received_at + timedelta(hours=30), staff=[clinician])
         b.alert(ep, "breached", f"Breach {i}", ep.first_meeting_due_at)
 
 
-def test_a_manager_sees_the_dashboard_of_their_team(client, manager, team, clinician,
-                                                    clinician2):
+def test_a_manager_sees_the_dashboard_of_their_team(client, manager, team, clinician, clinician2):
     _some_data(team, clinician, clinician2, 2)
     client.force_login(manager)
     page = client.get(URL)
@@ -73,8 +76,9 @@ def test_every_table_downloads_as_csv(client, manager, team, clinician, clinicia
     assert "Breach 0" in breaches
 
 
-def test_the_page_costs_the_same_queries_with_more_data(client, manager, team, clinician,
-                                                        clinician2, django_assert_num_queries):
+def test_the_page_costs_the_same_queries_with_more_data(
+    client, manager, team, clinician, clinician2, django_assert_num_queries
+):
     client.force_login(manager)
     _some_data(team, clinician, clinician2, 1)
     from django.db import connection

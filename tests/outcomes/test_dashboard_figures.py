@@ -17,8 +17,9 @@ NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def scope(team):
-    return selectors.Scope(team_ids=(team.pk,), start=date(2026, 1, 1), end=date(2026, 6, 30),
-                           now=NOW)
+    return selectors.Scope(
+        team_ids=(team.pk,), start=date(2026, 1, 1), end=date(2026, 6, 30), now=NOW
+    )
 
 
 def at(day: str, hm: str = "09:00") -> datetime:
@@ -45,7 +46,10 @@ def test_it_reports_the_24_hour_rule(team, other_team, scope):
     assert [r["id"] for r in result["breaches"]] == [never.pk, late.pk]
     assert result["breaches"][1]["breach_reason"] == "No first meeting: the person was in A&E."
     assert [(r["month"], r["met"], r["breached"]) for r in result["trend"]] == [
-        ("2026-03", 2, 1), ("2026-04", 0, 1), ("2026-06", 0, 0)]
+        ("2026-03", 2, 1),
+        ("2026-04", 0, 1),
+        ("2026-06", 0, 0),
+    ]
 
 
 def test_it_counts_meetings_in_the_first_14_london_calendar_days(team, scope):
@@ -72,17 +76,26 @@ def test_it_counts_meetings_in_the_first_14_london_calendar_days(team, scope):
     assert result["none"] == 1
 
 
-def test_it_reports_who_was_at_the_meetings(team, other_team, clinician, clinician2, prescriber,
-                                            peer_worker, outsider, scope):
-    ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=2,
-                   core=[clinician, clinician2])
+def test_it_reports_who_was_at_the_meetings(
+    team, other_team, clinician, clinician2, prescriber, peer_worker, outsider, scope
+):
+    ep = b.episode(
+        team, referral=at("2026-03-02"), held_after_hours=2, core=[clinician, clinician2]
+    )
     sister = b.member(ep.service_user)
-    b.meeting(ep, start=at("2026-03-02", "11:00"), members=[(sister, True)],
-              staff=[clinician, clinician2])  # members, core, two staff
-    b.meeting(ep, start=at("2026-03-04"), members=[(sister, False)], staff=[prescriber],
-              absent_staff=[clinician])  # none of the three
-    b.meeting(ep, start=at("2026-04-04"), members=[(sister, True)],
-              staff=[clinician, peer_worker])  # members, core, two staff
+    b.meeting(
+        ep, start=at("2026-03-02", "11:00"), members=[(sister, True)], staff=[clinician, clinician2]
+    )  # members, core, two staff
+    b.meeting(
+        ep,
+        start=at("2026-03-04"),
+        members=[(sister, False)],
+        staff=[prescriber],
+        absent_staff=[clinician],
+    )  # none of the three
+    b.meeting(
+        ep, start=at("2026-04-04"), members=[(sister, True)], staff=[clinician, peer_worker]
+    )  # members, core, two staff
     b.meeting(ep, start=at("2026-04-06"), staff=[clinician], held=False)  # not held
     theirs = b.episode(other_team, referral=at("2026-03-02"), held_after_hours=2)
     b.meeting(theirs, start=at("2026-03-02", "12:00"), staff=[outsider])
@@ -101,13 +114,23 @@ def test_it_reports_the_medication_rule(team, prescriber, scope):
     for day in ("2026-02-01", "2026-02-02", "2026-02-03"):
         b.meeting(ep, start=at(day, "12:00"))
     b.prescription(ep, prescriber, at=at("2026-02-05"), held_before=3)
-    override = b.prescription(ep, prescriber, at=at("2026-02-05", "10:00"), held_before=1,
-                              override="Threatened to harm himself; sedation needed tonight.")
+    override = b.prescription(
+        ep,
+        prescriber,
+        at=at("2026-02-05", "10:00"),
+        held_before=1,
+        override="Threatened to harm himself; sedation needed tonight.",
+    )
     b.prescription(ep, prescriber, at=at("2026-02-06"), held_before=None)  # 3 held: computed
     b.prescription(ep, prescriber, at=at("2026-02-06", "10:00"), is_new=False, held_before=0)
     wrong = b.prescription(ep, prescriber, at=at("2026-02-07"), held_before=0)
-    b.alert(ep, "medication_violation", "New medicine after 0 of 3 meetings.", at("2026-02-07"),
-            prescription=wrong)
+    b.alert(
+        ep,
+        "medication_violation",
+        "New medicine after 0 of 3 meetings.",
+        at("2026-02-07"),
+        prescription=wrong,
+    )
     b.prescription(ep, prescriber, at=at("2025-12-07"), held_before=0)  # before the period
 
     result = selectors.medication_rule(scope)
@@ -130,20 +153,36 @@ def test_it_reports_peer_work(team, other_team, peer_worker, scope):
         "gp": ("2026-01-01", None, "professional"),  # both, but professional
     }
     for name, (added, ended, category) in joined.items():
-        m = b.member(person, name=name, category=category,
-                     status="ended" if ended else "active",
-                     ended_at=at(ended) if ended else None)
+        m = b.member(
+            person,
+            name=name,
+            category=category,
+            status="ended" if ended else "active",
+            ended_at=at(ended) if ended else None,
+        )
         NetworkMember.objects.filter(pk=m.pk).update(added_at=at(added))
     full = f.make_service_user(team)
     b.episode(team, referral=at("2026-03-05"), held_after_hours=2, person=full)
     for _ in range(3):
         NetworkMember.objects.filter(pk=b.member(full).pk).update(added_at=at("2026-01-01"))
     for when in ("2026-03-03", "2026-03-10", "2026-05-01", "2025-12-01"):
-        PeerContact.objects.create(service_user=person, peer=peer_worker, contact_at=at(when),
-                                   mode="phone", duration_minutes=20, purpose="support")
+        PeerContact.objects.create(
+            service_user=person,
+            peer=peer_worker,
+            contact_at=at(when),
+            mode="phone",
+            duration_minutes=20,
+            purpose="support",
+        )
     stranger = f.make_service_user(other_team)
-    PeerContact.objects.create(service_user=stranger, peer=peer_worker, contact_at=at("2026-03-03"),
-                               mode="phone", duration_minutes=20, purpose="support")
+    PeerContact.objects.create(
+        service_user=stranger,
+        peer=peer_worker,
+        contact_at=at("2026-03-03"),
+        mode="phone",
+        duration_minutes=20,
+        purpose="support",
+    )
 
     result = selectors.peer_work(scope)
 
@@ -157,13 +196,16 @@ def test_it_reports_peer_work(team, other_team, peer_worker, scope):
     assert result["thin_list"][0]["non_professional"] == 2
 
 
-def test_it_reports_training_and_peer_staffing(team, clinician, clinician2, prescriber,
-                                               peer_worker, peer_volunteer, manager, scope):
-    TrainingRecord.objects.create(user=clinician, course="POD", started_on=date(2024, 9, 1),
-                                  completed_on=date(2025, 9, 1))
+def test_it_reports_training_and_peer_staffing(
+    team, clinician, clinician2, prescriber, peer_worker, peer_volunteer, manager, scope
+):
+    TrainingRecord.objects.create(
+        user=clinician, course="POD", started_on=date(2024, 9, 1), completed_on=date(2025, 9, 1)
+    )
     TrainingRecord.objects.create(user=clinician2, course="POD", started_on=date(2025, 9, 1))
-    TrainingRecord.objects.create(user=prescriber, course="IPS", started_on=date(2024, 9, 1),
-                                  completed_on=date(2025, 9, 1))
+    TrainingRecord.objects.create(
+        user=prescriber, course="IPS", started_on=date(2024, 9, 1), completed_on=date(2025, 9, 1)
+    )
 
     [row] = selectors.staffing(scope)
 
@@ -175,9 +217,19 @@ def test_it_reports_training_and_peer_staffing(team, clinician, clinician2, pres
 
 def _assess(person, **kw):
     return OutcomeAssessment.objects.create(
-        service_user=person, assessed_on=date(2026, 3, 1),
-        **{"timepoint_months": 24, "symptom_level": "mild", "relapse": False, "hospital_bed_days": 0,
-           "disability_benefit": False, "neuroleptic_use": False, "work_or_study": True, **kw})
+        service_user=person,
+        assessed_on=date(2026, 3, 1),
+        **{
+            "timepoint_months": 24,
+            "symptom_level": "mild",
+            "relapse": False,
+            "hospital_bed_days": 0,
+            "disability_benefit": False,
+            "neuroleptic_use": False,
+            "work_or_study": True,
+            **kw,
+        },
+    )
 
 
 def test_it_compares_pod_with_tau_and_suppresses_small_arms(team, scope):
@@ -186,8 +238,13 @@ def test_it_compares_pod_with_tau_and_suppresses_small_arms(team, scope):
     _assess(pod[1])
     _assess(pod[2], hospital_bed_days=10)
     _assess(pod[3], relapse=True, hospital_bed_days=5, neuroleptic_use=True)
-    _assess(pod[4], symptom_level="severe", hospital_bed_days=5, disability_benefit=True,
-            work_or_study=False)
+    _assess(
+        pod[4],
+        symptom_level="severe",
+        hospital_bed_days=5,
+        disability_benefit=True,
+        work_or_study=False,
+    )
     for _ in range(3):
         _assess(f.make_service_user(team, trial_arm="TAU"), relapse=True)
     _assess(f.make_service_user(team, trial_arm="POD"), timepoint_months=12)  # other time point
@@ -211,13 +268,25 @@ def test_it_reports_experience_in_aggregate_with_small_cells_suppressed(team, ot
     family = ["definitely"] * 4 + ["na", "na"]
     for i in range(6):
         SurveyResponse.objects.create(
-            team=team, submitted_month=date(2026, 3, 1), involved_in_care=involved[i],
-            family_involved=family[i], agreed_care="definitely",
-            understands_what_matters="no", helps_with_what_matters="no", feel_hopeful="no")
+            team=team,
+            submitted_month=date(2026, 3, 1),
+            involved_in_care=involved[i],
+            family_involved=family[i],
+            agreed_care="definitely",
+            understands_what_matters="no",
+            helps_with_what_matters="no",
+            feel_hopeful="no",
+        )
     SurveyResponse.objects.create(
-        team=other_team, submitted_month=date(2026, 3, 1), involved_in_care="no",
-        family_involved="no", agreed_care="no", understands_what_matters="no",
-        helps_with_what_matters="no", feel_hopeful="no")
+        team=other_team,
+        submitted_month=date(2026, 3, 1),
+        involved_in_care="no",
+        family_involved="no",
+        agreed_care="no",
+        understands_what_matters="no",
+        helps_with_what_matters="no",
+        feel_hopeful="no",
+    )
 
     rows = {r["field"]: r for r in selectors.experience(scope)}
 
@@ -234,9 +303,16 @@ def test_it_reports_care_plans_against_the_2013_audit(team, clinician, scope):
         start=1,
     ):
         plan = CarePlanVersion.objects.create(
-            episode=ep, version=version, what_matters="x", actions="x", responsible="x",
-            person_views=views, person_involved=involved, person_agreed=True,
-            created_by=clinician)
+            episode=ep,
+            version=version,
+            what_matters="x",
+            actions="x",
+            responsible="x",
+            person_views=views,
+            person_involved=involved,
+            person_agreed=True,
+            created_by=clinician,
+        )
         CarePlanVersion.objects.filter(pk=plan.pk).update(created_at=at("2026-03-05"))
 
     result = selectors.care_plans(scope)
@@ -251,10 +327,12 @@ def test_it_profiles_fidelity_by_element(team, clinician, clinician2, scope):
     ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=2)
     m = b.meeting(ep, start=at("2026-03-02", "11:00"), staff=[clinician, clinician2])
     fields = [name for name, _ in selectors.rules.FIDELITY_ELEMENTS]
-    FidelityRating.objects.create(meeting=m, rater=clinician, rated_at=NOW,
-                                  **dict.fromkeys(fields, 2))
-    FidelityRating.objects.create(meeting=m, rater=clinician2, rated_at=NOW,
-                                  **{**dict.fromkeys(fields, 3), "transparency": 1})
+    FidelityRating.objects.create(
+        meeting=m, rater=clinician, rated_at=NOW, **dict.fromkeys(fields, 2)
+    )
+    FidelityRating.objects.create(
+        meeting=m, rater=clinician2, rated_at=NOW, **{**dict.fromkeys(fields, 3), "transparency": 1}
+    )
 
     result = selectors.fidelity_profile(scope)
 
@@ -266,8 +344,13 @@ def test_it_profiles_fidelity_by_element(team, clinician, clinician2, scope):
 
 def test_it_lists_assessments_due_and_overdue(team):
     person = f.make_service_user(team)
-    b.episode(team, referral=at("2024-06-01"), held_after_hours=2, person=person,
-              closed_at=at("2024-12-01"))
+    b.episode(
+        team,
+        referral=at("2024-06-01"),
+        held_after_hours=2,
+        person=person,
+        closed_at=at("2024-12-01"),
+    )
     _assess(person, timepoint_months=0)
     rows = selectors.assessments_follow_up(team, today=date(2026, 6, 20))
     # Baseline done; 12 months (1 Jun 2025) overdue; 24 months (1 Jun 2026) due.
@@ -275,18 +358,31 @@ def test_it_lists_assessments_due_and_overdue(team):
     assert rows[1]["due_on"] == date(2026, 6, 1)
 
 
-def test_it_keeps_the_number_of_queries_constant_as_data_grows(team, clinician, clinician2,
-                                                                prescriber, scope,
-                                                                django_assert_num_queries):
+def test_it_keeps_the_number_of_queries_constant_as_data_grows(
+    team, clinician, clinician2, prescriber, scope, django_assert_num_queries
+):
     def add_people(n):
         for i in range(n):
-            ep = b.episode(team, referral=at("2026-03-02") + timedelta(days=i),
-                           held_after_hours=30 if i % 2 else 3, core=[clinician, clinician2])
+            ep = b.episode(
+                team,
+                referral=at("2026-03-02") + timedelta(days=i),
+                held_after_hours=30 if i % 2 else 3,
+                core=[clinician, clinician2],
+            )
             member = b.member(ep.service_user)
-            m = b.meeting(ep, start=ep.referral_received_at + timedelta(hours=3),
-                          members=[(member, True)], staff=[clinician])
-            b.prescription(ep, prescriber, at=m.actual_end, held_before=1,
-                           override="Safety" if i % 3 == 0 else "")
+            m = b.meeting(
+                ep,
+                start=ep.referral_received_at + timedelta(hours=3),
+                members=[(member, True)],
+                staff=[clinician],
+            )
+            b.prescription(
+                ep,
+                prescriber,
+                at=m.actual_end,
+                held_before=1,
+                override="Safety" if i % 3 == 0 else "",
+            )
             _assess(f.make_service_user(team, trial_arm="POD"))
 
     add_people(2)

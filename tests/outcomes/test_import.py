@@ -12,15 +12,19 @@ from outcomes.importer import PLACEHOLDER_DATE_OF_BIRTH, import_outcomes_text
 from outcomes.models import OutcomeAssessment
 from tests import factories as f
 
-HEADER = ("nhs_number,trial_arm,timepoint_months,assessed_on,symptom_level,relapse,"
-          "hospital_days,disability_benefit,neuroleptic_use,work_or_study\n")
+HEADER = (
+    "nhs_number,trial_arm,timepoint_months,assessed_on,symptom_level,relapse,"
+    "hospital_days,disability_benefit,neuroleptic_use,work_or_study\n"
+)
 A, B = f.valid_nhs_number(943_476_591), f.valid_nhs_number(450_557_710)
 
 
 def good_rows():
-    return (f"{A},POD,0,2015-03-01,moderate,no,12,no,yes,no\n"
-            f"{A},POD,24,2017-03-01,mild,no,0,no,no,yes\n"
-            f"{B},TAU,24,2017-04-01,severe,yes,40,yes,yes,no\n")
+    return (
+        f"{A},POD,0,2015-03-01,moderate,no,12,no,yes,no\n"
+        f"{A},POD,24,2017-03-01,mild,no,0,no,no,yes\n"
+        f"{B},TAU,24,2017-04-01,severe,yes,40,yes,yes,no\n"
+    )
 
 
 def test_it_imports_a_good_file_creating_unknown_people(team):
@@ -34,10 +38,14 @@ def test_it_imports_a_good_file_creating_unknown_people(team):
 
 
 def test_it_imports_nothing_and_reports_every_bad_row(team):
-    text = HEADER + good_rows() + (
-        "1234567890,POD,24,2017-03-01,mild,no,0,no,no,yes\n"  # line 5: check digit
-        f"{B},XYZ,36,01/03/2017,fine,maybe,-1,no,no,yes\n"  # line 6: six problems
-        f"{A},POD,24,2017-03-01,mild,no,0,no,no,yes\n"  # line 7: repeats line 3
+    text = (
+        HEADER
+        + good_rows()
+        + (
+            "1234567890,POD,24,2017-03-01,mild,no,0,no,no,yes\n"  # line 5: check digit
+            f"{B},XYZ,36,01/03/2017,fine,maybe,-1,no,no,yes\n"  # line 6: six problems
+            f"{A},POD,24,2017-03-01,mild,no,0,no,no,yes\n"  # line 7: repeats line 3
+        )
     )
     result = import_outcomes_text(text, team=team, recorded_by=None)
     assert not result.ok
@@ -50,14 +58,16 @@ def test_it_imports_nothing_and_reports_every_bad_row(team):
 
 def test_it_refuses_people_of_another_team_and_existing_assessments(team, other_team):
     f.make_service_user(other_team, nhs_number=A)
-    import_outcomes_text(HEADER + f"{B},TAU,0,2015-01-01,mild,no,0,no,no,no\n", team=team,
-                         recorded_by=None)
+    import_outcomes_text(
+        HEADER + f"{B},TAU,0,2015-01-01,mild,no,0,no,no,no\n", team=team, recorded_by=None
+    )
     result = import_outcomes_text(HEADER + good_rows(), team=team, recorded_by=None)
     reasons = dict(result.errors)
     assert "another team" in reasons[2]
     assert not any(line == 4 for line, _r in result.errors)  # B at 24 months is new
-    again = import_outcomes_text(HEADER + f"{B},TAU,0,2015-01-01,mild,no,0,no,no,no\n",
-                                 team=team, recorded_by=None)
+    again = import_outcomes_text(
+        HEADER + f"{B},TAU,0,2015-01-01,mild,no,0,no,no,no\n", team=team, recorded_by=None
+    )
     assert "already recorded" in again.errors[0][1]
 
 
@@ -86,8 +96,11 @@ def test_the_command_fails_and_writes_nothing_on_a_bad_row(team, tmp_path):
 
 def test_the_upload_page_lists_bad_rows(client, manager, team):
     client.force_login(manager)
-    upload = SimpleUploadedFile("t.csv", (HEADER + "x,POD,0,2015-01-01,mild,no,0,no,no,no\n")
-                                .encode(), content_type="text/csv")
+    upload = SimpleUploadedFile(
+        "t.csv",
+        (HEADER + "x,POD,0,2015-01-01,mild,no,0,no,no,no\n").encode(),
+        content_type="text/csv",
+    )
     page = client.post(reverse("outcomes:import"), {"team": team.pk, "file": upload})
     assert page.status_code == 200
     assert b"Line 2: nhs_number" in page.content

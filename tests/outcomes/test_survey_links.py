@@ -16,8 +16,9 @@ ANSWERS = {f: "definitely" for f, _s, _n in rules.SURVEY_STATEMENTS}
 
 @pytest.fixture
 def issued(service_user, clinician):
-    return services.survey_invitation_issue(service_user=service_user, issued_by=clinician,
-                                            now=ISSUED)
+    return services.survey_invitation_issue(
+        service_user=service_user, issued_by=clinician, now=ISSUED
+    )
 
 
 def test_it_stores_only_a_hash_of_the_link(issued):
@@ -30,7 +31,8 @@ def test_it_stores_only_a_hash_of_the_link(issued):
 def test_it_accepts_answers_until_the_last_second_of_fourteen_days(issued):
     invitation, token = issued
     response = services.survey_response_submit(
-        token=token, answers=ANSWERS, now=invitation.expires_at - timedelta(seconds=1))
+        token=token, answers=ANSWERS, now=invitation.expires_at - timedelta(seconds=1)
+    )
     assert response.team_id == invitation.team_id
     assert response.submitted_month.isoformat() == "2026-04-01"
 
@@ -77,7 +79,8 @@ def test_it_answers_a_made_up_link_with_not_found(client, db):
 
 def test_it_shows_a_missing_answer_at_the_field(client, service_user, clinician):
     _invitation, token = services.survey_invitation_issue(
-        service_user=service_user, issued_by=clinician, now=timezone.now())
+        service_user=service_user, issued_by=clinician, now=timezone.now()
+    )
     answers = dict(ANSWERS)
     del answers["feel_hopeful"]
     page = client.post(reverse("outcomes:survey", args=[token]), answers)

@@ -51,7 +51,9 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(self.style.SUCCESS("The file is good; nothing written (dry run)."))
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {result.assessments} assessment(s); created {result.created_people} "
-            f"new person record(s) in {teams[0]}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {result.assessments} assessment(s); created {result.created_people} "
+                f"new person record(s) in {teams[0]}."
+            )
+        )
