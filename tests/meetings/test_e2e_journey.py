@@ -18,8 +18,6 @@ from networks.models import NetworkMember
 from pod.models import Notification
 from tests import factories as f
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "journey"
 CHROMIUM = os.environ.get("POD_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "pw-for-tests-1234"
@@ -136,9 +134,14 @@ def _meeting_held(j: Journey, episode: Episode, start, *, record: bool, tag: str
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(live_server, settings):
+def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(
+    live_server, settings, monkeypatch
+):
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; set only for this test so no other
+    # test (nor a subprocess) inherits it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     import shutil
 
