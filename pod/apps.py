@@ -19,3 +19,10 @@ class PodConfig(AppConfig):
         from pod.middleware import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="pod_session_clocks")
+
+        # The admin also refuses a session without the second factor (pod/twofactor.py).
+        from django.contrib import admin
+
+        from pod.twofactor import PodAdminSite
+
+        admin.site.__class__ = PodAdminSite

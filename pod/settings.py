@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pod.apps.PodConfig",
     "networks.apps.NetworksConfig",
     "meetings.apps.MeetingsConfig",
@@ -51,10 +54,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Who made each change: the audit triggers copy this context (pod/audit.py).
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "pod.middleware.SessionLimitsMiddleware",
+    "pod.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a lockout into the "locked out" page.
     "axes.middleware.AxesMiddleware",
@@ -213,6 +218,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # A second factor (TOTP app, or a one-time backup code) for every member of staff, admin included
 # (pod.twofactor.TwoFactorMiddleware). Turn off only for local development.
 POD_REQUIRE_2FA = env_bool("POD_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "POD"
 
 # Lockout after repeated failed sign-ins (django-axes), per username and client address. The
 # address comes from X-Forwarded-For only through POD_TRUSTED_PROXY_COUNT proxies (the load

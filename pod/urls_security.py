@@ -6,4 +6,6 @@ app_name = "security"
 
 urlpatterns = [
     path("people/<int:pk>/access-log/", views_security.access_log, name="access_log"),
+    path("two-factor/set-up/", views_security.twofactor_setup, name="twofactor_setup"),
+    path("two-factor/verify/", views_security.twofactor_verify, name="twofactor_verify"),
 ]

@@ -1,0 +1,40 @@
+"""Forms for the security pages (two-factor set-up and verification)."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=16,
+        help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "none",
+                   "spellcheck": "false"}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token = "".join(self.cleaned_data["token"].split()).lower()
+        if not token.isalnum():
+            raise forms.ValidationError("Enter the code as it is shown, letters and digits only.")
+        return token
+
+
+class SetupTokenForm(TokenForm):
+    token = forms.CharField(
+        label="Code from your app",
+        max_length=8,
+        help_text="After scanning, type the 6-digit code your app shows.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token = "".join(self.cleaned_data["token"].split())
+        if not (token.isdigit() and len(token) == 6):
+            raise forms.ValidationError("Enter the 6 digits your app shows.")
+        return token
