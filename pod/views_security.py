@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -130,4 +130,22 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
         request,
         "pod/security/twofactor_verify.html",
         {"form": form, "next": _safe_next(request), "demo": settings.DEBUG},
+    )
+
+
+@login_required
+def subject_access(request: HttpRequest, pk: int, as_json: bool = False) -> HttpResponse:
+    """Everything POD holds about one person (clinicians of the team, or an administrator)."""
+    from pod.audit import record_access
+    from pod.subject_access import as_display, subject_access_data
+
+    person = _get_person_for_audit(request.user, pk)
+    data = subject_access_data(person)
+    record_access(request, person, "export:json" if as_json else "export:html")
+    if as_json:
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = f'attachment; filename="pod-subject-access-{person.pk}.json"'
+        return response
+    return render(
+        request, "pod/security/subject_access.html", {"person": person, "data": as_display(data)}
     )
