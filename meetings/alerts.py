@@ -9,6 +9,7 @@ repeat writes nothing) and emails them; a row is marked delivered only after bot
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -29,27 +30,40 @@ def alert_raise(
     message: str,
     now: datetime,
     prescription: Prescription | None = None,
-    enqueue_delivery: bool = True,
 ) -> bool:
-    """Insert the alert unless one of this (subject, kind) exists. True when it was new.
+    """Insert one alert unless one of this (subject, kind) exists, and hand a new one to
+    delivery after commit. True when it was new."""
+    created = alerts_raise_many(
+        [(episode.pk, prescription.pk if prescription else None, kind, message)], now=now
+    )
+    if created:
+        delivery_enqueue_on_commit()
+    return bool(created)
 
-    A new alert is handed to delivery after commit; a caller raising many alerts in one
-    transaction passes enqueue_delivery=False and calls `delivery_enqueue_on_commit()` once.
 
-    ON CONFLICT DO NOTHING makes the unique constraints the arbiter, so concurrent callers
-    cannot both insert, and neither fails.
+def alerts_raise_many(
+    rows: Sequence[tuple[int, int | None, str, str]], *, now: datetime
+) -> list[tuple[int, str]]:
+    """Insert (episode id, prescription id or None, kind, message) rows in one statement;
+    returns the (episode id, kind) of those that were new. The caller enqueues delivery.
+
+    ON CONFLICT DO NOTHING makes the unique (subject, kind) constraints the arbiter, so
+    concurrent callers cannot both insert the same alert, and neither fails.
     """
+    if not rows:
+        return []
+    values = ", ".join(["(%s, %s, %s, %s, %s, 0, '')"] * len(rows))
+    params: list[object] = []
+    for episode_id, prescription_id, kind, message in rows:
+        params += [kind, episode_id, prescription_id, message, now]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Alert._meta.db_table} "
             "(kind, episode_id, prescription_id, message, raised_at, delivery_attempts, last_error)"
-            " VALUES (%s, %s, %s, %s, %s, 0, '') ON CONFLICT DO NOTHING RETURNING id",
-            [kind, episode.pk, prescription.pk if prescription else None, message, now],
+            f" VALUES {values} ON CONFLICT DO NOTHING RETURNING episode_id, kind",
+            params,
         )
-        created = cursor.fetchone() is not None
-    if created and enqueue_delivery:
-        delivery_enqueue_on_commit()
-    return created
+        return [(episode_id, kind) for episode_id, kind in cursor.fetchall()]
 
 
 def delivery_enqueue_on_commit() -> None:

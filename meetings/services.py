@@ -477,6 +477,14 @@ def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
     return sent
 
 
+def _invitations_enqueue_on_commit(meeting_id: int) -> None:
+    """Hand the invitations to a Celery worker once the meeting is committed. robust=True: a
+    broker outage is logged, never turned into an error for the clinician who saved."""
+    from meetings.tasks import send_meeting_invitations
+
+    transaction.on_commit(lambda: send_meeting_invitations.delay(meeting_id), robust=True)
+
+
 def meeting_schedule_warnings(
     *, episode: Episode, staff: Iterable[User], start: datetime, end: datetime,
     exclude_meeting_id: int | None = None,
@@ -523,7 +531,7 @@ def meeting_schedule_with_invitations(
         created_by=created_by,
         now=now,
     )
-    transaction.on_commit(lambda: meeting_invitations_send(meeting.pk, now=now))
+    _invitations_enqueue_on_commit(meeting.pk)
     return meeting
 
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from meetings import rules
-from meetings.alerts import alert_raise, delivery_enqueue_on_commit
+from meetings.alerts import alert_raise, alerts_raise_many, delivery_enqueue_on_commit
 from meetings.models import Alert, Episode, Meeting, Prescription
 from meetings.services import clock_policy
 
@@ -37,30 +37,42 @@ def _fmt(instant: datetime) -> str:
     return timezone.localtime(instant).strftime("%a %d %b %H:%M")
 
 
+def due_clocks(*, now: datetime, batch_size: int):
+    """The sweep's claim: up to `batch_size` episodes whose next clock check has come.
+
+    Reached through the partial index `episode_clock_due` (only open clocks are in it), locked
+    FOR UPDATE SKIP LOCKED so a concurrent sweep takes other rows, and read as plain rows: the
+    sweep needs six columns, not model instances.
+    """
+    return (
+        Episode.objects.filter(clock_next_check_at__lte=now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("clock_next_check_at")
+        .values_list(
+            "pk", "referral_received_at", "first_meeting_due_at", "status", "team__name",
+            named=True,
+        )[:batch_size]
+    )
+
+
 def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
     """Raise the 24-hour clock alerts that are due; returns how many alerts were raised.
 
-    1. In one transaction, claim up to `batch_size` episodes whose `clock_next_check_at` has
-       come, through the partial index `episode_clock_due`, with FOR UPDATE SKIP LOCKED: a
-       concurrent sweep takes other rows, never the same ones.
+    1. In one transaction, claim a batch of due episodes (`due_clocks`).
     2. Read the facts for the whole batch in two queries (meeting times, raised kinds).
-    3. For each episode, raise the kinds that are due (INSERT ... ON CONFLICT DO NOTHING against
-       the unique (episode, kind) constraint) and store the next check time, or NULL.
-    4. Commit, and repeat until no due episode is left.
+    3. Decide each episode's due kinds and next check time with meetings.rules.
+    4. Raise the batch's alerts in one INSERT ... ON CONFLICT DO NOTHING (unique per episode
+       and kind), store the next check times in one UPDATE, enqueue delivery once on commit.
+    5. Repeat until no due episode is left.
     """
     policy = clock_policy()
+    hours = policy.unscheduled_after.total_seconds() / 3600
     raised_total = 0
     while True:
         with transaction.atomic():
-            episodes = list(
-                Episode.objects.filter(clock_next_check_at__lte=now)
-                .select_related("team")
-                .select_for_update(skip_locked=True, of=("self",))
-                .order_by("clock_next_check_at")[:batch_size]
-            )
+            episodes = list(due_clocks(now=now, batch_size=batch_size))
             if not episodes:
                 return raised_total
-            raised_here = False
             ids = [e.pk for e in episodes]
             times = {
                 row["episode_id"]: row
@@ -76,6 +88,8 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                 episode_id__in=ids, prescription__isnull=True
             ).values_list("episode_id", "kind"):
                 raised[episode_id].add(kind)
+            new_alerts: list[tuple[int, None, str, str]] = []
+            next_checks: list[Episode] = []
             for episode in episodes:
                 row = times.get(episode.pk, {})
                 facts = rules.ClockFacts(
@@ -83,35 +97,32 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                     first_meeting_due_at=episode.first_meeting_due_at,
                     first_meeting_held_at=row.get("held"),
                     earliest_scheduled_start=row.get("scheduled"),
-                    closed=episode.is_closed,
+                    closed=episode.status == Episode.Status.CLOSED,
                     raised=frozenset(raised[episode.pk]),
                 )
-                for kind in rules.clock_alerts_due(facts=facts, policy=policy, now=now):
+                due_kinds = rules.clock_alerts_due(facts=facts, policy=policy, now=now)
+                for kind in due_kinds:
                     message = _CLOCK_MESSAGES[kind].format(
                         id=episode.pk,
-                        team=episode.team.name,
-                        hours=policy.unscheduled_after.total_seconds() / 3600,
+                        team=episode.team__name,
+                        hours=hours,
                         received=_fmt(episode.referral_received_at),
                         due=_fmt(episode.first_meeting_due_at),
                     )
-                    if alert_raise(
-                        episode=episode, kind=kind, message=message, now=now,
-                        enqueue_delivery=False,
-                    ):
-                        raised_total += 1
-                        raised_here = True
-                    raised[episode.pk].add(kind)
+                    new_alerts.append((episode.pk, None, kind, message))
                 next_check = rules.clock_next_check_at(
-                    facts=replace(facts, raised=frozenset(raised[episode.pk])),
+                    facts=replace(facts, raised=facts.raised | set(due_kinds)),
                     policy=policy,
                     now=now,
                 )
                 # Never leave a row due "now" after it was handled, or the loop would spin.
                 if next_check is not None and next_check <= now:
                     next_check = now + timedelta(minutes=1)
-                episode.clock_next_check_at = next_check
-            Episode.objects.bulk_update(episodes, ["clock_next_check_at"])
-            if raised_here:
+                next_checks.append(Episode(pk=episode.pk, clock_next_check_at=next_check))
+            created = alerts_raise_many(new_alerts, now=now)
+            Episode.objects.bulk_update(next_checks, ["clock_next_check_at"])
+            if created:
+                raised_total += len(created)
                 delivery_enqueue_on_commit()
         if len(episodes) < batch_size:
             return raised_total

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from meetings import alerts, sweeps
+from meetings import alerts, services, sweeps
 
 
 @shared_task
@@ -25,3 +25,9 @@ def deliver_alerts() -> int:
 def audit_prescriptions() -> int:
     """Every five minutes (beat): check prescriptions however they reached the database."""
     return sweeps.prescriptions_audit(now=timezone.now())
+
+
+@shared_task
+def send_meeting_invitations(meeting_id: int) -> int:
+    """After a meeting is scheduled: email invitations with a .ics file to consenting members."""
+    return services.meeting_invitations_send(meeting_id, now=timezone.now())

@@ -53,7 +53,7 @@ from meetings import alerts as alerts_module
 from meetings import rules
 from meetings.models import Episode
 from meetings.services import clock_policy
-from meetings.sweeps import _CLOCK_MESSAGES, _fmt, first_meeting_sweep
+from meetings.sweeps import _CLOCK_MESSAGES, _fmt, due_clocks, first_meeting_sweep
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
 BATCH_SIZE = 500
@@ -395,15 +395,10 @@ def _timed(fn: Callable[[], object]) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
-def orm_selection(now: datetime) -> list[Episode]:
+def orm_selection(now: datetime) -> list:
     """The sweep's selection, exactly as meetings.sweeps.first_meeting_sweep writes it."""
     with transaction.atomic():
-        return list(
-            Episode.objects.filter(clock_next_check_at__lte=now)
-            .select_related("team")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("clock_next_check_at")[:BATCH_SIZE]
-        )
+        return list(due_clocks(now=now, batch_size=BATCH_SIZE))
 
 
 def raw_selection(now: datetime) -> list[tuple]:
@@ -506,12 +501,7 @@ def explain_raw_selection(now: datetime) -> list[str]:
 
 def explain_orm_selection(now: datetime) -> list[str]:
     with transaction.atomic():
-        qs = (
-            Episode.objects.filter(clock_next_check_at__lte=now)
-            .select_related("team")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("clock_next_check_at")[:BATCH_SIZE]
-        )
+        qs = due_clocks(now=now, batch_size=BATCH_SIZE)
         plan = qs.explain(analyze=True, costs=False, timing=False, summary=False)
         transaction.set_rollback(True)
     return plan.splitlines()
@@ -530,12 +520,7 @@ class Dataset:
 def orm_sql(now: datetime) -> tuple[str, tuple]:
     """The SQL text and parameters of the sweep's ORM selection."""
     with transaction.atomic():
-        qs = (
-            Episode.objects.filter(clock_next_check_at__lte=now)
-            .select_related("team")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("clock_next_check_at")[:BATCH_SIZE]
-        )
+        qs = due_clocks(now=now, batch_size=BATCH_SIZE)
         return qs.query.sql_with_params()
 
 
@@ -776,20 +761,15 @@ def render(
         "## Where the sweep's time goes",
         "",
         f"- One sweep of {open_count} due clocks is {small.queries_per_sweep} queries: the claim "
-        "(1), the meeting times of the batch (1), the alerts already raised (1), one INSERT per "
-        f"new alert ({small.alerts_per_sweep}, each through `alert_raise`), and one bulk UPDATE "
-        "of the next-check times (1); BEGIN and COMMIT are not counted. Every query is an index "
-        "lookup by id or by the partial index, which is why the time does not grow with the "
-        "closed episodes.",
-        "- The per-alert INSERT round trips are most of the sweep's time and most of the gap "
-        "to the raw-SQL version, which writes the same alerts in one statement.",
+        "(1), the meeting times of the batch (1), the alerts already raised (1), one INSERT of "
+        f"every new alert ({small.alerts_per_sweep} rows, `alerts_raise_many`) and one bulk "
+        "UPDATE of the next-check times (1); BEGIN and COMMIT are not counted. Every query is "
+        "an index lookup by id or by the partial index, which is why the time does not grow "
+        "with the closed episodes.",
         f"- The sweep's selection through the ORM ({median(large.orm_selection_ms):.1f} ms at "
-        f"{large.closed:,}) splits into the database's share, the ORM's SQL on a bare cursor "
-        f"({median(large.orm_sql_raw_ms):.1f} ms: a join to the team, 20 columns, timestamps "
-        "converted to Python, against the id-only raw selection's "
-        f"{median(large.raw_selection_ms):.1f} ms), and building {open_count} Episode and "
-        f"{open_count} Team objects in Python (the rest). Both are CPU work in this process, "
-        "which a loaded machine slows most.",
+        f"{large.closed:,}; `meetings.sweeps.due_clocks`, read as plain rows) against the "
+        f"id-only raw selection ({median(large.raw_selection_ms):.1f} ms): the difference is "
+        "the five further columns and the join to the team name, converted to Python.",
         f"- On-commit broker publishes per sweep: {small.enqueues_per_sweep} (the sweep enqueues "
         "delivery once per batch; counted, not timed, so these figures are database work only).",
         "",
