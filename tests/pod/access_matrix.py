@@ -1,0 +1,103 @@
+"""Who may open what: the expected GET status of every URL for every role (DOMAIN.md "Who uses it").
+
+0 means "sent to sign in". Rows are built from a few profiles; a page that differs spells out
+its exception. Read with tests/pod/test_permission_matrix.py.
+"""
+
+from __future__ import annotations
+
+ROLES = ["clinician", "prescriber", "peer_worker", "peer_volunteer", "manager", "admin",
+         "outsider", "anonymous"]
+
+
+def row(clinician, prescriber, peer_worker, peer_volunteer, manager, admin, outsider,
+        anonymous=0):
+    cells = [clinician, prescriber, peer_worker, peer_volunteer, manager, admin, outsider,
+             anonymous]
+    return {role: set(c) if isinstance(c, (set, tuple)) else {c} for role, c in zip(ROLES, cells)}
+
+
+# Clinical record of a person in the team: the team's clinicians and prescribers only. Peers,
+# managers and administrators are refused by role; another team's clinician finds nothing.
+CLINICAL = row(200, 200, 403, 403, 403, 403, 404)
+# A POST-only action on the clinical record.
+CLINICAL_POST = row(405, 405, 403, 403, 403, 403, 404)
+# Peer work on a person assigned to the peer: peers only.
+PEER = row(403, 403, 200, 200, 403, 403, 403)
+# Every signed-in member of staff.
+STAFF = row(200, 200, 200, 200, 200, 200, 200)
+# Open to everyone, signed in or not (the short public list).
+PUBLIC = row(200, 200, 200, 200, 200, 200, 200, 200)
+# Management information: service managers and administrators.
+MANAGEMENT = row(403, 403, 403, 403, 200, 200, 403)
+
+EXPECTED = {
+    "home": STAFF,
+    "health": PUBLIC,
+    "notification_read": row(405, 405, 405, 405, 405, 405, 405),
+    # Taking a referral: any clinician, into their own teams.
+    "meetings:episode_new": row(200, 200, 403, 403, 403, 403, 200),
+    "meetings:person_lookup": row(200, 200, 403, 403, 403, 403, 200),
+    "meetings:episode_detail": CLINICAL,
+    "meetings:episode_timeline": CLINICAL,
+    "meetings:care_plan": CLINICAL,
+    "meetings:prescribe": row(403, 200, 403, 403, 403, 403, 404),  # prescribers only
+    "meetings:episode_close": CLINICAL,
+    "meetings:meeting_new": CLINICAL,
+    "meetings:meeting_daily_run": CLINICAL,
+    "meetings:meeting_detail": CLINICAL,
+    "meetings:meeting_record_held": CLINICAL,
+    "meetings:utterance_add": CLINICAL_POST,
+    "meetings:decision_add": CLINICAL_POST,
+    "meetings:meeting_ics": CLINICAL,
+    "networks:member_list": CLINICAL,
+    "networks:member_add": CLINICAL,
+    "networks:member_edit": CLINICAL,
+    "networks:member_end": CLINICAL,
+    # Consent is recorded for a member a peer proposed; this world's member is already active.
+    "networks:member_consent": row(404, 404, 404, 404, 403, 403, 404),
+    "networks:peer_caseload": PEER,
+    "networks:peer_person": PEER,
+    "networks:peer_contact_add": PEER,
+    # A peer edits only their own contacts (this one is the peer worker's).
+    "networks:peer_contact_edit": row(403, 403, 200, 404, 403, 403, 403),
+    "networks:member_propose": PEER,
+    # Clinicians see their teams' peer work.
+    "networks:peer_work": row(200, 200, 403, 403, 403, 403, 200),
+    "networks:peer_assignments": CLINICAL,
+    "networks:peer_unassign": row(405, 405, 405, 405, 405, 405, 405, 405),
+    # The network map: the team's clinicians, and the peers assigned to the person.
+    "networks:network_map": row(200, 200, 200, 200, 403, 403, 404),
+    "outcomes:index": STAFF,
+    "outcomes:dashboard": MANAGEMENT,
+    "outcomes:dashboard_csv": MANAGEMENT,
+    # Team fidelity and follow-up: the team's clinicians and managers, not another team.
+    "outcomes:team_fidelity": row(200, 200, 403, 403, 200, 200, 404),
+    "outcomes:team_follow_up": row(200, 200, 403, 403, 200, 200, 404),
+    "outcomes:person_measures": CLINICAL,
+    "outcomes:licensed_measure_new": CLINICAL,
+    "outcomes:scored_measure_new": CLINICAL,
+    "outcomes:assessment_new": CLINICAL,
+    "outcomes:survey_issue": CLINICAL,
+    # The person's survey link: public, but a made-up token finds nothing.
+    "outcomes:survey": row(404, 404, 404, 404, 404, 404, 404, 404),
+    # Fidelity is rated for a held meeting; this world's meeting is only scheduled.
+    "outcomes:meeting_fidelity": row(404, 404, 404, 404, 404, 404, 404),
+    "outcomes:import": MANAGEMENT,
+    "login": PUBLIC,
+    "logout": row(405, 405, 405, 405, 405, 405, 405, 405),  # POST only
+    "password_reset": PUBLIC,
+    "password_reset_done": PUBLIC,
+    "password_reset_confirm": PUBLIC,
+    "password_reset_complete": PUBLIC,
+    # Who looked at the record, and the subject-access export: the team's clinicians and the
+    # administrators (who answer subject access requests).
+    "security:access_log": row(200, 200, 403, 403, 403, 200, 404),
+    "security:subject_access": row(200, 200, 403, 403, 403, 200, 404),
+    "security:subject_access_json": row(200, 200, 403, 403, 403, 200, 404),
+    "security:twofactor_setup": STAFF,
+    # Nobody in this world has an authenticator yet, so verify sends them to set-up.
+    "security:twofactor_verify": row(302, 302, 302, 302, 302, 302, 302),
+    # The admin: administrators only; everyone else is sent to the admin's sign-in.
+    "admin:index": row(0, 0, 0, 0, 0, 200, 0),
+}
