@@ -44,10 +44,18 @@ def _home_simple(request: HttpRequest, now) -> dict:
     }
 
 
-# Role -> builder. Other work adds its own (peer home, manager dashboard) here.
+def _home_peer(request: HttpRequest, now) -> dict:
+    from networks.peer_views import peer_home_builder
+
+    return peer_home_builder(request, now)
+
+
+# Role -> builder. Other work adds its own (manager dashboard) here.
 HOME_BUILDERS = {
     "clinician": _home_clinical,
     "prescriber": _home_clinical,
+    "peer_worker": _home_peer,
+    "peer_volunteer": _home_peer,
 }
 
 
