@@ -29,6 +29,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.functions import (
     Coalesce,
@@ -226,46 +227,35 @@ def meeting_attendance(scope: Scope) -> dict[str, Any]:
     """Of meetings held in the period: share with a network member present, with a member of
     the episode's core team present, and with two or more staff present.
 
-    One query, grouped by London month over meetings joined to their attendance rows: each
-    share is a COUNT(DISTINCT meeting) over the attendance rows that show it. "Two or more
-    staff" is a staff row with another attending staff row of the same meeting before it; "core"
-    is a staff row that the core-team table pairs with the meeting's episode. Both are probes of
-    a unique index per attending staff row. The headline is the sum of the months.
+    One query, grouped by London month; the headline is the sum of the months. Each share is
+    a correlated EXISTS per meeting that PostgreSQL answers from the participant indexes. The
+    slices matter: a LIMIT/OFFSET keeps the planner from turning an EXISTS into a hash of the
+    whole participant table (measured in outcomes/benchmarks/RESULTS.md).
     """
-    attended_staff = Q(participants__attended=True, participants__kind=Participant.Kind.STAFF)
-    is_core = Exists(
-        Episode.core_team.through.objects.filter(
-            episode_id=OuterRef("episode_id"), user_id=OuterRef("participants__staff_id")
-        )
-    )
-    has_earlier_staff = Exists(
-        Participant.objects.filter(
-            meeting_id=OuterRef("pk"),
-            kind=Participant.Kind.STAFF,
-            attended=True,
-            pk__lt=OuterRef("participants__pk"),
-        )
-    )
+    attended = Participant.objects.filter(meeting=OuterRef("pk"), attended=True).order_by()
+    staff = attended.filter(kind=Participant.Kind.STAFF)
+    core_team = Episode.core_team.through.objects.filter(
+        episode_id=OuterRef(OuterRef("episode_id"))
+    ).values("user_id")
     rows = (
         Meeting.objects.filter(
             _in_period("actual_start", scope),
             status=Meeting.Status.HELD,
             episode__team_id__in=scope.team_ids,
         )
-        .annotate(month=TruncMonth("actual_start", tzinfo=LONDON))
+        .annotate(
+            month=TruncMonth("actual_start", tzinfo=LONDON),
+            with_members=Exists(attended.filter(kind=Participant.Kind.NETWORK_MEMBER)[0:1]),
+            with_core=Exists(staff.filter(staff_id__in=core_team)),
+            # OFFSET 1 LIMIT 1: a second attending staff row (staff are unique per meeting).
+            with_two_staff=Exists(staff[1:2]),
+        )
         .values("month")
         .annotate(
-            held=Count("id", distinct=True),
-            members=Count(
-                "id",
-                distinct=True,
-                filter=Q(
-                    participants__attended=True,
-                    participants__kind=Participant.Kind.NETWORK_MEMBER,
-                ),
-            ),
-            core=Count("id", distinct=True, filter=attended_staff & Q(is_core)),
-            two_staff=Count("id", distinct=True, filter=attended_staff & Q(has_earlier_staff)),
+            held=Count("id"),
+            members=Count("id", filter=Q(with_members=True)),
+            core=Count("id", filter=Q(with_core=True)),
+            two_staff=Count("id", filter=Q(with_two_staff=True)),
         )
         .order_by("month")
     )
@@ -369,7 +359,7 @@ def _members_in_network_at(person_ref: OuterRef, at: Any) -> QuerySet:
 def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str, Any]:
     """Peer contacts per week; mean network size at referral and now for episodes referred in
     the period; people with an open episode whose network is thin (fewer than the threshold of
-    active non-professional members). Four queries."""
+    active non-professional members). Three queries."""
     threshold = settings.POD_THIN_NETWORK_THRESHOLD
     contacts = PeerContact.objects.filter(
         _in_period("contact_at", scope), service_user__team_id__in=scope.team_ids
@@ -412,9 +402,15 @@ def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str,
         episode_id=F("episodes__id"),
         team_name=F("team__name"),
     )
-    thin = open_people.filter(non_professional__lt=threshold)
-    thin_count = thin.aggregate(people=Count("id"))["people"]
-    thin_rows = thin.values("episode_id", "team_name", "non_professional").order_by("episode_id")
+    # The list and its length in one query: COUNT(*) OVER () is taken before the LIMIT.
+    thin_rows = (
+        open_people.filter(non_professional__lt=threshold)
+        .annotate(total=Window(Count("id")))
+        .values("episode_id", "team_name", "non_professional", "total")
+        .order_by("episode_id")
+    )
+    thin_list = list(thin_rows[:list_limit] if list_limit else thin_rows)
+    thin_count = thin_list[0]["total"] if thin_list else 0
     return {
         "contacts": total_contacts,
         "per_week": rules.per_week(
@@ -426,7 +422,7 @@ def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str,
         **sizes,
         "thin_threshold": threshold,
         "thin_count": thin_count,
-        "thin_list": list(thin_rows[:list_limit] if list_limit else thin_rows),
+        "thin_list": thin_list,
     }
 
 
