@@ -426,7 +426,9 @@ def survey_issue(request: HttpRequest, person_id: int) -> HttpResponse:
 
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL: never pass it on
+    # The token is in the URL: never pass it to another site. ("no-referrer" would also make
+    # the browser send "Origin: null" with the form, which CSRF protection rightly refuses.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -1,0 +1,90 @@
+"""The dashboard and the person's survey page in Chromium at 360 px, checked with axe-core."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from outcomes import services
+from tests.outcomes import builders as b
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("POD_CHROMIUM", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _serious_axe_violations(page, name: str) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{name}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_dashboard_and_the_survey_work_at_360px(live_server, page, manager, team, clinician,
+                                                     clinician2, service_user):
+    now = timezone.now()
+    ep = b.episode(team, referral=now - timedelta(days=40), held_after_hours=30,
+                   core=[clinician, clinician2])
+    b.meeting(ep, start=ep.referral_received_at + timedelta(hours=30), staff=[clinician])
+    client = Client()
+    client.force_login(manager)
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+    page.goto(live_server.url + reverse("outcomes:dashboard"))
+    assert page.get_by_role("heading", name="The 24-hour rule").is_visible()
+    assert page.locator("svg[role=img]").count() >= 4
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361"
+        " && !e.closest('.table-responsive'))"
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "outcomes-dashboard-360.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "outcomes-dashboard-360.png"), full_page=True)
+    problems = _serious_axe_violations(page, "dashboard")
+
+    _invitation, token = services.survey_invitation_issue(
+        service_user=service_user, issued_by=clinician, now=now)
+    page.context.clear_cookies()
+    page.goto(live_server.url + reverse("outcomes:survey", args=[token]))
+    problems += _serious_axe_violations(page, "survey")
+    # Each statement's first option; then send with the keyboard.
+    radios = page.locator("input[type=radio][value=definitely]")
+    for i in range(radios.count()):
+        radios.nth(i).check()
+    page.get_by_role("button", name="Send my answers").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Thank you")
+    page.screenshot(path=str(ARTIFACTS / "outcomes-survey-thanks-360.png"))
+    assert not problems, problems
