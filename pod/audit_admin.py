@@ -55,6 +55,7 @@ class RecordAccessAdmin(_ReadOnlyAdmin):
         if term.isdigit():
             return queryset.filter(service_user_id=int(term)), False
         return super().get_search_results(request, queryset, search_term)
+
     date_hierarchy = "at"
     list_select_related = ["user"]
     readonly_fields = [f.name for f in RecordAccess._meta.fields]

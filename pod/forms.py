@@ -11,8 +11,12 @@ class TokenForm(forms.Form):
         max_length=16,
         help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "none",
-                   "spellcheck": "false"}
+            attrs={
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
         ),
     )
 

@@ -105,3 +105,70 @@ class NoStoreMiddleware:
         response["Cache-Control"] = "no-store, private"
         response["Pragma"] = "no-cache"
         return response
+
+
+class RecordAccessMiddleware:
+    """Log every page or download of a person's record that a signed-in user opened.
+
+    Views do not each have to remember: a GET answered 200 whose URL names a person
+    (`person_pk`, `person_id`), an episode (`episodes/<pk>/...`) or a meeting (`meeting_id`) is
+    written to pod.RecordAccess as "<view name>", with who and when. Exports and pages that are
+    not shaped like that call pod.audit.record_access() themselves. The write happens after the
+    response is built, on commit, and resolves episode and meeting ids to the person there, so it
+    adds nothing to a page's own queries.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        target = getattr(request, "_pod_record_target", None)
+        user = getattr(request, "user", None)
+        if target and response.status_code == 200 and user is not None and user.is_authenticated:
+            from django.db import transaction
+
+            kind, object_id = target
+            view_name = request.resolver_match.view_name
+            user_id = user.pk
+            transaction.on_commit(lambda: _log_access(user_id, kind, object_id, view_name))
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        if request.method != "GET":
+            return None
+        match = request.resolver_match
+        if match is None or match.namespace in ("security", "admin"):
+            return None
+        for key in ("person_pk", "person_id"):
+            if key in view_kwargs:
+                request._pod_record_target = ("person", view_kwargs[key])
+                return None
+        if match.namespace == "meetings" and "pk" in view_kwargs:
+            request._pod_record_target = ("episode", view_kwargs["pk"])
+        elif "meeting_id" in view_kwargs:
+            request._pod_record_target = ("meeting", view_kwargs["meeting_id"])
+        return None
+
+
+def _log_access(user_id: int, kind: str, object_id: int, view_name: str) -> None:
+    from meetings.models import Episode, Meeting
+    from pod.audit_models import RecordAccess
+
+    if kind == "episode":
+        object_id = (
+            Episode.objects.filter(pk=object_id).values_list("service_user_id", flat=True).first()
+        )
+    elif kind == "meeting":
+        object_id = (
+            Meeting.objects.filter(pk=object_id)
+            .values_list("episode__service_user_id", flat=True)
+            .first()
+        )
+    if object_id is not None:
+        RecordAccess.objects.create(
+            user_id=user_id,
+            service_user_id=object_id,
+            what=view_name[:60],
+            view_name=view_name[:120],
+        )

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "pod.middleware.SessionLimitsMiddleware",
     "pod.twofactor.TwoFactorMiddleware",
+    # Logs every opened page of a person's record (pod/middleware.py).
+    "pod.middleware.RecordAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a lockout into the "locked out" page.
     "axes.middleware.AxesMiddleware",

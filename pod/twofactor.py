@@ -138,9 +138,7 @@ def demo_devices_create(users: Iterable | None = None) -> int:
         key = demo_key(user.username)
         device = TOTPDevice.objects.filter(user=user, name="Demo authenticator").first()
         if device is None:
-            TOTPDevice.objects.create(
-                user=user, name="Demo authenticator", key=key, confirmed=True
-            )
+            TOTPDevice.objects.create(user=user, name="Demo authenticator", key=key, confirmed=True)
             made += 1
         elif device.key != key:
             device.key = key

@@ -17,8 +17,8 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pod import access, twofactor
-from pod.forms import SetupTokenForm, TokenForm
 from pod.audit_models import AuditEvent, RecordAccess
+from pod.forms import SetupTokenForm, TokenForm
 from pod.models import User
 
 ACCESS_LOG_LIMIT = 200
@@ -144,7 +144,9 @@ def subject_access(request: HttpRequest, pk: int, as_json: bool = False) -> Http
     record_access(request, person, "export:json" if as_json else "export:html")
     if as_json:
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
-        response["Content-Disposition"] = f'attachment; filename="pod-subject-access-{person.pk}.json"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="pod-subject-access-{person.pk}.json"'
+        )
         return response
     return render(
         request, "pod/security/subject_access.html", {"person": person, "data": as_display(data)}

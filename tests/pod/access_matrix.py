@@ -6,15 +6,33 @@ its exception. Read with tests/pod/test_permission_matrix.py.
 
 from __future__ import annotations
 
-ROLES = ["clinician", "prescriber", "peer_worker", "peer_volunteer", "manager", "admin",
-         "outsider", "anonymous"]
+ROLES = [
+    "clinician",
+    "prescriber",
+    "peer_worker",
+    "peer_volunteer",
+    "manager",
+    "admin",
+    "outsider",
+    "anonymous",
+]
 
 
-def row(clinician, prescriber, peer_worker, peer_volunteer, manager, admin, outsider,
-        anonymous=0):
-    cells = [clinician, prescriber, peer_worker, peer_volunteer, manager, admin, outsider,
-             anonymous]
-    return {role: set(c) if isinstance(c, (set, tuple)) else {c} for role, c in zip(ROLES, cells)}
+def row(clinician, prescriber, peer_worker, peer_volunteer, manager, admin, outsider, anonymous=0):
+    cells = [
+        clinician,
+        prescriber,
+        peer_worker,
+        peer_volunteer,
+        manager,
+        admin,
+        outsider,
+        anonymous,
+    ]
+    return {
+        role: set(c) if isinstance(c, (set, tuple)) else {c}
+        for role, c in zip(ROLES, cells, strict=True)
+    }
 
 
 # Clinical record of a person in the team: the team's clinicians and prescribers only. Peers,

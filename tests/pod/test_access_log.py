@@ -22,7 +22,10 @@ def test_it_records_who_looked_at_what_without_personal_data(clinician, service_
     request.resolver_match = resolve(reverse("home"))
     entry = record_access(request, service_user, "person")
     assert (entry.user, entry.service_user_id, entry.what, entry.view_name) == (
-        clinician, service_user.pk, "person", "home"
+        clinician,
+        service_user.pk,
+        "person",
+        "home",
     )
 
 
@@ -56,7 +59,9 @@ def test_it_keeps_the_page_within_a_query_budget(
         assert client.get(_url(service_user)).status_code == 200
 
 
-def test_it_lets_administrators_search_the_audit_but_not_change_it(client, admin_user, service_user):
+def test_it_lets_administrators_search_the_audit_but_not_change_it(
+    client, admin_user, service_user
+):
     RecordAccess.objects.create(user=admin_user, service_user=service_user, what="person")
     client.force_login(admin_user)
     found = client.get("/admin/pod/recordaccess/", {"q": str(service_user.pk)})
@@ -66,3 +71,26 @@ def test_it_lets_administrators_search_the_audit_but_not_change_it(client, admin
     )
     assert changes.status_code == 200 and changes.context["cl"].result_count == 1
     assert client.get("/admin/pod/auditevent/add/").status_code == 403
+
+
+def test_it_logs_every_opened_page_of_a_record_without_costing_the_page_a_query(
+    client, clinician, episode, service_user, django_capture_on_commit_callbacks
+):
+    client.force_login(clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(reverse("meetings:episode_detail", args=[episode.pk])).status_code == 200
+        client.get(reverse("networks:member_list", args=[service_user.pk]))
+        client.get(reverse("meetings:episode_detail", args=[999999]))  # 404: nothing opened
+    logged = list(
+        RecordAccess.objects.filter(service_user=service_user).values_list("what", flat=True)
+    )
+    assert sorted(logged) == ["meetings:episode_detail", "networks:member_list"]
+
+
+def test_it_does_not_log_a_refused_look(
+    client, outsider, episode, django_capture_on_commit_callbacks
+):
+    client.force_login(outsider)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(reverse("meetings:episode_detail", args=[episode.pk])).status_code == 404
+    assert not RecordAccess.objects.exists()

@@ -46,15 +46,23 @@ def test_it_records_queryset_update_and_bulk_create(team, service_user):
     made = ServiceUser.objects.bulk_create(
         [
             ServiceUser(
-                nhs_number=f.valid_nhs_number(), given_name="B", family_name=f"Bulk{i}",
-                date_of_birth=date(1980, 1, 1), team=team,
+                nhs_number=f.valid_nhs_number(),
+                given_name="B",
+                family_name=f"Bulk{i}",
+                date_of_birth=date(1980, 1, 1),
+                team=team,
             )
             for i in range(3)
         ]
     )
-    assert AuditEvent.objects.filter(
-        table_name="networks_serviceuser", operation="INSERT", row_id__in=[str(p.pk) for p in made]
-    ).count() == 3
+    assert (
+        AuditEvent.objects.filter(
+            table_name="networks_serviceuser",
+            operation="INSERT",
+            row_id__in=[str(p.pk) for p in made],
+        ).count()
+        == 3
+    )
 
 
 def test_it_records_raw_sql_and_deletes(team):
@@ -67,8 +75,9 @@ def test_it_records_raw_sql_and_deletes(team):
 
     pk = person.pk
     person.delete()
-    deleted = AuditEvent.objects.get(table_name="networks_serviceuser", row_id=str(pk),
-                                     operation="DELETE")
+    deleted = AuditEvent.objects.get(
+        table_name="networks_serviceuser", row_id=str(pk), operation="DELETE"
+    )
     assert deleted.before["phone"] == "07700 900123"
     assert deleted.after is None
     assert deleted.db_user  # the database role, which tells a DBA's psql from the web app
@@ -92,7 +101,7 @@ def test_it_attributes_changes_to_the_context_user_and_url(clinician, service_us
 def test_it_attributes_admin_changes_to_the_signed_in_administrator(client, admin_user, team):
     client.force_login(admin_user)
     response = client.post(
-        f"/admin/pod/trainingrecord/add/",
+        "/admin/pod/trainingrecord/add/",
         {"user": admin_user.pk, "course": "POD", "started_on": "2026-01-05", "completed_on": ""},
     )
     assert response.status_code == 302, response.content[:500]

@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.test import Client
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meetings.services import meeting_record_held, meeting_schedule
 from networks.models import PeerAssignment
@@ -35,41 +36,89 @@ HYPOTHESIS = settings(
 
 # Values that break careless code: empty, whitespace, NUL (PostgreSQL refuses it in text),
 # huge, negative, non-ASCII, markup, SQL, dates in odd shapes, ids that do not exist.
-NASTY = st.sampled_from([
-    "", " ", "\x00", "0", "-1", "1", "2", "99999999999999999999", "1e309", "NaN", "yes", "on",
-    "true", "2026-02-30", "2026-03-02T25:61", "2026-03-02 09:00", "31/12/2026", "9434765919",
-    "943 476 5919", "<script>alert(1)</script>", "' OR 1=1 --", "é" * 300, "x" * 5000,
-    "\u202e", "\ud7ff", "home", "phone", "support", "family", "care", "moderate",
-])
-VALUE = st.one_of(NASTY, st.text(max_size=40), st.integers(-10**6, 10**12).map(str))
+NASTY = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "0",
+        "-1",
+        "1",
+        "2",
+        "99999999999999999999",
+        "1e309",
+        "NaN",
+        "yes",
+        "on",
+        "true",
+        "2026-02-30",
+        "2026-03-02T25:61",
+        "2026-03-02 09:00",
+        "31/12/2026",
+        "9434765919",
+        "943 476 5919",
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+        "é" * 300,
+        "x" * 5000,
+        "\u202e",
+        "\ud7ff",
+        "home",
+        "phone",
+        "support",
+        "family",
+        "care",
+        "moderate",
+    ]
+)
+VALUE = st.one_of(NASTY, st.text(max_size=40), st.integers(-(10**6), 10**12).map(str))
 
 
 @pytest.fixture
 def world(team, episode, service_user, clinician, prescriber, peer_worker, manager, referral_at):
     member = f.make_member(service_user, name="Sky")
     meeting = meeting_schedule(
-        episode=episode, scheduled_start=referral_at + timedelta(hours=3),
-        scheduled_end=referral_at + timedelta(hours=4), location="home", staff=[clinician],
-        network_members=[member], created_by=clinician, now=referral_at + timedelta(hours=1),
+        episode=episode,
+        scheduled_start=referral_at + timedelta(hours=3),
+        scheduled_end=referral_at + timedelta(hours=4),
+        location="home",
+        staff=[clinician],
+        network_members=[member],
+        created_by=clinician,
+        now=referral_at + timedelta(hours=1),
     )
     held = meeting_schedule(
-        episode=episode, scheduled_start=referral_at + timedelta(hours=1),
-        scheduled_end=referral_at + timedelta(hours=2), location="home", staff=[clinician],
-        network_members=[member], created_by=clinician, now=referral_at + timedelta(minutes=30),
+        episode=episode,
+        scheduled_start=referral_at + timedelta(hours=1),
+        scheduled_end=referral_at + timedelta(hours=2),
+        location="home",
+        staff=[clinician],
+        network_members=[member],
+        created_by=clinician,
+        now=referral_at + timedelta(minutes=30),
     )
     meeting_record_held(
-        meeting=held, actual_start=referral_at + timedelta(hours=1),
+        meeting=held,
+        actual_start=referral_at + timedelta(hours=1),
         actual_end=referral_at + timedelta(hours=2),
-        attended={p.pk: True for p in held.participants.all()}, recorded_by=clinician,
+        attended={p.pk: True for p in held.participants.all()},
+        recorded_by=clinician,
         now=referral_at + timedelta(hours=2),
     )
     PeerAssignment.objects.create(
         service_user=service_user, peer=peer_worker, assigned_by=clinician, assigned_at=referral_at
     )
     return {
-        "clinician": clinician, "prescriber": prescriber, "peer_worker": peer_worker,
-        "manager": manager, "e": episode.pk, "m": meeting.pk, "held": held.pk, "p": service_user.pk,
-        "member": member.pk, "team": team.pk,
+        "clinician": clinician,
+        "prescriber": prescriber,
+        "peer_worker": peer_worker,
+        "manager": manager,
+        "e": episode.pk,
+        "m": meeting.pk,
+        "held": held.pk,
+        "p": service_user.pk,
+        "member": member.pk,
+        "team": team.pk,
     }
 
 
@@ -118,7 +167,11 @@ def test_it_never_fails_or_half_saves_whatever_a_form_receives(world, who, url_t
     names = _field_names(page.content.decode())  # none for a confirm-only form: posts {}
 
     @HYPOTHESIS
-    @given(data=st.fixed_dictionaries({n: st.one_of(VALUE, st.lists(VALUE, max_size=3)) for n in names}))
+    @given(
+        data=st.fixed_dictionaries(
+            {n: st.one_of(VALUE, st.lists(VALUE, max_size=3)) for n in names}
+        )
+    )
     def post(data):
         with transaction.atomic():
             before = _audit_rows()
@@ -132,9 +185,34 @@ def test_it_never_fails_or_half_saves_whatever_a_form_receives(world, who, url_t
 
 
 CSV_VALUE = st.one_of(
-    st.sampled_from(["", "9434765919", "4010232137", "POD", "TAU", "0", "12", "24", "60", "7",
-                     "2026-01-15", "2026-13-01", "none", "mild", "severe", "yes", "no", "-3",
-                     "4000", "x", '"', ",", "\n", "\x00"]),
+    st.sampled_from(
+        [
+            "",
+            "9434765919",
+            "4010232137",
+            "POD",
+            "TAU",
+            "0",
+            "12",
+            "24",
+            "60",
+            "7",
+            "2026-01-15",
+            "2026-13-01",
+            "none",
+            "mild",
+            "severe",
+            "yes",
+            "no",
+            "-3",
+            "4000",
+            "x",
+            '"',
+            ",",
+            "\n",
+            "\x00",
+        ]
+    ),
     st.text(max_size=12),
 )
 

@@ -13,7 +13,9 @@ def start_django(**env):
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env={**BASE_ENV, "DJANGO_SETTINGS_MODULE": "pod.settings", "SECRET_KEY": "k" * 50, **env},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -39,7 +41,9 @@ def test_it_refuses_to_run_in_production_without_a_secret_key():
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env={**env, "DJANGO_SETTINGS_MODULE": "pod.settings", "DEBUG": "0"},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 

@@ -35,7 +35,9 @@ def _is_login_redirect(response) -> bool:
     if response.status_code != 302:
         return False
     target = response["Location"]
-    return target.startswith(settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/accounts/login/") or target.startswith("/admin/login/")
+    return target.startswith(
+        settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/accounts/login/"
+    ) or target.startswith("/admin/login/")
 
 
 def test_it_knows_every_route():

@@ -19,8 +19,8 @@ from django.conf import settings
 
 from meetings.services import meeting_schedule
 from networks.models import PeerAssignment, PeerContact
-from tests.pod.access_matrix import EXPECTED, ROLES
 from tests import factories as f
+from tests.pod.access_matrix import EXPECTED, ROLES
 from tests.pod.urlwalk import build_url, routes
 
 pytestmark = pytest.mark.django_db
@@ -28,14 +28,28 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(
-    team, episode, service_user, clinician, prescriber, peer_worker, peer_volunteer, manager,
-    admin_user, outsider, referral_at,
+    team,
+    episode,
+    service_user,
+    clinician,
+    prescriber,
+    peer_worker,
+    peer_volunteer,
+    manager,
+    admin_user,
+    outsider,
+    referral_at,
 ):
     member = f.make_member(service_user, name="Sky", consent_to_contact=False)
     meeting = meeting_schedule(
-        episode=episode, scheduled_start=referral_at + timedelta(hours=3),
-        scheduled_end=referral_at + timedelta(hours=4), location="home", staff=[clinician],
-        network_members=[member], created_by=clinician, now=referral_at + timedelta(hours=1),
+        episode=episode,
+        scheduled_start=referral_at + timedelta(hours=3),
+        scheduled_end=referral_at + timedelta(hours=4),
+        location="home",
+        staff=[clinician],
+        network_members=[member],
+        created_by=clinician,
+        now=referral_at + timedelta(hours=1),
     )
     assignments = {
         peer: PeerAssignment.objects.create(
@@ -44,18 +58,31 @@ def world(
         for peer in (peer_worker, peer_volunteer)
     }
     contact = PeerContact.objects.create(
-        service_user=service_user, peer=peer_worker, contact_at=referral_at + timedelta(hours=2),
-        mode="phone", duration_minutes=10, purpose="support",
+        service_user=service_user,
+        peer=peer_worker,
+        contact_at=referral_at + timedelta(hours=2),
+        mode="phone",
+        duration_minutes=10,
+        purpose="support",
     )
     users = {
-        "clinician": clinician, "prescriber": prescriber, "peer_worker": peer_worker,
-        "peer_volunteer": peer_volunteer, "manager": manager, "admin": admin_user,
-        "outsider": outsider, "anonymous": None,
+        "clinician": clinician,
+        "prescriber": prescriber,
+        "peer_worker": peer_worker,
+        "peer_volunteer": peer_volunteer,
+        "manager": manager,
+        "admin": admin_user,
+        "outsider": outsider,
+        "anonymous": None,
     }
     ids = {
-        "episode": episode.pk, "meeting": meeting.pk, "person": service_user.pk,
-        "member": member.pk, "contact": contact.pk,
-        "assignment": assignments[peer_worker].pk, "team": team.pk,
+        "episode": episode.pk,
+        "meeting": meeting.pk,
+        "person": service_user.pk,
+        "member": member.pk,
+        "contact": contact.pk,
+        "assignment": assignments[peer_worker].pk,
+        "team": team.pk,
     }
     return users, ids
 
@@ -73,11 +100,22 @@ PARAM_OBJECT = {
     ("notification_read", "pk"): "none",
 }
 PARAM_DEFAULT = {
-    "pk": "episode", "meeting_pk": "meeting", "meeting_id": "meeting", "person_pk": "person",
-    "person_id": "person", "team_id": "team",
+    "pk": "episode",
+    "meeting_pk": "meeting",
+    "meeting_id": "meeting",
+    "person_pk": "person",
+    "person_id": "person",
+    "team_id": "team",
 }
-LITERAL = {"instrument": "PHQ9", "table": "first_meeting", "token": "not-a-real-token",
-           "uidb64": "x", "app_label": "pod", "model_name": "user", "object_id": "1"}
+LITERAL = {
+    "instrument": "PHQ9",
+    "table": "first_meeting",
+    "token": "not-a-real-token",
+    "uidb64": "x",
+    "app_label": "pod",
+    "model_name": "user",
+    "object_id": "1",
+}
 
 
 def _url_for(route, ids):
@@ -99,8 +137,10 @@ def _matrix_routes():
 
 def _status(response) -> int:
     if response.status_code == 302 and response["Location"].startswith(
-        (settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/accounts/login/",
-         "/admin/login/")
+        (
+            settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/accounts/login/",
+            "/admin/login/",
+        )
     ):
         return 0  # sent to sign in
     return response.status_code
@@ -126,6 +166,8 @@ def test_it_gives_every_role_the_expected_status_on_every_url(client, world):
                     f"GET {url} ({route.name}) as {role}: {row[role]}, expected {expected[role]}"
                 )
         actual[route.name] = row
-    assert not problems, "\n".join(problems) + "\n\nActual:\n" + "\n".join(
-        f"{name}: {row}" for name, row in actual.items()
+    assert not problems, (
+        "\n".join(problems)
+        + "\n\nActual:\n"
+        + "\n".join(f"{name}: {row}" for name, row in actual.items())
     )

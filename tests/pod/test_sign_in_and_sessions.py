@@ -50,13 +50,19 @@ def test_it_locks_the_client_behind_the_proxy_not_the_proxy(client, clinician, a
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     for _ in range(5):
         _sign_in(client, "clinician", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy)
-    assert _sign_in(
-        client, "clinician", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy
-    ).status_code == 429
+    assert (
+        _sign_in(
+            client, "clinician", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy
+        ).status_code
+        == 429
+    )
     # The same clinician from another address, through the same proxy, is not locked out.
-    assert _sign_in(
-        client, "clinician", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy
-    ).status_code == 302
+    assert (
+        _sign_in(
+            client, "clinician", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy
+        ).status_code
+        == 302
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,9 +77,7 @@ def test_it_locks_the_client_behind_the_proxy_not_the_proxy(client, clinician, a
         (1, "2001:db8::1", "2001:db8::1"),
     ],
 )
-def test_it_takes_the_client_address_through_trusted_proxies_only(
-    settings, count, xff, expected
-):
+def test_it_takes_the_client_address_through_trusted_proxies_only(settings, count, xff, expected):
     settings.POD_TRUSTED_PROXY_COUNT = count
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=xff)
     assert client_ip(request) == expected

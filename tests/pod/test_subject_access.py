@@ -22,19 +22,34 @@ pytestmark = pytest.mark.django_db
 def record(episode, service_user, clinician, referral_at):
     member = f.make_member(service_user, name="Sister Sky", relationship="older sister")
     meeting = meeting_schedule(
-        episode=episode, scheduled_start=referral_at + timedelta(hours=3),
-        scheduled_end=referral_at + timedelta(hours=4), location="home", staff=[clinician],
-        network_members=[member], created_by=clinician, now=referral_at + timedelta(hours=1),
+        episode=episode,
+        scheduled_start=referral_at + timedelta(hours=3),
+        scheduled_end=referral_at + timedelta(hours=4),
+        location="home",
+        staff=[clinician],
+        network_members=[member],
+        created_by=clinician,
+        now=referral_at + timedelta(hours=1),
     )
     voice = meeting.participants.get(kind="service_user")
     Utterance.objects.create(
-        meeting=meeting, participant=voice, words="I want my sister there.", position=1,
+        meeting=meeting,
+        participant=voice,
+        words="I want my sister there.",
+        position=1,
         recorded_by=clinician,
     )
     OutcomeAssessment.objects.create(
-        service_user=service_user, timepoint_months=0, assessed_on=date(2026, 3, 3),
-        symptom_level="moderate", relapse=False, hospital_bed_days=0, disability_benefit=False,
-        neuroleptic_use=False, work_or_study=True, recorded_by=clinician,
+        service_user=service_user,
+        timepoint_months=0,
+        assessed_on=date(2026, 3, 3),
+        symptom_level="moderate",
+        relapse=False,
+        hospital_bed_days=0,
+        disability_benefit=False,
+        neuroleptic_use=False,
+        work_or_study=True,
+        recorded_by=clinician,
     )
     return service_user
 
@@ -45,7 +60,13 @@ def test_it_gathers_the_person_their_network_meetings_words_and_outcomes(record,
     text = json.dumps(data)
     assert data["person"]["NHS number"] == record.nhs_number
     titles = {s["title"] for s in data["sections"]}
-    assert {"Episodes", "Network members", "Meetings", "Utterances", "Outcome assessments"} <= titles
+    assert {
+        "Episodes",
+        "Network members",
+        "Meetings",
+        "Utterances",
+        "Outcome assessments",
+    } <= titles
     assert "I want my sister there." in text and "Sister Sky" in text
     assert other.family_name not in text
     assert "password" not in text.lower()
@@ -57,9 +78,10 @@ def test_it_gives_the_team_clinician_a_readable_document_and_logs_it(client, cli
     assert response.status_code == 200
     page = response.content.decode()
     assert "I want my sister there." in page and "Who has looked at the record" in page
-    assert RecordAccess.objects.filter(
-        service_user=record, user=clinician, what="export:html"
-    ).count() == 1
+    assert (
+        RecordAccess.objects.filter(service_user=record, user=clinician, what="export:html").count()
+        == 1
+    )
 
 
 def test_it_gives_json_as_a_download_and_logs_it(client, admin_user, record):

@@ -94,9 +94,10 @@ def test_it_slows_down_guessing(client, clinician, enrolled):
     client.force_login(clinician)
     client.post(reverse("security:twofactor_verify"), {"token": "000000"})
     # Even the right code is refused straight after a wrong one: guesses cost time.
-    assert client.post(
-        reverse("security:twofactor_verify"), {"token": _code(enrolled)}
-    ).status_code == 200
+    assert (
+        client.post(reverse("security:twofactor_verify"), {"token": _code(enrolled)}).status_code
+        == 200
+    )
     enrolled.refresh_from_db()
     assert enrolled.throttling_failure_count == 1
 
@@ -154,7 +155,9 @@ def test_it_can_be_switched_off_for_development(client, clinician, settings):
     assert client.get(reverse("home")).status_code == 200
 
 
-def test_it_gives_demo_users_a_stable_authenticator_and_prints_its_code(client, clinician, settings):
+def test_it_gives_demo_users_a_stable_authenticator_and_prints_its_code(
+    client, clinician, settings
+):
     settings.DEBUG = True
     assert demo_devices_create([clinician]) == 1
     assert demo_devices_create([clinician]) == 0

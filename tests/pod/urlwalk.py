@@ -37,8 +37,10 @@ def routes() -> Iterator[Route]:
                 params = tuple(
                     re.findall(r"<(?:\w+:)?(\w+)>", full) + re.findall(r"\(\?P<(\w+)>", full)
                 )
-                label = f"{namespace}:{entry.name}" if namespace and entry.name else (
-                    entry.name or full
+                label = (
+                    f"{namespace}:{entry.name}"
+                    if namespace and entry.name
+                    else (entry.name or full)
                 )
                 yield Route(label, full, params)
 
