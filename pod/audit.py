@@ -25,6 +25,8 @@ from typing import Any
 from django.apps import apps
 from django.db import connections
 from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+from pghistory.middleware import HistoryMiddleware
 
 # (model label, keys never stored, keys whose change alone is not worth an event)
 TRACKED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
@@ -192,3 +194,27 @@ def record_access(request: HttpRequest, service_user: Any, what: str):
         what=what[:60],
         view_name=(match.view_name if match else "")[:120],
     )
+
+
+# --- The request context ------------------------------------------------------------------------
+class AuditContextMiddleware(HistoryMiddleware):
+    """pghistory's HistoryMiddleware, minus secrets in the URL it records.
+
+    The audit keeps the path of the request that made a change. A survey link or password-reset
+    link carries its token in the path; the token is replaced so the audit cannot be used to
+    open someone's survey.
+    """
+
+    SECRET_PARAMETERS = ("token", "uidb64")
+
+    def get_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().get_context(request)
+        try:
+            kwargs = resolve(request.path_info).kwargs
+        except Resolver404:
+            return context
+        for name in self.SECRET_PARAMETERS:
+            value = kwargs.get(name)
+            if isinstance(value, str) and value:
+                context["url"] = context["url"].replace(value, f"<{name}>")
+        return context

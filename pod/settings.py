@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Who made each change: the audit triggers copy this context (pod/audit.py).
-    "pghistory.middleware.HistoryMiddleware",
+    "pod.audit.AuditContextMiddleware",  # pghistory's HistoryMiddleware, tokens removed
     "django.contrib.messages.middleware.MessageMiddleware",
     "pod.middleware.SessionLimitsMiddleware",
     "pod.twofactor.TwoFactorMiddleware",

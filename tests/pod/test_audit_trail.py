@@ -168,3 +168,23 @@ def test_it_has_a_trigger_on_every_tracked_table():
     expected = {table for table, _, _ in tracked_tables()}
     assert len(expected) == len(TRACKED) + len(TRACKED_M2M)
     assert expected <= triggered
+
+
+def test_it_keeps_link_tokens_out_of_the_recorded_url(rf, clinician):
+    from pod.audit import AuditContextMiddleware
+
+    captured = {}
+
+    def view(request):
+        import pghistory.runtime
+
+        captured.update(pghistory.runtime._tracker.value.metadata)
+        from django.http import HttpResponse
+
+        return HttpResponse()
+
+    request = rf.get("/accounts/reset/MQ/abc-123secret/")
+    request.user = clinician
+    AuditContextMiddleware(view)(request)
+    assert captured["url"] == "/accounts/reset/<uidb64>/<token>/"
+    assert captured["user"] == clinician.pk
