@@ -99,6 +99,8 @@ class Episode(models.Model):
                 name="episode_clock_due",
             ),
             models.Index(fields=["team", "status"], name="episode_team_status"),
+            # Dashboards (outcomes.selectors) filter each team's referrals by period.
+            models.Index(fields=["team", "referral_received_at"], name="episode_team_referral"),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +221,14 @@ class Participant(models.Model):
                 fields=["meeting", "staff"], condition=Q(kind="staff"), name="participant_staff_once"
             ),
         ]
+        indexes = [
+            # Dashboards count attendance by kind per meeting from the index alone.
+            models.Index(
+                fields=["meeting", "kind"],
+                include=["attended", "staff"],
+                name="participant_meeting_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         if self.kind == self.Kind.STAFF:
@@ -309,6 +319,8 @@ class CarePlanVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["episode", "version"], name="care_plan_version_unique")
         ]
+        # Dashboards (care plans with the person's involvement) select versions by period.
+        indexes = [models.Index(fields=["created_at"], name="care_plan_created")]
 
     def __str__(self) -> str:
         return f"Care plan v{self.version} for episode {self.episode_id}"
@@ -358,7 +370,9 @@ class Prescription(models.Model):
                 fields=["created_at"],
                 condition=Q(audited_at__isnull=True),
                 name="prescription_unaudited",
-            )
+            ),
+            # Dashboards (the medication rule) select prescriptions by period.
+            models.Index(fields=["prescribed_at"], name="prescription_prescribed_at"),
         ]
 
     def __str__(self) -> str:

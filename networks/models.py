@@ -20,7 +20,8 @@ class ServiceUser(models.Model):
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)
-    date_of_birth = models.DateField()
+    # Unknown only for people created from imported trial data; the referral form requires it.
+    date_of_birth = models.DateField(null=True, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
@@ -199,7 +200,11 @@ class PeerContact(models.Model):
                 violation_error_message="A contact lasts between 1 minute and 24 hours.",
             )
         ]
-        indexes = [models.Index(fields=["service_user", "contact_at"])]
+        indexes = [
+            models.Index(fields=["service_user", "contact_at"]),
+            # Dashboards (peer contacts per week) select contacts by period.
+            models.Index(fields=["contact_at"], name="peer_contact_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} by {self.peer} on {self.contact_at:%d %b %Y}"

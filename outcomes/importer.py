@@ -6,8 +6,8 @@ symptom_level, relapse, hospital_days, disability_benefit, neuroleptic_use, work
 1. Every row is checked first; each problem is reported with its line number (the header is
    line 1) and reason. If there is any problem, nothing is written.
 2. Otherwise, in one transaction: people not yet known are created in the named team, by NHS
-   number, with placeholder names ("Imported" "Person") and the placeholder date of birth
-   1900-01-01, to be corrected when the team meets them; each assessment is written.
+   number, with placeholder names ("Imported" "Person") and no date of birth, to be corrected
+   when the team meets them; each assessment is written.
 
 A person who already belongs to another team, a trial arm that contradicts the one on record,
 an assessment that already exists, or the same person and time point twice in the file are
@@ -44,7 +44,6 @@ COLUMNS = (
 )
 PLACEHOLDER_GIVEN_NAME = "Imported"
 PLACEHOLDER_FAMILY_NAME = "Person"
-PLACEHOLDER_DATE_OF_BIRTH = date(1900, 1, 1)
 YES_NO = {
     "yes": True,
     "y": True,
@@ -212,7 +211,7 @@ def _write(rows, people, *, team: Team, recorded_by: User | None, result: Import
                 nhs_number=nhs,
                 given_name=PLACEHOLDER_GIVEN_NAME,
                 family_name=PLACEHOLDER_FAMILY_NAME,
-                date_of_birth=PLACEHOLDER_DATE_OF_BIRTH,
+                date_of_birth=None,
                 team=team,
                 trial_arm=row["trial_arm"],
             )

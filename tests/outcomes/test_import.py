@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from networks.models import ServiceUser
-from outcomes.importer import PLACEHOLDER_DATE_OF_BIRTH, import_outcomes_text
+from outcomes.importer import import_outcomes_text
 from outcomes.models import OutcomeAssessment
 from tests import factories as f
 
@@ -33,7 +33,7 @@ def test_it_imports_a_good_file_creating_unknown_people(team):
     assert (result.assessments, result.created_people) == (3, 2)
     person = ServiceUser.objects.get(nhs_number=A)
     assert (person.team, person.trial_arm, person.given_name) == (team, "POD", "Imported")
-    assert person.date_of_birth == PLACEHOLDER_DATE_OF_BIRTH
+    assert person.date_of_birth is None  # unknown until the team meets them
     assert OutcomeAssessment.objects.get(service_user__nhs_number=B).hospital_bed_days == 40
 
 
