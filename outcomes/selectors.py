@@ -8,12 +8,15 @@ draw them, and the CSV download writes the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     Aggregate,
     Avg,
@@ -117,6 +120,127 @@ class Scope:
         return months
 
 
+# --- Compiled once, run many times ---------------------------------------------------------------
+#
+# Django builds and compiles a queryset afresh on every call. For these dashboard queries that
+# is 1-3 ms of Python each (cloning, resolving a dozen filtered aggregates and subqueries),
+# which for one team at 1,000 people is several times what PostgreSQL takes to answer them
+# (outcomes/benchmarks/RESULTS.md). So each query is built and compiled once per shape, from a
+# scope of sentinel values, and afterwards only executed: the sentinels in its parameter list
+# are replaced by the real scope's values and the row converters Django would apply are
+# applied. The shape key holds everything else the SQL depends on (the number of teams, list
+# limits, settings), so a change of any of them compiles a new statement.
+
+
+def _derived(scope: Scope) -> list[Any]:
+    """Every value a dashboard query takes from its scope, in a fixed order."""
+    return [
+        scope.start_at,
+        scope.end_at,
+        scope.now,
+        scope.now - timedelta(days=14),
+        scope.start,
+        scope.end,
+        scope.start.replace(day=1),
+        *scope.team_ids,
+    ]
+
+
+def _sentinel_scope(teams: int) -> Scope:
+    return Scope(
+        team_ids=tuple(-1_000_000_001 - i for i in range(teams)),
+        start=date(1234, 5, 6),
+        end=date(1234, 8, 9),
+        now=datetime(1235, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str | None  # None: the query can match nothing (no teams)
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]  # (position in params, position in _derived)
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, tuple[Callable, ...], Any], ...]
+    empty_row: dict[str, Any]
+    db: str
+
+
+_COMPILED: dict[tuple[Any, ...], _Compiled] = {}
+
+
+def _compile(qs: QuerySet, sentinels: list[Any]) -> _Compiled:
+    query = qs.query
+    # As django.db.models.query.ValuesIterable names the columns.
+    names = tuple(
+        query.selected or (*query.extra_select, *query.values_select, *query.annotation_select)
+    )
+    empty_row = {
+        name: getattr(expr, "empty_result_set_value", None)
+        for name, expr in query.annotation_select.items()
+    }
+    compiler = query.get_compiler(qs.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _Compiled(None, (), (), names, (), empty_row, qs.db)
+    slots = []
+    for i, param in enumerate(params):
+        for j, sentinel in enumerate(sentinels):
+            if type(param) is type(sentinel) and param == sentinel:
+                slots.append((i, j))
+                break
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    converters = tuple(
+        (pos, tuple(convs), expr) for pos, (convs, expr) in compiler.get_converters(fields).items()
+    )
+    return _Compiled(sql, tuple(params), tuple(slots), names, converters, empty_row, qs.db)
+
+
+def _rows(key: tuple[Any, ...], scope: Scope, build: Callable[[Scope], QuerySet]) -> list[dict]:
+    """The rows of the values() queryset `build(scope)` returns, as dicts. `build` must use
+    only the values _derived lists from the scope (anything else belongs in `key`)."""
+    shape = (*key, len(scope.team_ids))
+    compiled = _COMPILED.get(shape)
+    if compiled is None:
+        sentinel = _sentinel_scope(len(scope.team_ids))
+        compiled = _COMPILED[shape] = _compile(build(sentinel), _derived(sentinel))
+    if compiled.sql is None:
+        return []
+    params = list(compiled.params)
+    values = _derived(scope)
+    for i, j in compiled.slots:
+        params[i] = values[j]
+    connection = connections[compiled.db]
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    names = compiled.names
+    result = []
+    for row in rows:
+        row = list(row)
+        for pos, convs, expr in compiled.converters:
+            value = row[pos]
+            for convert in convs:
+                value = convert(value, expr, connection)
+            row[pos] = value
+        result.append(dict(zip(names, row, strict=True)))
+    return result
+
+
+def _totals(qs: QuerySet, **aggregates: Any) -> QuerySet:
+    """`qs.aggregate(**aggregates)` as a one-row values() queryset that _rows can run."""
+    return qs.order_by().values(_all=Value(1)).annotate(**aggregates)
+
+
+def _row(key: tuple[Any, ...], scope: Scope, build: Callable[[Scope], QuerySet]) -> dict:
+    """The single row of a _totals queryset (its aggregates' empty values if none)."""
+    rows = _rows(key, scope, build)
+    row = rows[0] if rows else dict(_COMPILED[(*key, len(scope.team_ids))].empty_row)
+    row.pop("_all", None)
+    return row
+
+
 def teams_visible_to(user: User) -> QuerySet[Team]:
     """Administrators see every team; service managers the teams they belong to."""
     if user.role == User.Role.ADMINISTRATOR:
@@ -148,28 +272,39 @@ def first_meeting_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> 
     """Share of referrals in the period whose first meeting was in time (of those whose clock
     has resolved: met or breached), median and 90th-percentile hours, open clocks, breaches.
     Three queries: the headline, the monthly trend, the breach list."""
-    episodes = Episode.objects.filter(
-        _in_period("referral_received_at", scope), team_id__in=scope.team_ids
-    )
     met_q = Q(first_meeting_held_at__lte=F("first_meeting_due_at"))
-    breach_q = _breach_q(scope.now)
     hours = EpochHours("time_to_first_meeting")
-    head = episodes.aggregate(
-        referrals=Count("id"),
-        met=Count("id", filter=met_q),
-        breached=Count("id", filter=breach_q),
-        open_clocks=Count(
-            "id", filter=Q(first_meeting_held_at__isnull=True) & ~Q(status=Episode.Status.CLOSED)
+
+    def episodes(s: Scope) -> QuerySet:
+        return Episode.objects.filter(_in_period("referral_received_at", s), team_id__in=s.team_ids)
+
+    head = _row(
+        ("first_meeting.head",),
+        scope,
+        lambda s: _totals(
+            episodes(s),
+            referrals=Count("id"),
+            met=Count("id", filter=met_q),
+            breached=Count("id", filter=_breach_q(s.now)),
+            open_clocks=Count(
+                "id",
+                filter=Q(first_meeting_held_at__isnull=True) & ~Q(status=Episode.Status.CLOSED),
+            ),
+            median_hours=PercentileCont(hours, 0.5),
+            p90_hours=PercentileCont(hours, 0.9),
         ),
-        median_hours=PercentileCont(hours, 0.5),
-        p90_hours=PercentileCont(hours, 0.9),
     )
     head["share_met"] = rules.share(head["met"], head["met"] + head["breached"])
-    trend = list(
-        episodes.annotate(month=TruncMonth("referral_received_at", tzinfo=LONDON))
-        .values("month")
-        .annotate(met=Count("id", filter=met_q), breached=Count("id", filter=breach_q))
-        .order_by("month")
+    trend = _rows(
+        ("first_meeting.trend",),
+        scope,
+        lambda s: (
+            episodes(s)
+            .annotate(month=TruncMonth("referral_received_at", tzinfo=LONDON))
+            .values("month")
+            .annotate(met=Count("id", filter=met_q), breached=Count("id", filter=_breach_q(s.now)))
+            .order_by("month")
+        ),
     )
     for row in trend:
         row["month"] = _month_key(row["month"])
@@ -177,24 +312,29 @@ def first_meeting_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> 
     reason = Alert.objects.filter(
         episode=OuterRef("pk"), kind=Alert.Kind.BREACHED, prescription__isnull=True
     ).values("message")[:1]
-    breaches = (
-        episodes.filter(breach_q)
-        .annotate(team_name=F("team__name"), breach_reason=Subquery(reason), hours=hours)
-        .values(
-            "id",
-            "team_name",
-            "referral_received_at",
-            "referral_source",
-            "triage_category",
-            "first_meeting_due_at",
-            "first_meeting_held_at",
-            "hours",
-            "status",
-            "breach_reason",
+
+    def breaches(s: Scope) -> QuerySet:
+        rows = (
+            episodes(s)
+            .filter(_breach_q(s.now))
+            .annotate(team_name=F("team__name"), breach_reason=Subquery(reason), hours=hours)
+            .values(
+                "id",
+                "team_name",
+                "referral_received_at",
+                "referral_source",
+                "triage_category",
+                "first_meeting_due_at",
+                "first_meeting_held_at",
+                "hours",
+                "status",
+                "breach_reason",
+            )
+            .order_by("-referral_received_at", "-id")
         )
-        .order_by("-referral_received_at", "-id")
-    )
-    head["breaches"] = list(breaches[:list_limit] if list_limit else breaches)
+        return rows[:list_limit] if list_limit else rows
+
+    head["breaches"] = _rows(("first_meeting.breaches", list_limit), scope, breaches)
     head["trend"] = trend
     return head
 
@@ -212,14 +352,19 @@ def meetings_first_14_days(scope: Scope) -> dict[str, Any]:
         status=Meeting.Status.HELD,
         actual_start__lt=LondonDayStart(OuterRef("referral_received_at"), 14),
     )
-    return (
-        Episode.objects.filter(
-            _in_period("referral_received_at", scope),
-            team_id__in=scope.team_ids,
-            referral_received_at__lt=scope.now - timedelta(days=14),
-        )
-        .annotate(n=_count_subquery(early, "episode"), any_held=Exists(early))
-        .aggregate(episodes=Count("id"), mean=Avg("n"), none=Count("id", filter=Q(any_held=False)))
+    return _row(
+        ("first_14_days",),
+        scope,
+        lambda s: _totals(
+            Episode.objects.filter(
+                _in_period("referral_received_at", s),
+                team_id__in=s.team_ids,
+                referral_received_at__lt=s.now - timedelta(days=14),
+            ).annotate(n=_count_subquery(early, "episode"), any_held=Exists(early)),
+            episodes=Count("id"),
+            mean=Avg("n"),
+            none=Count("id", filter=Q(any_held=False)),
+        ),
     )
 
 
@@ -237,27 +382,31 @@ def meeting_attendance(scope: Scope) -> dict[str, Any]:
     core_team = Episode.core_team.through.objects.filter(
         episode_id=OuterRef(OuterRef("episode_id"))
     ).values("user_id")
-    rows = (
-        Meeting.objects.filter(
-            _in_period("actual_start", scope),
-            status=Meeting.Status.HELD,
-            episode__team_id__in=scope.team_ids,
-        )
-        .annotate(
-            month=TruncMonth("actual_start", tzinfo=LONDON),
-            with_members=Exists(attended.filter(kind=Participant.Kind.NETWORK_MEMBER)[0:1]),
-            with_core=Exists(staff.filter(staff_id__in=core_team)),
-            # OFFSET 1 LIMIT 1: a second attending staff row (staff are unique per meeting).
-            with_two_staff=Exists(staff[1:2]),
-        )
-        .values("month")
-        .annotate(
-            held=Count("id"),
-            members=Count("id", filter=Q(with_members=True)),
-            core=Count("id", filter=Q(with_core=True)),
-            two_staff=Count("id", filter=Q(with_two_staff=True)),
-        )
-        .order_by("month")
+    rows = _rows(
+        ("attendance",),
+        scope,
+        lambda s: (
+            Meeting.objects.filter(
+                _in_period("actual_start", s),
+                status=Meeting.Status.HELD,
+                episode__team_id__in=s.team_ids,
+            )
+            .annotate(
+                month=TruncMonth("actual_start", tzinfo=LONDON),
+                with_members=Exists(attended.filter(kind=Participant.Kind.NETWORK_MEMBER)[0:1]),
+                with_core=Exists(staff.filter(staff_id__in=core_team)),
+                # OFFSET 1 LIMIT 1: a second attending staff row (staff are unique per meeting).
+                with_two_staff=Exists(staff[1:2]),
+            )
+            .values("month")
+            .annotate(
+                held=Count("id"),
+                members=Count("id", filter=Q(with_members=True)),
+                core=Count("id", filter=Q(with_core=True)),
+                two_staff=Count("id", filter=Q(with_two_staff=True)),
+            )
+            .order_by("month")
+        ),
     )
     by_month = {_month_key(r["month"]): r for r in rows}
     trend = []
@@ -302,45 +451,62 @@ def medication_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dic
     violation = Alert.objects.filter(
         prescription=OuterRef("pk"), kind=Alert.Kind.MEDICATION_VIOLATION
     )
-    prescriptions = Prescription.objects.filter(
-        _in_period("prescribed_at", scope), episode__team_id__in=scope.team_ids
-    )
-    head = prescriptions.annotate(held=held_before, violated=Exists(violation)).aggregate(
-        prescriptions=Count("id"),
-        new=Count("id", filter=Q(is_new=True)),
-        new_with_meetings=Count("id", filter=Q(is_new=True, held__gte=required)),
-        overrides=Count("id", filter=~Q(override_reason="")),
-        violations=Count("id", filter=Q(violated=True)),
+
+    def prescriptions(s: Scope) -> QuerySet:
+        return Prescription.objects.filter(
+            _in_period("prescribed_at", s), episode__team_id__in=s.team_ids
+        )
+
+    head = _row(
+        ("medication.head", required),
+        scope,
+        lambda s: _totals(
+            prescriptions(s).annotate(held=held_before, violated=Exists(violation)),
+            prescriptions=Count("id"),
+            new=Count("id", filter=Q(is_new=True)),
+            new_with_meetings=Count("id", filter=Q(is_new=True, held__gte=required)),
+            overrides=Count("id", filter=~Q(override_reason="")),
+            violations=Count("id", filter=Q(violated=True)),
+        ),
     )
     head["required"] = required
     head["share_with_meetings"] = rules.share(head["new_with_meetings"], head["new"])
-    overrides = (
-        prescriptions.exclude(override_reason="")
-        .annotate(team_name=F("episode__team__name"))
-        .values(
-            "id",
-            "episode_id",
-            "team_name",
-            "prescribed_at",
-            "medicine",
-            "meetings_held_before",
-            "override_explanation",
+
+    def overrides(s: Scope) -> QuerySet:
+        rows = (
+            prescriptions(s)
+            .exclude(override_reason="")
+            .annotate(team_name=F("episode__team__name"))
+            .values(
+                "id",
+                "episode_id",
+                "team_name",
+                "prescribed_at",
+                "medicine",
+                "meetings_held_before",
+                "override_explanation",
+            )
+            .order_by("-prescribed_at", "-id")
         )
-        .order_by("-prescribed_at", "-id")
-    )
-    violations = (
-        Alert.objects.filter(
-            kind=Alert.Kind.MEDICATION_VIOLATION,
-            prescription__in=prescriptions.values("pk"),
+        return rows[:list_limit] if list_limit else rows
+
+    def violations(s: Scope) -> QuerySet:
+        rows = (
+            Alert.objects.filter(
+                kind=Alert.Kind.MEDICATION_VIOLATION,
+                prescription__in=prescriptions(s).values("pk"),
+            )
+            .annotate(
+                team_name=F("episode__team__name"),
+                prescribed_at=F("prescription__prescribed_at"),
+            )
+            .values("id", "episode_id", "team_name", "prescribed_at", "raised_at", "message")
+            .order_by("-raised_at", "-id")
         )
-        .annotate(
-            team_name=F("episode__team__name"), prescribed_at=F("prescription__prescribed_at")
-        )
-        .values("id", "episode_id", "team_name", "prescribed_at", "raised_at", "message")
-        .order_by("-raised_at", "-id")
-    )
-    head["override_list"] = list(overrides[:list_limit] if list_limit else overrides)
-    head["violation_list"] = list(violations[:list_limit] if list_limit else violations)
+        return rows[:list_limit] if list_limit else rows
+
+    head["override_list"] = _rows(("medication.overrides", list_limit), scope, overrides)
+    head["violation_list"] = _rows(("medication.violations", list_limit), scope, violations)
     return head
 
 
@@ -361,14 +527,18 @@ def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str,
     the period; people with an open episode whose network is thin (fewer than the threshold of
     active non-professional members). Three queries."""
     threshold = settings.POD_THIN_NETWORK_THRESHOLD
-    contacts = PeerContact.objects.filter(
-        _in_period("contact_at", scope), service_user__team_id__in=scope.team_ids
-    )
-    weekly = list(
-        contacts.annotate(week=TruncWeek("contact_at", tzinfo=LONDON))
-        .values("week")
-        .annotate(contacts=Count("id"))
-        .order_by("week")
+    weekly = _rows(
+        ("peer.weekly",),
+        scope,
+        lambda s: (
+            PeerContact.objects.filter(
+                _in_period("contact_at", s), service_user__team_id__in=s.team_ids
+            )
+            .annotate(week=TruncWeek("contact_at", tzinfo=LONDON))
+            .values("week")
+            .annotate(contacts=Count("id"))
+            .order_by("week")
+        ),
     )
     for row in weekly:
         row["week"] = row["week"].date().isoformat() if row["week"] else ""
@@ -376,40 +546,31 @@ def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str,
     active = NetworkMember.objects.filter(
         service_user=OuterRef("service_user"), status=NetworkMember.Status.ACTIVE
     )
-    sizes = (
-        Episode.objects.filter(
-            _in_period("referral_received_at", scope), team_id__in=scope.team_ids
-        )
-        .annotate(
-            at_referral=_count_subquery(
-                _members_in_network_at(OuterRef("service_user"), OuterRef("referral_received_at")),
-                "service_user",
+    sizes = _row(
+        ("peer.sizes",),
+        scope,
+        lambda s: _totals(
+            Episode.objects.filter(
+                _in_period("referral_received_at", s), team_id__in=s.team_ids
+            ).annotate(
+                at_referral=_count_subquery(
+                    _members_in_network_at(
+                        OuterRef("service_user"), OuterRef("referral_received_at")
+                    ),
+                    "service_user",
+                ),
+                now=_count_subquery(active, "service_user"),
             ),
-            now=_count_subquery(active, "service_user"),
-        )
-        .aggregate(episodes=Count("id"), mean_at_referral=Avg("at_referral"), mean_now=Avg("now"))
-    )
-    open_people = ServiceUser.objects.filter(
-        team_id__in=scope.team_ids,
-        episodes__status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE],
-    ).annotate(
-        non_professional=_count_subquery(
-            NetworkMember.objects.filter(
-                service_user=OuterRef("pk"), status=NetworkMember.Status.ACTIVE
-            ).exclude(category=NetworkMember.Category.PROFESSIONAL),
-            "service_user",
+            episodes=Count("id"),
+            mean_at_referral=Avg("at_referral"),
+            mean_now=Avg("now"),
         ),
-        episode_id=F("episodes__id"),
-        team_name=F("team__name"),
     )
-    # The list and its length in one query: COUNT(*) OVER () is taken before the LIMIT.
-    thin_rows = (
-        open_people.filter(non_professional__lt=threshold)
-        .annotate(total=Window(Count("id")))
-        .values("episode_id", "team_name", "non_professional", "total")
-        .order_by("episode_id")
-    )
-    thin_list = list(thin_rows[:list_limit] if list_limit else thin_rows)
+
+    def thin_rows(s: Scope) -> QuerySet:
+        return _thin_networks(s, threshold, list_limit)
+
+    thin_list = _rows(("peer.thin", threshold, list_limit), scope, thin_rows)
     thin_count = thin_list[0]["total"] if thin_list else 0
     return {
         "contacts": total_contacts,
@@ -426,6 +587,32 @@ def peer_work(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dict[str,
     }
 
 
+def _thin_networks(scope: Scope, threshold: int, list_limit: int | None) -> QuerySet:
+    """People with an open episode whose network has fewer than `threshold` active
+    non-professional members, with the number of them in every row (COUNT(*) OVER () is taken
+    before the LIMIT, so the list and its length come in one query)."""
+    open_people = ServiceUser.objects.filter(
+        team_id__in=scope.team_ids,
+        episodes__status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE],
+    ).annotate(
+        non_professional=_count_subquery(
+            NetworkMember.objects.filter(
+                service_user=OuterRef("pk"), status=NetworkMember.Status.ACTIVE
+            ).exclude(category=NetworkMember.Category.PROFESSIONAL),
+            "service_user",
+        ),
+        episode_id=F("episodes__id"),
+        team_name=F("team__name"),
+    )
+    rows = (
+        open_people.filter(non_professional__lt=threshold)
+        .annotate(total=Window(Count("id")))
+        .values("episode_id", "team_name", "non_professional", "total")
+        .order_by("episode_id")
+    )
+    return rows[:list_limit] if list_limit else rows
+
+
 # --- Staffing ----------------------------------------------------------------------------------
 
 CLINICAL_ROLES = [User.Role.CLINICIAN, User.Role.PRESCRIBER]
@@ -434,6 +621,23 @@ CLINICAL_ROLES = [User.Role.CLINICIAN, User.Role.PRESCRIBER]
 def staffing(scope: Scope) -> list[dict[str, Any]]:
     """Per team: clinical staff, how many completed POD training (target: half), paid peer
     workers (target 1) and peer volunteers (target 4-5). One query."""
+    rows = _rows(("staffing",), scope, _staffing_rows)
+    result = []
+    for row in rows:
+        coverage = rules.share(row["trained"], row["clinical"])
+        result.append(
+            {
+                **row,
+                "coverage": coverage,
+                "coverage_met": coverage.percent is not None and coverage.percent >= 50,
+                "peer_worker_met": row["peer_workers"] >= 1,
+                "volunteers_met": 4 <= row["volunteers"] <= 5,
+            }
+        )
+    return result
+
+
+def _staffing_rows(scope: Scope) -> QuerySet:
     member = "memberships__user"
     active = Q(**{f"{member}__is_active": True})
     clinical = active & Q(**{f"{member}__role__in": CLINICAL_ROLES})
@@ -444,7 +648,7 @@ def staffing(scope: Scope) -> list[dict[str, Any]]:
             f"{member}__training__completed_on__lte": scope.end,
         }
     )
-    rows = (
+    return (
         Team.objects.filter(id__in=scope.team_ids)
         .annotate(
             trust_name=F("trust__name"),
@@ -464,19 +668,6 @@ def staffing(scope: Scope) -> list[dict[str, Any]]:
         .values("id", "name", "trust_name", "clinical", "trained", "peer_workers", "volunteers")
         .order_by("trust_name", "name")
     )
-    result = []
-    for row in rows:
-        coverage = rules.share(row["trained"], row["clinical"])
-        result.append(
-            {
-                **row,
-                "coverage": coverage,
-                "coverage_met": coverage.percent is not None and coverage.percent >= 50,
-                "peer_worker_met": row["peer_workers"] >= 1,
-                "volunteers_met": 4 <= row["volunteers"] <= 5,
-            }
-        )
-    return result
 
 
 # --- Outcomes, experience, care plans, fidelity -------------------------------------------------
@@ -494,25 +685,29 @@ OUTCOME_ROWS = (
 def outcomes_by_arm(scope: Scope, *, timepoint_months: int) -> dict[str, Any]:
     """POD against TAU at one time point, for assessments dated in the period: each share with
     its n, suppressed when an arm has fewer than 5 people. One query."""
-    rows = (
-        OutcomeAssessment.objects.filter(
-            service_user__team_id__in=scope.team_ids,
-            timepoint_months=timepoint_months,
-            assessed_on__gte=scope.start,
-            assessed_on__lte=scope.end,
-            service_user__trial_arm__in=["POD", "TAU"],
-        )
-        .values(arm=F("service_user__trial_arm"))
-        .annotate(
-            n=Count("id"),
-            mild_or_none=Count("id", filter=Q(symptom_level__in=["none", "mild"])),
-            relapse=Count("id", filter=Q(relapse=True)),
-            disability=Count("id", filter=Q(disability_benefit=True)),
-            neuroleptic=Count("id", filter=Q(neuroleptic_use=True)),
-            work_or_study=Count("id", filter=Q(work_or_study=True)),
-            bed_days=Avg("hospital_bed_days"),
-        )
-        .order_by("arm")
+    rows = _rows(
+        ("outcomes", timepoint_months),
+        scope,
+        lambda s: (
+            OutcomeAssessment.objects.filter(
+                service_user__team_id__in=s.team_ids,
+                timepoint_months=timepoint_months,
+                assessed_on__gte=s.start,
+                assessed_on__lte=s.end,
+                service_user__trial_arm__in=["POD", "TAU"],
+            )
+            .values(arm=F("service_user__trial_arm"))
+            .annotate(
+                n=Count("id"),
+                mild_or_none=Count("id", filter=Q(symptom_level__in=["none", "mild"])),
+                relapse=Count("id", filter=Q(relapse=True)),
+                disability=Count("id", filter=Q(disability_benefit=True)),
+                neuroleptic=Count("id", filter=Q(neuroleptic_use=True)),
+                work_or_study=Count("id", filter=Q(work_or_study=True)),
+                bed_days=Avg("hospital_bed_days"),
+            )
+            .order_by("arm")
+        ),
     )
     arms = {r["arm"]: r for r in rows}
     table = []
@@ -549,16 +744,20 @@ def outcomes_by_arm(scope: Scope, *, timepoint_months: int) -> dict[str, Any]:
 def experience(scope: Scope) -> list[dict[str, Any]]:
     """Each survey statement: share answering 'Yes, definitely' of those who answered (not
     'don't know'), against the 2014 national figure; suppressed under 5 answers. One query."""
-    responses = SurveyResponse.objects.filter(
-        team_id__in=scope.team_ids,
-        submitted_month__gte=scope.start.replace(day=1),
-        submitted_month__lte=scope.end,
-    )
-    aggregates = {}
-    for field, _statement, _national in rules.SURVEY_STATEMENTS:
-        aggregates[f"{field}__n"] = Count("id", filter=~Q(**{field: "na"}))
-        aggregates[f"{field}__yes"] = Count("id", filter=Q(**{field: "definitely"}))
-    counts = responses.aggregate(**aggregates)
+
+    def build(s: Scope) -> QuerySet:
+        aggregates = {}
+        for field, _statement, _national in rules.SURVEY_STATEMENTS:
+            aggregates[f"{field}__n"] = Count("id", filter=~Q(**{field: "na"}))
+            aggregates[f"{field}__yes"] = Count("id", filter=Q(**{field: "definitely"}))
+        responses = SurveyResponse.objects.filter(
+            team_id__in=s.team_ids,
+            submitted_month__gte=s.start.replace(day=1),
+            submitted_month__lte=s.end,
+        )
+        return _totals(responses, **aggregates)
+
+    counts = _row(("experience",), scope, build)
     return [
         {
             "field": field,
@@ -575,16 +774,17 @@ def experience(scope: Scope) -> list[dict[str, Any]]:
 def care_plans(scope: Scope) -> dict[str, Any]:
     """Care-plan versions written in the period with evidence of the person's involvement and
     of their views (non-blank), against the 2013 audit. One query."""
-    counts = (
-        CarePlanVersion.objects.filter(
-            _in_period("created_at", scope), episode__team_id__in=scope.team_ids
-        )
-        .annotate(views_length=Length(Trim("person_views")))
-        .aggregate(
+    counts = _row(
+        ("care_plans",),
+        scope,
+        lambda s: _totals(
+            CarePlanVersion.objects.filter(
+                _in_period("created_at", s), episode__team_id__in=s.team_ids
+            ).annotate(views_length=Length(Trim("person_views"))),
             plans=Count("id"),
             involved=Count("id", filter=Q(person_involved=True)),
             views=Count("id", filter=Q(views_length__gt=0)),
-        )
+        ),
     )
     return {
         **counts,
@@ -600,15 +800,19 @@ def fidelity_profile(scope: Scope) -> dict[str, Any]:
     averages = {
         field: Avg(field, output_field=FloatField()) for field, _ in rules.FIDELITY_ELEMENTS
     }
-    months = list(
-        FidelityRating.objects.filter(
-            _in_period("meeting__actual_start", scope),
-            meeting__episode__team_id__in=scope.team_ids,
-        )
-        .annotate(month=TruncMonth("meeting__actual_start", tzinfo=LONDON))
-        .values("month")
-        .annotate(ratings=Count("id"), **averages)
-        .order_by("month")
+    months = _rows(
+        ("fidelity",),
+        scope,
+        lambda s: (
+            FidelityRating.objects.filter(
+                _in_period("meeting__actual_start", s),
+                meeting__episode__team_id__in=s.team_ids,
+            )
+            .annotate(month=TruncMonth("meeting__actual_start", tzinfo=LONDON))
+            .values("month")
+            .annotate(ratings=Count("id"), **averages)
+            .order_by("month")
+        ),
     )
     for row in months:
         row["month"] = _month_key(row["month"])
