@@ -10,6 +10,7 @@ and writes the figures to outcomes/benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from pathlib import Path
@@ -29,21 +30,25 @@ NOTES = [
     "number of queries (1-4) whatever the data size, and the whole page the same number at "
     "1,000 and at 50,000 people. Tests pin this (tests/outcomes/test_dashboard_figures.py, "
     "test_dashboard_access.py).",
-    "- Planner settings: the benchmark database runs with `jit = off` and "
-    "`random_page_cost = 1.1` (set by the command with ALTER DATABASE). With the defaults, JIT "
-    "compilation adds about 0.4 s to every large dashboard query and the planner scans every "
-    "meeting instead of walking the team's episodes. Set both in production's postgresql.conf "
-    "(or per role) for the dashboards.",
+    "- Planner settings: `jit = off` and `random_page_cost = 1.1`. The application sets both "
+    "on every connection (pod/settings.py, DATABASES OPTIONS `-c jit=off -c "
+    "random_page_cost=1.1`), and this command also sets them on the benchmark database. With "
+    "the defaults, JIT compilation adds about 0.4 s to every large dashboard query and the "
+    "planner scans every meeting instead of walking the team's episodes.",
+    "- ORM queries are built and compiled once per shape (outcomes/selectors.py `_rows`) and "
+    "then only executed: building and compiling them took 1-3 ms of Python each, several "
+    "times PostgreSQL's time for one team at 1,000 people.",
+    "- 'whole dashboard' SQL ms: every hand-written section run back to back, measured the "
+    "same way as the ORM's whole dashboard (earlier runs summed the sections' warm medians).",
     "- Time is wall-clock on a shared 2-core machine that was running other test suites at the "
     "same time (load average 5-9), with PostgreSQL's default 128 MB shared_buffers; treat the "
     "milliseconds as indicative and the ORM/SQL ratio (same process, same moment) as the "
     "comparison.",
     "- Where the time goes: 'attendance' walks every participant row of every meeting held in "
-    "the period (about 40,000 rows for one team, 800,000 for the service). Indexes the meetings "
-    "app could add to make this and the other sections index-only (not added here, because the "
-    "tables belong to that app): Participant (meeting, kind) INCLUDE (attended, staff); "
-    "Prescription (prescribed_at); PeerContact (contact_at); CarePlanVersion (created_at); "
-    "Episode (team, referral_received_at).",
+    "the period (about 40,000 rows for one team, 800,000 for the service), now index-only "
+    "through Participant (meeting, kind) INCLUDE (attended, staff) (meetings 0004, with "
+    "Prescription (prescribed_at), CarePlanVersion (created_at), Episode (team, "
+    "referral_received_at); networks 0005: PeerContact (contact_at)).",
     "",
 ]
 
@@ -86,10 +91,19 @@ class Command(BaseCommand):
                 counts = {}
             self.stdout.write(f"Measuring at {people:,} people ...")
             t0 = time.monotonic()
+            load_before = os.getloadavg()[0]
             sections = run.measure_sections(now, runs=options["runs"])
             pages = run.measure_pages(now, runs=options["runs"])
-            self.stdout.write(f"  measured in {time.monotonic() - t0:.0f} s")
-            report["sizes"][people] = {"counts": counts, "sections": sections, "pages": pages}
+            load = (load_before, os.getloadavg()[0])
+            self.stdout.write(
+                f"  measured in {time.monotonic() - t0:.0f} s, load {load[0]:.1f} -> {load[1]:.1f}"
+            )
+            report["sizes"][people] = {
+                "counts": counts,
+                "sections": sections,
+                "pages": pages,
+                "load": load,
+            }
             self._print(sections, pages)
         Path(options["output"]).write_text(self._markdown(report, options))
         self.stdout.write(self.style.SUCCESS(f"Wrote {options['output']}"))
@@ -177,7 +191,14 @@ class Command(BaseCommand):
             )
         for people in sizes:
             data = report["sizes"][people]
-            lines += ["", f"## Time at {people:,} people (ms)", ""]
+            lines += [
+                "",
+                f"## Time at {people:,} people (ms)",
+                "",
+                f"Machine load average (1 min) {data['load'][0]:.1f} before and "
+                f"{data['load'][1]:.1f} after measuring ({os.cpu_count()} CPUs).",
+                "",
+            ]
             for scope, rows in data["sections"].items():
                 lines += [
                     f"### Scope: {scope}",
