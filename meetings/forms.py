@@ -80,7 +80,8 @@ class ReferralForm(_Crispy, forms.Form):
             # htmx: say at once whether the NHS number is a person the team already knows.
             self.fields["nhs_number"].widget.attrs.update(
                 {
-                    "hx-get": lookup_url,
+                    # POST (htmx sends the form, CSRF token included): no NHS number in URLs.
+                    "hx-post": lookup_url,
                     "hx-trigger": "input changed delay:400ms, change",
                     "hx-target": "#nhs-lookup",
                     "autocomplete": "off",

@@ -337,6 +337,7 @@ def print_banner(url: str, has_demo_data: bool) -> None:
     if has_demo_data:
         lines.append(f"Demo logins, password for all: {DEMO_PASSWORD}")
         lines += [f"    {username:<12} {role}" for username, role in DEMO_LOGINS]
+        lines.append("Second step of sign-in: in demo mode the page shows the code to type")
     else:
         lines.append("No demo_data command yet: `manage.py createsuperuser` to log in")
     for line in [*lines, rule]:

@@ -129,8 +129,21 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pod/security/twofactor_verify.html",
-        {"form": form, "next": _safe_next(request), "demo": settings.DEBUG},
+        {"form": form, "next": _safe_next(request), "demo_code": _demo_code_for(user)},
     )
+
+
+def _demo_code_for(user) -> str | None:
+    """Demo mode only (DEBUG on, `make run`): the current code of the user's demo
+    authenticator, so a newcomer can try the real two-step sign-in without a phone."""
+    if not settings.DEBUG:
+        return None
+    from pod.twofactor import demo_code
+
+    try:
+        return demo_code(user.username)
+    except TOTPDevice.DoesNotExist:
+        return None
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from meetings import rules, selectors, services
 from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralForm
@@ -74,12 +74,14 @@ def episode_new(request: HttpRequest) -> HttpResponse:
 
 
 @clinical_required
+@require_POST
 def person_lookup(request: HttpRequest) -> HttpResponse:
     """htmx partial for the referral form: is this NHS number someone the user's teams know?
 
-    A person of another team is not revealed here (the referral itself says so when saved).
+    POST, so the NHS number never sits in a query string (proxy and server logs). A person of
+    another team is not revealed here (the referral itself says so when saved).
     """
-    digits = normalise_nhs_number(request.GET.get("nhs_number", ""))
+    digits = normalise_nhs_number(request.POST.get("nhs_number", ""))
     person = None
     open_episode = None
     if nhs_number_is_valid(digits):

@@ -128,10 +128,10 @@ def test_it_says_at_once_when_the_nhs_number_is_a_known_person(
 ):
     url = reverse("meetings:person_lookup")
     client.force_login(clinician)
-    page = client.get(url, {"nhs_number": episode.service_user.nhs_number}).content.decode()
+    page = client.post(url, {"nhs_number": episode.service_user.nhs_number}).content.decode()
     assert "Known to your team" in page and "already have an open episode" in page
-    page = client.get(url, {"nhs_number": f.valid_nhs_number()}).content.decode()
+    page = client.post(url, {"nhs_number": f.valid_nhs_number()}).content.decode()
     assert "Not known to your team" in page
     client.force_login(outsider)  # another team's person is never revealed
-    page = client.get(url, {"nhs_number": episode.service_user.nhs_number}).content.decode()
+    page = client.post(url, {"nhs_number": episode.service_user.nhs_number}).content.decode()
     assert str(episode.service_user) not in page

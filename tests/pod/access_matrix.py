@@ -55,7 +55,7 @@ EXPECTED = {
     "notification_read": row(405, 405, 405, 405, 405, 405, 405),
     # Taking a referral: any clinician, into their own teams.
     "meetings:episode_new": row(200, 200, 403, 403, 403, 403, 200),
-    "meetings:person_lookup": row(200, 200, 403, 403, 403, 403, 200),
+    "meetings:person_lookup": row(405, 405, 403, 403, 403, 403, 405),  # POST only
     "meetings:episode_detail": CLINICAL,
     "meetings:episode_timeline": CLINICAL,
     "meetings:care_plan": CLINICAL,

@@ -171,6 +171,20 @@ def test_it_gives_demo_users_a_stable_authenticator_and_prints_its_code(
     assert client.post(reverse("security:twofactor_verify"), {"token": code}).status_code == 302
 
 
+def test_it_shows_the_demo_code_on_the_sign_in_step_only_in_demo_mode(
+    client, clinician, enrolled, settings
+):
+    settings.DEBUG = True
+    demo_devices_create([clinician])
+    client.force_login(clinician)
+    page = client.get(reverse("security:twofactor_verify")).content.decode()
+    demo_device = TOTPDevice.objects.get(user=clinician, name="Demo authenticator")
+    assert f"<strong>{_code(demo_device)}</strong>" in page
+    settings.DEBUG = False
+    page = client.get(reverse("security:twofactor_verify")).content.decode()
+    assert "Demo mode" not in page
+
+
 def test_it_refuses_demo_codes_outside_debug(clinician, settings):
     settings.DEBUG = False
     with pytest.raises(ImproperlyConfigured):

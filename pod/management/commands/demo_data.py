@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -68,6 +69,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if User.objects.filter(username="clinician").exists():
+            self._demo_authenticators()
             self.stdout.write("Demo data already loaded; nothing to do.")
             return
         self.rng = random.Random(2015)
@@ -78,11 +80,20 @@ class Command(BaseCommand):
             self._organisation()
             self._people_and_episodes()
             self._outcomes()
+        self._demo_authenticators()
         # The sweeps raise the alerts a running service would have raised by now.
         first_meeting_sweep(now=self.now)
         prescriptions_audit(now=self.now)
         alerts_deliver_pending(now=self.now)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+
+    def _demo_authenticators(self):
+        """Second factor for the demo: every user gets an authenticator whose code the sign-in
+        page shows while DEBUG is on (pod.twofactor). Never outside DEBUG."""
+        if settings.DEBUG:
+            from pod.twofactor import demo_devices_create
+
+            demo_devices_create()
 
     # --- organisation ------------------------------------------------------------------------
     def _user(self, username, role, first, last, profession, team, *, pod_trained=False):
