@@ -21,8 +21,9 @@ class ServiceUserAdmin(admin.ModelAdmin):
 @admin.register(NetworkMember)
 class NetworkMemberAdmin(admin.ModelAdmin):
     list_display = ["name", "relationship", "category", "closeness", "service_user", "status",
-                    "consent_to_contact", "person_wants_invited"]
-    list_filter = ["category", "closeness", "status", "consent_to_contact", "person_wants_invited"]
+                    "consent_to_contact", "consent_to_information", "person_wants_invited"]
+    list_filter = ["category", "closeness", "status", "consent_to_contact",
+                   "consent_to_information", "person_wants_invited"]
     search_fields = ["name", "relationship", "service_user__family_name", "service_user__nhs_number"]
     list_select_related = ["service_user"]
     raw_id_fields = ["service_user"]

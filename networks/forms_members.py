@@ -15,6 +15,12 @@ class NetworkMemberForm(forms.ModelForm):
         required=False,
         help_text="The date and your name are recorded with the answer.",
     )
+    consent_to_information = forms.BooleanField(
+        label="They consent to receive information about the person's care",
+        required=False,
+        help_text="For example a copy of the care plan or a meeting summary. "
+        "The date and your name are recorded with the answer.",
+    )
 
     class Meta:
         model = NetworkMember
@@ -27,6 +33,7 @@ class NetworkMemberForm(forms.ModelForm):
             "email",
             "address",
             "consent_to_contact",
+            "consent_to_information",
             "person_wants_invited",
             "not_invited_reason",
         ]
@@ -41,8 +48,11 @@ class NetworkMemberForm(forms.ModelForm):
             "not_invited_reason": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, submit_label: str = "Save", **kwargs):
+    def __init__(self, *args, submit_label: str = "Save", person=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if person is not None:
+            label = f"They consent to receive information about {person}'s care"
+            self.fields["consent_to_information"].label = label
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", submit_label))
 

@@ -85,10 +85,23 @@ class NetworkMember(models.Model):
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # Consent to be contacted by the team (and to receive invitations and information).
+    # Consent to be contacted by the team (and to receive invitations).
     consent_to_contact = models.BooleanField(default=False)
     consent_recorded_at = models.DateTimeField(null=True, blank=True)
     consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Consent to be given information about the person's care (a copy of the care plan, a meeting
+    # summary). Separate from consent to contact: someone may agree to be invited yet not to be
+    # told about the care, or the other way round. db_default keeps raw-SQL inserts valid.
+    consent_to_information = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="May be given information about the person's care "
+        "(e.g. a copy of the care plan or a meeting summary)",
+    )
+    information_consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    information_consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # The person decides who is invited to meetings; a "no" is kept with its reason.
@@ -112,6 +125,16 @@ class NetworkMember(models.Model):
                 | Q(consent_recorded_at__isnull=False, consent_recorded_by__isnull=False),
                 name="member_consent_is_attributed",
                 violation_error_message="Consent must be recorded with its date and who took it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_to_information=False)
+                | Q(
+                    information_consent_recorded_at__isnull=False,
+                    information_consent_recorded_by__isnull=False,
+                ),
+                name="member_information_consent_is_attributed",
+                violation_error_message="Consent to receive information must be recorded with "
+                "its date and who took it.",
             ),
             models.CheckConstraint(
                 condition=Q(person_wants_invited=True) | ~Q(not_invited_reason=""),

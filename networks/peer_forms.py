@@ -116,6 +116,9 @@ class MemberConsentForm(forms.Form):
     member_consents_to_contact = forms.BooleanField(
         label="They agree to be contacted by the team and peers", required=False
     )
+    member_consents_to_information = forms.BooleanField(
+        label="They agree to be given information about the person's care", required=False
+    )
 
 
 class PeerAssignForm(forms.Form):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from networks import rules
+from networks import rules, services
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from pod.models import User
 
@@ -224,11 +224,14 @@ def network_member_accept_with_consent(
     person_consents: bool,
     member_consents_to_contact: bool,
     now: datetime,
+    member_consents_to_information: bool = False,
 ) -> NetworkMember:
     """Record the person's consent: the proposed member joins the network now.
 
     `member_consents_to_contact` records, at the same time, whether the new member agreed to be
-    contacted by the team (without it their contact details stay hidden from peers)."""
+    contacted by the team (without it their contact details stay hidden from peers), and
+    `member_consents_to_information` whether they agreed to be given information about the
+    person's care. Each is stamped with the date and who recorded it."""
     member = (
         NetworkMember.objects.select_for_update().select_related("service_user").get(pk=member.pk)
     )
@@ -240,10 +243,13 @@ def network_member_accept_with_consent(
         raise ValidationError({"person_consents": "Record the person's consent to add them."})
     member.status = NetworkMember.Status.ACTIVE
     member.joined_at = now
-    if member_consents_to_contact:
-        member.consent_to_contact = True
-        member.consent_recorded_at = now
-        member.consent_recorded_by = recorded_by
+    services.apply_consents(
+        member,
+        recorded_by,
+        now,
+        consent_to_contact=member_consents_to_contact,
+        consent_to_information=member_consents_to_information,
+    )
     member.full_clean()
     member.save()
     return member

@@ -35,13 +35,47 @@ def _check_invitation_wish(member: NetworkMember) -> None:
         )
 
 
-def _apply_consent(member: NetworkMember, consent: bool, recorded_by: User, now: datetime) -> None:
-    """Consent is stamped with the date and who took it whenever its answer changes."""
-    if consent == member.consent_to_contact and member.consent_recorded_at is not None:
+# Each kind of consent a member gives: its answer and the date and who recorded it.
+CONTACT = ("consent_to_contact", "consent_recorded_at", "consent_recorded_by")
+INFORMATION = (
+    "consent_to_information",
+    "information_consent_recorded_at",
+    "information_consent_recorded_by",
+)
+CONSENT_KINDS = {"contact": CONTACT, "information": INFORMATION}
+
+
+def _apply_consent(
+    member: NetworkMember,
+    consent: bool | None,
+    recorded_by: User,
+    now: datetime,
+    kind: tuple[str, str, str] = CONTACT,
+) -> None:
+    """Stamp one kind of consent with the date and who took it when its answer is given or
+    changes. An unchanged answer keeps its original stamp; None (not asked) changes nothing; and
+    an unticked box on a member never asked is the default, not an answer, so it is not stamped."""
+    answer, at, by = kind
+    if consent is None or (consent == getattr(member, answer) and getattr(member, at) is not None):
         return
-    member.consent_to_contact = consent
-    member.consent_recorded_at = now
-    member.consent_recorded_by = recorded_by
+    if not consent and not getattr(member, answer) and getattr(member, at) is None:
+        return
+    setattr(member, answer, consent)
+    setattr(member, at, now)
+    setattr(member, by, recorded_by)
+
+
+def apply_consents(
+    member: NetworkMember,
+    recorded_by: User,
+    now: datetime,
+    *,
+    consent_to_contact: bool | None,
+    consent_to_information: bool | None,
+) -> None:
+    """Apply both consent answers (None: not asked). The peer services call this too."""
+    _apply_consent(member, consent_to_contact, recorded_by, now, CONTACT)
+    _apply_consent(member, consent_to_information, recorded_by, now, INFORMATION)
 
 
 @transaction.atomic
@@ -51,16 +85,22 @@ def network_member_add(
     added_by: User,
     now: datetime,
     consent_to_contact: bool = False,
+    consent_to_information: bool = False,
     **fields: Any,
 ) -> NetworkMember:
-    """Add someone to the person's network, recording consent (date and who) if given."""
+    """Add someone to the person's network, recording each consent (date and who) if given."""
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"unknown member fields: {sorted(unknown)}")
     member = NetworkMember(service_user=service_user, added_by=added_by, **fields)
     _check_invitation_wish(member)
-    if consent_to_contact:
-        _apply_consent(member, True, added_by, now)
+    apply_consents(
+        member,
+        added_by,
+        now,
+        consent_to_contact=consent_to_contact,
+        consent_to_information=consent_to_information,
+    )
     member.full_clean()
     member.save()
     return member
@@ -73,6 +113,7 @@ def network_member_update(
     updated_by: User,
     now: datetime,
     consent_to_contact: bool | None = None,
+    consent_to_information: bool | None = None,
     **fields: Any,
 ) -> NetworkMember:
     """Change a member's details; a changed consent answer is re-stamped (date and who)."""
@@ -85,11 +126,13 @@ def network_member_update(
     for name, value in fields.items():
         setattr(member, name, value)
     _check_invitation_wish(member)
-    if consent_to_contact is not None and (
-        consent_to_contact != member.consent_to_contact
-        or (consent_to_contact and member.consent_recorded_at is None)
-    ):
-        _apply_consent(member, consent_to_contact, updated_by, now)
+    apply_consents(
+        member,
+        updated_by,
+        now,
+        consent_to_contact=consent_to_contact,
+        consent_to_information=consent_to_information,
+    )
     member.full_clean()
     member.save()
     return member
@@ -97,15 +140,24 @@ def network_member_update(
 
 @transaction.atomic
 def network_member_record_consent(
-    *, member: NetworkMember, consent: bool, recorded_by: User, now: datetime
+    *,
+    member: NetworkMember,
+    consent: bool,
+    recorded_by: User,
+    now: datetime,
+    kind: str = "contact",
 ) -> NetworkMember:
-    """Record that a member gave (or withdrew) consent to be contacted and invited."""
+    """Record that a member gave (or withdrew) consent: to be contacted and invited
+    (kind="contact") or to receive information about the person's care (kind="information").
+    Recording it explicitly always re-stamps the date and who, even when the answer is the same."""
+    fields = CONSENT_KINDS[kind]
     member = NetworkMember.objects.select_for_update().get(pk=member.pk)
-    member.consent_to_contact = consent
-    member.consent_recorded_at = now
-    member.consent_recorded_by = recorded_by
+    answer, at, by = fields
+    setattr(member, answer, consent)
+    setattr(member, at, now)
+    setattr(member, by, recorded_by)
     member.full_clean()
-    member.save(update_fields=["consent_to_contact", "consent_recorded_at", "consent_recorded_by"])
+    member.save(update_fields=list(fields))
     return member
 
 

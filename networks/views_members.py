@@ -19,7 +19,7 @@ def _get_member_for_user(user, person_pk: int, pk: int):
     person = get_service_user_for_user(user, person_pk)
     member = (
         NetworkMember.objects.filter(service_user=person, pk=pk)
-        .select_related("consent_recorded_by")
+        .select_related("consent_recorded_by", "information_consent_recorded_by")
         .first()
     )
     if member is None:
@@ -47,7 +47,9 @@ def _open_episode(person):
 def member_list(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
     members = list(
-        NetworkMember.objects.filter(service_user=person).select_related("consent_recorded_by")
+        NetworkMember.objects.filter(service_user=person).select_related(
+            "consent_recorded_by", "information_consent_recorded_by"
+        )
     )
     return render(
         request,
@@ -65,7 +67,7 @@ def member_list(request: HttpRequest, person_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_pk)
-    form = NetworkMemberForm(request.POST or None, submit_label="Add to the network")
+    form = NetworkMemberForm(request.POST or None, submit_label="Add to the network", person=person)
     if request.method == "POST" and form.is_valid():
         try:
             member = services.network_member_add(
@@ -73,6 +75,7 @@ def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
                 added_by=request.user,
                 now=timezone.now(),
                 consent_to_contact=form.cleaned_data["consent_to_contact"],
+                consent_to_information=form.cleaned_data["consent_to_information"],
                 **_member_fields(form),
             )
         except ValidationError as error:
@@ -92,7 +95,9 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     if member.status == NetworkMember.Status.ENDED:
         messages.error(request, f"{member.name} has left the network; the record is read-only.")
         return redirect("networks:member_list", person_pk=person.pk)
-    form = NetworkMemberForm(request.POST or None, instance=member, submit_label="Save changes")
+    form = NetworkMemberForm(
+        request.POST or None, instance=member, submit_label="Save changes", person=person
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.network_member_update(
@@ -100,6 +105,7 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
                 updated_by=request.user,
                 now=timezone.now(),
                 consent_to_contact=form.cleaned_data["consent_to_contact"],
+                consent_to_information=form.cleaned_data["consent_to_information"],
                 **_member_fields(form),
             )
         except ValidationError as error:

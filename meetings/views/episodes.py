@@ -185,6 +185,9 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
             "form": form,
             "has_held": held_meetings.exists(),
             "versions": selectors.care_plan_versions(episode),
+            # Who may be given a copy: active members who consented to receive information.
+            "copy_to": [m for m in members if m.consent_to_information],
+            "no_copy_to": [m for m in members if not m.consent_to_information],
         },
     )
 

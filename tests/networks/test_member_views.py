@@ -34,7 +34,7 @@ def test_it_adds_a_member_with_consent_recorded_with_date_and_who(client, clinic
     assert member.consent_to_contact and member.consent_recorded_by == clinician
     assert member.consent_recorded_at is not None and member.added_by == clinician
     page = client.get(response.url).content.decode()
-    assert "Dana Rivers" in page and "Consented" in page and str(clinician) in page
+    assert "Dana Rivers" in page and "yes, recorded" in page and str(clinician) in page
 
 
 def test_it_records_whom_the_person_does_not_want_invited_and_why(client, clinician, service_user):
