@@ -110,9 +110,7 @@ def test_it_records_who_and_when_from_the_member_form(client, clinician, service
     assert "Consent to be contacted" in page and "Information" in page
 
 
-def test_it_lists_only_consenting_active_members_as_may_receive_a_copy(
-    client, clinician, episode
-):
+def test_it_lists_only_consenting_active_members_as_may_receive_a_copy(client, clinician, episode):
     stamp = {"information_consent_recorded_at": timezone.now()}
     f.make_member(
         episode.service_user,
