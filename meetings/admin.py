@@ -3,8 +3,6 @@ from django.contrib import admin
 from django.utils import timezone
 
 from meetings import rules
-from meetings.services import episode_refresh_clock
-
 from meetings.models import (
     Alert,
     CarePlanVersion,
@@ -15,12 +13,21 @@ from meetings.models import (
     Prescription,
     Utterance,
 )
+from meetings.services import episode_refresh_clock
 
 
 @admin.register(Episode)
 class EpisodeAdmin(admin.ModelAdmin):
-    list_display = ["pk", "service_user", "team", "status", "triage_category",
-                    "referral_received_at", "first_meeting_due_at", "first_meeting_held_at"]
+    list_display = [
+        "pk",
+        "service_user",
+        "team",
+        "status",
+        "triage_category",
+        "referral_received_at",
+        "first_meeting_due_at",
+        "first_meeting_held_at",
+    ]
     list_filter = ["status", "triage_category", "referral_source", "team__trust", "team"]
     search_fields = ["service_user__nhs_number", "service_user__family_name", "reason"]
     date_hierarchy = "referral_received_at"
@@ -28,8 +35,12 @@ class EpisodeAdmin(admin.ModelAdmin):
     raw_id_fields = ["service_user"]
     filter_horizontal = ["core_team"]
     # The clock is derived from the meetings by meetings.services; never typed in.
-    readonly_fields = ["first_meeting_due_at", "first_meeting_held_at", "time_to_first_meeting",
-                       "clock_next_check_at"]
+    readonly_fields = [
+        "first_meeting_due_at",
+        "first_meeting_held_at",
+        "time_to_first_meeting",
+        "clock_next_check_at",
+    ]
 
     def save_model(self, request, obj, form, change):
         # The clock is derived, as in meetings.services.episode_open, whatever page saved it.
@@ -83,8 +94,14 @@ class DecisionAdmin(admin.ModelAdmin):
 
 @admin.register(CarePlanVersion)
 class CarePlanVersionAdmin(admin.ModelAdmin):
-    list_display = ["episode", "version", "person_involved", "person_agreed", "created_by",
-                    "created_at"]
+    list_display = [
+        "episode",
+        "version",
+        "person_involved",
+        "person_agreed",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["person_involved", "person_agreed"]
     search_fields = ["what_matters", "actions"]
     raw_id_fields = ["episode", "meeting", "involved_members"]
@@ -92,8 +109,17 @@ class CarePlanVersionAdmin(admin.ModelAdmin):
 
 @admin.register(Prescription)
 class PrescriptionAdmin(admin.ModelAdmin):
-    list_display = ["medicine", "episode", "is_new", "is_antipsychotic", "prescriber",
-                    "prescribed_at", "meetings_held_before", "override_reason", "audited_at"]
+    list_display = [
+        "medicine",
+        "episode",
+        "is_new",
+        "is_antipsychotic",
+        "prescriber",
+        "prescribed_at",
+        "meetings_held_before",
+        "override_reason",
+        "audited_at",
+    ]
     list_filter = ["is_new", "is_antipsychotic", "override_reason", "episode__team"]
     search_fields = ["medicine", "episode__service_user__nhs_number"]
     date_hierarchy = "prescribed_at"
@@ -109,5 +135,13 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ["message"]
     date_hierarchy = "raised_at"
     raw_id_fields = ["episode", "prescription"]
-    readonly_fields = ["kind", "episode", "prescription", "message", "raised_at", "delivered_at",
-                       "delivery_attempts", "last_error"]
+    readonly_fields = [
+        "kind",
+        "episode",
+        "prescription",
+        "message",
+        "raised_at",
+        "delivered_at",
+        "delivery_attempts",
+        "last_error",
+    ]

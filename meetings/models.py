@@ -72,8 +72,7 @@ class Episode(models.Model):
                 name="episode_closed_has_date",
             ),
             models.CheckConstraint(
-                condition=Q(closed_at__isnull=True)
-                | Q(closed_at__gte=F("referral_received_at")),
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("referral_received_at")),
                 name="episode_closed_after_referral",
                 violation_error_message="An episode cannot close before its referral.",
             ),
@@ -153,7 +152,8 @@ class Meeting(models.Model):
                 violation_error_message="A meeting must end after it starts.",
             ),
             models.CheckConstraint(
-                condition=~Q(status="held") | Q(actual_start__isnull=False, actual_end__isnull=False),
+                condition=~Q(status="held")
+                | Q(actual_start__isnull=False, actual_end__isnull=False),
                 name="meeting_held_has_times",
                 violation_error_message="A held meeting needs its actual start and end.",
             ),
@@ -218,7 +218,9 @@ class Participant(models.Model):
                 name="participant_member_once",
             ),
             models.UniqueConstraint(
-                fields=["meeting", "staff"], condition=Q(kind="staff"), name="participant_staff_once"
+                fields=["meeting", "staff"],
+                condition=Q(kind="staff"),
+                name="participant_staff_once",
             ),
         ]
         indexes = [

@@ -35,16 +35,18 @@ def clock_policy() -> rules.ClockPolicy:
     )
 
 
-def episode_clock_facts(episode: Episode, *, raised: Iterable[str] | None = None) -> rules.ClockFacts:
+def episode_clock_facts(
+    episode: Episode, *, raised: Iterable[str] | None = None
+) -> rules.ClockFacts:
     """Read the facts the 24-hour rule needs for one episode from the meetings themselves."""
     agg = Meeting.objects.filter(episode=episode).aggregate(
         held=Min("actual_start", filter=Q(status=Meeting.Status.HELD)),
         scheduled=Min("scheduled_start", filter=Q(status=Meeting.Status.SCHEDULED)),
     )
     if raised is None:
-        raised = Alert.objects.filter(
-            episode=episode, prescription__isnull=True
-        ).values_list("kind", flat=True)
+        raised = Alert.objects.filter(episode=episode, prescription__isnull=True).values_list(
+            "kind", flat=True
+        )
     return rules.ClockFacts(
         referral_received_at=episode.referral_received_at,
         first_meeting_due_at=episode.first_meeting_due_at,
@@ -229,7 +231,9 @@ def meeting_record_held(
         raise ValidationError("A cancelled meeting cannot be recorded as held.")
     _meeting_validate_times(episode, actual_start, actual_end, "actual")
     if actual_start > now + timedelta(minutes=5):
-        raise ValidationError({"actual_start": "A meeting cannot be recorded as held in the future."})
+        raise ValidationError(
+            {"actual_start": "A meeting cannot be recorded as held in the future."}
+        )
     meeting.status = Meeting.Status.HELD
     meeting.actual_start = actual_start
     meeting.actual_end = actual_end
@@ -486,7 +490,11 @@ def _invitations_enqueue_on_commit(meeting_id: int) -> None:
 
 
 def meeting_schedule_warnings(
-    *, episode: Episode, staff: Iterable[User], start: datetime, end: datetime,
+    *,
+    episode: Episode,
+    staff: Iterable[User],
+    start: datetime,
+    end: datetime,
     exclude_meeting_id: int | None = None,
 ) -> list[str]:
     """Warnings for a meeting being arranged (see rules.meeting_warnings)."""
@@ -618,11 +626,7 @@ def utterance_add(
     person_attended = meeting.participants.filter(
         kind=Participant.Kind.SERVICE_USER, attended=True
     ).exists()
-    if (
-        person_attended
-        and not existing
-        and participant.kind != Participant.Kind.SERVICE_USER
-    ):
+    if person_attended and not existing and participant.kind != Participant.Kind.SERVICE_USER:
         raise ValidationError(
             {"participant": "Record the person's own words first: they were at the meeting."}
         )
@@ -650,7 +654,10 @@ def decision_add(
     if not text.strip():
         raise ValidationError({"text": "Write the decision."})
     decision = Decision(
-        meeting=meeting, kind=kind, text=text.strip(), person_agreed=person_agreed,
+        meeting=meeting,
+        kind=kind,
+        text=text.strip(),
+        person_agreed=person_agreed,
         recorded_by=recorded_by,
     )
     decision.full_clean()
@@ -677,8 +684,11 @@ def care_plan_version_create(
     errors: dict[str, str] = {}
     if meeting.episode_id != episode.pk or meeting.status != Meeting.Status.HELD:
         errors["meeting"] = "Choose a held meeting of this episode: the plan is written in one."
-    for name, value in (("what_matters", what_matters), ("actions", actions),
-                        ("responsible", responsible)):
+    for name, value in (
+        ("what_matters", what_matters),
+        ("actions", actions),
+        ("responsible", responsible),
+    ):
         if not value.strip():
             errors[name] = "This cannot be empty."
     members = list(involved_members)

@@ -24,8 +24,8 @@ from meetings.services import clock_policy
 logger = logging.getLogger(__name__)
 
 _CLOCK_MESSAGES = {
-    rules.UNSCHEDULED: "Episode {id} ({team}): no network meeting has been arranged {hours:g} hours "
-    "after the referral received {received}. The first meeting is due by {due}.",
+    rules.UNSCHEDULED: "Episode {id} ({team}): no network meeting has been arranged {hours:g} "
+    "hours after the referral received {received}. The first meeting is due by {due}.",
     rules.AT_RISK: "Episode {id} ({team}): the first network meeting is due by {due} and nothing "
     "is held or scheduled before then.",
     rules.BREACHED: "Episode {id} ({team}): the 24-hour first network meeting was not held by "
@@ -49,7 +49,11 @@ def due_clocks(*, now: datetime, batch_size: int):
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("clock_next_check_at")
         .values_list(
-            "pk", "referral_received_at", "first_meeting_due_at", "status", "team__name",
+            "pk",
+            "referral_received_at",
+            "first_meeting_due_at",
+            "status",
+            "team__name",
             named=True,
         )[:batch_size]
     )

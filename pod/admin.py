@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from pod.models import Notification, TeamMembership, TrainingRecord, Trust, Team, User
+from pod.models import Notification, Team, TeamMembership, TrainingRecord, Trust, User
 
 
 @admin.register(Trust)

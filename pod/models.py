@@ -107,7 +107,8 @@ class TrainingRecord(models.Model):
         ordering = ["user", "course", "started_on"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(completed_on__isnull=True) | Q(completed_on__gte=models.F("started_on")),
+                condition=Q(completed_on__isnull=True)
+                | Q(completed_on__gte=models.F("started_on")),
                 name="training_completed_after_start",
                 violation_error_message="Training cannot be completed before it started.",
             )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from tests import factories as f
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +44,9 @@ def team(trust):
 
 @pytest.fixture
 def other_team(db):
-    return f.make_team(f.make_trust(name="Kent and Medway", code="RXY"), name="Kent EIP", kind="EIP")
+    return f.make_team(
+        f.make_trust(name="Kent and Medway", code="RXY"), name="Kent EIP", kind="EIP"
+    )
 
 
 @pytest.fixture
@@ -101,6 +103,8 @@ def referral_at():
 @pytest.fixture
 def episode(team, clinician, clinician2, service_user, referral_at):
     return f.make_episode(
-        team=team, core_team=[clinician, clinician2], service_user=service_user,
+        team=team,
+        core_team=[clinician, clinician2],
+        service_user=service_user,
         referral_received_at=referral_at,
     )

@@ -75,8 +75,15 @@ def make_member(service_user: ServiceUser, **kw) -> NetworkMember:
     )
 
 
-def make_episode(*, team: Team, core_team, referral_received_at: datetime, now: datetime | None = None,
-                 service_user: ServiceUser | None = None, **kw):
+def make_episode(
+    *,
+    team: Team,
+    core_team,
+    referral_received_at: datetime,
+    now: datetime | None = None,
+    service_user: ServiceUser | None = None,
+    **kw,
+):
     from meetings.services import episode_open
 
     return episode_open(

@@ -1,14 +1,16 @@
 """The 24-hour rule as pure functions, with a pinned `now` (no database)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from meetings import rules
 
-UTC = timezone.utc
+UTC = UTC
 LONDON = ZoneInfo("Europe/London")
 POLICY = rules.ClockPolicy(
-    window=timedelta(hours=24), unscheduled_after=timedelta(hours=4), at_risk_lead=timedelta(hours=4)
+    window=timedelta(hours=24),
+    unscheduled_after=timedelta(hours=4),
+    at_risk_lead=timedelta(hours=4),
 )
 REFERRAL = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DUE = REFERRAL + timedelta(hours=24)

@@ -77,7 +77,9 @@ def test_running_the_sweep_twice_gives_one_alert(episode):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_sweeps_give_one_alert(team, clinician, clinician2, referral_at):
     episodes = [
-        f.make_episode(team=team, core_team=[clinician, clinician2], referral_received_at=referral_at)
+        f.make_episode(
+            team=team, core_team=[clinician, clinician2], referral_received_at=referral_at
+        )
         for _ in range(20)
     ]
     due = episodes[0].first_meeting_due_at
@@ -107,12 +109,20 @@ def test_two_concurrent_sweeps_give_one_alert(team, clinician, clinician2, refer
 def test_a_first_meeting_held_in_time_stops_the_clock(episode, clinician, clinician2, referral_at):
     start = referral_at + timedelta(hours=20)
     meeting = meeting_schedule(
-        episode=episode, scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-        location="home", staff=[clinician, clinician2], created_by=clinician, now=referral_at,
+        episode=episode,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        location="home",
+        staff=[clinician, clinician2],
+        created_by=clinician,
+        now=referral_at,
     )
     meeting_record_held(
-        meeting=meeting, actual_start=start, actual_end=start + timedelta(minutes=70),
-        attended={p.pk: True for p in meeting.participants.all()}, recorded_by=clinician,
+        meeting=meeting,
+        actual_start=start,
+        actual_end=start + timedelta(minutes=70),
+        attended={p.pk: True for p in meeting.participants.all()},
+        recorded_by=clinician,
         now=start + timedelta(hours=2),
     )
     episode.refresh_from_db()
@@ -127,8 +137,13 @@ def test_a_first_meeting_held_in_time_stops_the_clock(episode, clinician, clinic
 def test_a_scheduled_meeting_prevents_the_warnings(episode, clinician, clinician2, referral_at):
     start = referral_at + timedelta(hours=3)
     meeting_schedule(
-        episode=episode, scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-        location="team_base", staff=[clinician, clinician2], created_by=clinician, now=referral_at,
+        episode=episode,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        location="team_base",
+        staff=[clinician, clinician2],
+        created_by=clinician,
+        now=referral_at,
     )
     first_meeting_sweep(now=episode.first_meeting_due_at - timedelta(minutes=1))
     assert kinds(episode) == []
@@ -138,8 +153,14 @@ def test_a_scheduled_meeting_prevents_the_warnings(episode, clinician, clinician
 def test_it_ignores_closed_episodes_however_many(team, clinician, clinician2, referral_at):
     from meetings.services import episode_close
 
-    episode = f.make_episode(team=team, core_team=[clinician, clinician2], referral_received_at=referral_at)
-    episode_close(episode=episode, outcome="Moved away", closed_at=referral_at + timedelta(hours=1),
-                  now=referral_at + timedelta(hours=1))
+    episode = f.make_episode(
+        team=team, core_team=[clinician, clinician2], referral_received_at=referral_at
+    )
+    episode_close(
+        episode=episode,
+        outcome="Moved away",
+        closed_at=referral_at + timedelta(hours=1),
+        now=referral_at + timedelta(hours=1),
+    )
     assert first_meeting_sweep(now=referral_at + timedelta(days=3)) == 0
     assert kinds(episode) == []

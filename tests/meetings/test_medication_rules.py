@@ -38,10 +38,16 @@ def test_it_allows_the_rapid_response_override_only_with_an_explanation():
 
 def test_the_audit_flags_only_unexplained_shortfalls():
     assert rules.prescription_violates_rule(
-        is_new=True, meetings_held_before=2, meetings_required=3,
-        override_reason="", override_explanation="",
+        is_new=True,
+        meetings_held_before=2,
+        meetings_required=3,
+        override_reason="",
+        override_explanation="",
     )
     assert not rules.prescription_violates_rule(
-        is_new=True, meetings_held_before=2, meetings_required=3,
-        override_reason="rapid_response", override_explanation="Physical safety",
+        is_new=True,
+        meetings_held_before=2,
+        meetings_required=3,
+        override_reason="rapid_response",
+        override_explanation="Physical safety",
     )

@@ -16,12 +16,20 @@ def hold_meetings(episode, staff, n, start):
     for i in range(n):
         at = start + timedelta(days=i)
         meeting = meeting_schedule(
-            episode=episode, scheduled_start=at, scheduled_end=at + timedelta(hours=1),
-            location="home", staff=staff, created_by=staff[0], now=at - timedelta(hours=1),
+            episode=episode,
+            scheduled_start=at,
+            scheduled_end=at + timedelta(hours=1),
+            location="home",
+            staff=staff,
+            created_by=staff[0],
+            now=at - timedelta(hours=1),
         )
         meeting_record_held(
-            meeting=meeting, actual_start=at, actual_end=at + timedelta(hours=1),
-            attended={p.pk: True for p in meeting.participants.all()}, recorded_by=staff[0],
+            meeting=meeting,
+            actual_start=at,
+            actual_end=at + timedelta(hours=1),
+            attended={p.pk: True for p in meeting.participants.all()},
+            recorded_by=staff[0],
             now=at + timedelta(hours=2),
         )
     return start + timedelta(days=n)
@@ -29,8 +37,15 @@ def hold_meetings(episode, staff, n, start):
 
 def prescribe(episode, prescriber, at, **kw):
     return prescription_create(
-        episode=episode, medicine="Olanzapine", dose="5 mg at night", is_new=kw.pop("is_new", True),
-        is_antipsychotic=True, prescriber=prescriber, prescribed_at=at, now=at, **kw,
+        episode=episode,
+        medicine="Olanzapine",
+        dose="5 mg at night",
+        is_new=kw.pop("is_new", True),
+        is_antipsychotic=True,
+        prescriber=prescriber,
+        prescribed_at=at,
+        now=at,
+        **kw,
     )
 
 
@@ -39,7 +54,9 @@ def staff(clinician, clinician2):
     return [clinician, clinician2]
 
 
-def test_it_allows_a_new_medicine_after_three_held_meetings(episode, staff, prescriber, referral_at):
+def test_it_allows_a_new_medicine_after_three_held_meetings(
+    episode, staff, prescriber, referral_at
+):
     after = hold_meetings(episode, staff, 3, referral_at + timedelta(hours=2))
     prescription = prescribe(episode, prescriber, after)
     assert prescription.meetings_held_before == 3
@@ -55,7 +72,9 @@ def test_it_refuses_a_new_medicine_after_two_meetings_and_saves_nothing(
     assert not Prescription.objects.exists()
 
 
-def test_a_meeting_held_after_the_prescription_does_not_count(episode, staff, prescriber, referral_at):
+def test_a_meeting_held_after_the_prescription_does_not_count(
+    episode, staff, prescriber, referral_at
+):
     hold_meetings(episode, staff, 3, referral_at + timedelta(hours=2))
     with pytest.raises(ValidationError):
         prescribe(episode, prescriber, referral_at + timedelta(days=1, hours=3))
@@ -66,10 +85,15 @@ def test_the_override_needs_a_written_reason_and_alerts_the_manager(
 ):
     at = hold_meetings(episode, staff, 1, referral_at + timedelta(hours=2))
     with pytest.raises(ValidationError, match="written explanation"):
-        prescribe(episode, prescriber, at, override_reason="rapid_response", override_explanation=" ")
+        prescribe(
+            episode, prescriber, at, override_reason="rapid_response", override_explanation=" "
+        )
     with django_capture_on_commit_callbacks(execute=True):
         prescription = prescribe(
-            episode, prescriber, at, override_reason="rapid_response",
+            episode,
+            prescriber,
+            at,
+            override_reason="rapid_response",
             override_explanation="Has not eaten or drunk for three days; physical safety at risk.",
         )
     alert = Alert.objects.get(prescription=prescription, kind="medication_override")
@@ -123,8 +147,9 @@ def test_the_audit_catches_a_prescription_inserted_directly(episode, prescriber,
     at = referral_at + timedelta(hours=3)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO meetings_prescription (episode_id, medicine, dose, is_new, is_antipsychotic,"
-            " prescriber_id, prescribed_at, override_reason, override_explanation, created_at)"
+            "INSERT INTO meetings_prescription (episode_id, medicine, dose, is_new,"
+            " is_antipsychotic, prescriber_id, prescribed_at, override_reason,"
+            " override_explanation, created_at)"
             " VALUES (%s, 'Risperidone', '', true, true, %s, %s, '', '', %s)",
             [episode.pk, prescriber.pk, at, at],
         )
@@ -138,7 +163,9 @@ def test_the_audit_catches_a_prescription_inserted_directly(episode, prescriber,
     assert Alert.objects.filter(kind="medication_violation").count() == 1
 
 
-def test_the_audit_passes_prescriptions_made_through_the_rule(episode, staff, prescriber, referral_at):
+def test_the_audit_passes_prescriptions_made_through_the_rule(
+    episode, staff, prescriber, referral_at
+):
     after = hold_meetings(episode, staff, 3, referral_at + timedelta(hours=2))
     prescribe(episode, prescriber, after)
     assert prescriptions_audit(now=after + timedelta(minutes=5)) == 0

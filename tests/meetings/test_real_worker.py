@@ -21,7 +21,8 @@ from tests import factories as f
 def test_a_real_worker_raises_the_breach(team, clinician, clinician2, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     episode = f.make_episode(
-        team=team, core_team=[clinician, clinician2],
+        team=team,
+        core_team=[clinician, clinician2],
         referral_received_at=timezone.now() - timedelta(hours=25),
         now=timezone.now() - timedelta(hours=25),
     )
@@ -29,15 +30,34 @@ def test_a_real_worker_raises_the_breach(team, clinician, clinician2, settings):
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pod", "worker", "-Q", queue, "--pool", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pod",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         first_meeting_sweep.apply_async(queue=queue)
