@@ -108,3 +108,11 @@ def episode(team, clinician, clinician2, service_user, referral_at):
         service_user=service_user,
         referral_received_at=referral_at,
     )
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium through Playwright (see tests/browser.py)."""
+    from tests.browser import launch_browser
+
+    yield from launch_browser(monkeypatch)

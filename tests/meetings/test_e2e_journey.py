@@ -5,7 +5,6 @@ screenshotted to test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -19,13 +18,9 @@ from pod.models import Notification
 from tests import factories as f
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "journey"
-CHROMIUM = os.environ.get("POD_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "pw-for-tests-1234"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = [pytest.mark.browser]
 
 
 class Journey:
@@ -134,14 +129,7 @@ def _meeting_held(j: Journey, episode: Episode, start, *, record: bool, tag: str
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(
-    live_server, settings, monkeypatch
-):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; set only for this test so no other
-    # test (nor a subprocess) inherits it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(live_server, settings, browser):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     import shutil
 
@@ -157,126 +145,107 @@ def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(
     now = timezone.now()
     referral_at = now - timedelta(hours=6)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 360, "height": 800})
-        page.set_default_timeout(15000)
-        j = Journey(page, live_server.url)
-        try:
-            j.go("/accounts/login/", "login")
-            j.login("chris")
-            j.check("home-empty")
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    page.set_default_timeout(15000)
+    j = Journey(page, live_server.url)
+    j.go("/accounts/login/", "login")
+    j.login("chris")
+    j.check("home-empty")
 
-            # 1. Referral intake starts the clock.
-            episode = _take_referral(
-                j,
-                nhs=f.valid_nhs_number(),
-                given="Jordan",
-                referral_at=referral_at,
-                core_names=["Chris Nurse", "Sam Social"],
-            )
-            j.go("/", "home-clock")
-            assert "left" in page.content()
+    # 1. Referral intake starts the clock.
+    episode = _take_referral(
+        j,
+        nhs=f.valid_nhs_number(),
+        given="Jordan",
+        referral_at=referral_at,
+        core_names=["Chris Nurse", "Sam Social"],
+    )
+    j.go("/", "home-clock")
+    assert "left" in page.content()
 
-            # 2. The network: a sister who consents and gave an email.
-            j.go(f"/episodes/{episode.pk}/", "episode-network-link")
-            page.get_by_role("link", name=re.compile("The network")).click()
-            j.check("network-empty")
-            page.get_by_role("link", name="Add a network member").click()
-            page.get_by_label("Name").fill("Dana Rivers")
-            page.get_by_label("Who they are").select_option("family")
-            page.get_by_label("Relationship, in the person's words").fill("older sister")
-            page.get_by_label("Email").fill("dana@example.org")
-            page.get_by_label("They consent to be contacted").check()
-            j.check("network-add")
-            j.submit("Add to the network")
-            assert "Dana Rivers" in page.content()
-            j.check("network-list")
-            assert NetworkMember.objects.get().consent_recorded_by == chris
+    # 2. The network: a sister who consents and gave an email.
+    j.go(f"/episodes/{episode.pk}/", "episode-network-link")
+    page.get_by_role("link", name=re.compile("The network")).click()
+    j.check("network-empty")
+    page.get_by_role("link", name="Add a network member").click()
+    page.get_by_label("Name").fill("Dana Rivers")
+    page.get_by_label("Who they are").select_option("family")
+    page.get_by_label("Relationship, in the person's words").fill("older sister")
+    page.get_by_label("Email").fill("dana@example.org")
+    page.get_by_label("They consent to be contacted").check()
+    j.check("network-add")
+    j.submit("Add to the network")
+    assert "Dana Rivers" in page.content()
+    j.check("network-list")
+    assert NetworkMember.objects.get().consent_recorded_by == chris
 
-            # 3. Three meetings held; the first stops the clock.
-            for i, tag in enumerate(["first", "second", "third"]):
-                _meeting_held(
-                    j, episode, referral_at + timedelta(hours=1 + i), record=(i == 0), tag=tag
-                )
-                if i == 0:
-                    j.go(f"/episodes/{episode.pk}/", "episode-clock-stopped")
-                    assert "Clock stopped" in page.content()
-            assert Meeting.objects.filter(episode=episode, status="held").count() == 3
-            from django.core import mail
+    # 3. Three meetings held; the first stops the clock.
+    for i, tag in enumerate(["first", "second", "third"]):
+        _meeting_held(j, episode, referral_at + timedelta(hours=1 + i), record=(i == 0), tag=tag)
+        if i == 0:
+            j.go(f"/episodes/{episode.pk}/", "episode-clock-stopped")
+            assert "Clock stopped" in page.content()
+    assert Meeting.objects.filter(episode=episode, status="held").count() == 3
+    from django.core import mail
 
-            assert any("dana@example.org" in m.to for m in mail.outbox)
+    assert any("dana@example.org" in m.to for m in mail.outbox)
 
-            # 4. The care plan, written in a meeting.
-            j.go(f"/episodes/{episode.pk}/care-plan/", "care-plan-empty")
-            page.get_by_label("What matters to the person").fill("Sleeping again; college in May.")
-            page.get_by_label("What will be done").fill("Daily meetings at home for a week.")
-            page.get_by_label("By whom").fill("Chris and Sam, with Dana.")
-            page.get_by_label("Yes").check()
-            page.get_by_label(re.compile("Dana Rivers")).check()
-            j.submit("Save a new version")
-            assert "Version 1" in page.content()
-            j.check("care-plan")
+    # 4. The care plan, written in a meeting.
+    j.go(f"/episodes/{episode.pk}/care-plan/", "care-plan-empty")
+    page.get_by_label("What matters to the person").fill("Sleeping again; college in May.")
+    page.get_by_label("What will be done").fill("Daily meetings at home for a week.")
+    page.get_by_label("By whom").fill("Chris and Sam, with Dana.")
+    page.get_by_label("Yes").check()
+    page.get_by_label(re.compile("Dana Rivers")).check()
+    j.submit("Save a new version")
+    assert "Version 1" in page.content()
+    j.check("care-plan")
 
-            # 5. The prescriber: 3 of 3 held, a new medicine is allowed.
-            j.login("priya")
-            j.go(f"/episodes/{episode.pk}/prescribe/", "prescribe-allowed")
-            assert "3 of 3 network meetings held" in page.content()
-            page.get_by_label("Medicine").fill("Zopiclone")
-            j.submit("Prescribe")
-            assert Prescription.objects.filter(episode=episode, override_reason="").count() == 1
+    # 5. The prescriber: 3 of 3 held, a new medicine is allowed.
+    j.login("priya")
+    j.go(f"/episodes/{episode.pk}/prescribe/", "prescribe-allowed")
+    assert "3 of 3 network meetings held" in page.content()
+    page.get_by_label("Medicine").fill("Zopiclone")
+    j.submit("Prescribe")
+    assert Prescription.objects.filter(episode=episode, override_reason="").count() == 1
 
-            # 6. The timeline and closure.
-            j.login("chris")
-            j.go(f"/episodes/{episode.pk}/timeline/", "timeline")
-            assert "Referral received" in page.content() and "Prescription" in page.content()
-            j.go(f"/episodes/{episode.pk}/close/", "close")
-            page.get_by_label("Outcome of the episode").fill("Sleeping; back at college.")
-            j.submit("Close the episode")
-            assert "read-only" in page.content()
-            j.check("episode-closed")
+    # 6. The timeline and closure.
+    j.login("chris")
+    j.go(f"/episodes/{episode.pk}/timeline/", "timeline")
+    assert "Referral received" in page.content() and "Prescription" in page.content()
+    j.go(f"/episodes/{episode.pk}/close/", "close")
+    page.get_by_label("Outcome of the episode").fill("Sleeping; back at college.")
+    j.submit("Close the episode")
+    assert "read-only" in page.content()
+    j.check("episode-closed")
 
-            # 7. A second episode with two meetings: refused, then the override alerts the manager.
-            second = _take_referral(
-                j,
-                nhs=f.valid_nhs_number(),
-                given="Casey",
-                referral_at=referral_at,
-                core_names=["Chris Nurse", "Sam Social"],
-            )
-            for i, tag in enumerate(["casey-first", "casey-second"]):
-                _meeting_held(
-                    j, second, referral_at + timedelta(hours=1 + i), record=False, tag=tag
-                )
-            j.login("priya")
-            j.go(f"/episodes/{second.pk}/prescribe/", "prescribe-two-held")
-            assert "2 of 3 network meetings held" in page.content()
-            page.get_by_label("Medicine").fill("Olanzapine")
-            j.submit("Prescribe")
-            assert "Not prescribed" in page.content()
-            j.check("prescribe-refused")
-            page.get_by_label(re.compile("Rapid response")).check()
-            page.get_by_label(re.compile("Why the override is needed")).fill(
-                "Not eaten or drunk for three days; physical safety threatened."
-            )
-            j.submit("Prescribe")
-            assert "service manager has been alerted" in page.content()
-            j.check("prescribe-overridden")
-            alert = Alert.objects.get(episode=second, kind=Alert.Kind.MEDICATION_OVERRIDE)
-            assert Notification.objects.filter(alert=alert, user__username="morgan").exists()
-            j.login("morgan")
-            j.check("manager-home")
-            assert "Medication rule overridden" in page.content()
-        finally:
-            browser.close()
+    # 7. A second episode with two meetings: refused, then the override alerts the manager.
+    second = _take_referral(
+        j,
+        nhs=f.valid_nhs_number(),
+        given="Casey",
+        referral_at=referral_at,
+        core_names=["Chris Nurse", "Sam Social"],
+    )
+    for i, tag in enumerate(["casey-first", "casey-second"]):
+        _meeting_held(j, second, referral_at + timedelta(hours=1 + i), record=False, tag=tag)
+    j.login("priya")
+    j.go(f"/episodes/{second.pk}/prescribe/", "prescribe-two-held")
+    assert "2 of 3 network meetings held" in page.content()
+    page.get_by_label("Medicine").fill("Olanzapine")
+    j.submit("Prescribe")
+    assert "Not prescribed" in page.content()
+    j.check("prescribe-refused")
+    page.get_by_label(re.compile("Rapid response")).check()
+    page.get_by_label(re.compile("Why the override is needed")).fill(
+        "Not eaten or drunk for three days; physical safety threatened."
+    )
+    j.submit("Prescribe")
+    assert "service manager has been alerted" in page.content()
+    j.check("prescribe-overridden")
+    alert = Alert.objects.get(episode=second, kind=Alert.Kind.MEDICATION_OVERRIDE)
+    assert Notification.objects.filter(alert=alert, user__username="morgan").exists()
+    j.login("morgan")
+    j.check("manager-home")
+    assert "Medication rule overridden" in page.content()
     assert j.problems == []

@@ -12,7 +12,15 @@ def test_it_accepts_valid_nhs_numbers(number):
 
 @pytest.mark.parametrize(
     "number",
-    ["9434765918", "943476591", "94347659190", "abcdefghij", "", "123456789X", "１２３４５６７８９０"],
+    [
+        "9434765918",
+        "943476591",
+        "94347659190",
+        "abcdefghij",
+        "",
+        "123456789X",
+        "１２３４５６７８９０",
+    ],
 )
 def test_it_rejects_invalid_nhs_numbers(number):
     assert not nhs_number_is_valid(number)

@@ -3,7 +3,6 @@ under the real Content Security Policy (a blocked script would fail the page).""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -18,26 +17,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("POD_CHROMIUM", "/usr/bin/chromium"),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    yield context.new_page()
+    context.close()
 
 
 def test_it_signs_in_with_password_then_code_and_out_again(live_server, page, clinician, settings):
