@@ -7,6 +7,8 @@ class NetworkMemberInline(admin.TabularInline):
     model = NetworkMember
     extra = 0
     fields = ["name", "category", "relationship", "closeness", "status", "consent_to_contact"]
+    # Consent is recorded with its date and who took it, on the member's own pages.
+    readonly_fields = ["consent_to_contact"]
 
 
 @admin.register(ServiceUser)
@@ -20,11 +22,31 @@ class ServiceUserAdmin(admin.ModelAdmin):
 
 @admin.register(NetworkMember)
 class NetworkMemberAdmin(admin.ModelAdmin):
-    list_display = ["name", "relationship", "category", "closeness", "service_user", "status",
-                    "consent_to_contact", "consent_to_information", "person_wants_invited"]
-    list_filter = ["category", "closeness", "status", "consent_to_contact",
-                   "consent_to_information", "person_wants_invited"]
-    search_fields = ["name", "relationship", "service_user__family_name", "service_user__nhs_number"]
+    list_display = [
+        "name",
+        "relationship",
+        "category",
+        "closeness",
+        "service_user",
+        "status",
+        "consent_to_contact",
+        "consent_to_information",
+        "person_wants_invited",
+    ]
+    list_filter = [
+        "category",
+        "closeness",
+        "status",
+        "consent_to_contact",
+        "consent_to_information",
+        "person_wants_invited",
+    ]
+    search_fields = [
+        "name",
+        "relationship",
+        "service_user__family_name",
+        "service_user__nhs_number",
+    ]
     list_select_related = ["service_user"]
     raw_id_fields = ["service_user"]
 

@@ -268,6 +268,13 @@ class Command(BaseCommand):
                 consent_to_contact=consent,
                 consent_recorded_at=self.now - timedelta(days=1) if consent else None,
                 consent_recorded_by=self.demo["clinician"] if consent else None,
+                consent_to_information=consent and m % 2 == 0,
+                information_consent_recorded_at=(
+                    self.now - timedelta(days=1) if consent and m % 2 == 0 else None
+                ),
+                information_consent_recorded_by=(
+                    self.demo["clinician"] if consent and m % 2 == 0 else None
+                ),
                 person_wants_invited=m != 4,
                 not_invited_reason=""
                 if m != 4
