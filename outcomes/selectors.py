@@ -190,11 +190,23 @@ def _compile(qs: QuerySet, sentinels: list[Any]) -> _Compiled:
             if type(param) is type(sentinel) and param == sentinel:
                 slots.append((i, j))
                 break
+    mapped = {i for i, _ in slots}
+    for i, param in enumerate(params):
+        if i not in mapped and _looks_like_sentinel(param):
+            raise RuntimeError(f"A scope value reached the SQL transformed: {param!r}")
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     converters = tuple(
         (pos, tuple(convs), expr) for pos, (convs, expr) in compiler.get_converters(fields).items()
     )
     return _Compiled(sql, tuple(params), tuple(slots), names, converters, empty_row, qs.db)
+
+
+def _looks_like_sentinel(param: Any) -> bool:
+    if isinstance(param, date):
+        return param.year in (1234, 1235)
+    if isinstance(param, int) and not isinstance(param, bool):
+        return param <= -1_000_000_001
+    return "1234-" in param or "1235-" in param if isinstance(param, str) else False
 
 
 def _rows(key: tuple[Any, ...], scope: Scope, build: Callable[[Scope], QuerySet]) -> list[dict]:
