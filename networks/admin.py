@@ -54,6 +54,8 @@ class NetworkMemberAdmin(admin.ModelAdmin):
 @admin.register(PeerAssignment)
 class PeerAssignmentAdmin(admin.ModelAdmin):
     list_display = ["peer", "service_user", "assigned_by", "assigned_at", "ended_at"]
+    list_filter = ["peer__role", ("ended_at", admin.EmptyFieldListFilter), "service_user__team"]
+    search_fields = ["peer__username", "peer__last_name", "service_user__family_name"]
     list_select_related = ["peer", "service_user", "assigned_by"]
     raw_id_fields = ["service_user"]
 

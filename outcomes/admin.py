@@ -46,6 +46,7 @@ class ScoredMeasureAdmin(admin.ModelAdmin):
         "treatment_mean",
     ]
     list_filter = ["instrument"]
+    search_fields = ["service_user__nhs_number", "service_user__family_name"]
     raw_id_fields = ["service_user"]
     readonly_fields = ["total", "band", "life_domains_mean", "treatment_mean"]
 
@@ -54,12 +55,15 @@ class ScoredMeasureAdmin(admin.ModelAdmin):
 class LicensedMeasureAdmin(admin.ModelAdmin):
     list_display = ["service_user", "name", "completed_on", "score"]
     list_filter = ["name"]
+    search_fields = ["service_user__nhs_number", "service_user__family_name"]
     raw_id_fields = ["service_user"]
 
 
 @admin.register(SurveyInvitation)
 class SurveyInvitationAdmin(admin.ModelAdmin):
     list_display = ["pk", "team", "issued_at", "expires_at", "used_at"]
+    list_filter = ["team", ("used_at", admin.EmptyFieldListFilter)]
+    search_fields = ["service_user__nhs_number", "service_user__family_name"]
     readonly_fields = ["token_hash"]
     raw_id_fields = ["service_user"]
 
@@ -67,4 +71,6 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 @admin.register(FidelityRating)
 class FidelityRatingAdmin(admin.ModelAdmin):
     list_display = ["meeting", "rater", "rated_at"]
+    list_filter = ["meeting__episode__team"]
+    search_fields = ["rater__username", "rater__last_name"]
     raw_id_fields = ["meeting"]
