@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ from meetings.services import meeting_record_held, meeting_schedule
 from networks.models import PeerAssignment
 from outcomes.importer import COLUMNS, import_outcomes_text
 from outcomes.models import OutcomeAssessment
+from outcomes.services import survey_invitation_issue
 from pod.models import AuditEvent
 from tests import factories as f
 
@@ -108,7 +110,13 @@ def world(team, episode, service_user, clinician, prescriber, peer_worker, manag
     PeerAssignment.objects.create(
         service_user=service_user, peer=peer_worker, assigned_by=clinician, assigned_at=referral_at
     )
+    proposed = f.make_member(service_user, name="Proposed neighbour", status="proposed")
+    _, survey_token = survey_invitation_issue(
+        service_user=service_user, issued_by=clinician, now=timezone.now()
+    )
     return {
+        "proposed": proposed.pk,
+        "token": survey_token,
         "clinician": clinician,
         "prescriber": prescriber,
         "peer_worker": peer_worker,
@@ -145,6 +153,10 @@ FORM_PAGES = [
     ("clinician", "/outcomes/people/{p}/assessments/new/"),
     ("clinician", "/outcomes/people/{p}/survey/"),
     ("clinician", "/security/two-factor/set-up/"),
+    ("clinician", "/network/people/{p}/members/{proposed}/consent/"),
+    ("clinician", "/outcomes/meetings/{held}/fidelity/"),
+    ("clinician", "/outcomes/survey/{token}/"),
+    ("manager", "/outcomes/import/"),
 ]
 
 
