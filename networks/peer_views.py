@@ -26,6 +26,7 @@ from pod.access import (
     peer_required,
     role_required,
 )
+from pod.form_errors import add_service_errors
 from pod.models import User
 
 clinical_or_peer_required = role_required(*CLINICAL_ROLES, *PEER_ROLES)
@@ -35,15 +36,6 @@ def _data(request: HttpRequest):
     """The POST data for a bound form - even an empty POST, which must show errors, not a
     fresh form."""
     return request.POST if request.method == "POST" else None
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: at the field when it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error.messages)
 
 
 def peer_home_context(user: User) -> dict:
@@ -137,7 +129,7 @@ def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
                 service_user=person, peer=request.user, now=timezone.now(), **form.service_kwargs()
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Contact logged.")
             return redirect("networks:peer_person", person_pk=person.pk)
@@ -179,7 +171,7 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
                 contact=contact, user=request.user, now=timezone.now(), **form.service_kwargs()
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Contact updated.")
             return redirect("networks:peer_person", person_pk=person.pk)
@@ -208,7 +200,7 @@ def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
                 **{k: form.cleaned_data[k] for k in form.Meta.fields},
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -243,7 +235,7 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
                 )
                 messages.success(request, f"{member.name} has joined the network.")
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             if request.user.is_peer:
                 return redirect("networks:peer_person", person_pk=person.pk)
@@ -288,7 +280,7 @@ def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
                 now=timezone.now(),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{form.cleaned_data['peer']} is assigned to {person}.")
             return redirect("networks:peer_assignments", person_pk=person.pk)

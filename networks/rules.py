@@ -10,7 +10,7 @@ def nhs_number_check_digit(first_nine: str) -> int | None:
 
     None means no valid NHS number can start with these nine digits (the remainder gives 10).
     """
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1)))
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
     check = 11 - (total % 11)
     if check == 11:
         return 0

@@ -13,6 +13,7 @@ from networks import services
 from networks.forms_members import NetworkMemberForm
 from networks.models import NetworkMember
 from pod.access import clinical_required, get_service_user_for_user
+from pod.form_errors import add_service_errors
 
 
 def _get_member_for_user(user, person_pk: int, pk: int):
@@ -25,14 +26,6 @@ def _get_member_for_user(user, person_pk: int, pk: int):
     if member is None:
         raise Http404("No such network member")
     return person, member
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _member_fields(form) -> dict:
@@ -79,7 +72,7 @@ def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
                 **_member_fields(form),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{member.name} was added to the network.")
             return redirect("networks:member_list", person_pk=person.pk)
@@ -109,7 +102,7 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
                 **_member_fields(form),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{form.cleaned_data['name']}'s details were saved.")
             return redirect("networks:member_list", person_pk=person.pk)

@@ -7,7 +7,6 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
@@ -56,15 +55,3 @@ def get_meeting(episode, meeting_pk: int) -> Meeting:
         raise Http404("No such meeting")
     meeting.episode = episode
     return meeting
-
-
-def add_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, at the field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            target = field if field in form.fields else None
-            for err in errs:
-                form.add_error(target, err)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)

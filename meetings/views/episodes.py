@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from meetings import rules, selectors, services
 from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralForm
 from meetings.models import Episode, Meeting
-from meetings.views.common import add_errors, episode_view, open_episode_only
+from meetings.views.common import episode_view, open_episode_only
 from networks.rules import nhs_number_is_valid, normalise_nhs_number
 from pod.access import clinical_required, service_users_for, teams_for
+from pod.form_errors import add_service_errors
 from pod.models import User
 
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "phone")
@@ -63,7 +64,7 @@ def episode_new(request: HttpRequest) -> HttpResponse:
                 now=now,
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -173,7 +174,7 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
                 created_by=request.user,
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Care plan version {plan.version} saved.")
             return redirect("meetings:care_plan", pk=episode.pk)
@@ -226,7 +227,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
             # The refusal box says why; only field errors (the override reason) go on the form.
             fields = {k: v for k, v in getattr(error, "error_dict", {}).items() if k != "__all__"}
             if fields:
-                add_errors(form, ValidationError(fields))
+                add_service_errors(form, ValidationError(fields))
         else:
             if prescription.override_reason:
                 messages.warning(
@@ -269,7 +270,7 @@ def episode_close(request: HttpRequest, episode) -> HttpResponse:
                 now=now,
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The episode is closed. Its record is now read-only.")
             return redirect("meetings:episode_detail", pk=episode.pk)

@@ -21,7 +21,8 @@ from meetings.forms import (
 )
 from meetings.ics import meeting_invitation_ics
 from meetings.models import Meeting, Participant
-from meetings.views.common import add_errors, episode_view, get_meeting, open_episode_only
+from meetings.views.common import episode_view, get_meeting, open_episode_only
+from pod.form_errors import add_service_errors
 
 
 def _schedule_form(request, episode, form_class):
@@ -73,7 +74,7 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
                 now=timezone.now(),
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Meeting scheduled; invitations are on their way.")
             _warn(request, episode, list(data["staff"]), start, end, exclude=meeting.pk)
@@ -106,7 +107,7 @@ def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
                 now=timezone.now(),
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
             if "first_start" in getattr(error, "error_dict", {}):
                 form.add_error("scheduled_start", error.error_dict["first_start"])
         else:
@@ -182,7 +183,7 @@ def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpR
                 now=timezone.now(),
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Meeting recorded as held.")
             if was_first:
@@ -235,7 +236,7 @@ def utterance_add(request: HttpRequest, episode, meeting_pk: int) -> HttpRespons
                 recorded_by=request.user,
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Added to the record.")
             return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
@@ -257,7 +258,7 @@ def decision_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse
                 recorded_by=request.user,
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Decision recorded.")
             return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
