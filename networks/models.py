@@ -78,9 +78,7 @@ class NetworkMember(models.Model):
     relationship = models.CharField(
         max_length=100, help_text="In the person's words: 'older sister', 'neighbour at no. 4'"
     )
-    closeness = models.PositiveSmallIntegerField(
-        choices=Closeness.choices, default=Closeness.CLOSE
-    )
+    closeness = models.PositiveSmallIntegerField(choices=Closeness.choices, default=Closeness.CLOSE)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
