@@ -9,7 +9,9 @@ def test_it_shows_a_peer_their_assigned_people_on_the_home_page(
 ):
     stranger = f.make_service_user(team, given_name="Unassigned", family_name="Stranger")
     PeerAssignment.objects.create(
-        service_user=service_user, peer=peer_volunteer, assigned_by=clinician,
+        service_user=service_user,
+        peer=peer_volunteer,
+        assigned_by=clinician,
         assigned_at=timezone.now(),
     )
     client.force_login(peer_volunteer)
