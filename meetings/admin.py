@@ -13,7 +13,7 @@ from meetings.models import (
     Prescription,
     Utterance,
 )
-from meetings.services import episode_refresh_clock
+from meetings.services import episode_refresh_clock, meeting_attendance_refresh
 
 
 @admin.register(Episode)
@@ -51,6 +51,10 @@ class EpisodeAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        # A change of core team changes whether its held meetings had a core-team member.
+        if "core_team" in form.changed_data:
+            for meeting in form.instance.meetings.filter(status=Meeting.Status.HELD):
+                meeting_attendance_refresh(meeting)
         episode_refresh_clock(form.instance, now=timezone.now())
 
 
@@ -71,8 +75,10 @@ class MeetingAdmin(admin.ModelAdmin):
     inlines = [ParticipantInline]
 
     def save_related(self, request, form, formsets, change):
-        # A meeting marked held or cancelled here moves the 24-hour clock like the pages do.
+        # A meeting marked held or cancelled here moves the 24-hour clock like the pages do,
+        # and its stored attendance follows the participant rows edited inline.
         super().save_related(request, form, formsets, change)
+        meeting_attendance_refresh(form.instance)
         episode_refresh_clock(form.instance.episode, now=timezone.now())
 
 

@@ -136,6 +136,15 @@ class Meeting(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Attendance derived from the participant rows (and the episode's core team) by
+    # meetings.services.meeting_attendance_refresh when the meeting is recorded held or its
+    # attendance changes; NULL until held. The dashboards read these instead of walking every
+    # participant row (outcomes/benchmarks/RESULTS.md).
+    network_members_present = models.PositiveSmallIntegerField(
+        null=True, blank=True, editable=False
+    )
+    staff_present = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    core_team_present = models.BooleanField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["scheduled_start"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Count, Max, Min, Q
 
 from meetings import rules
 from meetings.alerts import alert_raise
@@ -243,7 +243,39 @@ def meeting_record_held(
     for participant in participants:
         participant.attended = bool(attended.get(participant.pk, False))
     Participant.objects.bulk_update(participants, ["attended"])
+    meeting_attendance_refresh(meeting)
     episode_refresh_clock(episode, now=now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_attendance_refresh(meeting: Meeting) -> Meeting:
+    """Store a held meeting's attendance on its row, from its participant rows and the
+    episode's core team: network members and staff present, and whether a member of the core
+    team was there. NULL for a meeting that is not held. The dashboards read these columns."""
+    if meeting.status != Meeting.Status.HELD:
+        members = staff = core = None
+    else:
+        counts = Participant.objects.filter(meeting=meeting, attended=True).aggregate(
+            n_members=Count("id", filter=Q(kind=Participant.Kind.NETWORK_MEMBER)),
+            n_staff=Count("id", filter=Q(kind=Participant.Kind.STAFF)),
+            n_core=Count(
+                "id",
+                filter=Q(
+                    kind=Participant.Kind.STAFF,
+                    staff__in=Episode.core_team.through.objects.filter(
+                        episode_id=meeting.episode_id
+                    ).values("user_id"),
+                ),
+            ),
+        )
+        members, staff, core = counts["n_members"], counts["n_staff"], counts["n_core"] > 0
+    meeting.network_members_present = members
+    meeting.staff_present = staff
+    meeting.core_team_present = core
+    Meeting.objects.filter(pk=meeting.pk).update(
+        network_members_present=members, staff_present=staff, core_team_present=core
+    )
     return meeting
 
 

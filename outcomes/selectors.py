@@ -42,7 +42,7 @@ from django.db.models.functions import (
     TruncWeek,
 )
 
-from meetings.models import Alert, CarePlanVersion, Episode, Meeting, Participant, Prescription
+from meetings.models import Alert, CarePlanVersion, Episode, Meeting, Prescription
 from networks.models import NetworkMember, PeerContact, ServiceUser
 from outcomes import rules
 from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
@@ -384,16 +384,10 @@ def meeting_attendance(scope: Scope) -> dict[str, Any]:
     """Of meetings held in the period: share with a network member present, with a member of
     the episode's core team present, and with two or more staff present.
 
-    One query, grouped by London month; the headline is the sum of the months. Each share is
-    a correlated EXISTS per meeting that PostgreSQL answers from the participant indexes. The
-    slices matter: a LIMIT/OFFSET keeps the planner from turning an EXISTS into a hash of the
-    whole participant table (measured in outcomes/benchmarks/RESULTS.md).
+    One query, grouped by London month; the headline is the sum of the months. It reads the
+    attendance stored on each held meeting (meetings.services.meeting_attendance_refresh)
+    rather than walking every participant row (outcomes/benchmarks/RESULTS.md).
     """
-    attended = Participant.objects.filter(meeting=OuterRef("pk"), attended=True).order_by()
-    staff = attended.filter(kind=Participant.Kind.STAFF)
-    core_team = Episode.core_team.through.objects.filter(
-        episode_id=OuterRef(OuterRef("episode_id"))
-    ).values("user_id")
     rows = _rows(
         ("attendance",),
         scope,
@@ -403,19 +397,13 @@ def meeting_attendance(scope: Scope) -> dict[str, Any]:
                 status=Meeting.Status.HELD,
                 episode__team_id__in=s.team_ids,
             )
-            .annotate(
-                month=TruncMonth("actual_start", tzinfo=LONDON),
-                with_members=Exists(attended.filter(kind=Participant.Kind.NETWORK_MEMBER)[0:1]),
-                with_core=Exists(staff.filter(staff_id__in=core_team)),
-                # OFFSET 1 LIMIT 1: a second attending staff row (staff are unique per meeting).
-                with_two_staff=Exists(staff[1:2]),
-            )
+            .annotate(month=TruncMonth("actual_start", tzinfo=LONDON))
             .values("month")
             .annotate(
                 held=Count("id"),
-                members=Count("id", filter=Q(with_members=True)),
-                core=Count("id", filter=Q(with_core=True)),
-                two_staff=Count("id", filter=Q(with_two_staff=True)),
+                members=Count("id", filter=Q(network_members_present__gt=0)),
+                core=Count("id", filter=Q(core_team_present=True)),
+                two_staff=Count("id", filter=Q(staff_present__gte=2)),
             )
             .order_by("month")
         ),
@@ -504,9 +492,13 @@ def medication_rule(scope: Scope, *, list_limit: int | None = LIST_LIMIT) -> dic
 
     def violations(s: Scope) -> QuerySet:
         rows = (
+            # A join rather than `prescription__in`: PostgreSQL then walks the team's episodes
+            # to their prescriptions in the period and their alerts, instead of merging every
+            # violation alert of the service against them.
             Alert.objects.filter(
+                _in_period("prescription__prescribed_at", s),
                 kind=Alert.Kind.MEDICATION_VIOLATION,
-                prescription__in=prescriptions(s).values("pk"),
+                prescription__episode__team_id__in=s.team_ids,
             )
             .annotate(
                 team_name=F("episode__team__name"),

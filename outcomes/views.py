@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -134,18 +136,54 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Tables that list records (the first LIST_LIMIT rows on the page, all of them in the CSV).
+LIMITED_TABLES = frozenset({"breaches", "overrides", "violations", "thin_networks"})
+
+
+def _table_html(table: tables.Table, *, query: str, list_limit: int) -> str:
+    """One dashboard table with its CSV link, as templates/outcomes/_table.html draws it.
+
+    Built in Python: the page's ~20 tables hold several hundred cells, and rendering them
+    through the template engine cell by cell was most of the page's rendering time
+    (outcomes/benchmarks/RESULTS.md)."""
+    csv_url = reverse("outcomes:dashboard_csv", args=[table.key]) + (f"?{query}" if query else "")
+    title = escape(table.title)
+    caption = (
+        f'{title} · <a href="{escape(csv_url)}" aria-label="Download CSV of {title}">'
+        "Download CSV</a>"
+    )
+    if table.key in LIMITED_TABLES and len(table.rows) >= list_limit:
+        caption += f" · showing the first {list_limit}; the CSV has all"
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in table.headers)
+    if table.rows:
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(tables.fmt(v))}</td>" for v in row) + "</tr>"
+            for row in table.rows
+        )
+    else:
+        body = f'<tr><td colspan="{len(table.headers)}">None in this period.</td></tr>'
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        '<div class="table-responsive mb-3">\n'
+        '<table class="table table-sm table-striped align-middle">\n'
+        f'  <caption class="caption-top">{caption}</caption>\n'
+        f"  <thead><tr>{head}</tr></thead>\n"
+        f"  <tbody>\n  {body}\n  </tbody>\n</table>\n</div>\n"
+    )
+
+
 @manager_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, scope, timepoint = _dashboard_scope(request)
     context: dict[str, Any] = {"form": form, "scope": scope}
     if scope is not None:
         data = selectors.dashboard(scope, timepoint_months=timepoint)
-        context["sections"] = {
-            name: tables.section_tables(name, value) for name, value in data.items()
+        query = request.GET.urlencode()
+        context["tables"] = {
+            key: _table_html(table, query=query, list_limit=selectors.LIST_LIMIT)
+            for name, value in data.items()
+            for key, table in tables.section_tables(name, value).items()
         }
         context["charts"] = _charts(data)
-        context["query"] = request.GET.urlencode()
-        context["list_limit"] = selectors.LIST_LIMIT
     return render(request, "outcomes/dashboard.html", context)
 
 

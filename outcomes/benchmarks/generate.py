@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from importlib import import_module
 
 TEAMS = 20
 STAFF_PER_TEAM = 18  # offsets: 0-9 clinicians, 10-11 prescribers, 12 peer worker,
@@ -58,6 +59,9 @@ TABLES = [
     "pod_team",
     "pod_trust",
 ]
+
+
+ATTENDANCE_BACKFILL = import_module("meetings.migrations.0006_meeting_attendance_counts").BACKFILL
 
 
 def staff_id(team_sql: str, offset_sql: str) -> str:
@@ -218,6 +222,9 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
               FROM meetings_meeting m WHERE m.id % 4 = 0
             ) rows ORDER BY scheduled_start, meeting_id, o;""",
         ),
+        # The attendance stored on each held meeting, as meetings.services does when a meeting
+        # is recorded held: the same statement that backfilled it in the migration.
+        ("attendance on meetings", ATTENDANCE_BACKFILL),
         (
             "prescriptions",
             f"""

@@ -113,6 +113,25 @@ def meeting_attendance(cursor, scope: Scope) -> dict[str, Any]:
         f"""
         SELECT date_trunc('month', m.actual_start AT TIME ZONE {TZ}) AS month,
                count(*) AS held,
+               count(*) FILTER (WHERE m.network_members_present > 0) AS members,
+               count(*) FILTER (WHERE m.core_team_present) AS core,
+               count(*) FILTER (WHERE m.staff_present >= 2) AS two_staff
+        FROM meetings_meeting m
+        JOIN meetings_episode e ON e.id = m.episode_id
+        WHERE e.team_id = ANY(%(teams)s) AND m.status = 'held'
+          AND m.actual_start >= %(start)s AND m.actual_start < %(end)s
+        GROUP BY 1 ORDER BY 1""",
+        _params(scope),
+    )
+    totals = {k: sum(r[k] for r in rows) for k in ("held", "members", "core", "two_staff")}
+    return {**totals, "trend": rows}
+
+
+# Before the attendance was stored on Meeting (meetings 0006) the same figures walked every
+# attending participant row of every held meeting (110-150 ms for one team at 50,000 people):
+PARTICIPANT_WALK_ATTENDANCE = f"""
+        SELECT date_trunc('month', m.actual_start AT TIME ZONE {TZ}) AS month,
+               count(*) AS held,
                count(*) FILTER (WHERE p.members > 0) AS members,
                count(*) FILTER (WHERE p.core > 0) AS core,
                count(*) FILTER (WHERE p.staff >= 2) AS two_staff
@@ -127,11 +146,7 @@ def meeting_attendance(cursor, scope: Scope) -> dict[str, Any]:
             FROM meetings_participant pa WHERE pa.meeting_id = m.id AND pa.attended) p
         WHERE e.team_id = ANY(%(teams)s) AND m.status = 'held'
           AND m.actual_start >= %(start)s AND m.actual_start < %(end)s
-        GROUP BY 1 ORDER BY 1""",
-        _params(scope),
-    )
-    totals = {k: sum(r[k] for r in rows) for k in ("held", "members", "core", "two_staff")}
-    return {**totals, "trend": rows}
+        GROUP BY 1 ORDER BY 1"""
 
 
 def medication_rule(cursor, scope: Scope) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from meetings.models import Alert, Episode, Meeting, Participant, Prescription
+from meetings.services import meeting_attendance_refresh
 from networks.models import NetworkMember
 from tests import factories as f
 
@@ -58,7 +59,8 @@ def meeting(
         Participant.objects.create(meeting=m, kind="staff", staff=user, attended=True)
     for user in absent_staff:
         Participant.objects.create(meeting=m, kind="staff", staff=user, attended=False)
-    return m
+    # The attendance stored on the meeting, as meetings.services does when it is recorded held.
+    return meeting_attendance_refresh(m)
 
 
 def prescription(
