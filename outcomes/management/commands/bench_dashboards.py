@@ -44,11 +44,14 @@ NOTES = [
     "same time (load average 5-9), with PostgreSQL's default 128 MB shared_buffers; treat the "
     "milliseconds as indicative and the ORM/SQL ratio (same process, same moment) as the "
     "comparison.",
-    "- Where the time goes: 'attendance' walks every participant row of every meeting held in "
-    "the period (about 40,000 rows for one team, 800,000 for the service), now index-only "
-    "through Participant (meeting, kind) INCLUDE (attended, staff) (meetings 0004, with "
-    "Prescription (prescribed_at), CarePlanVersion (created_at), Episode (team, "
-    "referral_received_at); networks 0005: PeerContact (contact_at)).",
+    "- Where the time goes: 'attendance' reads the attendance stored on each held meeting "
+    "(meetings 0006: Meeting.network_members_present, staff_present, core_team_present, set by "
+    "meetings.services.meeting_attendance_refresh) index-only through Meeting (episode, "
+    "actual_start) INCLUDE (id, those three) WHERE held, instead of walking every participant "
+    "row (about 40,000 rows for one team); team-scoped queries list the team's episodes "
+    "index-only through Episode (team, id) (meetings 0006). Earlier indexes: meetings "
+    "0004/0005 (Participant, Prescription, CarePlanVersion, Episode (team, "
+    "referral_received_at), Meeting (episode, actual_start)), networks 0005 (PeerContact).",
     "",
 ]
 
