@@ -34,13 +34,19 @@ TRACKED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("networks.NetworkMember", (), ()),
     ("networks.PeerAssignment", (), ()),
     ("networks.PeerContact", (), ()),
-    ("meetings.Episode", (), ()),
-    ("meetings.Meeting", (), ()),
+    # Derived bookkeeping (recomputed from audited rows by the services and sweeps) is not worth
+    # an event on its own: the clock's next check, and a meeting's stored attendance counts.
+    ("meetings.Episode", (), ("clock_next_check_at",)),
+    (
+        "meetings.Meeting",
+        (),
+        ("network_members_present", "staff_present", "core_team_present"),
+    ),
     ("meetings.Participant", (), ()),
     ("meetings.Utterance", (), ()),
     ("meetings.Decision", (), ()),
     ("meetings.CarePlanVersion", (), ()),
-    ("meetings.Prescription", (), ()),
+    ("meetings.Prescription", (), ("audited_at",)),
     ("outcomes.OutcomeAssessment", (), ()),
     # The password hash is never copied into the audit; a change to it is still listed by name.
     ("pod.User", ("password",), ("last_login",)),
