@@ -32,20 +32,10 @@ from outcomes.forms import (
 from outcomes.importer import decode_upload, import_outcomes_text
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
 from pod.access import clinical_required, get_service_user_for_user, manager_required, teams_for
+from pod.form_errors import add_service_errors
 from pod.models import Team, User
 
 LONDON = ZoneInfo("Europe/London")
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for e in errors:
-                form.add_error(target, e)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 # --- Dashboards --------------------------------------------------------------------------------
@@ -358,7 +348,7 @@ def scored_measure_new(request: HttpRequest, person_id: int, instrument: str) ->
                 now=timezone.now(),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             summary = (
                 f"total {measure.total} ({measure.band})"
@@ -392,7 +382,7 @@ def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Measure saved.")
             return redirect("outcomes:person_measures", person_id=person.pk)
@@ -425,7 +415,7 @@ def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Outcome assessment saved.")
             return redirect("outcomes:person_measures", person_id=person.pk)
@@ -498,7 +488,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             services.survey_response_submit(token=token, answers=form.cleaned_data, now=now)
         except ValidationError as error:
             if hasattr(error, "error_dict"):
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 return _no_store(
                     render(
@@ -539,7 +529,7 @@ def meeting_fidelity(request: HttpRequest, meeting_id: int) -> HttpResponse:
                 meeting=meeting, rater=request.user, scores=form.cleaned_data, now=timezone.now()
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Thank you: your fidelity rating is saved.")
             return redirect("outcomes:team_fidelity", team_id=meeting.episode.team_id)
@@ -569,7 +559,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         try:
             text = decode_upload(form.cleaned_data["file"].read())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             result = import_outcomes_text(
                 text, team=form.cleaned_data["team"], recorded_by=request.user
