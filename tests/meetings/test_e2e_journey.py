@@ -62,12 +62,19 @@ class Journey:
         page.goto(self.base + "/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
 
+    # Clicking starts a navigation that wait_for_load_state() would not wait for (the old page is
+    # already loaded), so a following goto() could cancel a form post still in flight. Each
+    # click that leaves the page therefore waits for the next page to load.
     def submit(self, label: str) -> None:
-        self.page.get_by_role("button", name=label).click()
-        self.page.wait_for_load_state()
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=label).click()
+
+    def follow(self, link) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("link", name=link).click()
 
 
 def _local(dt) -> str:
@@ -101,14 +108,14 @@ def _take_referral(
 def _meeting_held(j: Journey, episode: Episode, start, *, record: bool, tag: str) -> None:
     page = j.page
     j.go(f"/episodes/{episode.pk}/", f"episode-{tag}")
-    page.get_by_role("link", name="Schedule a meeting").click()
+    j.follow("Schedule a meeting")
     page.get_by_label("Starts at").fill(_local(start))
     page.locator("#id_location").select_option("home")
     j.check(f"schedule-{tag}")
     j.submit("Schedule and send invitations")
     assert "Meeting scheduled" in page.content()
     j.check(f"meeting-scheduled-{tag}")
-    page.get_by_role("link", name="Record as held").click()
+    j.follow("Record as held")
     j.check(f"record-held-{tag}")
     j.submit("Record as held")
     assert "Meeting recorded as held" in page.content()
@@ -165,9 +172,9 @@ def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(live_server,
 
     # 2. The network: a sister who consents and gave an email.
     j.go(f"/episodes/{episode.pk}/", "episode-network-link")
-    page.get_by_role("link", name=re.compile("The network")).click()
+    j.follow(re.compile("The network"))
     j.check("network-empty")
-    page.get_by_role("link", name="Add a network member").click()
+    j.follow("Add a network member")
     page.get_by_label("Name").fill("Dana Rivers")
     page.get_by_label("Who they are").select_option("family")
     page.get_by_label("Relationship, in the person's words").fill("older sister")

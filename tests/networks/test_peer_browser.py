@@ -67,7 +67,8 @@ def test_it_logs_a_contact_at_360px_and_draws_one_node_per_active_member(
     page.goto(live_server.url + reverse("networks:peer_caseload"))
     problems = _serious_axe_violations(page, "caseload")
     started = time.monotonic()
-    page.get_by_role("link", name="Log a contact").first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Log a contact").first.click()
     page.get_by_text("Jordan Rivers (the person)").click()
     page.get_by_text("Dana Rivers (sister)").click()
     page.get_by_text("Visit", exact=True).click()
@@ -83,8 +84,8 @@ def test_it_logs_a_contact_at_360px_and_draws_one_node_per_active_member(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "peer-contact-form-360.png"), full_page=True)
     problems += _serious_axe_violations(page, "contact form")
-    page.get_by_role("button", name="Save contact").click()
-    page.wait_for_url("**/peer/people/**")
+    with page.expect_navigation(url="**/peer/people/**"):
+        page.get_by_role("button", name="Save contact").click()
     assert time.monotonic() - started < 30
     assert "Contact logged." in page.content()
     assert "Walked to the community garden" in page.inner_text("#contact-log")
@@ -99,7 +100,8 @@ def test_it_logs_a_contact_at_360px_and_draws_one_node_per_active_member(
         20,
     )
 
-    page.get_by_role("link", name="Network map").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Network map").click()
     nodes = page.locator("svg.network-map g.member-node")
     assert nodes.count() == 3  # active members only: not the ended or the proposed one
     assert page.locator("#map-table tbody tr").count() == 3
