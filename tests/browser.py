@@ -45,3 +45,10 @@ def launch_browser(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # Starting Playwright leaves this thread in another contextvars context, so the
+            # test's ORM calls opened their own connection (Django keys connections by context).
+            # Close it here, in that context, or it outlives the test and PostgreSQL refuses to
+            # drop the test database at the end of the session.
+            from django.db import connections
+
+            connections.close_all()
