@@ -40,9 +40,10 @@ NOTES = [
     "times PostgreSQL's time for one team at 1,000 people.",
     "- 'whole dashboard' SQL ms: every hand-written section run back to back, measured the "
     "same way as the ORM's whole dashboard (earlier runs summed the sections' warm medians).",
-    "- Time is wall-clock on a shared 2-core machine that was running other test suites at the "
-    "same time (load average 5-9), with PostgreSQL's default 128 MB shared_buffers; treat the "
-    "milliseconds as indicative and the ORM/SQL ratio (same process, same moment) as the "
+    "- Time is wall-clock on a shared 2-core machine, whose load average is recorded above each "
+    "set of timings, with PostgreSQL's default 128 MB shared_buffers; single timings vary by up "
+    "to about 2x from run to run (earlier runs under load 5-9 were that much slower), so treat "
+    "the milliseconds as indicative and the ORM/SQL ratio (same process, same moment) as the "
     "comparison.",
     "- Where the time goes: 'attendance' reads the attendance stored on each held meeting "
     "(meetings 0006: Meeting.network_members_present, staff_present, core_team_present, set by "
