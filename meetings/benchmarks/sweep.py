@@ -615,7 +615,7 @@ def _machine() -> dict[str, str]:
         shared_buffers = cur.fetchone()[0]
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "describe", "--always", "--dirty"],  # "-dirty": uncommitted changes too
             capture_output=True,
             text=True,
             check=False,
