@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 
 from meetings.models import Alert, Episode, Prescription
-from pod.emails import email_send
-from pod.models import Notification, User
+from pod.foundation.emails import email_send
+from pod.foundation.models import Notification, User
 
 logger = logging.getLogger(__name__)
 

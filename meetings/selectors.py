@@ -25,7 +25,7 @@ from meetings.models import (
 )
 from networks.models import NetworkMember, PeerContact
 from pod.access import episodes_for
-from pod.models import Notification, User
+from pod.foundation.models import Notification, User
 
 # The person first, then their network, then staff: the order every page lists people in.
 PERSON_FIRST = Case(

@@ -24,7 +24,7 @@ from meetings.models import (
     Utterance,
 )
 from networks.models import NetworkMember, ServiceUser
-from pod.models import Team, User
+from pod.foundation.models import Team, User
 
 
 def clock_policy() -> rules.ClockPolicy:
@@ -482,7 +482,7 @@ def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
 def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
     """Email each consenting member with an address an invitation with a .ics attachment."""
     from meetings.ics import meeting_invitation_ics
-    from pod.emails import email_build
+    from pod.foundation.emails import email_build
 
     meeting = Meeting.objects.select_related("episode__team").get(pk=meeting_id)
     place = meeting.get_location_display()

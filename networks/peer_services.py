@@ -15,7 +15,7 @@ from django.db import transaction
 
 from networks import rules, services
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
-from pod.models import User
+from pod.foundation.models import User
 
 # A contact logged "now" on a phone whose clock runs a little fast is still accepted.
 _CLOCK_SKEW = timedelta(minutes=5)

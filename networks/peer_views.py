@@ -26,8 +26,8 @@ from pod.access import (
     peer_required,
     role_required,
 )
-from pod.form_errors import add_service_errors
-from pod.models import User
+from pod.foundation.form_errors import add_service_errors
+from pod.foundation.models import User
 
 clinical_or_peer_required = role_required(*CLINICAL_ROLES, *PEER_ROLES)
 

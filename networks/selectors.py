@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from networks import rules
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
-from pod.models import User
+from pod.foundation.models import User
 
 ACTIVE_NON_PROFESSIONAL = Q(network_members__status=NetworkMember.Status.ACTIVE) & ~Q(
     network_members__category=NetworkMember.Category.PROFESSIONAL

@@ -13,7 +13,7 @@ from networks import services
 from networks.forms_members import NetworkMemberForm
 from networks.models import NetworkMember
 from pod.access import clinical_required, get_service_user_for_user
-from pod.form_errors import add_service_errors
+from pod.foundation.form_errors import add_service_errors
 
 
 def _get_member_for_user(user, person_pk: int, pk: int):

@@ -32,8 +32,8 @@ from outcomes.forms import (
 from outcomes.importer import decode_upload, import_outcomes_text
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
 from pod.access import clinical_required, get_service_user_for_user, manager_required, teams_for
-from pod.form_errors import add_service_errors
-from pod.models import Team, User
+from pod.foundation.form_errors import add_service_errors
+from pod.foundation.models import Team, User
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
-from pod.models import Team, User
+from pod.foundation.models import Team, User
 
 CLINICAL_ROLES = (User.Role.CLINICIAN, User.Role.PRESCRIBER)
 PEER_ROLES = (User.Role.PEER_WORKER, User.Role.PEER_VOLUNTEER)

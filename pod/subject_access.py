@@ -76,7 +76,7 @@ def _reverse_relations(model: type[models.Model]):
 
 def subject_access_data(person) -> dict[str, Any]:
     """Everything held about `person`, grouped by kind of record, ready for HTML or JSON."""
-    from pod.audit_models import RecordAccess
+    from pod.foundation.audit_models import RecordAccess
 
     sections: OrderedDict[str, list] = OrderedDict()
     seen: set[tuple[str, Any]] = {(person._meta.label_lower, person.pk)}

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from pod.models import Notification
+from pod.foundation.models import Notification
 
 
 def health(request: HttpRequest) -> JsonResponse:

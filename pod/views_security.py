@@ -16,10 +16,11 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pod import access, twofactor
-from pod.audit_models import AuditEvent, RecordAccess
-from pod.forms import SetupTokenForm, TokenForm
-from pod.models import User
+from pod import access
+from pod.foundation import twofactor
+from pod.foundation.audit_models import AuditEvent, RecordAccess
+from pod.foundation.forms import SetupTokenForm, TokenForm
+from pod.foundation.models import User
 
 ACCESS_LOG_LIMIT = 200
 
@@ -138,7 +139,7 @@ def _demo_code_for(user) -> str | None:
     authenticator, so a newcomer can try the real two-step sign-in without a phone."""
     if not settings.DEBUG:
         return None
-    from pod.twofactor import demo_code
+    from pod.foundation.twofactor import demo_code
 
     try:
         return demo_code(user.username)
@@ -149,7 +150,7 @@ def _demo_code_for(user) -> str | None:
 @login_required
 def subject_access(request: HttpRequest, pk: int, as_json: bool = False) -> HttpResponse:
     """Everything POD holds about one person (clinicians of the team, or an administrator)."""
-    from pod.audit import record_access
+    from pod.foundation.audit import record_access
     from pod.subject_access import as_display, subject_access_data
 
     person = _get_person_for_audit(request.user, pk)

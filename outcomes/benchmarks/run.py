@@ -180,7 +180,7 @@ def measure_pages(now: datetime, *, runs: int) -> dict[str, dict[str, Any]]:
     from django.test import Client, override_settings
     from django.urls import reverse
 
-    from pod.models import User
+    from pod.foundation.models import User
 
     today = now.astimezone(LONDON).date()
     query = f"start={today - timedelta(days=364)}&end={today}&timepoint={TIMEPOINT}"
@@ -201,7 +201,7 @@ def measure_pages(now: datetime, *, runs: int) -> dict[str, dict[str, Any]]:
             assert response.status_code == 200, response.status_code
             return response
 
-        # The second factor is pod/twofactor.py's business, not the dashboard's: measured
+        # The second factor is pod/foundation/twofactor.py's business, not the dashboard's: measured
         # with it switched off, as the test suite does.
         # ALLOWED_HOSTS: the benchmark runs with DEBUG off, where the default list is empty.
         with override_settings(POD_REQUIRE_2FA=False, ALLOWED_HOSTS=["localhost"]):

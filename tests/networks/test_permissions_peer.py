@@ -29,7 +29,7 @@ from meetings.models import (
 )
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from outcomes.models import OutcomeAssessment
-from pod.models import Notification, Team, TeamMembership
+from pod.foundation.models import Notification, Team, TeamMembership
 from tests import factories as f
 
 RECORD_ID = 900001

@@ -6,8 +6,8 @@ import pytest
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 
-from pod.audit import record_access
-from pod.models import RecordAccess
+from pod.foundation.audit import record_access
+from pod.foundation.audit_models import RecordAccess
 
 pytestmark = pytest.mark.django_db
 

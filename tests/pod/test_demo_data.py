@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from meetings.models import Alert, Episode, Prescription
 from outcomes.models import OutcomeAssessment
-from pod.models import Trust, User
+from pod.foundation.models import Trust, User
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pod.twofactor import demo_code, demo_devices_create
+from pod.foundation.twofactor import demo_code, demo_devices_create
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, **options):
         from django.conf import settings
 
-        from pod.models import User
+        from pod.foundation.models import User
 
         if not settings.DEBUG:
             raise CommandError("demo_otp works only with DEBUG on (demo mode).")

@@ -189,7 +189,7 @@ def record_access(request: HttpRequest, service_user: Any, what: str):
     passed: `record_access(request, person, "episode")`. `what` is a short code, never
     personal data. Accepts the person or their id.
     """
-    from pod.audit_models import RecordAccess
+    from pod.foundation.audit_models import RecordAccess
 
     person_id = getattr(service_user, "pk", service_user)
     match = getattr(request, "resolver_match", None)

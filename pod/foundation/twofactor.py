@@ -130,7 +130,7 @@ def _refuse_outside_debug() -> None:
 
 def demo_devices_create(users: Iterable | None = None) -> int:
     """Give each demo user a confirmed authenticator with a username-derived key. Idempotent."""
-    from pod.models import User
+    from pod.foundation.models import User
 
     _refuse_outside_debug()
     made = 0

@@ -113,9 +113,9 @@ class RecordAccessMiddleware:
     Views do not each have to remember: a GET answered 200 whose URL names a person
     (`person_pk`, `person_id`), an episode (`episodes/<pk>/...`) or a meeting (`meeting_id`) is
     written to pod.RecordAccess as "<view name>", with who and when. Exports and pages that are
-    not shaped like that call pod.audit.record_access() themselves. The write happens after the
-    response is built, on commit, and resolves episode and meeting ids to the person there, so it
-    adds nothing to a page's own queries.
+    not shaped like that call pod.foundation.audit.record_access() themselves. The write happens
+    after the response is built, on commit, and resolves episode and meeting ids to the person
+    there, so it adds nothing to a page's own queries.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -153,7 +153,7 @@ class RecordAccessMiddleware:
 
 def _log_access(user_id: int, kind: str, object_id: int, view_name: str) -> None:
     from meetings.models import Episode, Meeting
-    from pod.audit_models import RecordAccess
+    from pod.foundation.audit_models import RecordAccess
 
     if kind == "episode":
         object_id = (
