@@ -1,8 +1,9 @@
 """Peer pages (phone first), the clinician's peer-assignment pages, and the network map.
 
-Peers reach a person only through pod.access.get_service_user_for_user, which for a peer returns
-only the people they are assigned to (else 404). Nothing here renders a dialogic record, care
-plan, prescription, risk or outcome; the meetings are passed as time-and-place values only.
+Peers reach a person only through networks.selectors.get_service_user_for_user, which for a
+peer returns only the people they are assigned to (else 404). Nothing here renders a dialogic
+record, care plan, prescription, risk or outcome; the meetings are passed as time-and-place
+values only.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from django.views.decorators.http import require_POST
 
 from networks import network_map, peer_forms, peer_services, rules, selectors
 from networks.models import NetworkMember, PeerAssignment, PeerContact
-from pod.access import (
+from networks.selectors import get_service_user_for_user
+from pod.foundation.access import (
     CLINICAL_ROLES,
     PEER_ROLES,
     clinical_required,
-    get_service_user_for_user,
     peer_required,
     role_required,
 )

@@ -1,4 +1,4 @@
-"""Reads across relations for peer work, the network map and network measures.
+"""Reads across relations: whom a user may open, peer work, the network map and measures.
 
 Every function here runs a fixed number of queries whatever the size of the network, so the pages
 that use them keep their query budgets (tests/networks/test_peer_pages.py, test_network_map.py).
@@ -12,14 +12,44 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.http import Http404
 
 from networks import rules
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
+from pod.foundation.access import CLINICAL_ROLES
 from pod.foundation.models import User
 
 ACTIVE_NON_PROFESSIONAL = Q(network_members__status=NetworkMember.Status.ACTIVE) & ~Q(
     network_members__category=NetworkMember.Category.PROFESSIONAL
 )
+
+
+# --- Whom a user may open (deny by default; pod.foundation.access checks the role) -------------
+
+
+def service_users_for(user: User) -> QuerySet[ServiceUser]:
+    """The people a user may open: their teams' people for staff, assigned people for peers."""
+    if not user.is_authenticated or not user.is_active:
+        return ServiceUser.objects.none()
+    if user.is_peer:
+        return ServiceUser.objects.filter(
+            peer_assignments__peer=user, peer_assignments__ended_at__isnull=True
+        )
+    if user.role in CLINICAL_ROLES:
+        return ServiceUser.objects.filter(team__memberships__user=user)
+    return ServiceUser.objects.none()
+
+
+def get_service_user_for_user(user: User, pk: int) -> ServiceUser:
+    """The person `pk` with their team, if `user` may open them; otherwise Http404 (another
+    team's person does not exist, as far as the user can tell)."""
+    person = service_users_for(user).filter(pk=pk).select_related("team").first()
+    if person is None:
+        raise Http404("No such person")
+    return person
+
+
+# --- Peer work and networks ---------------------------------------------------------------------
 
 
 def thin_network_threshold() -> int:

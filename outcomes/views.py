@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from meetings.models import Meeting, Participant
+from networks.selectors import get_service_user_for_user
 from outcomes import charts, rules, selectors, services, tables
 from outcomes.forms import (
     DashboardFilterForm,
@@ -31,7 +32,7 @@ from outcomes.forms import (
 )
 from outcomes.importer import decode_upload, import_outcomes_text
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
-from pod.access import clinical_required, get_service_user_for_user, manager_required, teams_for
+from pod.foundation.access import clinical_required, manager_required, teams_for
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import Team, User
 

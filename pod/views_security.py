@@ -16,8 +16,9 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pod import access
+from networks.selectors import get_service_user_for_user
 from pod.foundation import twofactor
+from pod.foundation.access import CLINICAL_ROLES
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from pod.foundation.forms import SetupTokenForm, TokenForm
 from pod.foundation.models import User
@@ -34,9 +35,9 @@ def _get_person_for_audit(user: User, pk: int):
         if person is None:
             raise Http404("No such person")
         return person
-    if user.role not in access.CLINICAL_ROLES:
+    if user.role not in CLINICAL_ROLES:
         raise PermissionDenied("Only the person's clinicians can see who has looked at the record.")
-    return access.get_service_user_for_user(user, pk)
+    return get_service_user_for_user(user, pk)
 
 
 @login_required
