@@ -1,6 +1,21 @@
 from django.apps import AppConfig
 
+from pod.foundation import record_targets
+
 
 class MeetingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "meetings"
+
+    def ready(self) -> None:
+        # Loads models, which cannot be imported while Django reads this AppConfig.
+        from meetings import selectors  # noqa: PLC0415
+
+        # The access log (pod/foundation/middleware.py) learns which of our URLs open a person's
+        # record: /episodes/<pk>/... is the episode's person, any <meeting_id> the meeting's.
+        record_targets.register(
+            "episode", url_kwarg="pk", namespace="meetings", person_id=selectors.episode_person_id
+        )
+        record_targets.register(
+            "meeting", url_kwarg="meeting_id", person_id=selectors.meeting_person_id
+        )

@@ -49,6 +49,21 @@ def get_episode_for_user(user: User, pk: int, *, for_update: bool = False) -> Ep
     return episode
 
 
+def episode_person_id(episode_id: int) -> int | None:
+    """The id of the person an episode is about; None when there is no such episode. One query.
+    Registered with pod.foundation.record_targets (MeetingsConfig.ready) for the access log."""
+    return Episode.objects.filter(pk=episode_id).values_list("service_user_id", flat=True).first()
+
+
+def meeting_person_id(meeting_id: int) -> int | None:
+    """The id of the person a meeting is about; None when there is no such meeting. One query."""
+    return (
+        Meeting.objects.filter(pk=meeting_id)
+        .values_list("episode__service_user_id", flat=True)
+        .first()
+    )
+
+
 # The person first, then their network, then staff: the order every page lists people in.
 PERSON_FIRST = Case(
     When(kind="service_user", then=Value(0)),
