@@ -27,7 +27,7 @@ from meetings.models import (
 )
 from networks.models import NetworkMember, PeerContact
 from pod.foundation.access import CLINICAL_ROLES
-from pod.foundation.models import Notification, User
+from pod.foundation.models import User
 
 
 def episodes_for(user: User) -> QuerySet[Episode]:
@@ -153,14 +153,6 @@ def home_meetings(user: User, *, start: datetime, end: datetime) -> list[Meeting
             i_attend=Count("participants", filter=Q(participants__staff=user)),
         )
         .order_by("scheduled_start")
-    )
-
-
-def home_unread_notifications(user: User, limit: int = 20) -> list[Notification]:
-    return list(
-        Notification.objects.filter(user=user, read_at__isnull=True)
-        .select_related("alert__episode__service_user")
-        .order_by("-created_at")[:limit]
     )
 
 

@@ -29,6 +29,7 @@ from pod.foundation.access import (
 )
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
+from pod.foundation.selectors import unread_notifications
 
 clinical_or_peer_required = role_required(*CLINICAL_ROLES, *PEER_ROLES)
 
@@ -40,20 +41,18 @@ def _data(request: HttpRequest):
 
 
 def peer_home_context(user: User) -> dict:
-    """For pod.views.home: a peer's caseload with thin-network flags (one query)."""
+    """For the home page (pod/home.py): a peer's caseload with thin-network flags (one query)."""
     if not user.is_authenticated or not user.is_peer:
         return {}
     return {"peer_caseload": selectors.peer_caseload(user)}
 
 
 def peer_home_builder(request: HttpRequest, now) -> dict:
-    """A builder for pod.views.HOME_BUILDERS (roles peer_worker and peer_volunteer): the simple
+    """A builder for pod.home.HOME_BUILDERS (roles peer_worker and peer_volunteer): the simple
     home (unread alerts) with the peer's caseload and thin-network flags above it."""
-    from meetings import selectors as meeting_selectors
-
     return {
         "template": "networks/peer/home.html",
-        "notifications": meeting_selectors.home_unread_notifications(request.user),
+        "notifications": unread_notifications(request.user),
         "threshold": selectors.thin_network_threshold(),
         **peer_home_context(request.user),
     }
