@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from meetings import urls as meetings_urls
+from networks import urls as networks_urls
 from pod import home
 from pod.foundation import views as foundation_views
 from pod.records import views as records_views
@@ -32,7 +34,17 @@ urlpatterns = [
         name="notification_read",
     ),
     path("episodes/", include("meetings.urls")),
-    path("network/", include("networks.urls")),
+    # The networks namespace also holds two pages that show meetings data and so are defined in
+    # meetings (meetings/views/network_pages.py): networks may not import meetings.
+    path(
+        "network/",
+        include(
+            (
+                [*networks_urls.urlpatterns, *meetings_urls.networks_urlpatterns],
+                networks_urls.app_name,
+            )
+        ),
+    ),
     path("outcomes/", include("outcomes.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

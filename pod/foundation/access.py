@@ -46,4 +46,5 @@ def role_required(*roles: str) -> Callable:
 
 clinical_required = role_required(*CLINICAL_ROLES)
 peer_required = role_required(*PEER_ROLES)
+clinical_or_peer_required = role_required(*CLINICAL_ROLES, *PEER_ROLES)
 manager_required = role_required(User.Role.SERVICE_MANAGER, User.Role.ADMINISTRATOR)
