@@ -8,8 +8,9 @@ class MeetingsConfig(AppConfig):
     name = "meetings"
 
     def ready(self) -> None:
-        # Loads models, which cannot be imported while Django reads this AppConfig.
-        from meetings import selectors  # noqa: PLC0415
+        # Imported here, not at the top: selectors load models, which cannot be imported while
+        # Django is still reading the AppConfigs.
+        from meetings import selectors  # noqa: PLC0415 (loads models)
 
         # The access log (pod/foundation/middleware.py) learns which of our URLs open a person's
         # record: /episodes/<pk>/... is the episode's person, any <meeting_id> the meeting's.

@@ -10,12 +10,13 @@ class PodConfig(AppConfig):
     verbose_name = "POD organisation"
 
     def ready(self) -> None:
-        # These modules load models, which cannot be imported while Django reads this AppConfig.
-        from pod.foundation import audit  # noqa: PLC0415
-        from pod.foundation.middleware import on_user_logged_in  # noqa: PLC0415
-        from pod.foundation.twofactor import PodAdminSite  # noqa: PLC0415
+        # Imported here, not at the top: these modules load models, which cannot be imported
+        # while Django is still reading the AppConfigs.
+        from pod.foundation import audit  # noqa: PLC0415 (loads models)
+        from pod.foundation.middleware import on_user_logged_in  # noqa: PLC0415 (loads models)
+        from pod.foundation.twofactor import PodAdminSite  # noqa: PLC0415 (loads models)
 
-        # The audit trail's triggers are (re)installed after every migrate (foundation/audit.py).
+        # The audit trail's triggers are (re)installed after every migrate (see audit.py).
         post_migrate.connect(audit.install_on_migrate, sender=self, dispatch_uid="pod_audit")
         audit.connect_celery_signals()
         user_logged_in.connect(on_user_logged_in, dispatch_uid="pod_session_clocks")

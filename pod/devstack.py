@@ -58,6 +58,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
+import psycopg2
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 PYTHON = sys.executable
@@ -238,8 +240,6 @@ class EmbeddedPostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/pod"
 
     def _create_database(self, name: str) -> None:
-        import psycopg2
-
         conn = psycopg2.connect(
             host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
         )

@@ -143,7 +143,7 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "POD <pod@localhost>")
 
-# --- Celery: Redis carries work; the database is the clock (DESIGN.md). -----------------------
+# --- Celery: Redis carries work; the database is the clock (README "Deploying"). ------------
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "redis+socket")
 )
@@ -180,7 +180,7 @@ POD_FIRST_MEETING_WINDOW = timedelta(hours=POD_FIRST_MEETING_HOURS)
 # thin network on the team's and the peer's lists (networks.selectors), for network building.
 POD_THIN_NETWORK_THRESHOLD = env_int("POD_THIN_NETWORK_THRESHOLD", 3, minimum=1)
 
-# --- Security basics (issue 3 hardens further). ------------------------------------------------
+# --- Security basics (README "Security"). --------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

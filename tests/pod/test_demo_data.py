@@ -1,4 +1,5 @@
-"""The demo service has something at every stage the issue names, and loads once."""
+"""The demo service has something at every stage of care (running clocks, every alert, closed
+episodes, prescriptions with and without an override, both trial arms), and loads once."""
 
 from io import StringIO
 

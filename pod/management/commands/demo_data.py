@@ -27,6 +27,7 @@ from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceU
 from networks.rules import nhs_number_check_digit
 from outcomes.models import OutcomeAssessment
 from pod.foundation.models import Team, TeamMembership, TrainingRecord, Trust, User
+from pod.foundation.twofactor import demo_devices_create
 
 DEMO_PASSWORD = "pod-demo-2026"
 DEMO_LOGINS = [
@@ -133,8 +134,6 @@ class Command(BaseCommand):
         """Second factor for the demo: every user gets an authenticator whose code the sign-in
         page shows while DEBUG is on (pod.foundation.twofactor). Never outside DEBUG."""
         if settings.DEBUG:
-            from pod.foundation.twofactor import demo_devices_create
-
             demo_devices_create()
 
     # --- organisation ------------------------------------------------------------------------
