@@ -2,7 +2,7 @@
 #   make run                 PostgreSQL + Redis (embedded unless configured), migrate, demo data,
 #                            web on http://127.0.0.1:8000, Celery worker and beat; Ctrl-C stops all
 #   make test ARGS="-k foo"  the test suite on PostgreSQL; ARGS go to pytest
-#   make lint                ruff check and format check
+#   make lint                ruff check, ruff format check, import-linter's layer contracts
 
 PYTHON ?= python3
 VENV := .venv
@@ -22,6 +22,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 venv: $(STAMP)
 

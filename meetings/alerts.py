@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 
 from meetings.models import Alert, Episode, Prescription
-from pod.emails import email_send
-from pod.models import Notification, User
+from pod.foundation.emails import email_send
+from pod.foundation.models import Notification, User
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
                     with transaction.atomic():
                         alert_deliver(alert, now=now)
                     delivered += 1
-                except Exception as exc:  # noqa: BLE001 - any failure leaves it for a retry
+                except Exception as exc:  # any failure leaves it for a retry
                     logger.exception("alert %s not delivered", alert.pk)
                     failed_ids.add(alert.pk)
                     Alert.objects.filter(pk=alert.pk).update(

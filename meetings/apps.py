@@ -1,6 +1,22 @@
 from django.apps import AppConfig
 
+from pod.foundation import record_targets
+
 
 class MeetingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "meetings"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: selectors load models, which cannot be imported while
+        # Django is still reading the AppConfigs.
+        from meetings import selectors  # noqa: PLC0415 (loads models)
+
+        # The access log (pod/foundation/middleware.py) learns which of our URLs open a person's
+        # record: /episodes/<pk>/... is the episode's person, any <meeting_id> the meeting's.
+        record_targets.register(
+            "episode", url_kwarg="pk", namespace="meetings", person_id=selectors.episode_person_id
+        )
+        record_targets.register(
+            "meeting", url_kwarg="meeting_id", person_id=selectors.meeting_person_id
+        )

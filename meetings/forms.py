@@ -5,6 +5,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Layout, Submit
 from django import forms
+from django.utils import timezone
 
 from meetings.models import Decision, Episode, Meeting, Utterance
 from networks.models import NetworkMember
@@ -216,8 +217,6 @@ class DecisionForm(_Crispy, forms.Form):
 class MeetingChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         when = obj.actual_start or obj.scheduled_start
-        from django.utils import timezone
-
         return f"Meeting of {timezone.localtime(when):%d %b %Y %H:%M}"
 
 

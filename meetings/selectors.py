@@ -1,4 +1,5 @@
-"""Reads that cross relations: the clinician's home, the episode page and its timeline.
+"""Reads that cross relations: which episodes a user may open, the clinician's home, the episode
+page and its timeline.
 
 Every function returns a bounded number of queries whatever the number of meetings, members or
 episodes (the page tests check this with 1 and 50).
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.http import Http404
 
 from meetings import rules
 from meetings.models import (
@@ -24,8 +26,43 @@ from meetings.models import (
     Utterance,
 )
 from networks.models import NetworkMember, PeerContact
-from pod.access import episodes_for
-from pod.models import Notification, User
+from pod.foundation.access import CLINICAL_ROLES
+from pod.foundation.models import User
+
+
+def episodes_for(user: User) -> QuerySet[Episode]:
+    """Episodes whose clinical record a user may open (clinicians and prescribers of the team)."""
+    if not user.is_authenticated or not user.is_active or user.role not in CLINICAL_ROLES:
+        return Episode.objects.none()
+    return Episode.objects.filter(team__memberships__user=user)
+
+
+def get_episode_for_user(user: User, pk: int, *, for_update: bool = False) -> Episode:
+    """The episode `pk` with its person and team, if `user` may open it; otherwise Http404.
+    `for_update` locks the row (SELECT ... FOR UPDATE) for a write that follows."""
+    qs = episodes_for(user)
+    if for_update:
+        qs = qs.select_for_update()
+    episode = qs.filter(pk=pk).select_related("service_user", "team__trust").first()
+    if episode is None:
+        raise Http404("No such episode")
+    return episode
+
+
+def episode_person_id(episode_id: int) -> int | None:
+    """The id of the person an episode is about; None when there is no such episode. One query.
+    Registered with pod.foundation.record_targets (MeetingsConfig.ready) for the access log."""
+    return Episode.objects.filter(pk=episode_id).values_list("service_user_id", flat=True).first()
+
+
+def meeting_person_id(meeting_id: int) -> int | None:
+    """The id of the person a meeting is about; None when there is no such meeting. One query."""
+    return (
+        Meeting.objects.filter(pk=meeting_id)
+        .values_list("episode__service_user_id", flat=True)
+        .first()
+    )
+
 
 # The person first, then their network, then staff: the order every page lists people in.
 PERSON_FIRST = Case(
@@ -116,14 +153,6 @@ def home_meetings(user: User, *, start: datetime, end: datetime) -> list[Meeting
             i_attend=Count("participants", filter=Q(participants__staff=user)),
         )
         .order_by("scheduled_start")
-    )
-
-
-def home_unread_notifications(user: User, limit: int = 20) -> list[Notification]:
-    return list(
-        Notification.objects.filter(user=user, read_at__isnull=True)
-        .select_related("alert__episode__service_user")
-        .order_by("-created_at")[:limit]
     )
 
 

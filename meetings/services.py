@@ -13,6 +13,7 @@ from django.db.models import Count, Max, Min, Q
 
 from meetings import rules
 from meetings.alerts import alert_raise
+from meetings.ics import meeting_invitation_ics
 from meetings.models import (
     Alert,
     CarePlanVersion,
@@ -23,8 +24,11 @@ from meetings.models import (
     Prescription,
     Utterance,
 )
+from meetings.selectors import staff_double_booked
 from networks.models import NetworkMember, ServiceUser
-from pod.models import Team, User
+from networks.rules import normalise_nhs_number
+from pod.foundation.emails import email_build
+from pod.foundation.models import Team, User
 
 
 def clock_policy() -> rules.ClockPolicy:
@@ -393,7 +397,7 @@ def episode_close(*, episode: Episode, outcome: str, closed_at: datetime, now: d
     return episode
 
 
-# --- Added for the clinician pages (issue 4) ----------------------------------------------------
+# --- Referral intake, invitations, scheduling, the meeting record and the care plan -----------
 
 logger = logging.getLogger(__name__)
 
@@ -407,8 +411,6 @@ def service_user_find_or_create(
     A person already known to another team is not opened here: their team holds their record,
     so the referral is refused at the NHS number with a message to contact that team.
     """
-    from networks.rules import normalise_nhs_number
-
     digits = normalise_nhs_number(nhs_number)
     existing = ServiceUser.objects.select_for_update().filter(nhs_number=digits).first()
     if existing is not None:
@@ -481,9 +483,6 @@ def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
 
 def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
     """Email each consenting member with an address an invitation with a .ics attachment."""
-    from meetings.ics import meeting_invitation_ics
-    from pod.emails import email_build
-
     meeting = Meeting.objects.select_related("episode__team").get(pk=meeting_id)
     place = meeting.get_location_display()
     if meeting.location_detail:
@@ -508,7 +507,7 @@ def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
         try:
             message.send(fail_silently=False)
             sent += 1
-        except Exception:  # noqa: BLE001 - one failed address must not stop the others
+        except Exception:  # one failed address must not stop the others
             logger.exception("invitation for meeting %s to member %s failed", meeting.pk, member.pk)
     return sent
 
@@ -530,8 +529,6 @@ def meeting_schedule_warnings(
     exclude_meeting_id: int | None = None,
 ) -> list[str]:
     """Warnings for a meeting being arranged (see rules.meeting_warnings)."""
-    from meetings.selectors import staff_double_booked
-
     staff = list(staff)
     busy = staff_double_booked(
         staff=staff, start=start, end=end, exclude_meeting_id=exclude_meeting_id

@@ -138,7 +138,7 @@ def _next_checks_store(pairs: list[tuple[int, datetime | None]]) -> None:
     Django's bulk_update writes the same as one CASE WHEN per row, which PostgreSQL evaluates
     against every row: about 23 ms for a batch of 100 against 6.5 ms for this statement (timed
     by hand on the dashboard benchmark's database). The column is bookkeeping, left out of the
-    audit trail (pod/audit.py)."""
+    audit trail (pod/foundation/audit.py)."""
     if not pairs:
         return
     table = connection.ops.quote_name(Episode._meta.db_table)

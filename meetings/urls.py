@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from meetings.views import episodes, meeting_pages
+from meetings.views import episodes, meeting_pages, network_pages
 
 app_name = "meetings"
 
@@ -39,4 +39,12 @@ urlpatterns = [
         meeting_pages.meeting_ics,
         name="meeting_ics",
     ),
+]
+
+# Pages of the networks namespace that show meetings data (meetings/views/network_pages.py).
+# pod/urls.py serves them under /network/ with the networks app's own URLs, so their names and
+# paths stay `networks:peer_person` and `networks:network_map`.
+networks_urlpatterns = [
+    path("peer/people/<int:person_pk>/", network_pages.peer_person, name="peer_person"),
+    path("people/<int:person_pk>/map/", network_pages.network_map_view, name="network_map"),
 ]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from networks import rules
 from networks.models import NetworkMember
+from networks.selectors import members_as_of
 
 # Wider than tall: labels of outer-ring members run outwards to the left and right.
 WIDTH, HEIGHT = 800, 680
@@ -191,8 +192,6 @@ def changes_between(
     members: list[NetworkMember], *, start: datetime, end: datetime
 ) -> dict[str, list[NetworkMember]]:
     """Who joined and who left the network between two instants."""
-    from networks.selectors import members_as_of
-
     before = {m.pk for m in members_as_of(members, start)}
     after = {m.pk for m in members_as_of(members, end)}
     by_pk = {m.pk: m for m in members}

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from networks.models import NetworkMember, PeerContact
-from pod.models import User
+from pod.foundation.models import User
 
 PERSON = "person"
 

@@ -1,8 +1,9 @@
 """Writes for peer work: assignments, the contact log and network building (proposals + consent).
 
 Every function validates, raises django ValidationError with field keys, and writes all or nothing.
-Who may call them is checked twice: the views use pod.access to scope what a user can open, and
-these services check the domain facts (a peer must be assigned, a clinician must be of the team).
+Who may call them is checked twice: the views use networks.selectors to scope what a user can
+open, and these services check the domain facts (a peer must be assigned, a clinician must be of
+the team).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db import transaction
 
 from networks import rules, services
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
-from pod.models import User
+from pod.foundation.models import User
 
 # A contact logged "now" on a phone whose clock runs a little fast is still accepted.
 _CLOCK_SKEW = timedelta(minutes=5)

@@ -1,13 +1,12 @@
-"""Peer pages (phone first), the clinician's peer-assignment pages, and the network map.
+"""Peer pages (phone first) and the clinician's peer-assignment pages.
 
-Peers reach a person only through pod.access.get_service_user_for_user, which for a peer returns
-only the people they are assigned to (else 404). Nothing here renders a dialogic record, care
-plan, prescription, risk or outcome; the meetings are passed as time-and-place values only.
+Peers reach a person only through networks.selectors.get_service_user_for_user, which for a
+peer returns only the people they are assigned to (else 404). Nothing here renders a dialogic
+record, care plan, prescription, risk or outcome. The peer's page for one person and the network
+map show meetings data, so they live in meetings/views/network_pages.py (same URL names).
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,20 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from networks import network_map, peer_forms, peer_services, rules, selectors
+from networks import peer_forms, peer_services, rules, selectors
 from networks.models import NetworkMember, PeerAssignment, PeerContact
-from pod.access import (
-    CLINICAL_ROLES,
-    PEER_ROLES,
-    clinical_required,
-    get_service_user_for_user,
-    peer_required,
-    role_required,
-)
-from pod.form_errors import add_service_errors
-from pod.models import User
-
-clinical_or_peer_required = role_required(*CLINICAL_ROLES, *PEER_ROLES)
+from networks.selectors import get_service_user_for_user
+from pod.foundation.access import clinical_or_peer_required, clinical_required, peer_required
+from pod.foundation.form_errors import add_service_errors
+from pod.foundation.models import User
+from pod.foundation.selectors import unread_notifications
 
 
 def _data(request: HttpRequest):
@@ -39,20 +31,18 @@ def _data(request: HttpRequest):
 
 
 def peer_home_context(user: User) -> dict:
-    """For pod.views.home: a peer's caseload with thin-network flags (one query)."""
+    """For the home page (pod/home.py): a peer's caseload with thin-network flags (one query)."""
     if not user.is_authenticated or not user.is_peer:
         return {}
     return {"peer_caseload": selectors.peer_caseload(user)}
 
 
 def peer_home_builder(request: HttpRequest, now) -> dict:
-    """A builder for pod.views.HOME_BUILDERS (roles peer_worker and peer_volunteer): the simple
+    """A builder for pod.home.HOME_BUILDERS (roles peer_worker and peer_volunteer): the simple
     home (unread alerts) with the peer's caseload and thin-network flags above it."""
-    from meetings import selectors as meeting_selectors
-
     return {
         "template": "networks/peer/home.html",
-        "notifications": meeting_selectors.home_unread_notifications(request.user),
+        "notifications": unread_notifications(request.user),
         "threshold": selectors.thin_network_threshold(),
         **peer_home_context(request.user),
     }
@@ -69,45 +59,6 @@ def peer_caseload(request: HttpRequest) -> HttpResponse:
         {
             "people": selectors.peer_caseload(request.user),
             "threshold": selectors.thin_network_threshold(),
-        },
-    )
-
-
-@peer_required
-def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
-    now = timezone.now()
-    members = [
-        m
-        for m in NetworkMember.objects.filter(
-            service_user=person,
-            status__in=[NetworkMember.Status.ACTIVE, NetworkMember.Status.PROPOSED],
-        )
-    ]
-    active = [m for m in members if m.status == NetworkMember.Status.ACTIVE]
-    contacts = list(selectors.peer_contacts_by(request.user, person)[:50])
-    for contact in contacts:
-        contact.editable = rules.peer_contact_is_editable(
-            author_id=contact.peer_id,
-            user_id=request.user.pk,
-            created_at=contact.created_at,
-            now=now,
-        )
-    threshold = selectors.thin_network_threshold()
-    non_professional = sum(1 for m in active if m.category != NetworkMember.Category.PROFESSIONAL)
-    return render(
-        request,
-        "networks/peer/person.html",
-        {
-            "person": person,
-            "members": active,
-            "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
-            "meetings": selectors.upcoming_meetings_for_peer(person, now),
-            "contacts": contacts,
-            "thin_network": rules.network_is_thin(
-                active_non_professional=non_professional, threshold=threshold
-            ),
-            "threshold": threshold,
         },
     )
 
@@ -316,65 +267,3 @@ def peer_unassign(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse
     else:
         messages.success(request, f"{assignment.peer} is no longer assigned to {person}.")
     return redirect("networks:peer_assignments", person_pk=person.pk)
-
-
-# --- The network map (clinicians and assigned peers) ------------------------------------------
-
-
-def _snapshot_instant(key: str | None, items: list[dict], now):
-    """The instant a `?at=` value asks for; None when the value is not understood."""
-    if not key or key == "now":
-        return now
-    for item in items:
-        if item["key"] == key:
-            return item["at"]
-    try:
-        day = date.fromisoformat(key)
-    except ValueError:
-        return None
-    return network_map.end_of_day(day, now)
-
-
-@clinical_or_peer_required
-def network_map_view(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
-    now = timezone.now()
-    members = selectors.all_members(person)
-    episode = selectors.latest_episode(person)
-    baseline_at = selectors.baseline_instant(episode)
-    items = network_map.snapshots(members, baseline_at=baseline_at, now=now)
-    at = _snapshot_instant(request.GET.get("at"), items, now)
-    if at is None:
-        messages.error(request, "That date was not understood; showing the network now.")
-        at = now
-    shown = selectors.members_as_of(members, at)
-    drawing = network_map.layout(shown)
-    context = {
-        "person": person,
-        "map": drawing,
-        "rows": network_map.table_rows(drawing["nodes"]),
-        "snapshots": items,
-        "selected": request.GET.get("at") or "now",
-        "at": at,
-        "is_now": at == now,
-        "changes": network_map.changes_between(members, start=baseline_at, end=at)
-        if baseline_at and baseline_at < at
-        else None,
-        "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
-    }
-    if request.user.is_clinical:
-        measures = selectors.network_measures(person, now, members=members)
-        context["measures"] = measures
-        context["member_rows"] = [
-            {
-                "member": m,
-                "attended": measures.attended_by_member.get(m.pk, 0),
-                "contacts": measures.contacts_by_member.get(m.pk, 0),
-            }
-            for m in members
-            if m.status != NetworkMember.Status.PROPOSED
-            and not (m.joined_at is not None and m.joined_at == m.ended_at)
-        ]
-    if not any(i["key"] == context["selected"] for i in items):
-        context["selected"] = None
-    return render(request, "networks/map/map.html", context)

@@ -1,4 +1,7 @@
-"""Reads across relations for peer work, the network map and network measures.
+"""Reads across relations: whom a user may open, peer work, the network and its members over time.
+
+Reads that also need episodes or meetings (the peer's upcoming meetings, the network map's
+baseline and measures) live in meetings/network_selectors.py: networks sits below meetings.
 
 Every function here runs a fixed number of queries whatever the size of the network, so the pages
 that use them keep their query budgets (tests/networks/test_peer_pages.py, test_network_map.py).
@@ -7,19 +10,48 @@ that use them keep their query budgets (tests/networks/test_peer_pages.py, test_
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.http import Http404
 
 from networks import rules
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
-from pod.models import User
+from pod.foundation.access import CLINICAL_ROLES
+from pod.foundation.models import User
 
 ACTIVE_NON_PROFESSIONAL = Q(network_members__status=NetworkMember.Status.ACTIVE) & ~Q(
     network_members__category=NetworkMember.Category.PROFESSIONAL
 )
+
+
+# --- Whom a user may open (deny by default; pod.foundation.access checks the role) -------------
+
+
+def service_users_for(user: User) -> QuerySet[ServiceUser]:
+    """The people a user may open: their teams' people for staff, assigned people for peers."""
+    if not user.is_authenticated or not user.is_active:
+        return ServiceUser.objects.none()
+    if user.is_peer:
+        return ServiceUser.objects.filter(
+            peer_assignments__peer=user, peer_assignments__ended_at__isnull=True
+        )
+    if user.role in CLINICAL_ROLES:
+        return ServiceUser.objects.filter(team__memberships__user=user)
+    return ServiceUser.objects.none()
+
+
+def get_service_user_for_user(user: User, pk: int) -> ServiceUser:
+    """The person `pk` with their team, if `user` may open them; otherwise Http404 (another
+    team's person does not exist, as far as the user can tell)."""
+    person = service_users_for(user).filter(pk=pk).select_related("team").first()
+    if person is None:
+        raise Http404("No such person")
+    return person
+
+
+# --- Peer work and networks ---------------------------------------------------------------------
 
 
 def thin_network_threshold() -> int:
@@ -90,24 +122,6 @@ def assignable_peers(service_user: ServiceUser) -> QuerySet[User]:
     )
 
 
-def upcoming_meetings_for_peer(service_user: ServiceUser, now: datetime) -> list[dict]:
-    """Upcoming meetings: time and place ONLY. Values, not model instances, so a template cannot
-    reach the episode, the record or the decisions through a peer's page."""
-    from meetings.models import Meeting
-
-    rows = (
-        Meeting.objects.filter(
-            episode__service_user=service_user,
-            status=Meeting.Status.SCHEDULED,
-            scheduled_end__gte=now,
-        )
-        .order_by("scheduled_start")
-        .values("scheduled_start", "scheduled_end", "location", "location_detail")[:10]
-    )
-    labels = dict(Meeting.Location.choices)
-    return [{**row, "location_label": labels.get(row["location"], row["location"])} for row in rows]
-
-
 def peer_contacts_by(peer: User, service_user: ServiceUser) -> QuerySet[PeerContact]:
     """A peer's own contact log for one person, newest first, members prefetched."""
     return (
@@ -159,106 +173,6 @@ def members_as_of(members: list[NetworkMember], at: datetime) -> list[NetworkMem
     ]
 
 
-def latest_episode(service_user: ServiceUser):
-    from meetings.models import Episode
-
-    return (
-        Episode.objects.filter(service_user=service_user)
-        .order_by("-referral_received_at")
-        .only("id", "referral_received_at", "first_meeting_held_at", "service_user_id")
-        .first()
-    )
-
-
-def baseline_instant(episode) -> datetime | None:
-    """The instant "at referral" stands for in the measures and the first snapshot.
-
-    The network is mapped at the first network meeting, not at the referral itself, so "at
-    referral" means: as recorded by 24 hours after the first meeting (or after the referral while
-    no meeting has been held). None: the person has no episode.
-    """
-    if episode is None:
-        return None
-    start = episode.first_meeting_held_at or episode.referral_received_at
-    return start + timedelta(hours=24)
-
-
 def sector_counts(members: list[NetworkMember]) -> dict[str, int]:
     counts = Counter(rules.SECTOR_OF_CATEGORY.get(m.category, "community") for m in members)
     return {key: counts.get(key, 0) for key, _label, _cats in rules.SECTORS}
-
-
-@dataclass
-class NetworkMeasures:
-    baseline_at: datetime | None
-    # One row per sector: key, label, at referral, now, growth.
-    rows: list[dict] = field(default_factory=list)
-    total_at_referral: int = 0
-    total_now: int = 0
-    growth: int = 0
-    members_attended: int = 0
-    attendances: int = 0
-    # member id -> number of meetings attended / number of peer contacts
-    attended_by_member: dict[int, int] = field(default_factory=dict)
-    contacts_by_member: dict[int, int] = field(default_factory=dict)
-    contacts_with_person: int = 0
-    contacts_total: int = 0
-
-
-def network_measures(
-    service_user: ServiceUser, now: datetime, members: list[NetworkMember] | None = None
-) -> NetworkMeasures:
-    """Size by sector at referral and now, growth, meeting attendance by members, and peer
-    contacts per member. Five queries at most, whatever the size of the network."""
-    from meetings.models import Meeting, Participant
-
-    members = all_members(service_user) if members is None else members
-    baseline_at = baseline_instant(latest_episode(service_user))
-    now_counts = sector_counts(members_as_of(members, now))
-    base_counts = (
-        sector_counts(members_as_of(members, baseline_at))
-        if baseline_at
-        else dict.fromkeys(now_counts, 0)
-    )
-    result = NetworkMeasures(baseline_at=baseline_at)
-    for key, label, _cats in rules.SECTORS:
-        result.rows.append(
-            {
-                "key": key,
-                "label": label,
-                "at_referral": base_counts[key],
-                "now": now_counts[key],
-                "growth": now_counts[key] - base_counts[key],
-            }
-        )
-    result.total_at_referral = sum(base_counts.values())
-    result.total_now = sum(now_counts.values())
-    result.growth = result.total_now - result.total_at_referral
-
-    attended = (
-        Participant.objects.filter(
-            kind=Participant.Kind.NETWORK_MEMBER,
-            network_member__service_user=service_user,
-            attended=True,
-            meeting__status=Meeting.Status.HELD,
-        )
-        .values("network_member_id")
-        .annotate(n=Count("id"))
-    )
-    result.attended_by_member = {row["network_member_id"]: row["n"] for row in attended}
-    result.members_attended = len(result.attended_by_member)
-    result.attendances = sum(result.attended_by_member.values())
-
-    through = PeerContact.members.through
-    per_member = (
-        through.objects.filter(peercontact__service_user=service_user)
-        .values("networkmember_id")
-        .annotate(n=Count("id"))
-    )
-    result.contacts_by_member = {row["networkmember_id"]: row["n"] for row in per_member}
-    totals = PeerContact.objects.filter(service_user=service_user).aggregate(
-        total=Count("id"), with_person=Count("id", filter=Q(with_service_user=True))
-    )
-    result.contacts_total = totals["total"]
-    result.contacts_with_person = totals["with_person"]
-    return result

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from networks.models import NetworkMember, ServiceUser
-from pod.models import User
+from pod.foundation.models import User
 
 # The fields a clinician edits on the member form; consent is recorded separately because it
 # carries who took it and when.

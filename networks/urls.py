@@ -1,7 +1,8 @@
-"""URLs of the networks app (namespace "networks").
+"""URLs of the networks app (namespace "networks"): the clinician's network-member pages
+(networks.views_members) and the peer pages (networks.peer_views). Keep the names stable.
 
-Shared by several pages: the clinician's network-member pages (networks.views_members) and,
-added by other work, the peer pages and the network map. Add routes; keep the names stable.
+Two pages of this namespace show meetings data and so live in meetings: `peer_person` and
+`network_map` (meetings/urls.py `networks_urlpatterns`, joined to these in pod/urls.py).
 """
 
 from django.urls import path
@@ -23,9 +24,8 @@ urlpatterns = [
         views_members.member_end,
         name="member_end",
     ),
-    # Peer work and the network map (networks.peer_views).
+    # Peer work (networks.peer_views).
     path("peer/", peer_views.peer_caseload, name="peer_caseload"),
-    path("peer/people/<int:person_pk>/", peer_views.peer_person, name="peer_person"),
     path(
         "peer/people/<int:person_pk>/contacts/add/",
         peer_views.peer_contact_add,
@@ -53,5 +53,4 @@ urlpatterns = [
         peer_views.peer_unassign,
         name="peer_unassign",
     ),
-    path("people/<int:person_pk>/map/", peer_views.network_map_view, name="network_map"),
 ]

@@ -11,7 +11,7 @@ from django import forms
 
 from outcomes import rules
 from outcomes.models import FidelityRating, LicensedMeasure, OutcomeAssessment, SurveyResponse
-from pod.models import Team, Trust
+from pod.foundation.models import Team, Trust
 
 MAX_PERIOD_DAYS = 366 * 10
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from networks.models import ServiceUser
 from networks.rules import nhs_number_is_valid, normalise_nhs_number
 from outcomes.models import OutcomeAssessment
-from pod.models import Team, User
+from pod.foundation.models import Team, User
 
 COLUMNS = (
     "nhs_number",

@@ -46,7 +46,7 @@ from meetings.models import Alert, CarePlanVersion, Episode, Meeting, Prescripti
 from networks.models import NetworkMember, PeerContact, ServiceUser
 from outcomes import rules
 from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
-from pod.models import Team, User
+from pod.foundation.models import Team, User
 
 LONDON = ZoneInfo("Europe/London")
 LIST_LIMIT = 50  # rows of a breach/exception list shown on the page (the CSV has them all)

@@ -22,7 +22,7 @@ from outcomes.models import (
     SurveyInvitation,
     SurveyResponse,
 )
-from pod.models import User
+from pod.foundation.models import User
 
 LONDON = ZoneInfo("Europe/London")
 

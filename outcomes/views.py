@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from meetings.models import Meeting, Participant
+from networks.selectors import get_service_user_for_user
 from outcomes import charts, rules, selectors, services, tables
 from outcomes.forms import (
     DashboardFilterForm,
@@ -31,9 +32,9 @@ from outcomes.forms import (
 )
 from outcomes.importer import decode_upload, import_outcomes_text
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
-from pod.access import clinical_required, get_service_user_for_user, manager_required, teams_for
-from pod.form_errors import add_service_errors
-from pod.models import Team, User
+from pod.foundation.access import clinical_required, manager_required, teams_for
+from pod.foundation.form_errors import add_service_errors
+from pod.foundation.models import Team, User
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -152,7 +153,7 @@ def _table_html(table: tables.Table, *, query: str, list_limit: int) -> str:
         )
     else:
         body = f'<tr><td colspan="{len(table.headers)}">None in this period.</td></tr>'
-    return mark_safe(  # noqa: S308 - every value above is escaped
+    return mark_safe(  # every value above is escaped
         '<div class="table-responsive mb-3">\n'
         '<table class="table table-sm table-striped align-middle">\n'
         f'  <caption class="caption-top">{caption}</caption>\n'

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.contrib import admin
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -8,21 +10,15 @@ class PodConfig(AppConfig):
     verbose_name = "POD organisation"
 
     def ready(self) -> None:
-        # The audit trail's triggers are (re)installed after every migrate: see pod/audit.py.
-        from pod import audit, audit_admin  # noqa: F401  (audit_admin registers admin pages)
+        # Imported here, not at the top: these modules load models, which cannot be imported
+        # while Django is still reading the AppConfigs.
+        from pod.foundation import audit  # noqa: PLC0415 (loads models)
+        from pod.foundation.middleware import on_user_logged_in  # noqa: PLC0415 (loads models)
+        from pod.foundation.twofactor import PodAdminSite  # noqa: PLC0415 (loads models)
 
+        # The audit trail's triggers are (re)installed after every migrate (see audit.py).
         post_migrate.connect(audit.install_on_migrate, sender=self, dispatch_uid="pod_audit")
         audit.connect_celery_signals()
-
-        from django.contrib.auth.signals import user_logged_in
-
-        from pod.middleware import on_user_logged_in
-
         user_logged_in.connect(on_user_logged_in, dispatch_uid="pod_session_clocks")
-
-        # The admin also refuses a session without the second factor (pod/twofactor.py).
-        from django.contrib import admin
-
-        from pod.twofactor import PodAdminSite
-
+        # The admin also refuses a session without the second factor.
         admin.site.__class__ = PodAdminSite

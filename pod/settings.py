@@ -49,19 +49,19 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files stay cacheable and every page is not.
-    "pod.middleware.NoStoreMiddleware",
+    "pod.foundation.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    # Who made each change: the audit triggers copy this context (pod/audit.py).
-    "pod.audit.AuditContextMiddleware",  # pghistory's HistoryMiddleware, tokens removed
+    # Who made each change: the audit triggers copy this context (pod/foundation/audit.py).
+    "pod.foundation.audit.AuditContextMiddleware",  # pghistory's HistoryMiddleware, tokens removed
     "django.contrib.messages.middleware.MessageMiddleware",
-    "pod.middleware.SessionLimitsMiddleware",
-    "pod.twofactor.TwoFactorMiddleware",
-    # Logs every opened page of a person's record (pod/middleware.py).
-    "pod.middleware.RecordAccessMiddleware",
+    "pod.foundation.middleware.SessionLimitsMiddleware",
+    "pod.foundation.twofactor.TwoFactorMiddleware",
+    # Logs every opened page of a person's record (pod/foundation/middleware.py).
+    "pod.foundation.middleware.RecordAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a lockout into the "locked out" page.
     "axes.middleware.AxesMiddleware",
@@ -143,7 +143,7 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "POD <pod@localhost>")
 
-# --- Celery: Redis carries work; the database is the clock (DESIGN.md). -----------------------
+# --- Celery: Redis carries work; the database is the clock (README "Deploying"). ------------
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "redis+socket")
 )
@@ -180,7 +180,7 @@ POD_FIRST_MEETING_WINDOW = timedelta(hours=POD_FIRST_MEETING_HOURS)
 # thin network on the team's and the peer's lists (networks.selectors), for network building.
 POD_THIN_NETWORK_THRESHOLD = env_int("POD_THIN_NETWORK_THRESHOLD", 3, minimum=1)
 
-# --- Security basics (issue 3 hardens further). ------------------------------------------------
+# --- Security basics (README "Security"). --------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -216,15 +216,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Sessions end after POD_SESSION_IDLE_MINUTES without a request, and POD_SESSION_MAX_HOURS after
-# sign-in whatever happens (pod.middleware.SessionLimitsMiddleware). Sign-out (POST) flushes the
-# server-side session.
+# sign-in whatever happens (pod.foundation.middleware.SessionLimitsMiddleware). Sign-out (POST)
+# flushes the server-side session.
 POD_SESSION_IDLE_MINUTES = env_int("POD_SESSION_IDLE_MINUTES", 30, minimum=1)
 POD_SESSION_MAX_HOURS = env_int("POD_SESSION_MAX_HOURS", 12, minimum=1)
 SESSION_COOKIE_AGE = POD_SESSION_IDLE_MINUTES * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # A second factor (TOTP app, or a one-time backup code) for every member of staff, admin included
-# (pod.twofactor.TwoFactorMiddleware). Turn off only for local development.
+# (pod.foundation.twofactor.TwoFactorMiddleware). Turn off only for local development.
 POD_REQUIRE_2FA = env_bool("POD_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "POD"
 
@@ -232,7 +232,7 @@ OTP_TOTP_ISSUER = "POD"
 # address comes from X-Forwarded-For only through POD_TRUSTED_PROXY_COUNT proxies (the load
 # balancer and/or reverse proxy in front of the app); 0 means "use the connection's address".
 POD_TRUSTED_PROXY_COUNT = env_int("POD_TRUSTED_PROXY_COUNT", 0, minimum=0)
-AXES_CLIENT_IP_CALLABLE = "pod.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "pod.foundation.middleware.client_ip"
 AXES_FAILURE_LIMIT = env_int("POD_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("POD_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -244,7 +244,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # No personal data in the logs: every handler redacts query strings, emails and numbers.
-    "filters": {"redact": {"()": "pod.log_filters.RedactPersonalData"}},
+    "filters": {"redact": {"()": "pod.foundation.log_filters.RedactPersonalData"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

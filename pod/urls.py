@@ -1,15 +1,50 @@
+"""Root URLconf (project wiring): the project's own pages, then each app's under its prefix."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from pod import views
+from meetings import urls as meetings_urls
+from networks import urls as networks_urls
+from pod import home
+from pod.foundation import views as foundation_views
+from pod.records import views as records_views
+
+# Namespace "security": a person's access log and subject access export (pod/records), and the
+# second factor (pod/foundation).
+security_urlpatterns = [
+    path("people/<int:pk>/access-log/", records_views.access_log, name="access_log"),
+    path("people/<int:pk>/subject-access/", records_views.subject_access, name="subject_access"),
+    path(
+        "people/<int:pk>/subject-access.json",
+        records_views.subject_access,
+        {"as_json": True},
+        name="subject_access_json",
+    ),
+    path("two-factor/set-up/", foundation_views.twofactor_setup, name="twofactor_setup"),
+    path("two-factor/verify/", foundation_views.twofactor_verify, name="twofactor_verify"),
+]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
-    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("", home.home, name="home"),
+    path("health/", home.health, name="health"),
+    path(
+        "notifications/<int:pk>/read/",
+        foundation_views.notification_read,
+        name="notification_read",
+    ),
     path("episodes/", include("meetings.urls")),
-    path("network/", include("networks.urls")),
+    # The networks namespace also holds two pages that show meetings data and so are defined in
+    # meetings (meetings/views/network_pages.py): networks may not import meetings.
+    path(
+        "network/",
+        include(
+            (
+                [*networks_urls.urlpatterns, *meetings_urls.networks_urlpatterns],
+                networks_urls.app_name,
+            )
+        ),
+    ),
     path("outcomes/", include("outcomes.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -29,6 +64,6 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("security/", include("pod.urls_security")),
+    path("security/", include((security_urlpatterns, "security"))),
     path("admin/", admin.site.urls),
 ]

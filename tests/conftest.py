@@ -28,7 +28,7 @@ def _fast_password_hashing(settings):
 def _security_defaults_for_tests(settings):
     # Tests sign in with client.force_login or a browser form; the security tests in tests/pod/
     # switch these back on to prove enforcement. Production defaults: both on.
-    settings.POD_REQUIRE_2FA = False  # second factor (pod/twofactor.py)
+    settings.POD_REQUIRE_2FA = False  # second factor (pod/foundation/twofactor.py)
     settings.AXES_ENABLED = False  # lockout (Django's client.login passes no request to axes)
 
 

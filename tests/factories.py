@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from networks.models import NetworkMember, ServiceUser
 from networks.rules import nhs_number_check_digit
-from pod.models import Team, TeamMembership, Trust, User
+from pod.foundation.models import Team, TeamMembership, Trust, User
 
 _serial = itertools.count(1)
 

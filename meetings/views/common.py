@@ -11,7 +11,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
 from meetings.models import Meeting
-from pod.access import clinical_required, get_episode_for_user
+from meetings.selectors import get_episode_for_user
+from pod.foundation.access import clinical_required
 
 CLOSED_MESSAGE = "This episode is closed; its record is read-only and nothing was changed."
 

@@ -16,9 +16,10 @@ from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralFo
 from meetings.models import Episode, Meeting
 from meetings.views.common import episode_view, open_episode_only
 from networks.rules import nhs_number_is_valid, normalise_nhs_number
-from pod.access import clinical_required, service_users_for, teams_for
-from pod.form_errors import add_service_errors
-from pod.models import User
+from networks.selectors import service_users_for
+from pod.foundation.access import clinical_required, teams_for
+from pod.foundation.form_errors import add_service_errors
+from pod.foundation.models import User
 
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "phone")
 

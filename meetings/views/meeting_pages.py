@@ -22,7 +22,7 @@ from meetings.forms import (
 from meetings.ics import meeting_invitation_ics
 from meetings.models import Meeting, Participant
 from meetings.views.common import episode_view, get_meeting, open_episode_only
-from pod.form_errors import add_service_errors
+from pod.foundation.form_errors import add_service_errors
 
 
 def _schedule_form(request, episode, form_class):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from outcomes.rules import FIDELITY_ELEMENTS, SURVEY_STATEMENTS
 from outcomes.selectors import Scope
 
 TZ = "'Europe/London'"
@@ -289,8 +290,6 @@ def outcomes_by_arm(cursor, scope: Scope, *, timepoint_months: int = 24) -> list
 
 
 def experience(cursor, scope: Scope) -> dict[str, Any]:
-    from outcomes.rules import SURVEY_STATEMENTS
-
     columns = ", ".join(
         f"count(*) FILTER (WHERE {f} <> 'na') AS {f}__n, "
         f"count(*) FILTER (WHERE {f} = 'definitely') AS {f}__yes"
@@ -321,8 +320,6 @@ def care_plans(cursor, scope: Scope) -> dict[str, Any]:
 
 
 def fidelity_profile(cursor, scope: Scope) -> dict[str, Any]:
-    from outcomes.rules import FIDELITY_ELEMENTS
-
     averages = ", ".join(f"avg(f.{name})::float AS {name}" for name, _ in FIDELITY_ELEMENTS)
     months = _all(
         cursor,

@@ -14,12 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from outcomes import rules, selectors
 from outcomes.benchmarks import handsql
 from outcomes.benchmarks.generate import STAFF_PER_TEAM, TEAMS
 from outcomes.selectors import LONDON, Scope
+from pod.foundation.models import User
 
 TIMEPOINT = 24
 
@@ -177,11 +180,6 @@ def _all_sql(scope: Scope) -> dict[str, Any]:
 def measure_pages(now: datetime, *, runs: int) -> dict[str, dict[str, Any]]:
     """The whole dashboard page through the test client (middleware, view, templates, SVG):
     as the service manager of team 1, and as the administrator for the whole service."""
-    from django.test import Client, override_settings
-    from django.urls import reverse
-
-    from pod.models import User
-
     today = now.astimezone(LONDON).date()
     query = f"start={today - timedelta(days=364)}&end={today}&timepoint={TIMEPOINT}"
     url = reverse("outcomes:dashboard")
@@ -201,7 +199,7 @@ def measure_pages(now: datetime, *, runs: int) -> dict[str, dict[str, Any]]:
             assert response.status_code == 200, response.status_code
             return response
 
-        # The second factor is pod/twofactor.py's business, not the dashboard's: measured
+        # The second factor is pod/foundation/twofactor.py's business, not the dashboard's: measured
         # with it switched off, as the test suite does.
         # ALLOWED_HOSTS: the benchmark runs with DEBUG off, where the default list is empty.
         with override_settings(POD_REQUIRE_2FA=False, ALLOWED_HOSTS=["localhost"]):

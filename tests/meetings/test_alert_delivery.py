@@ -8,7 +8,7 @@ import pytest
 from meetings.alerts import alerts_deliver_pending
 from meetings.models import Alert
 from meetings.sweeps import first_meeting_sweep
-from pod.models import Notification
+from pod.foundation.models import Notification
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from meetings.models import Alert, Episode, Meeting, Prescription
 from networks.models import NetworkMember
-from pod.models import Notification
+from pod.foundation.models import Notification
 from tests import factories as f
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "journey"

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Alert, Prescription
-from pod.models import Notification
+from pod.foundation.models import Notification
 from tests.meetings.helpers import held_meeting, recent_episode
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from meetings import services
 from meetings.alerts import alert_raise
 from networks.models import PeerContact
-from pod.models import Notification
+from pod.foundation.models import Notification
 from tests import factories as f
 from tests.meetings.helpers import held_meeting, person_participant, recent_episode
 

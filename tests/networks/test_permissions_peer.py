@@ -29,7 +29,7 @@ from meetings.models import (
 )
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from outcomes.models import OutcomeAssessment
-from pod.models import Notification, Team, TeamMembership
+from pod.foundation.models import Notification, Team, TeamMembership
 from tests import factories as f
 
 RECORD_ID = 900001
@@ -44,7 +44,7 @@ ROLES = [
 ]
 REFUSED = {403, 404, 405}
 
-# Expected GET status of this pages. peer_volunteer is assigned to the person;
+# Expected GET status of the peer pages. peer_volunteer is assigned to the person;
 # peer_worker is a peer of the same team who is not.
 C, P, W, V, M, OUT, A = ROLES
 PEER_PAGES = {

@@ -8,7 +8,7 @@ from meetings.models import CarePlanVersion
 from networks.models import NetworkMember, PeerContact
 from outcomes import selectors
 from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
-from pod.models import TrainingRecord
+from pod.foundation.models import TrainingRecord
 from tests import factories as f
 from tests.outcomes import builders as b
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import RequestFactory
 from django.urls import resolve, reverse
+from django.utils import timezone
 
-from pod.audit import record_access
-from pod.models import RecordAccess
+from pod.foundation import record_targets
+from pod.foundation.audit import record_access
+from pod.foundation.audit_models import RecordAccess
+from tests.outcomes import builders as b
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +99,30 @@ def test_it_does_not_log_a_refused_look(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get(reverse("meetings:episode_detail", args=[episode.pk])).status_code == 404
     assert not RecordAccess.objects.exists()
+
+
+def test_it_logs_a_page_named_by_a_meeting_after_the_response_not_while_building_it(
+    client, team, clinician, clinician2, django_capture_on_commit_callbacks
+):
+    start = timezone.now() - timedelta(days=1)
+    episode = b.episode(team, referral=start - timedelta(hours=2), held_after_hours=2)
+    meeting = b.meeting(episode, start=start, staff=[clinician, clinician2])
+    client.force_login(clinician)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        page = client.get(reverse("outcomes:meeting_fidelity", args=[meeting.pk]))
+    assert page.status_code == 200
+    assert not RecordAccess.objects.exists()  # nothing written while the page was built
+    for callback in callbacks:
+        callback()
+    assert list(RecordAccess.objects.values_list("service_user_id", "what")) == [
+        (episode.service_user_id, "outcomes:meeting_fidelity")
+    ]
+
+
+def test_it_knows_the_record_kinds_the_meetings_app_registered():
+    # The foundation imports no app: meetings fills the registry in MeetingsConfig.ready.
+    assert record_targets.target_for("meetings", {"pk": 7}) == ("episode", 7)
+    assert record_targets.target_for("networks", {"pk": 7}) is None
+    assert record_targets.target_for("outcomes", {"meeting_id": 8}) == ("meeting", 8)
+    assert record_targets.target_for("meetings", {"person_pk": 9, "pk": 7}) == ("person", 9)
+    assert record_targets.person_id_for("unknown", 1) is None

@@ -7,7 +7,7 @@ import pytest
 
 from meetings.models import Episode
 from meetings.sweeps import first_meeting_sweep
-from pod.models import AuditEvent
+from pod.foundation.audit_models import AuditEvent
 
 
 def episode_events(episode):

@@ -9,8 +9,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from networks.models import ServiceUser
-from pod.audit import TRACKED, TRACKED_M2M, tracked_tables
-from pod.models import AuditEvent, RecordAccess, TrainingRecord
+from pod.foundation.audit import TRACKED, TRACKED_M2M, tracked_tables
+from pod.foundation.audit_models import AuditEvent, RecordAccess
+from pod.foundation.models import TrainingRecord
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +172,7 @@ def test_it_has_a_trigger_on_every_tracked_table():
 
 
 def test_it_keeps_link_tokens_out_of_the_recorded_url(rf, clinician):
-    from pod.audit import AuditContextMiddleware
+    from pod.foundation.audit import AuditContextMiddleware
 
     captured = {}
 

@@ -1,10 +1,10 @@
 """Generated input at every form and at the outcomes import: never a 500, never a partial save.
 
 The oracle for "never a partial save" is the audit trail itself: every write to a clinical
-table leaves a pod.AuditEvent row (pod/audit.py), so a request that answers with the form again
-(refused input) must have left no audit rows at all. A request that redirects (accepted input)
-may write. Each generated example runs in its own savepoint, rolled back afterwards, so examples
-do not see each other's data.
+table leaves a pod.AuditEvent row (pod/foundation/audit.py), so a request that answers with the
+form again (refused input) must have left no audit rows at all. A request that redirects
+(accepted input) may write. Each generated example runs in its own savepoint, rolled back
+afterwards, so examples do not see each other's data.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from networks.models import PeerAssignment
 from outcomes.importer import COLUMNS, import_outcomes_text
 from outcomes.models import OutcomeAssessment
 from outcomes.services import survey_invitation_issue
-from pod.models import AuditEvent
+from pod.foundation.audit_models import AuditEvent
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=False)

@@ -1,4 +1,5 @@
-"""The demo service has something at every stage the issue names, and loads once."""
+"""The demo service has something at every stage of care (running clocks, every alert, closed
+episodes, prescriptions with and without an override, both trial arms), and loads once."""
 
 from io import StringIO
 
@@ -7,7 +8,7 @@ from django.core.management import call_command
 
 from meetings.models import Alert, Episode, Prescription
 from outcomes.models import OutcomeAssessment
-from pod.models import Trust, User
+from pod.foundation.models import Trust, User
 
 
 @pytest.mark.django_db(transaction=True)

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from pod.log_filters import RedactPersonalData, redact
+from pod.foundation.log_filters import RedactPersonalData, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 

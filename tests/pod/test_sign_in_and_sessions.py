@@ -9,7 +9,7 @@ from django.contrib.sessions.models import Session
 from django.test import RequestFactory
 from django.urls import reverse
 
-from pod.middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT, client_ip
+from pod.foundation.middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT, client_ip
 
 pytestmark = pytest.mark.django_db
 

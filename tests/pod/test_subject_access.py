@@ -11,8 +11,8 @@ from django.urls import reverse
 from meetings.models import Utterance
 from meetings.services import meeting_schedule
 from outcomes.models import OutcomeAssessment
-from pod.models import RecordAccess
-from pod.subject_access import subject_access_data
+from pod.foundation.audit_models import RecordAccess
+from pod.records.subject_access import subject_access_data
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

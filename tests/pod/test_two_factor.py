@@ -14,7 +14,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pod.twofactor import PodAdminSite, demo_devices_create, demo_key
+from pod.foundation.twofactor import PodAdminSite, demo_devices_create, demo_key
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_it_never_redirects_off_site_after_the_code(client, clinician, enrolled)
 
 
 def test_it_accepts_a_backup_code_once(client, clinician, enrolled):
-    from pod.twofactor import backup_codes_replace
+    from pod.foundation.twofactor import backup_codes_replace
 
     code = backup_codes_replace(clinician)[0]
     client.force_login(clinician)

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from outcomes.importer import COLUMNS, import_outcomes_text
-from pod.models import Team
+from pod.foundation.models import Team
 
 
 class Command(BaseCommand):

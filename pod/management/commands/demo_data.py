@@ -26,7 +26,8 @@ from meetings.sweeps import first_meeting_sweep, prescriptions_audit
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from networks.rules import nhs_number_check_digit
 from outcomes.models import OutcomeAssessment
-from pod.models import Team, TeamMembership, TrainingRecord, Trust, User
+from pod.foundation.models import Team, TeamMembership, TrainingRecord, Trust, User
+from pod.foundation.twofactor import demo_devices_create
 
 DEMO_PASSWORD = "pod-demo-2026"
 DEMO_LOGINS = [
@@ -131,10 +132,8 @@ class Command(BaseCommand):
 
     def _demo_authenticators(self):
         """Second factor for the demo: every user gets an authenticator whose code the sign-in
-        page shows while DEBUG is on (pod.twofactor). Never outside DEBUG."""
+        page shows while DEBUG is on (pod.foundation.twofactor). Never outside DEBUG."""
         if settings.DEBUG:
-            from pod.twofactor import demo_devices_create
-
             demo_devices_create()
 
     # --- organisation ------------------------------------------------------------------------

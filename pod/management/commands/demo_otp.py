@@ -1,8 +1,10 @@
 """Print the current sign-in code of a demo user (DEBUG only): `manage.py demo_otp clinician`."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from pod.twofactor import demo_code, demo_devices_create
+from pod.foundation.models import User
+from pod.foundation.twofactor import demo_code, demo_devices_create
 
 
 class Command(BaseCommand):
@@ -12,10 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username: str, **options):
-        from django.conf import settings
-
-        from pod.models import User
-
         if not settings.DEBUG:
             raise CommandError("demo_otp works only with DEBUG on (demo mode).")
         user = User.objects.filter(username=username).first()

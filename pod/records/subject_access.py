@@ -20,6 +20,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from pod.foundation.audit_models import RecordAccess
+
 MAX_DEPTH = 4
 # Tables that are not about the person (bookkeeping) or are added separately below.
 SKIPPED_MODELS = {"pod.auditevent", "pod.recordaccess", "pod.notification"}
@@ -76,8 +78,6 @@ def _reverse_relations(model: type[models.Model]):
 
 def subject_access_data(person) -> dict[str, Any]:
     """Everything held about `person`, grouped by kind of record, ready for HTML or JSON."""
-    from pod.audit_models import RecordAccess
-
     sections: OrderedDict[str, list] = OrderedDict()
     seen: set[tuple[str, Any]] = {(person._meta.label_lower, person.pk)}
     frontier: list[models.Model] = [person]

@@ -1,14 +1,14 @@
 """Read-only admin for the audit: administrators search changes and record accesses here.
 
-Registered from PodConfig.ready (pod/admin.py is shared). Nothing can be added, changed or
-deleted through these pages; the database refuses it anyway (pod/audit.py).
+Registered through pod/admin.py (Django's admin autodiscovery). Nothing can be added, changed or
+deleted through these pages; the database refuses it anyway (pod/foundation/audit.py).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from pod.audit_models import AuditEvent, RecordAccess
+from pod.foundation.audit_models import AuditEvent, RecordAccess
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

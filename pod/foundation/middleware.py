@@ -1,4 +1,5 @@
-"""Security middleware: client address behind a proxy, session limits, no-store caching.
+"""Security middleware: client address behind a proxy, session limits, no-store caching, and
+the log of every opened page of a person's record.
 
 Order in settings.MIDDLEWARE matters; each class says where it belongs.
 """
@@ -13,7 +14,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+
+from pod.foundation import record_targets
+from pod.foundation.audit_models import RecordAccess
 
 SESSION_LOGIN_AT = "pod_login_at"
 SESSION_SEEN_AT = "pod_seen_at"
@@ -111,11 +116,12 @@ class RecordAccessMiddleware:
     """Log every page or download of a person's record that a signed-in user opened.
 
     Views do not each have to remember: a GET answered 200 whose URL names a person
-    (`person_pk`, `person_id`), an episode (`episodes/<pk>/...`) or a meeting (`meeting_id`) is
-    written to pod.RecordAccess as "<view name>", with who and when. Exports and pages that are
-    not shaped like that call pod.audit.record_access() themselves. The write happens after the
-    response is built, on commit, and resolves episode and meeting ids to the person there, so it
-    adds nothing to a page's own queries.
+    (`person_pk`, `person_id`) or something of theirs that an app registered (pod/foundation/
+    record_targets.py: the meetings app registers episodes and meetings) is written to
+    pod.RecordAccess as "<view name>", with who and when. Exports and pages that are not shaped
+    like that call pod.foundation.audit.record_access() themselves. The write happens after the
+    response is built, on commit, and resolves an episode or meeting id to the person there, so
+    it adds nothing to a page's own queries.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -126,8 +132,6 @@ class RecordAccessMiddleware:
         target = getattr(request, "_pod_record_target", None)
         user = getattr(request, "user", None)
         if target and response.status_code == 200 and user is not None and user.is_authenticated:
-            from django.db import transaction
-
             kind, object_id = target
             view_name = request.resolver_match.view_name
             user_id = user.pk
@@ -140,35 +144,18 @@ class RecordAccessMiddleware:
         match = request.resolver_match
         if match is None or match.namespace in ("security", "admin"):
             return None
-        for key in ("person_pk", "person_id"):
-            if key in view_kwargs:
-                request._pod_record_target = ("person", view_kwargs[key])
-                return None
-        if match.namespace == "meetings" and "pk" in view_kwargs:
-            request._pod_record_target = ("episode", view_kwargs["pk"])
-        elif "meeting_id" in view_kwargs:
-            request._pod_record_target = ("meeting", view_kwargs["meeting_id"])
+        target = record_targets.target_for(match.namespace, view_kwargs)
+        if target is not None:
+            request._pod_record_target = target
         return None
 
 
 def _log_access(user_id: int, kind: str, object_id: int, view_name: str) -> None:
-    from meetings.models import Episode, Meeting
-    from pod.audit_models import RecordAccess
-
-    if kind == "episode":
-        object_id = (
-            Episode.objects.filter(pk=object_id).values_list("service_user_id", flat=True).first()
-        )
-    elif kind == "meeting":
-        object_id = (
-            Meeting.objects.filter(pk=object_id)
-            .values_list("episode__service_user_id", flat=True)
-            .first()
-        )
-    if object_id is not None:
+    person_id = record_targets.person_id_for(kind, object_id)
+    if person_id is not None:
         RecordAccess.objects.create(
             user_id=user_id,
-            service_user_id=object_id,
+            service_user_id=person_id,
             what=view_name[:60],
             view_name=view_name[:120],
         )

@@ -22,11 +22,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pghistory
+from celery.signals import task_postrun, task_prerun
 from django.apps import apps
 from django.db import connections
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from pghistory.middleware import HistoryMiddleware
+
+from pod.foundation.audit_models import RecordAccess
 
 # (model label, keys never stored, keys whose change alone is not worth an event)
 TRACKED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
@@ -161,8 +165,6 @@ _task_contexts: dict[str, Any] = {}
 
 
 def _task_prerun(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
-    import pghistory
-
     ctx = pghistory.context(task=getattr(task, "name", "task"), task_id=task_id)
     ctx.__enter__()
     _task_contexts[task_id or ""] = ctx
@@ -175,8 +177,6 @@ def _task_postrun(task_id: str | None = None, **kwargs: Any) -> None:
 
 
 def connect_celery_signals() -> None:
-    from celery.signals import task_postrun, task_prerun
-
     task_prerun.connect(_task_prerun, weak=False, dispatch_uid="pod_audit_prerun")
     task_postrun.connect(_task_postrun, weak=False, dispatch_uid="pod_audit_postrun")
 
@@ -189,8 +189,6 @@ def record_access(request: HttpRequest, service_user: Any, what: str):
     passed: `record_access(request, person, "episode")`. `what` is a short code, never
     personal data. Accepts the person or their id.
     """
-    from pod.audit_models import RecordAccess
-
     person_id = getattr(service_user, "pk", service_user)
     match = getattr(request, "resolver_match", None)
     user = getattr(request, "user", None)

@@ -1,7 +1,7 @@
 """The audit: every change to clinical data, and every look at a person's record.
 
-Imported at the end of pod/models.py so both tables belong to the `pod` app (only pod's
-migrations change when the audit does).
+Loaded by pod/models.py, like the organisation's models, so both tables belong to the `pod`
+app (only pod's migrations change when the audit does).
 
 Why one JSONB change table and not one pghistory event model per tracked model: pghistory's
 per-model event tables copy the tracked model's columns, so any field another app adds to a
@@ -10,10 +10,10 @@ fails inside the trigger. Storing `to_jsonb(OLD)` / `to_jsonb(NEW)` survives sch
 the other apps untouched. pghistory still supplies the "who": its middleware and
 `pghistory.context()` put the user, URL or task into the transaction, and the trigger copies it.
 
-Both tables are append-only: a trigger installed by pod/audit.py refuses UPDATE and DELETE inside
-PostgreSQL, so neither the admin, `.update()` nor raw SQL from the application can rewrite
-history. Production also revokes UPDATE, DELETE and TRUNCATE from the application's database
-role (README "Security").
+Both tables are append-only: a trigger installed by pod/foundation/audit.py refuses UPDATE and
+DELETE inside PostgreSQL, so neither the admin, `.update()` nor raw SQL from the application can
+rewrite history. Production also revokes UPDATE, DELETE and TRUNCATE from the application's
+database role (README "Security").
 """
 
 from __future__ import annotations

@@ -15,8 +15,10 @@ is derived from their username, so one phone enrolment survives a data reset, an
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 
+import segno
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.core.exceptions import ImproperlyConfigured
@@ -25,8 +27,11 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 from django_otp import user_has_device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from pod.foundation.models import User
 
 # Pages a signed-in but unverified session may still open.
 EXEMPT_VIEW_NAMES = {
@@ -102,8 +107,6 @@ def app_device_for(user) -> TOTPDevice:
 
 
 def qr_data_uri(text: str) -> str:
-    import segno
-
     return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
 
 
@@ -130,8 +133,6 @@ def _refuse_outside_debug() -> None:
 
 def demo_devices_create(users: Iterable | None = None) -> int:
     """Give each demo user a confirmed authenticator with a username-derived key. Idempotent."""
-    from pod.models import User
-
     _refuse_outside_debug()
     made = 0
     for user in users if users is not None else User.objects.all():
@@ -148,10 +149,6 @@ def demo_devices_create(users: Iterable | None = None) -> int:
 
 def demo_code(username: str) -> str:
     """The current code of a demo user's authenticator (for `manage.py demo_otp`)."""
-    import time
-
-    from django_otp.oath import TOTP
-
     _refuse_outside_debug()
     device = TOTPDevice.objects.get(user__username=username, name="Demo authenticator")
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)

@@ -1,61 +1,43 @@
-"""Security pages: who has looked at a record; two-factor set-up and verification."""
+"""Pages of the foundation: the second factor (set-up and verification) and marking one's own
+notification read. The pages about a person's record are in pod/records (they gather every app's
+data)."""
 
 from __future__ import annotations
 
 from base64 import b32encode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pod import access, twofactor
-from pod.audit_models import AuditEvent, RecordAccess
-from pod.forms import SetupTokenForm, TokenForm
-from pod.models import User
-
-ACCESS_LOG_LIMIT = 200
-
-
-def _get_person_for_audit(user: User, pk: int):
-    """The person whose audit `user` may read: clinicians of their team, or an administrator."""
-    from networks.models import ServiceUser
-
-    if user.role == User.Role.ADMINISTRATOR:
-        person = ServiceUser.objects.filter(pk=pk).select_related("team").first()
-        if person is None:
-            raise Http404("No such person")
-        return person
-    if user.role not in access.CLINICAL_ROLES:
-        raise PermissionDenied("Only the person's clinicians can see who has looked at the record.")
-    return access.get_service_user_for_user(user, pk)
+from pod.foundation import twofactor
+from pod.foundation.forms import SetupTokenForm, TokenForm
+from pod.foundation.models import Notification
 
 
 @login_required
-def access_log(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _get_person_for_audit(request.user, pk)
-    accesses = list(
-        RecordAccess.objects.filter(service_user_id=person.pk)
-        .select_related("user")
-        .order_by("-at", "-id")[:ACCESS_LOG_LIMIT]
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of the user's own notifications read (someone else's: 404)."""
+    updated = Notification.objects.filter(pk=pk, user=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
     )
-    changes = list(
-        AuditEvent.objects.filter(table_name="networks_serviceuser", row_id=str(person.pk))
-        .select_related("user")
-        .order_by("-at", "-id")[:ACCESS_LOG_LIMIT]
-    )
-    return render(
-        request,
-        "pod/security/access_log.html",
-        {"person": person, "accesses": accesses, "changes": changes, "limit": ACCESS_LOG_LIMIT},
-    )
+    if not updated and not Notification.objects.filter(pk=pk, user=request.user).exists():
+        raise Http404("No such notification")
+    messages.success(request, "Alert marked as read.")
+    return redirect("home")
+
+
+# --- Second factor ----------------------------------------------------------------------------
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -138,29 +120,7 @@ def _demo_code_for(user) -> str | None:
     authenticator, so a newcomer can try the real two-step sign-in without a phone."""
     if not settings.DEBUG:
         return None
-    from pod.twofactor import demo_code
-
     try:
-        return demo_code(user.username)
+        return twofactor.demo_code(user.username)
     except TOTPDevice.DoesNotExist:
         return None
-
-
-@login_required
-def subject_access(request: HttpRequest, pk: int, as_json: bool = False) -> HttpResponse:
-    """Everything POD holds about one person (clinicians of the team, or an administrator)."""
-    from pod.audit import record_access
-    from pod.subject_access import as_display, subject_access_data
-
-    person = _get_person_for_audit(request.user, pk)
-    data = subject_access_data(person)
-    record_access(request, person, "export:json" if as_json else "export:html")
-    if as_json:
-        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
-        response["Content-Disposition"] = (
-            f'attachment; filename="pod-subject-access-{person.pk}.json"'
-        )
-        return response
-    return render(
-        request, "pod/security/subject_access.html", {"person": person, "data": as_display(data)}
-    )

@@ -1,0 +1,148 @@
+"""Organisation: trusts, teams, staff and their training; in-app notifications.
+
+The models of the `pod` app are defined here, in the foundation, and loaded by Django through
+pod/models.py. Import them from here (`from pod.foundation.models import User`).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Trust(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    code = models.CharField(max_length=10, unique=True, help_text="ODS organisation code")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    class Kind(models.TextChoices):
+        EIP = "EIP", "Early Intervention in Psychosis"
+        CRT = "CRT", "Crisis Resolution"
+        COMMUNITY = "COMMUNITY", "Community mental health"
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["trust__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "name"], name="team_unique_name_in_trust")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.trust.name})"
+
+
+class User(AbstractUser):
+    """A member of staff. The role decides what they may do; memberships decide whom they see."""
+
+    class Role(models.TextChoices):
+        CLINICIAN = "clinician", "Clinician"
+        PRESCRIBER = "prescriber", "Prescriber"
+        PEER_WORKER = "peer_worker", "Peer worker"
+        PEER_VOLUNTEER = "peer_volunteer", "Peer volunteer"
+        SERVICE_MANAGER = "service_manager", "Service manager"
+        ADMINISTRATOR = "administrator", "Administrator"
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
+    profession = models.CharField(
+        max_length=100, blank=True, help_text="e.g. nurse, social worker, psychiatrist"
+    )
+    teams = models.ManyToManyField(Team, through="TeamMembership", related_name="staff")
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_prescriber(self) -> bool:
+        return self.role == self.Role.PRESCRIBER
+
+    @property
+    def is_peer(self) -> bool:
+        return self.role in (self.Role.PEER_WORKER, self.Role.PEER_VOLUNTEER)
+
+    @property
+    def is_clinical(self) -> bool:
+        """Clinicians and prescribers: the staff who hold clinical records."""
+        return self.role in (self.Role.CLINICIAN, self.Role.PRESCRIBER)
+
+    @property
+    def is_service_manager(self) -> bool:
+        return self.role == self.Role.SERVICE_MANAGER
+
+
+class TeamMembership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    joined_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="membership_unique_user_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+class TrainingRecord(models.Model):
+    class Course(models.TextChoices):
+        POD = "POD", "Peer-supported Open Dialogue (1-year diploma)"
+        IPS = "IPS", "Intentional Peer Support"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="training")
+    course = models.CharField(max_length=3, choices=Course.choices)
+    started_on = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "course", "started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True)
+                | Q(completed_on__gte=models.F("started_on")),
+                name="training_completed_after_start",
+                violation_error_message="Training cannot be completed before it started.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_course_display()}"
+
+
+class Notification(models.Model):
+    """One in-app copy of an alert for one member of staff. Written by alert delivery."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    alert = models.ForeignKey(
+        "meetings.Alert", on_delete=models.CASCADE, related_name="notifications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Delivery is at-least-once; this makes a repeated delivery write nothing new.
+            models.UniqueConstraint(fields=["user", "alert"], name="notification_once_per_user")
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert} -> {self.user}"

@@ -1,0 +1,69 @@
+"""The home page and the health check: the project's own pages, which belong to no one app.
+
+The home page composes the apps: one small builder per role, so each role's page can grow on
+its own (the clinician's clocks, meetings and caseload come from meetings, the peer's caseload
+from networks). Project wiring, free to import every app (README "Architecture").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from meetings import selectors as meeting_selectors
+from networks.peer_views import peer_home_builder
+from pod.foundation.models import User
+from pod.foundation.selectors import unread_notifications
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Load-balancer health check: the app answers and the database is reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def _home_clinical(request: HttpRequest, now: datetime) -> dict:
+    today = meeting_selectors.day_bounds(now, 0)
+    tomorrow = meeting_selectors.day_bounds(now, 1)
+    return {
+        "template": "pod/home.html",
+        "clocks": meeting_selectors.home_open_clocks(request.user, now=now),
+        "today": meeting_selectors.home_meetings(request.user, start=today[0], end=today[1]),
+        "tomorrow": meeting_selectors.home_meetings(
+            request.user, start=tomorrow[0], end=tomorrow[1]
+        ),
+        "notifications": unread_notifications(request.user),
+        "caseload": meeting_selectors.home_caseload(request.user),
+    }
+
+
+def _home_simple(request: HttpRequest, now: datetime) -> dict:
+    """Peers, managers and administrators: unread alerts for now; their pages extend this."""
+    return {
+        "template": "pod/home_simple.html",
+        "notifications": unread_notifications(request.user),
+    }
+
+
+# Role -> builder: (request, now) -> the template's context, with the template under "template".
+# A role without a builder gets the simple home.
+HOME_BUILDERS: dict[str, Callable[[HttpRequest, datetime], dict]] = {
+    User.Role.CLINICIAN: _home_clinical,
+    User.Role.PRESCRIBER: _home_clinical,
+    User.Role.PEER_WORKER: peer_home_builder,
+    User.Role.PEER_VOLUNTEER: peer_home_builder,
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    builder = HOME_BUILDERS.get(request.user.role, _home_simple)
+    context = builder(request, timezone.now())
+    return render(request, context.pop("template"), context)

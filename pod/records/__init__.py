@@ -1,0 +1,1 @@
+"""Pages about one person's whole record (project wiring: see views.py)."""
