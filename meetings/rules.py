@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from pod.foundation.localtime import LONDON
 
 UNSCHEDULED = "unscheduled"
 AT_RISK = "at_risk"

@@ -27,6 +27,7 @@ from meetings.models import (
 )
 from networks.models import NetworkMember, PeerContact
 from pod.foundation.access import CLINICAL_ROLES
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 
 
@@ -237,7 +238,7 @@ def episode_timeline(episode: Episode) -> list[TimelineEvent]:
             episode.referral_received_at,
             "clock",
             "24-hour clock started; first meeting due "
-            + f"{episode.first_meeting_due_at.astimezone(rules.LONDON):%d %b %Y %H:%M}",
+            + f"{episode.first_meeting_due_at.astimezone(LONDON):%d %b %Y %H:%M}",
         ),
     ]
     if episode.first_meeting_held_at:
@@ -320,9 +321,7 @@ def network_members_for_invitation(episode: Episode) -> QuerySet[NetworkMember]:
 
 def day_bounds(now: datetime, offset_days: int = 0) -> tuple[datetime, datetime]:
     """The start and end of a Europe/London calendar day, as aware instants."""
-    local = now.astimezone(rules.LONDON).date() + timedelta(days=offset_days)
-    start = datetime.combine(local, datetime.min.time()).replace(tzinfo=rules.LONDON)
-    end = datetime.combine(local + timedelta(days=1), datetime.min.time()).replace(
-        tzinfo=rules.LONDON
-    )
+    local = now.astimezone(LONDON).date() + timedelta(days=offset_days)
+    start = datetime.combine(local, datetime.min.time()).replace(tzinfo=LONDON)
+    end = datetime.combine(local + timedelta(days=1), datetime.min.time()).replace(tzinfo=LONDON)
     return start, end

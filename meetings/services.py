@@ -28,6 +28,7 @@ from meetings.selectors import staff_double_booked
 from networks.models import NetworkMember, ServiceUser
 from networks.rules import normalise_nhs_number
 from pod.foundation.emails import email_build
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
 
 
@@ -599,10 +600,10 @@ def meetings_schedule_daily_run(
         referral_received_at=episode.referral_received_at, first_start=first_start, days=days
     )
     taken = {
-        m.scheduled_start.astimezone(rules.LONDON).date()
+        m.scheduled_start.astimezone(LONDON).date()
         for m in episode.meetings.exclude(status=Meeting.Status.CANCELLED)
     }
-    starts = [s for s in starts if s.astimezone(rules.LONDON).date() not in taken]
+    starts = [s for s in starts if s.astimezone(LONDON).date() not in taken]
     if not starts:
         raise ValidationError(
             {"first_start": "No day in the first 14 days is free from this date for a daily run."}

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from networks import rules
 from networks.models import NetworkMember
 from networks.selectors import members_as_of
+from pod.foundation.localtime import LONDON
 
 # Wider than tall: labels of outer-ring members run outwards to the left and right.
 WIDTH, HEIGHT = 800, 680
@@ -147,8 +147,7 @@ def table_rows(nodes: list[Node]) -> list[dict]:
 
 def end_of_day(day: date, now: datetime) -> datetime:
     """The last instant of a London calendar day, or now if the day is today or later."""
-    london = ZoneInfo("Europe/London")
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=london) - timedelta(
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=LONDON) - timedelta(
         microseconds=1
     )
     return min(end, now)
@@ -162,7 +161,6 @@ def snapshots(
 
     Each item: {"key": query-string value ("referral", "YYYY-MM-DD" or "now"), "label", "at"}.
     """
-    london = ZoneInfo("Europe/London")
     days: set[date] = set()
     for m in members:
         if m.joined_at is not None and m.joined_at == m.ended_at:
@@ -174,8 +172,8 @@ def snapshots(
                 and moment < now
                 and (baseline_at is None or moment > baseline_at)
             ):
-                days.add(moment.astimezone(london).date())
-    today = now.astimezone(london).date()
+                days.add(moment.astimezone(LONDON).date())
+    today = now.astimezone(LONDON).date()
     items = []
     if baseline_at is not None and baseline_at < now:
         items.append({"key": "referral", "label": "At referral", "at": baseline_at})

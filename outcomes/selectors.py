@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -46,9 +45,10 @@ from meetings.models import Alert, CarePlanVersion, Episode, Meeting, Prescripti
 from networks.models import NetworkMember, PeerContact, ServiceUser
 from outcomes import rules
 from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
+from pod.foundation.access import CLINICAL_ROLES
+from pod.foundation.localtime import LONDON, SERVICE_TIME_ZONE_NAME
 from pod.foundation.models import Team, User
 
-LONDON = ZoneInfo("Europe/London")
 LIST_LIMIT = 50  # rows of a breach/exception list shown on the page (the CSV has them all)
 
 
@@ -77,9 +77,10 @@ class LondonDayStart(Func):
     """The instant London's calendar day `days` after the day of an instant begins: day 0 is
     the day of the instant itself, so `days=14` ends the first 14 calendar days."""
 
+    # The zone name is a constant of ours, never user input, so it may sit in the SQL text.
     template = (
-        "((((%(expressions)s) AT TIME ZONE 'Europe/London')::date + %(days)s)::timestamp "
-        "AT TIME ZONE 'Europe/London')"
+        f"((((%(expressions)s) AT TIME ZONE '{SERVICE_TIME_ZONE_NAME}')::date + %(days)s)"
+        f"::timestamp AT TIME ZONE '{SERVICE_TIME_ZONE_NAME}')"
     )
     output_field = DateTimeField()
 
@@ -618,8 +619,6 @@ def _thin_networks(scope: Scope, threshold: int, list_limit: int | None) -> Quer
 
 
 # --- Staffing ----------------------------------------------------------------------------------
-
-CLINICAL_ROLES = [User.Role.CLINICIAN, User.Role.PRESCRIBER]
 
 
 def staffing(scope: Scope) -> list[dict[str, Any]]:

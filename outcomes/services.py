@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -22,9 +21,8 @@ from outcomes.models import (
     SurveyInvitation,
     SurveyResponse,
 )
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def _not_in_future(day: date, now: datetime, field: str) -> None:

@@ -10,13 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from outcomes import rules, selectors
 from outcomes.rules import Cell
 from outcomes.selectors import Scope
-
-LONDON = ZoneInfo("Europe/London")
+from pod.foundation.localtime import LONDON
 
 
 @dataclass(frozen=True)

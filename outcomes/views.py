@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import segno
 from django.contrib import messages
@@ -34,10 +33,8 @@ from outcomes.importer import decode_upload, import_outcomes_text
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
 from pod.foundation.access import clinical_required, manager_required, teams_for
 from pod.foundation.form_errors import add_service_errors
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
-
-LONDON = ZoneInfo("Europe/London")
-
 
 # --- Dashboards --------------------------------------------------------------------------------
 

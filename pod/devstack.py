@@ -66,21 +66,14 @@ import psycopg2
 from psycopg2 import errors as pg_errors
 from psycopg2 import sql
 
+from pod.demo import DEMO_LOGINS, DEMO_PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 PYTHON = sys.executable
 PG_SYSTEM_USER = "pod-postgres"
 STOP_GRACE_SECONDS = 10.0
 BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-DEMO_PASSWORD = "pod-demo-2026"
-DEMO_LOGINS = [  # created by `manage.py demo_data` (pod/management/commands/demo_data.py)
-    ("clinician", "clinician (nurse)"),
-    ("prescriber", "prescriber (psychiatrist)"),
-    ("peerworker", "peer worker"),
-    ("volunteer", "peer volunteer"),
-    ("manager", "service manager"),
-    ("admin", "administrator"),
-]
 
 
 class Stop(Exception):
@@ -477,7 +470,10 @@ def print_banner(url: str, has_demo_data: bool) -> None:
     lines = [rule, f"POD is running at {url}  (Ctrl-C stops everything)"]
     if has_demo_data:
         lines.append(f"Demo logins, password for all: {DEMO_PASSWORD}")
-        lines += [f"    {username:<12} {role}" for username, role in DEMO_LOGINS]
+        lines += [
+            f"    {username:<12} {profession.lower()} ({role.replace('_', ' ')})"
+            for username, role, _first, _last, profession in DEMO_LOGINS
+        ]
         lines.append("Second step of sign-in: in demo mode the page shows the code to type")
     else:
         lines.append("No demo_data command yet: `manage.py createsuperuser` to log in")

@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from pod.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from pod.foundation.localtime import SERVICE_TIME_ZONE_NAME
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -114,7 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Time: store UTC, present and do calendar arithmetic in London. ---------------------------
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "Europe/London"
+TIME_ZONE = SERVICE_TIME_ZONE_NAME
 USE_I18N = True
 USE_TZ = True
 

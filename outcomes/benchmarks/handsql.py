@@ -13,8 +13,9 @@ from typing import Any
 
 from outcomes.rules import FIDELITY_ELEMENTS, SURVEY_STATEMENTS
 from outcomes.selectors import Scope
+from pod.foundation.localtime import SERVICE_TIME_ZONE_NAME
 
-TZ = "'Europe/London'"
+TZ = f"'{SERVICE_TIME_ZONE_NAME}'"
 
 
 def _params(scope: Scope, **extra: Any) -> dict[str, Any]:

@@ -1,12 +1,11 @@
 """The 24-hour rule as pure functions, with a pinned `now` (no database)."""
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from meetings import rules
+from pod.foundation.localtime import LONDON
 
 UTC = UTC
-LONDON = ZoneInfo("Europe/London")
 POLICY = rules.ClockPolicy(
     window=timedelta(hours=24),
     unscheduled_after=timedelta(hours=4),

@@ -2,7 +2,6 @@
 
 import threading
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -11,9 +10,8 @@ from django.db import connection
 from meetings.models import Alert, Episode
 from meetings.services import meeting_record_held, meeting_schedule
 from meetings.sweeps import first_meeting_sweep
+from pod.foundation.localtime import LONDON
 from tests import factories as f
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def kinds(episode):

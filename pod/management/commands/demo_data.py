@@ -26,18 +26,10 @@ from meetings.sweeps import first_meeting_sweep, prescriptions_audit
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from networks.rules import nhs_number_check_digit
 from outcomes.models import OutcomeAssessment
+from pod.demo import DEMO_LOGINS, DEMO_PASSWORD
 from pod.foundation.models import Team, TeamMembership, TrainingRecord, Trust, User
 from pod.foundation.twofactor import demo_devices_create
 
-DEMO_PASSWORD = "pod-demo-2026"
-DEMO_LOGINS = [
-    ("clinician", User.Role.CLINICIAN, "Chris", "Okafor", "Nurse"),
-    ("prescriber", User.Role.PRESCRIBER, "Priya", "Shah", "Psychiatrist"),
-    ("peerworker", User.Role.PEER_WORKER, "Pat", "Doyle", "Peer support worker"),
-    ("volunteer", User.Role.PEER_VOLUNTEER, "Vic", "Mensah", "Peer volunteer"),
-    ("manager", User.Role.SERVICE_MANAGER, "Morgan", "Ellis", "Service manager"),
-    ("admin", User.Role.ADMINISTRATOR, "Ada", "Admin", "System administrator"),
-]
 TRUSTS = [
     ("North East London NHS Foundation Trust", "RAT"),
     ("Nottinghamshire Healthcare NHS Foundation Trust", "RHA"),
