@@ -151,22 +151,24 @@ def hazard_log_parse(data: dict, *, source: Path | str = "<hazard log>") -> Haza
 
 
 def _keys(raw: object, spec: dict, optional: set, where: str, problems: list[str]) -> bool:
+    """Report unknown, missing and mistyped keys; False when the table cannot be used (a key
+    it needs is missing or of the wrong type). An unknown key is reported but does not stop
+    the rest of the table being checked."""
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected a table")
         return False
-    ok = True
     for key in sorted(set(raw) - set(spec)):
         problems.append(f"{where}: unknown key {key!r}")
-        ok = False
+    usable = True
     for key, kind in spec.items():
         if key not in raw:
             if key not in optional:
                 problems.append(f"{where}: missing {key!r}")
-                ok = False
+                usable = False
         elif not isinstance(raw[key], kind) or isinstance(raw[key], bool):
             problems.append(f"{where}: {key!r} must be a {kind.__name__}")
-            ok = False
-    return ok
+            usable = False
+    return usable
 
 
 def _texts(values: list, where: str, problems: list[str]) -> tuple[str, ...]:
@@ -195,14 +197,15 @@ def _risk(raw: object, where: str, problems: list[str]) -> Risk | None:
 
 
 def _hazard(raw: object, where: str, problems: list[str]) -> Hazard | None:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and HAZARD_ID.fullmatch(raw["id"]):
+        where = raw["id"]
+    before = len(problems)
     if not _keys(raw, _HAZARD_KEYS, _HAZARD_OPTIONAL, where, problems):
         return None
     hazard_id = raw["id"]
     if not HAZARD_ID.fullmatch(hazard_id):
         problems.append(f"{where}: id {hazard_id!r} must look like HAZ-01")
         return None
-    where = hazard_id
-    before = len(problems)
     if not raw["title"].strip() or not raw["effect"].strip():
         problems.append(f"{where}: title and effect must not be empty")
     causes = _texts(raw["causes"], f"{where} causes", problems)
