@@ -228,10 +228,10 @@ def summary_render(*, log: HazardLog, verdict: c.Verdict, run: TestRun | None) -
     ]
     if run is not None:
         outcomes = Counter(t.outcome for t in run.tests)
+        said = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
         lines.append(
-            f"Tests with hazard markers in the run of {run.finished_at}: {len(run.tests)} ("
-            + ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
-            + ")"
+            f"Tests with hazard markers in the run of {run.finished_at}: {len(run.tests)}"
+            + (f" ({said})" if said else "")
         )
     if verdict.judged:
         states = Counter(s.state for s in verdict.controls.values())
