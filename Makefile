@@ -3,6 +3,8 @@
 #                            web on http://127.0.0.1:8000, Celery worker and beat; Ctrl-C stops all
 #   make test ARGS="-k foo"  the test suite on PostgreSQL; ARGS go to pytest
 #   make lint                ruff check, ruff format check, import-linter's layer contracts
+#   make safety              render and judge the safety case from the last `make test` run
+#                            (safety/, README "Clinical safety"); fails when a control is unproven
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +13,7 @@ VENV_PYTHON := $(VENV)/bin/python
 REQUIREMENTS_HASH := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt', 'rb').read()).hexdigest()[:16])")
 STAMP := $(VENV)/.requirements-$(REQUIREMENTS_HASH)
 
-.PHONY: run test lint venv
+.PHONY: run test lint safety venv
 
 run: venv
 	$(VENV_PYTHON) -m pod.devstack run
@@ -23,6 +25,9 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+safety: venv
+	$(VENV_PYTHON) -m pod.safety_case
 
 venv: $(STAMP)
 

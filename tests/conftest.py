@@ -8,6 +8,9 @@ import pytest
 
 from tests import factories as f
 
+# Records every @pytest.mark.hazard test's outcome for the safety case (README "Clinical safety").
+pytest_plugins = ["tests.hazard_plugin"]
+
 UTC = UTC
 
 

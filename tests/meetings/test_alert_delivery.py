@@ -21,6 +21,7 @@ def undelivered_breach(episode, manager, settings):
     return alert
 
 
+@pytest.mark.hazard("HAZ-02.C2")
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_delivery_is_delivered_on_the_next_run(undelivered_breach, mailoutbox):
     now = undelivered_breach.raised_at + timedelta(minutes=1)
@@ -40,6 +41,7 @@ def test_a_killed_delivery_is_delivered_on_the_next_run(undelivered_breach, mail
     assert any("breached" in m.subject for m in mailoutbox)
 
 
+@pytest.mark.hazard("HAZ-02.C2")
 @pytest.mark.django_db(transaction=True)
 def test_repeating_a_delivery_writes_no_second_notification(undelivered_breach):
     now = undelivered_breach.raised_at

@@ -2,11 +2,14 @@
 
 from datetime import timedelta
 
+import pytest
+
 from meetings.models import Participant
 from meetings.services import meeting_attendance_refresh, meeting_record_held, meeting_schedule
 from tests import factories as f
 
 
+@pytest.mark.hazard("HAZ-04.C4", "HAZ-11.C5")
 def test_it_stores_the_attendance_when_a_meeting_is_recorded_held(
     episode, clinician, peer_worker, service_user, referral_at
 ):
@@ -45,6 +48,7 @@ def test_it_stores_the_attendance_when_a_meeting_is_recorded_held(
     assert meeting.core_team_present is True
 
 
+@pytest.mark.hazard("HAZ-04.C4", "HAZ-11.C5")
 def test_it_recomputes_the_attendance_when_it_changes(
     episode, clinician, peer_worker, service_user, referral_at
 ):

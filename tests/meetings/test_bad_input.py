@@ -12,6 +12,7 @@ from networks.models import ServiceUser
 from tests import factories as f
 
 
+@pytest.mark.hazard("HAZ-05.C1")
 def test_an_invalid_nhs_number_is_refused_with_a_clear_message(team):
     person = ServiceUser(
         nhs_number="9434765918",
@@ -25,6 +26,7 @@ def test_an_invalid_nhs_number_is_refused_with_a_clear_message(team):
     assert "valid 10-digit NHS number" in exc.value.message_dict["nhs_number"][0]
 
 
+@pytest.mark.hazard("HAZ-05.C1")
 def test_the_database_refuses_an_nhs_number_that_is_not_ten_digits(team):
     with pytest.raises(IntegrityError), transaction.atomic():
         ServiceUser.objects.create(
@@ -60,6 +62,7 @@ def test_a_core_team_needs_two_staff_of_the_team(team, clinician, outsider, refe
     assert not Episode.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-04.C2")
 def test_a_meeting_ending_before_it_starts_is_refused(episode, clinician, clinician2, referral_at):
     start = referral_at + timedelta(hours=5)
     with pytest.raises(ValidationError) as exc:
@@ -76,6 +79,7 @@ def test_a_meeting_ending_before_it_starts_is_refused(episode, clinician, clinic
     assert not Meeting.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-04.C2")
 def test_the_database_refuses_a_meeting_ending_before_it_starts(episode, referral_at):
     with pytest.raises(IntegrityError), transaction.atomic():
         Meeting.objects.create(
@@ -86,6 +90,7 @@ def test_the_database_refuses_a_meeting_ending_before_it_starts(episode, referra
         )
 
 
+@pytest.mark.hazard("HAZ-05.C2")
 def test_a_person_cannot_have_two_open_episodes(episode, team, clinician, clinician2, referral_at):
     with pytest.raises(ValidationError):
         episode_open(

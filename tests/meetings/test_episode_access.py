@@ -27,10 +27,12 @@ def episode_with_meeting(team, clinician, clinician2):
     return episode, held_meeting(episode, [clinician, clinician2])
 
 
+@pytest.mark.hazard("HAZ-06.C3")
 def test_it_covers_every_episode_route():
     assert len(EPISODE_ROUTES) >= 12
 
 
+@pytest.mark.hazard("HAZ-06.C3")
 @pytest.mark.parametrize("route", EPISODE_ROUTES, ids=lambda r: r.name)
 def test_it_answers_404_to_another_teams_clinician(client, outsider, episode_with_meeting, route):
     episode, meeting = episode_with_meeting
@@ -40,6 +42,7 @@ def test_it_answers_404_to_another_teams_clinician(client, outsider, episode_wit
     assert client.post(url, {"words": "x"}).status_code == 404
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 @pytest.mark.parametrize("route", EPISODE_ROUTES, ids=lambda r: r.name)
 def test_it_refuses_every_post_to_a_closed_episode(client, clinician, episode_with_meeting, route):
     episode, meeting = episode_with_meeting
@@ -53,11 +56,13 @@ def test_it_refuses_every_post_to_a_closed_episode(client, clinician, episode_wi
     assert (Meeting.objects.count(), Utterance.objects.count(), Decision.objects.count()) == before
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_refuses_peers_the_clinical_record(client, peer_worker, episode):
     client.force_login(peer_worker)
     assert client.get(reverse("meetings:episode_detail", args=[episode.pk])).status_code == 403
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 @pytest.mark.parametrize("name", ["meeting_new", "meeting_daily_run", "prescribe", "episode_close"])
 def test_it_sends_write_pages_of_a_closed_episode_back_read_only(client, prescriber, episode, name):
     services.episode_close(

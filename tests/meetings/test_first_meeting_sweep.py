@@ -18,12 +18,14 @@ def kinds(episode):
     return sorted(Alert.objects.filter(episode=episode).values_list("kind", flat=True))
 
 
+@pytest.mark.hazard("HAZ-01.C1")
 def test_it_sets_the_due_time_and_first_check_on_referral(episode, referral_at):
     assert episode.first_meeting_due_at == referral_at + timedelta(hours=24)
     assert episode.clock_next_check_at == referral_at + timedelta(hours=4)
     assert episode.status == Episode.Status.REFERRED
 
 
+@pytest.mark.hazard("HAZ-01.C1", "HAZ-01.C2")
 @pytest.mark.django_db(transaction=True)
 def test_it_raises_nothing_one_second_before_due_and_breached_at_due(episode):
     due = episode.first_meeting_due_at
@@ -36,6 +38,7 @@ def test_it_raises_nothing_one_second_before_due_and_breached_at_due(episode):
     assert kinds(episode) == ["at_risk", "breached", "unscheduled"]
 
 
+@pytest.mark.hazard("HAZ-01.C3", "HAZ-10.C2")
 @pytest.mark.django_db(transaction=True)
 def test_it_escalates_a_breach_to_the_teams_service_managers(episode, manager, clinician):
     first_meeting_sweep(now=episode.first_meeting_due_at)
@@ -48,6 +51,7 @@ def test_it_escalates_a_breach_to_the_teams_service_managers(episode, manager, c
     assert all(episode.service_user.family_name not in m.body for m in mail.outbox)
 
 
+@pytest.mark.hazard("HAZ-08.C1")
 @pytest.mark.django_db(transaction=True)
 def test_it_counts_24_elapsed_hours_across_the_clock_change(team, clinician, clinician2):
     referral = datetime(2025, 10, 25, 10, 0, tzinfo=LONDON)
@@ -62,6 +66,7 @@ def test_it_counts_24_elapsed_hours_across_the_clock_change(team, clinician, cli
     assert "breached" in kinds(episode)
 
 
+@pytest.mark.hazard("HAZ-02.C1")
 @pytest.mark.django_db(transaction=True)
 def test_running_the_sweep_twice_gives_one_alert(episode):
     due = episode.first_meeting_due_at
@@ -72,6 +77,7 @@ def test_running_the_sweep_twice_gives_one_alert(episode):
     assert Alert.objects.filter(episode=episode, kind="breached").count() == 1
 
 
+@pytest.mark.hazard("HAZ-02.C1")
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_sweeps_give_one_alert(team, clinician, clinician2, referral_at):
     episodes = [
@@ -103,6 +109,7 @@ def test_two_concurrent_sweeps_give_one_alert(team, clinician, clinician2, refer
     assert Episode.objects.filter(clock_next_check_at__lte=due).count() == 0
 
 
+@pytest.mark.hazard("HAZ-01.C4")
 @pytest.mark.django_db(transaction=True)
 def test_a_first_meeting_held_in_time_stops_the_clock(episode, clinician, clinician2, referral_at):
     start = referral_at + timedelta(hours=20)
@@ -131,6 +138,7 @@ def test_a_first_meeting_held_in_time_stops_the_clock(episode, clinician, clinic
     assert kinds(episode) == []
 
 
+@pytest.mark.hazard("HAZ-01.C2")
 @pytest.mark.django_db(transaction=True)
 def test_a_scheduled_meeting_prevents_the_warnings(episode, clinician, clinician2, referral_at):
     start = referral_at + timedelta(hours=3)
@@ -147,6 +155,7 @@ def test_a_scheduled_meeting_prevents_the_warnings(episode, clinician, clinician
     assert kinds(episode) == []
 
 
+@pytest.mark.hazard("HAZ-01.C4")
 @pytest.mark.django_db(transaction=True)
 def test_it_ignores_closed_episodes_however_many(team, clinician, clinician2, referral_at):
     from meetings.services import episode_close

@@ -4,6 +4,8 @@ import pytest
 
 from meetings import rules
 
+pytestmark = pytest.mark.hazard("HAZ-03.C1")
+
 
 def decide(held, *, is_new=True, reason="", explanation=""):
     return rules.medication_decision(
@@ -36,6 +38,7 @@ def test_it_allows_the_rapid_response_override_only_with_an_explanation():
     assert overridden.allowed and overridden.needs_override
 
 
+@pytest.mark.hazard("HAZ-03.C4")
 def test_the_audit_flags_only_unexplained_shortfalls():
     assert rules.prescription_violates_rule(
         is_new=True,

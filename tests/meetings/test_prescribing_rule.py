@@ -54,6 +54,7 @@ def staff(clinician, clinician2):
     return [clinician, clinician2]
 
 
+@pytest.mark.hazard("HAZ-03.C2")
 def test_it_allows_a_new_medicine_after_three_held_meetings(
     episode, staff, prescriber, referral_at
 ):
@@ -63,6 +64,7 @@ def test_it_allows_a_new_medicine_after_three_held_meetings(
     assert not Alert.objects.filter(prescription=prescription).exists()
 
 
+@pytest.mark.hazard("HAZ-03.C2")
 def test_it_refuses_a_new_medicine_after_two_meetings_and_saves_nothing(
     episode, staff, prescriber, referral_at
 ):
@@ -72,6 +74,7 @@ def test_it_refuses_a_new_medicine_after_two_meetings_and_saves_nothing(
     assert not Prescription.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-04.C1")
 def test_a_meeting_held_after_the_prescription_does_not_count(
     episode, staff, prescriber, referral_at
 ):
@@ -80,6 +83,7 @@ def test_a_meeting_held_after_the_prescription_does_not_count(
         prescribe(episode, prescriber, referral_at + timedelta(days=1, hours=3))
 
 
+@pytest.mark.hazard("HAZ-03.C3")
 def test_the_override_needs_a_written_reason_and_alerts_the_manager(
     episode, staff, prescriber, manager, referral_at, django_capture_on_commit_callbacks
 ):
@@ -101,6 +105,7 @@ def test_the_override_needs_a_written_reason_and_alerts_the_manager(
     assert alert.notifications.filter(user=manager).exists()
 
 
+@pytest.mark.hazard("HAZ-03.C2")
 def test_it_refuses_prescribers_only_and_dates_before_referral(
     episode, clinician, prescriber, referral_at
 ):
@@ -112,6 +117,7 @@ def test_it_refuses_prescribers_only_and_dates_before_referral(
     assert not Prescription.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-03.C2")
 def test_a_continuing_medicine_needs_no_meetings(episode, prescriber, referral_at):
     assert prescribe(episode, prescriber, referral_at + timedelta(hours=1), is_new=False).pk
 
@@ -143,6 +149,7 @@ def test_two_concurrent_prescriptions_with_two_meetings_both_fail(
     assert not Prescription.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-03.C4", "HAZ-02.C1")
 def test_the_audit_catches_a_prescription_inserted_directly(episode, prescriber, referral_at):
     at = referral_at + timedelta(hours=3)
     with connection.cursor() as cursor:
@@ -163,6 +170,7 @@ def test_the_audit_catches_a_prescription_inserted_directly(episode, prescriber,
     assert Alert.objects.filter(kind="medication_violation").count() == 1
 
 
+@pytest.mark.hazard("HAZ-03.C4")
 def test_the_audit_passes_prescriptions_made_through_the_rule(
     episode, staff, prescriber, referral_at
 ):

@@ -3,6 +3,7 @@ override alerts the manager."""
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ def _data(**kw):
     }
 
 
+@pytest.mark.hazard("HAZ-03.C2")
 def test_it_forbids_non_prescribers(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2])
     client.force_login(clinician)
@@ -31,6 +33,7 @@ def test_it_forbids_non_prescribers(client, team, clinician, clinician2):
     assert Prescription.objects.count() == 0
 
 
+@pytest.mark.hazard("HAZ-03.C2")
 def test_it_allows_a_new_medicine_after_three_meetings(client, team, clinician, prescriber):
     episode = recent_episode(team, [clinician, prescriber], hours_ago=50)
     for h in (2, 20, 40):
@@ -42,6 +45,7 @@ def test_it_allows_a_new_medicine_after_three_meetings(client, team, clinician, 
     assert Prescription.objects.get().meetings_held_before == 3
 
 
+@pytest.mark.hazard("HAZ-03.C3")
 def test_it_refuses_with_the_reason_and_offers_the_override(
     client, team, clinician, prescriber, manager, django_capture_on_commit_callbacks
 ):

@@ -16,6 +16,7 @@ from meetings.tasks import first_meeting_sweep
 from tests import factories as f
 
 
+@pytest.mark.hazard("HAZ-01.C1")
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_raises_the_breach(team, clinician, clinician2, settings):

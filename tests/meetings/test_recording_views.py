@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ def _fmt(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
 
 
+@pytest.mark.hazard("HAZ-01.C4")
 def test_it_records_held_with_attendance_and_stops_the_clock_visibly(
     client, team, clinician, clinician2
 ):
@@ -55,6 +57,7 @@ def test_it_records_held_with_attendance_and_stops_the_clock_visibly(
     assert "Clock stopped" in detail and "within 24 hours" in detail
 
 
+@pytest.mark.hazard("HAZ-04.C2")
 def test_it_refuses_held_times_that_end_before_they_start(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=5)
     start = episode.referral_received_at + timedelta(hours=2)
@@ -131,6 +134,7 @@ def test_it_records_decisions_and_refuses_an_empty_one(client, team, clinician, 
     assert decision.person_agreed is True and decision.meeting == meeting
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 def test_it_keeps_care_plan_versions_with_who_was_involved(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2])
     sister = f.make_member(episode.service_user, name="Dana Rivers")
@@ -158,6 +162,7 @@ def test_it_keeps_care_plan_versions_with_who_was_involved(client, team, clinici
     assert CarePlanVersion.objects.count() == 2
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 def test_it_closes_with_an_outcome_and_then_is_read_only(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2])
     url = reverse("meetings:episode_close", args=[episode.pk])

@@ -29,6 +29,7 @@ def _post(client, team, staff, **overrides):
     return client.post(URL, data)
 
 
+@pytest.mark.hazard("HAZ-01.C5")
 def test_it_registers_a_new_person_and_shows_the_running_clock(client, team, clinician, clinician2):
     client.force_login(clinician)
     response = _post(client, team, [clinician, clinician2], referral_received_at=_recent())
@@ -41,6 +42,7 @@ def test_it_registers_a_new_person_and_shows_the_running_clock(client, team, cli
     assert episode.service_user.given_name == "Robin"
 
 
+@pytest.mark.hazard("HAZ-05.C2")
 def test_it_uses_the_known_person_for_a_known_nhs_number(
     client, team, clinician, clinician2, service_user
 ):
@@ -61,6 +63,7 @@ def test_it_uses_the_known_person_for_a_known_nhs_number(
     assert Episode.objects.get().service_user == service_user
 
 
+@pytest.mark.hazard("HAZ-05.C2")
 def test_it_refuses_a_person_of_another_team_at_the_nhs_number(
     client, team, other_team, clinician, clinician2
 ):
@@ -72,6 +75,7 @@ def test_it_refuses_a_person_of_another_team_at_the_nhs_number(
     assert Episode.objects.count() == 0 and ServiceUser.objects.count() == 1
 
 
+@pytest.mark.hazard("HAZ-05.C2")
 def test_it_refuses_a_second_open_episode(client, team, clinician, clinician2, episode):
     client.force_login(clinician)
     response = _post(
@@ -92,6 +96,7 @@ def test_it_refuses_a_second_open_episode(client, team, clinician, clinician2, e
         ({"given_name": ""}, "given_name", "new to POD"),
     ],
 )
+@pytest.mark.hazard("HAZ-07.C4")
 def test_it_shows_bad_input_at_the_field_and_saves_nothing(
     client, team, clinician, clinician2, overrides, field, words
 ):
@@ -123,6 +128,7 @@ def _recent():
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 
+@pytest.mark.hazard("HAZ-05.C2", "HAZ-06.C3")
 def test_it_says_at_once_when_the_nhs_number_is_a_known_person(
     client, clinician, episode, outsider
 ):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from meetings import rules
 from meetings.ics import meeting_invitation_ics
 
@@ -24,10 +26,12 @@ def _warnings(**kw):
     return rules.meeting_warnings(**args)
 
 
+@pytest.mark.hazard("HAZ-04.C3")
 def test_it_warns_about_nothing_for_a_good_meeting():
     assert _warnings() == []
 
 
+@pytest.mark.hazard("HAZ-04.C3")
 def test_it_warns_for_each_problem():
     found = _warnings(
         staff_ids={3}, double_booked=["Sam"], scheduled_start=DUE + timedelta(seconds=1)
@@ -40,6 +44,7 @@ def test_it_does_not_warn_at_the_due_instant_or_after_the_first_meeting():
     assert _warnings(scheduled_start=DUE + timedelta(days=2), first_meeting_held=True) == []
 
 
+@pytest.mark.hazard("HAZ-08.C2")
 def test_it_keeps_the_london_wall_clock_across_the_spring_change():
     referral = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # clocks go forward 29 March 2026
     starts = rules.daily_run_starts(
@@ -50,6 +55,7 @@ def test_it_keeps_the_london_wall_clock_across_the_spring_change():
     assert starts[1] - starts[0] == timedelta(hours=23)
 
 
+@pytest.mark.hazard("HAZ-08.C2")
 def test_it_stops_the_run_at_day_fourteen():
     referral = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
     starts = rules.daily_run_starts(
@@ -59,6 +65,7 @@ def test_it_stops_the_run_at_day_fourteen():
     assert len(starts) == 5
 
 
+@pytest.mark.hazard("HAZ-01.C5")
 def test_it_reads_the_clock_in_words_at_due_minus_one_second_and_due():
     assert (
         rules.clock_time_left(first_meeting_due_at=DUE, now=DUE - timedelta(seconds=1))[0]
@@ -72,6 +79,7 @@ def test_it_reads_the_clock_in_words_at_due_minus_one_second_and_due():
     )
 
 
+@pytest.mark.hazard("HAZ-09.C2")
 def test_it_writes_a_folded_escaped_ics_event():
     ics = meeting_invitation_ics(
         meeting_id=7,

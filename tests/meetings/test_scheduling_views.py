@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,7 @@ def _form_data(start, staff, members=(), **kw):
     }
 
 
+@pytest.mark.hazard("HAZ-09.C1")
 def test_it_ticks_consenting_wanted_members_by_default(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
     yes = f.make_member(
@@ -51,6 +53,7 @@ def test_it_ticks_consenting_wanted_members_by_default(client, team, clinician, 
     assert unwanted.pk not in form.initial["network_members"]
 
 
+@pytest.mark.hazard("HAZ-09.C1")
 def test_it_invites_by_email_with_ics_only_members_who_consented_and_gave_an_address(
     client, team, clinician, clinician2, django_capture_on_commit_callbacks
 ):
@@ -81,6 +84,7 @@ def test_it_invites_by_email_with_ics_only_members_who_consented_and_gave_an_add
     assert meeting.participants.filter(kind="network_member").count() == 3
 
 
+@pytest.mark.hazard("HAZ-04.C3")
 def test_it_warns_but_schedules_with_one_staff_outside_the_core_team_after_the_due_time(
     client, team, clinician, clinician2, prescriber
 ):
@@ -134,6 +138,7 @@ def test_it_shows_bad_scheduling_input_at_the_field_and_saves_nothing(
     assert Meeting.objects.count() == 0
 
 
+@pytest.mark.hazard("HAZ-08.C2")
 def test_it_schedules_a_daily_run_one_per_london_day(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=1)
     client.force_login(clinician)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -87,6 +88,7 @@ def test_it_tells_the_episode_in_chronological_order(
     assert "I want my life back" in page and "clock stopped" in page
 
 
+@pytest.mark.hazard("HAZ-01.C5")
 def test_it_shows_the_clinician_what_needs_them_now(client, team, clinician, clinician2, outsider):
     mine = recent_episode(team, [clinician, clinician2], hours_ago=21)
     start = timezone.now() + timedelta(minutes=5)
@@ -125,6 +127,7 @@ def test_it_shows_the_clinician_what_needs_them_now(client, team, clinician, cli
     assert "Clock at risk" not in client.get("/").content.decode()
 
 
+@pytest.mark.hazard("HAZ-02.C3")
 def test_it_refuses_to_mark_someone_elses_alert(client, team, clinician, clinician2, outsider):
     episode = recent_episode(team, [clinician, clinician2])
     alert_raise(episode=episode, kind="at_risk", message="x", now=timezone.now())

@@ -32,6 +32,7 @@ def _member_form(**extra):
     }
 
 
+@pytest.mark.hazard("HAZ-06.C5")
 def test_it_stamps_information_consent_when_given_and_again_when_withdrawn(
     service_user, clinician, clinician2
 ):
@@ -80,6 +81,7 @@ def test_it_records_either_consent_explicitly_with_date_and_who(service_user, cl
     assert not member.consent_to_contact and member.consent_recorded_at is None
 
 
+@pytest.mark.hazard("HAZ-06.C5")
 def test_it_refuses_unattributed_information_consent_in_the_database(service_user):
     member = f.make_member(service_user)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -110,6 +112,7 @@ def test_it_records_who_and_when_from_the_member_form(client, clinician, service
     assert "Consent to be contacted" in page and "Information" in page
 
 
+@pytest.mark.hazard("HAZ-06.C5")
 def test_it_lists_only_consenting_active_members_as_may_receive_a_copy(client, clinician, episode):
     stamp = {"information_consent_recorded_at": timezone.now()}
     f.make_member(
@@ -140,6 +143,7 @@ def test_it_lists_only_consenting_active_members_as_may_receive_a_copy(client, c
     assert "Uninformed Ursula" in may_not and "Departed Dora" not in page
 
 
+@pytest.mark.hazard("HAZ-10.C2")
 def test_it_sends_an_invitation_that_carries_no_care_information(clinician, episode):
     CarePlanVersion.objects.create(
         episode=episode,

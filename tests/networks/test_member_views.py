@@ -58,6 +58,7 @@ def test_it_records_whom_the_person_does_not_want_invited_and_why(client, clinic
     ("field", "value"),
     [("name", ""), ("email", "not-an-email"), ("category", "alien"), ("closeness", "9")],
 )
+@pytest.mark.hazard("HAZ-07.C4")
 def test_it_shows_bad_input_at_the_field_and_saves_nothing(
     client, clinician, service_user, field, value
 ):
@@ -95,6 +96,7 @@ def test_it_ends_a_member_and_keeps_the_row(client, clinician, service_user):
     assert "read-only" in response.content.decode()
 
 
+@pytest.mark.hazard("HAZ-06.C3")
 def test_it_answers_404_to_another_team_and_403_to_peers(
     client, outsider, peer_worker, service_user
 ):

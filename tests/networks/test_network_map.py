@@ -183,6 +183,7 @@ def test_it_measures_size_growth_attendance_and_contacts_per_member(
     assert measures.contacts_with_person == 3
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_hides_the_measures_from_peers(client, service_user, peer_volunteer, clinician):
     peer_services.peer_assign(
         service_user=service_user, peer=peer_volunteer, assigned_by=clinician, now=timezone.now()

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from networks.rules import nhs_number_is_valid
 from networks.validators import validate_nhs_number
 
+pytestmark = pytest.mark.hazard("HAZ-05.C1")
+
 
 @pytest.mark.parametrize("number", ["9434765919", "943 476 5919", "4010232137", "9990001235"])
 def test_it_accepts_valid_nhs_numbers(number):

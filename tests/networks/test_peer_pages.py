@@ -41,6 +41,7 @@ def _meeting(episode, **kw):
     )
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_lists_only_the_people_assigned_to_the_peer(assigned, volunteer_client, team):
     f.make_service_user(team, given_name="Unassigned", family_name="Person")
     page = volunteer_client.get(reverse("networks:peer_caseload")).content.decode()
@@ -48,11 +49,13 @@ def test_it_lists_only_the_people_assigned_to_the_peer(assigned, volunteer_clien
     assert "Unassigned Person" not in page
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_refuses_a_peer_a_person_not_assigned_to_them(volunteer_client, service_user):
     url = reverse("networks:peer_person", args=[service_user.pk])
     assert volunteer_client.get(url).status_code == 404
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_shows_contact_details_only_where_consent_was_given(
     assigned, volunteer_client, service_user, clinician
 ):
@@ -73,6 +76,7 @@ def test_it_shows_contact_details_only_where_consent_was_given(
     assert "07700 900002" not in page and "pete@example.org" not in page
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_shows_upcoming_meetings_by_time_and_place_only(
     assigned, volunteer_client, service_user, episode
 ):
@@ -84,6 +88,7 @@ def test_it_shows_upcoming_meetings_by_time_and_place_only(
     assert episode.reason not in page  # the referral reason belongs to the clinical record
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_shows_a_peer_only_their_own_contacts(
     assigned, volunteer_client, service_user, peer_worker, clinician
 ):
@@ -192,6 +197,7 @@ def test_it_shows_bad_contact_input_at_the_field_and_saves_nothing(
     assert not PeerContact.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 def test_it_refuses_to_change_a_contact_after_24_hours(assigned, volunteer_client, service_user):
     now = timezone.now()
     contact = peer_services.peer_contact_log(
@@ -387,6 +393,7 @@ def test_it_puts_peer_contacts_on_the_clinicians_episode_timeline(
     assert "Visit by" in page and "40 min" in page
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_shuts_a_peer_out_once_their_assignment_ends(
     assigned, volunteer_client, service_user, clinician
 ):

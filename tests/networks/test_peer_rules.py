@@ -2,22 +2,27 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from networks import rules
 
 UTC = UTC
 LOGGED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 def test_it_lets_the_author_edit_until_just_before_24_hours():
     now = LOGGED + timedelta(hours=24) - timedelta(seconds=1)
     assert rules.peer_contact_is_editable(author_id=1, user_id=1, created_at=LOGGED, now=now)
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 def test_it_fixes_a_contact_at_24_hours():
     now = LOGGED + timedelta(hours=24)
     assert not rules.peer_contact_is_editable(author_id=1, user_id=1, created_at=LOGGED, now=now)
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 def test_it_never_lets_anyone_but_the_author_edit():
     assert not rules.peer_contact_is_editable(author_id=1, user_id=2, created_at=LOGGED, now=LOGGED)
 

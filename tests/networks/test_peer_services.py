@@ -88,6 +88,7 @@ def test_it_refuses_a_contact_from_an_unassigned_peer(service_user, peer_worker)
     assert not PeerContact.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-05.C4")
 def test_it_refuses_a_contact_with_nobody_in_the_future_or_with_another_persons_member(
     assigned, service_user, peer_volunteer, team
 ):
@@ -131,6 +132,7 @@ def test_it_lets_the_author_change_a_contact_within_24_hours(
     assert (contact.mode, contact.note) == ("visit", "changed")
 
 
+@pytest.mark.hazard("HAZ-07.C5")
 def test_it_fixes_a_contact_after_24_hours_and_against_other_users(
     assigned, service_user, peer_volunteer, peer_worker, clinician
 ):

@@ -221,6 +221,7 @@ def _client(request, role: str) -> Client:
     return client
 
 
+@pytest.mark.hazard("HAZ-06.C2")
 def test_it_finds_the_record_urls_of_every_app():
     names = {name for name, _path in record_urls()}
     assert set(PEER_PAGES) <= names
@@ -228,6 +229,7 @@ def test_it_finds_the_record_urls_of_every_app():
     assert any(n.startswith("outcomes:") for n in names)
 
 
+@pytest.mark.hazard("HAZ-06.C2")
 @pytest.mark.parametrize("role", ROLES)
 def test_it_gives_each_role_the_expected_status_on_every_record_url(request, records, role):
     client = _client(request, role)
@@ -264,6 +266,7 @@ PEER_WRITABLE = {
 }
 
 
+@pytest.mark.hazard("HAZ-06.C2")
 @pytest.mark.parametrize("role", [W, V, OUT, A])
 def test_it_refuses_writes_to_records_outside_a_roles_work(request, records, role):
     client = _client(request, role)
@@ -285,6 +288,7 @@ def test_it_refuses_writes_to_records_outside_a_roles_work(request, records, rol
     assert NetworkMember.objects.get(pk=RECORD_ID).status == "proposed"
 
 
+@pytest.mark.hazard("HAZ-06.C4")
 def test_it_shows_a_peer_no_clinical_words_on_their_pages(request, records):
     client = _client(request, V)
     for name in ("networks:peer_person", "networks:network_map"):

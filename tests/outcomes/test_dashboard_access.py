@@ -37,6 +37,7 @@ def test_a_manager_sees_the_dashboard_of_their_team(client, manager, team, clini
     assert b"Breach 1" in page.content
 
 
+@pytest.mark.hazard("HAZ-06.C3")
 def test_a_manager_is_refused_another_team(client, manager, other_team):
     client.force_login(manager)
     assert client.get(URL, {"team": other_team.pk}).status_code == 403
@@ -45,6 +46,7 @@ def test_a_manager_is_refused_another_team(client, manager, other_team):
     assert client.get(csv_url, {"team": other_team.pk}).status_code == 403
 
 
+@pytest.mark.hazard("HAZ-06.C3")
 @pytest.mark.parametrize("who", ["clinician", "prescriber", "peer_worker", "outsider"])
 def test_clinical_and_peer_staff_cannot_open_the_dashboard(client, request, who):
     client.force_login(request.getfixturevalue(who))

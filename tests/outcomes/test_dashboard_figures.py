@@ -26,6 +26,7 @@ def at(day: str, hm: str = "09:00") -> datetime:
     return datetime.fromisoformat(f"{day}T{hm}:00+00:00")
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_reports_the_24_hour_rule(team, other_team, scope):
     b.episode(team, referral=at("2026-03-02"), held_after_hours=2)  # met
     b.episode(team, referral=at("2026-03-03"), held_after_hours=10)  # met
@@ -52,6 +53,7 @@ def test_it_reports_the_24_hour_rule(team, other_team, scope):
     ]
 
 
+@pytest.mark.hazard("HAZ-11.C1", "HAZ-08.C2")
 def test_it_counts_meetings_in_the_first_14_london_calendar_days(team, scope):
     # Referral Monday 2 March (GMT): days 1-14 are 2-15 March.
     first = b.episode(team, referral=at("2026-03-02"), held_after_hours=2)
@@ -76,6 +78,7 @@ def test_it_counts_meetings_in_the_first_14_london_calendar_days(team, scope):
     assert result["none"] == 1
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_reports_who_was_at_the_meetings(
     team, other_team, clinician, clinician2, prescriber, peer_worker, outsider, scope
 ):
@@ -109,6 +112,7 @@ def test_it_reports_who_was_at_the_meetings(
     assert len(result["trend"]) == 6  # every month of the period, January to June
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_reports_the_medication_rule(team, prescriber, scope):
     ep = b.episode(team, referral=at("2026-02-01"), held_after_hours=2)
     for day in ("2026-02-01", "2026-02-02", "2026-02-03"):
@@ -143,6 +147,7 @@ def test_it_reports_the_medication_rule(team, prescriber, scope):
     assert result["violation_list"][0]["message"] == "New medicine after 0 of 3 meetings."
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_reports_peer_work(team, other_team, peer_worker, scope):
     person = f.make_service_user(team)
     ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=2, person=person)
@@ -196,6 +201,7 @@ def test_it_reports_peer_work(team, other_team, peer_worker, scope):
     assert result["thin_list"][0]["non_professional"] == 2
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_reports_training_and_peer_staffing(
     team, clinician, clinician2, prescriber, peer_worker, peer_volunteer, manager, scope
 ):
@@ -232,6 +238,7 @@ def _assess(person, **kw):
     )
 
 
+@pytest.mark.hazard("HAZ-11.C1", "HAZ-11.C3")
 def test_it_compares_pod_with_tau_and_suppresses_small_arms(team, scope):
     pod = [f.make_service_user(team, trial_arm="POD") for _ in range(5)]
     _assess(pod[0], symptom_level="none")
@@ -263,6 +270,7 @@ def test_it_compares_pod_with_tau_and_suppresses_small_arms(team, scope):
     assert rows["mild_or_none"]["lapland_pod"] == "82%"
 
 
+@pytest.mark.hazard("HAZ-11.C1", "HAZ-11.C3")
 def test_it_reports_experience_in_aggregate_with_small_cells_suppressed(team, other_team, scope):
     involved = ["definitely", "definitely", "definitely", "somewhat", "no", "na"]
     family = ["definitely"] * 4 + ["na", "na"]
@@ -296,6 +304,7 @@ def test_it_reports_experience_in_aggregate_with_small_cells_suppressed(team, ot
     assert str(rows["agreed_care"]["cell"]) == "100% (n=6)"
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_reports_care_plans_against_the_2013_audit(team, clinician, scope):
     ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=2)
     for version, (involved, views) in enumerate(
@@ -323,6 +332,7 @@ def test_it_reports_care_plans_against_the_2013_audit(team, clinician, scope):
     assert (result["audit_involved"], result["audit_views"]) == (73, 78)
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_profiles_fidelity_by_element(team, clinician, clinician2, scope):
     ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=2)
     m = b.meeting(ep, start=at("2026-03-02", "11:00"), staff=[clinician, clinician2])
@@ -342,6 +352,7 @@ def test_it_profiles_fidelity_by_element(team, clinician, clinician2, scope):
     assert [m["month"] for m in result["months"]] == ["2026-03"]
 
 
+@pytest.mark.hazard("HAZ-11.C1")
 def test_it_lists_assessments_due_and_overdue(team):
     person = f.make_service_user(team)
     b.episode(

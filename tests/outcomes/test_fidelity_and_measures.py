@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,6 +55,7 @@ def test_the_team_sees_its_fidelity_profile_and_others_do_not(
     assert client.get(reverse("outcomes:team_fidelity", args=[team.pk])).status_code == 404
 
 
+@pytest.mark.hazard("HAZ-11.C2")
 def test_a_clinician_records_a_phq9_and_sees_it_scored(client, clinician, service_user):
     client.force_login(clinician)
     url = reverse("outcomes:scored_measure_new", args=[service_user.pk, "PHQ9"])
@@ -67,6 +69,7 @@ def test_a_clinician_records_a_phq9_and_sees_it_scored(client, clinician, servic
     assert b"moderate" in response.content and b"<svg" in response.content
 
 
+@pytest.mark.hazard("HAZ-11.C2")
 def test_a_bad_measure_is_shown_at_the_field_and_not_saved(client, clinician, service_user):
     client.force_login(clinician)
     url = reverse("outcomes:scored_measure_new", args=[service_user.pk, "GAD7"])
@@ -81,6 +84,7 @@ def test_a_bad_measure_is_shown_at_the_field_and_not_saved(client, clinician, se
     assert not ScoredMeasure.objects.exists() and not LicensedMeasure.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-11.C4")
 def test_a_second_assessment_at_a_time_point_is_refused_at_the_field(
     client, clinician, service_user
 ):
@@ -98,6 +102,7 @@ def test_a_second_assessment_at_a_time_point_is_refused_at_the_field(
     assert OutcomeAssessment.objects.count() == 1
 
 
+@pytest.mark.hazard("HAZ-06.C3")
 def test_another_teams_clinician_cannot_open_a_persons_measures(
     client, outsider, service_user, manager
 ):

@@ -37,6 +37,7 @@ def test_it_imports_a_good_file_creating_unknown_people(team):
     assert OutcomeAssessment.objects.get(service_user__nhs_number=B).hospital_bed_days == 40
 
 
+@pytest.mark.hazard("HAZ-05.C3")
 def test_it_imports_nothing_and_reports_every_bad_row(team):
     text = (
         HEADER
@@ -56,6 +57,7 @@ def test_it_imports_nothing_and_reports_every_bad_row(team):
     assert OutcomeAssessment.objects.count() == 0 and ServiceUser.objects.count() == 0
 
 
+@pytest.mark.hazard("HAZ-05.C3", "HAZ-11.C4")
 def test_it_refuses_people_of_another_team_and_existing_assessments(team, other_team):
     f.make_service_user(other_team, nhs_number=A)
     import_outcomes_text(
@@ -84,6 +86,7 @@ def test_the_command_imports_into_a_named_team(team, tmp_path):
     assert "Imported 3 assessment(s)" in out.getvalue()
 
 
+@pytest.mark.hazard("HAZ-05.C3")
 def test_the_command_fails_and_writes_nothing_on_a_bad_row(team, tmp_path):
     path = tmp_path / "trial.csv"
     path.write_text(HEADER + good_rows() + f"{B},TAU,12,2016-13-01,mild,no,0,no,no,no\n")

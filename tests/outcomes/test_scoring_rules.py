@@ -23,6 +23,7 @@ from outcomes import rules
         ([3] * 9, 27, "severe"),
     ],
 )
+@pytest.mark.hazard("HAZ-11.C2")
 def test_it_scores_phq9_with_the_published_bands(items, total, band):
     score = rules.score_phq9(items)
     assert (score.total, score.band) == (total, band)
@@ -40,11 +41,13 @@ def test_it_scores_phq9_with_the_published_bands(items, total, band):
         ([3] * 7, 21, "severe"),
     ],
 )
+@pytest.mark.hazard("HAZ-11.C2")
 def test_it_scores_gad7_with_the_published_bands(items, total, band):
     score = rules.score_gad7(items)
     assert (score.total, score.band) == (total, band)
 
 
+@pytest.mark.hazard("HAZ-11.C2")
 def test_it_scores_dialog_as_two_means():
     # Life domains 4,5,3,6,2,7,4,5 -> 36/8 = 4.50; treatment 6,5,6 -> 17/3 = 5.67
     score = rules.score_dialog([4, 5, 3, 6, 2, 7, 4, 5, 6, 5, 6])
@@ -63,11 +66,13 @@ def test_it_scores_dialog_as_two_means():
         (rules.score_dialog, [8] + [4] * 10),
     ],
 )
+@pytest.mark.hazard("HAZ-11.C2")
 def test_it_refuses_wrong_item_counts_and_out_of_range_items(scorer, items):
     with pytest.raises(ValueError):
         scorer(items)
 
 
+@pytest.mark.hazard("HAZ-11.C2")
 def test_it_checks_licensed_scores_against_their_range():
     assert rules.licensed_score_error(name="WEMWBS", score=Decimal(14)) is None
     assert rules.licensed_score_error(name="WEMWBS", score=Decimal(13)) is not None
@@ -75,6 +80,7 @@ def test_it_checks_licensed_scores_against_their_range():
     assert rules.licensed_score_error(name="ReQoL-10", score=Decimal(40)) is None
 
 
+@pytest.mark.hazard("HAZ-11.C2")
 def test_it_computes_percentiles_like_postgres_percentile_cont():
     values = [1, 2, 3, 4, 10]
     assert rules.percentile(values, 0.5) == 3
@@ -83,6 +89,7 @@ def test_it_computes_percentiles_like_postgres_percentile_cont():
     assert rules.percentile([], 0.5) is None
 
 
+@pytest.mark.hazard("HAZ-11.C3")
 def test_it_suppresses_cells_resting_on_fewer_than_five_people():
     assert rules.share(2, 4, suppress_under=5).suppressed
     assert str(rules.share(2, 4, suppress_under=5)) == "suppressed (n<5)"
@@ -113,6 +120,7 @@ def test_it_says_when_an_assessment_is_due_and_overdue(today, status):
     assert rules.assessment_status(due_on=due_on, today=today, done=True) == "done"
 
 
+@pytest.mark.hazard("HAZ-11.C6")
 def test_it_expires_a_survey_link_after_exactly_fourteen_days():
     issued = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # spans the clocks going forward
     expires = rules.survey_expires_at(issued_at=issued)
@@ -125,6 +133,7 @@ def test_it_expires_a_survey_link_after_exactly_fourteen_days():
     )
 
 
+@pytest.mark.hazard("HAZ-10.C4")
 def test_it_stores_a_hash_not_the_token():
     digest = rules.survey_token_hash("abc")
     assert digest != "abc" and len(digest) == 64

@@ -21,6 +21,7 @@ def issued(service_user, clinician):
     )
 
 
+@pytest.mark.hazard("HAZ-10.C4")
 def test_it_stores_only_a_hash_of_the_link(issued):
     invitation, token = issued
     assert invitation.token_hash == rules.survey_token_hash(token)
@@ -28,6 +29,7 @@ def test_it_stores_only_a_hash_of_the_link(issued):
     assert invitation.expires_at == ISSUED + timedelta(days=14)
 
 
+@pytest.mark.hazard("HAZ-11.C6")
 def test_it_accepts_answers_until_the_last_second_of_fourteen_days(issued):
     invitation, token = issued
     response = services.survey_response_submit(
@@ -37,6 +39,7 @@ def test_it_accepts_answers_until_the_last_second_of_fourteen_days(issued):
     assert response.submitted_month.isoformat() == "2026-04-01"
 
 
+@pytest.mark.hazard("HAZ-11.C6")
 def test_it_refuses_an_expired_link(issued):
     invitation, token = issued
     with pytest.raises(ValidationError, match="expired"):
@@ -44,6 +47,7 @@ def test_it_refuses_an_expired_link(issued):
     assert SurveyResponse.objects.count() == 0
 
 
+@pytest.mark.hazard("HAZ-11.C6")
 def test_it_refuses_a_link_used_once_already(issued):
     _invitation, token = issued
     services.survey_response_submit(token=token, answers=ANSWERS, now=ISSUED)
@@ -52,11 +56,13 @@ def test_it_refuses_a_link_used_once_already(issued):
     assert SurveyResponse.objects.count() == 1
 
 
+@pytest.mark.hazard("HAZ-10.C4")
 def test_it_keeps_nothing_that_leads_from_the_answers_to_the_person():
     names = {f.name for f in SurveyResponse._meta.get_fields()}
     assert not names & {"service_user", "invitation", "created_at", "submitted_at"}
 
 
+@pytest.mark.hazard("HAZ-11.C6")
 def test_the_person_answers_without_logging_in_and_only_once(client, service_user, clinician):
     client.force_login(clinician)
     page = client.post(reverse("outcomes:survey_issue", args=[service_user.pk]))

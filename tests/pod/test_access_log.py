@@ -21,6 +21,7 @@ def _url(person):
     return reverse("security:access_log", args=[person.pk])
 
 
+@pytest.mark.hazard("HAZ-06.C8", "HAZ-10.C4")
 def test_it_records_who_looked_at_what_without_personal_data(clinician, service_user):
     request = RequestFactory().get(f"/people/{service_user.pk}/")
     request.user = clinician
@@ -34,6 +35,7 @@ def test_it_records_who_looked_at_what_without_personal_data(clinician, service_
     )
 
 
+@pytest.mark.hazard("HAZ-06.C8")
 def test_it_shows_the_team_clinicians_who_looked(client, clinician, peer_worker, service_user):
     RecordAccess.objects.create(user=peer_worker, service_user=service_user, what="peer:person")
     client.force_login(clinician)
@@ -43,6 +45,7 @@ def test_it_shows_the_team_clinicians_who_looked(client, clinician, peer_worker,
     assert str(peer_worker) in page and "peer:person" in page
 
 
+@pytest.mark.hazard("HAZ-06.C8")
 @pytest.mark.parametrize("who", ["peer_worker", "manager", "outsider"])
 def test_it_refuses_the_log_to_anyone_but_the_team_clinicians(client, request, who, service_user):
     client.force_login(request.getfixturevalue(who))
@@ -64,6 +67,7 @@ def test_it_keeps_the_page_within_a_query_budget(
         assert client.get(_url(service_user)).status_code == 200
 
 
+@pytest.mark.hazard("HAZ-07.C3")
 def test_it_lets_administrators_search_the_audit_but_not_change_it(
     client, admin_user, service_user
 ):
@@ -78,6 +82,7 @@ def test_it_lets_administrators_search_the_audit_but_not_change_it(
     assert client.get("/admin/pod/auditevent/add/").status_code == 403
 
 
+@pytest.mark.hazard("HAZ-06.C8")
 def test_it_logs_every_opened_page_of_a_record_without_costing_the_page_a_query(
     client, clinician, episode, service_user, django_capture_on_commit_callbacks
 ):

@@ -24,6 +24,7 @@ def _events(obj, operation=None):
     return qs.order_by("id")
 
 
+@pytest.mark.hazard("HAZ-07.C1")
 def test_it_records_a_create_with_the_row_after(service_user):
     event = _events(service_user, "INSERT").get()
     assert event.before is None
@@ -31,6 +32,7 @@ def test_it_records_a_create_with_the_row_after(service_user):
     assert event.after["family_name"] == "Rivers"
 
 
+@pytest.mark.hazard("HAZ-07.C1")
 def test_it_records_before_and_after_of_a_save(service_user):
     service_user.family_name = "Brook"
     service_user.save()
@@ -40,6 +42,7 @@ def test_it_records_before_and_after_of_a_save(service_user):
     assert event.changed_fields == ["family_name"]
 
 
+@pytest.mark.hazard("HAZ-07.C1")
 def test_it_records_queryset_update_and_bulk_create(team, service_user):
     ServiceUser.objects.filter(pk=service_user.pk).update(postcode="E1 1AA")
     assert _events(service_user, "UPDATE").get().after["postcode"] == "E1 1AA"
@@ -66,6 +69,7 @@ def test_it_records_queryset_update_and_bulk_create(team, service_user):
     )
 
 
+@pytest.mark.hazard("HAZ-07.C1")
 def test_it_records_raw_sql_and_deletes(team):
     person = f.make_service_user(team)
     with connection.cursor() as cursor:
@@ -89,6 +93,7 @@ def test_it_skips_an_update_that_changes_nothing(service_user):
     assert not _events(service_user, "UPDATE").exists()
 
 
+@pytest.mark.hazard("HAZ-07.C2")
 def test_it_attributes_changes_to_the_context_user_and_url(clinician, service_user):
     with pghistory.context(user=clinician.pk, url="/people/1/edit/"):
         service_user.given_name = "Jo"
@@ -99,6 +104,7 @@ def test_it_attributes_changes_to_the_context_user_and_url(clinician, service_us
     assert event.context_id is not None
 
 
+@pytest.mark.hazard("HAZ-07.C2")
 def test_it_attributes_admin_changes_to_the_signed_in_administrator(client, admin_user, team):
     client.force_login(admin_user)
     response = client.post(
@@ -126,6 +132,7 @@ def test_it_does_not_log_a_sign_in_as_a_change(client, clinician):
     assert not _events(clinician, "UPDATE").exists()
 
 
+@pytest.mark.hazard("HAZ-07.C1")
 def test_it_records_many_to_many_changes(episode, prescriber):
     episode.core_team.add(prescriber)
     through = type(episode).core_team.through
@@ -134,6 +141,7 @@ def test_it_records_many_to_many_changes(episode, prescriber):
     ).exists()
 
 
+@pytest.mark.hazard("HAZ-07.C3")
 def test_it_refuses_to_rewrite_or_delete_the_audit(service_user, clinician):
     event = _events(service_user).first()
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -151,6 +159,7 @@ def test_it_refuses_to_rewrite_or_delete_the_audit(service_user, clinician):
     assert AuditEvent.objects.filter(pk=event.pk, after=event.after).exists()
 
 
+@pytest.mark.hazard("HAZ-07.C3")
 def test_it_keeps_the_access_log_when_the_person_is_deleted(team, clinician):
     person = f.make_service_user(team)
     RecordAccess.objects.create(user=clinician, service_user=person, what="person")
@@ -159,6 +168,7 @@ def test_it_keeps_the_access_log_when_the_person_is_deleted(team, clinician):
     assert RecordAccess.objects.filter(service_user_id=pk).count() == 1
 
 
+@pytest.mark.hazard("HAZ-07.C1")
 def test_it_has_a_trigger_on_every_tracked_table():
     with connection.cursor() as cursor:
         cursor.execute(
@@ -171,6 +181,7 @@ def test_it_has_a_trigger_on_every_tracked_table():
     assert expected <= triggered
 
 
+@pytest.mark.hazard("HAZ-10.C3")
 def test_it_keeps_link_tokens_out_of_the_recorded_url(rf, clinician):
     from pod.foundation.audit import AuditContextMiddleware
 

@@ -169,6 +169,7 @@ def _audit_rows() -> int:
     return AuditEvent.objects.count()
 
 
+@pytest.mark.hazard("HAZ-07.C4")
 @pytest.mark.parametrize(("who", "url_template"), FORM_PAGES, ids=[u for _, u in FORM_PAGES])
 def test_it_never_fails_or_half_saves_whatever_a_form_receives(world, who, url_template):
     url, _, shown_on = url_template.format(**world).partition(" from ")
@@ -234,6 +235,7 @@ CSV_VALUE = st.one_of(
     header=st.permutations(COLUMNS).map(list) | st.lists(st.sampled_from(COLUMNS), max_size=12),
     rows=st.lists(st.lists(CSV_VALUE, min_size=0, max_size=12), max_size=6),
 )
+@pytest.mark.hazard("HAZ-05.C3")
 def test_it_imports_all_or_nothing_whatever_the_csv_says(team, clinician, header, rows):
     import csv
     import io

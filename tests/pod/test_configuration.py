@@ -36,6 +36,7 @@ def test_it_refuses_a_bad_value_naming_the_variable(variable, value):
     assert "ImproperlyConfigured" in result.stderr and variable in result.stderr
 
 
+@pytest.mark.hazard("HAZ-06.C7")
 def test_it_refuses_to_run_in_production_without_a_secret_key():
     env = {k: v for k, v in BASE_ENV.items() if k not in ("SECRET_KEY", "DEBUG")}
     result = subprocess.run(

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from tests.pod.urlwalk import build_url, routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.hazard("HAZ-06.C1")]
 
 # The only pages a visitor who has not signed in may open, and why.
 PUBLIC = {

@@ -33,6 +33,7 @@ print(json.dumps({k: getattr(settings, k) for k in [
 """
 
 
+@pytest.mark.hazard("HAZ-06.C7")
 def test_it_passes_check_deploy_with_production_settings():
     env = {
         k: v
@@ -97,6 +98,7 @@ def test_it_has_no_inline_script_in_any_template():
     assert not offenders, "\n".join(offenders)
 
 
+@pytest.mark.hazard("HAZ-06.C7")
 @pytest.mark.django_db
 def test_it_forbids_caching_pages(client, clinician):
     assert "no-store" in client.get(reverse("login"))["Cache-Control"]
@@ -122,6 +124,7 @@ NON_ID_PARAMETERS = {
 }
 
 
+@pytest.mark.hazard("HAZ-10.C3")
 def test_it_identifies_records_in_urls_by_id_only():
     offenders = []
     for route, pattern, namespace in _walk(get_resolver()):
@@ -136,6 +139,7 @@ def test_it_identifies_records_in_urls_by_id_only():
     assert not offenders, offenders
 
 
+@pytest.mark.hazard("HAZ-10.C3")
 def test_it_sends_no_personal_data_through_a_get_form():
     """A GET form puts what was typed into the URL; only searches with no personal data may."""
     offenders = []
@@ -160,10 +164,12 @@ def test_it_sends_no_personal_data_through_a_get_form():
         ("Episode 42 breached at 2026-03-02 09:00", "Episode 42 breached at 2026-03-02 09:00"),
     ],
 )
+@pytest.mark.hazard("HAZ-10.C1")
 def test_it_redacts_personal_data_from_log_lines(line, expected):
     assert redact(line) == expected
 
 
+@pytest.mark.hazard("HAZ-10.C1")
 def test_it_attaches_the_redaction_filter_to_every_log_handler(caplog):
     assert all(
         "redact" in handler.get("filters", [])
@@ -186,6 +192,7 @@ PERSONAL_FIELDS = (
 )
 
 
+@pytest.mark.hazard("HAZ-10.C3")
 @pytest.mark.django_db
 def test_it_never_sends_personal_data_in_a_query_string_while_typing(client, clinician):
     client.force_login(clinician)

@@ -146,6 +146,7 @@ def _status(response) -> int:
     return response.status_code
 
 
+@pytest.mark.hazard("HAZ-06.C2")
 def test_it_gives_every_role_the_expected_status_on_every_url(client, world):
     users, ids = world
     problems = []

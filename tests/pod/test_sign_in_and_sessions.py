@@ -26,6 +26,7 @@ def _sign_in(client, username, password, **extra):
     return client.post(reverse("login"), {"username": username, "password": password}, **extra)
 
 
+@pytest.mark.hazard("HAZ-06.C6")
 def test_it_locks_an_account_out_after_five_failures(client, clinician, axes_on):
     for _ in range(5):
         assert _sign_in(client, "clinician", "wrong-password").status_code in (200, 429)
@@ -98,6 +99,7 @@ def test_it_keeps_an_active_session(client, clinician):
     assert time.time() - client.session[SESSION_SEEN_AT] < 5  # activity restarts the idle clock
 
 
+@pytest.mark.hazard("HAZ-06.C6")
 def test_it_ends_a_session_after_30_minutes_idle(client, clinician):
     client.force_login(clinician)
     key = client.session.session_key
@@ -108,6 +110,7 @@ def test_it_ends_a_session_after_30_minutes_idle(client, clinician):
     assert client.get(reverse("home")).status_code == 302
 
 
+@pytest.mark.hazard("HAZ-06.C6")
 def test_it_ends_a_session_12_hours_after_sign_in(client, clinician):
     client.force_login(clinician)
     _age_session(client, login_ago=12 * 3600 + 1, seen_ago=10)
@@ -122,6 +125,7 @@ def test_it_sets_the_session_cookie_to_expire_with_the_idle_limit(settings):
     assert settings.SESSION_COOKIE_HTTPONLY
 
 
+@pytest.mark.hazard("HAZ-06.C6")
 def test_it_ends_the_server_session_on_sign_out(client, clinician):
     client.force_login(clinician)
     key = client.session.session_key

@@ -72,6 +72,7 @@ def test_it_gathers_the_person_their_network_meetings_words_and_outcomes(record,
     assert "password" not in text.lower()
 
 
+@pytest.mark.hazard("HAZ-06.C8")
 def test_it_gives_the_team_clinician_a_readable_document_and_logs_it(client, clinician, record):
     client.force_login(clinician)
     response = client.get(reverse("security:subject_access", args=[record.pk]))
@@ -93,6 +94,7 @@ def test_it_gives_json_as_a_download_and_logs_it(client, admin_user, record):
     assert RecordAccess.objects.filter(service_user=record, what="export:json").exists()
 
 
+@pytest.mark.hazard("HAZ-06.C8")
 @pytest.mark.parametrize("who", ["peer_worker", "peer_volunteer", "manager", "outsider"])
 def test_it_refuses_the_export_to_anyone_else(client, request, who, record):
     client.force_login(request.getfixturevalue(who))

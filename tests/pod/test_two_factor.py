@@ -64,6 +64,7 @@ def test_it_enrols_an_authenticator_with_a_qr_code_and_issues_backup_codes(
     assert client.get(reverse("home")).status_code == 200
 
 
+@pytest.mark.hazard("HAZ-06.C6")
 def test_it_holds_every_page_until_the_code_is_given(client, clinician, enrolled, episode):
     client.force_login(clinician)
     for url in [reverse("home"), reverse("meetings:episode_detail", args=[episode.pk]), "/admin/"]:
@@ -136,6 +137,7 @@ def test_it_lets_an_unverified_session_sign_out(client, clinician, enrolled):
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.hazard("HAZ-06.C6")
 def test_it_requires_the_second_factor_for_the_admin(client, admin_user):
     device = TOTPDevice.objects.create(user=admin_user, name="app", confirmed=True)
     client.force_login(admin_user)
