@@ -1,0 +1,221 @@
+"""Plausible dates and times: the one home of the rules that every form, service, import row and
+query-string parameter applies before a date or time reaches the record.
+
+Each check returns the message to show at the field, or None when the value is plausible; the
+caller decides which field the message belongs to. Nothing here reads the clock or the database:
+`now` / `today` are passed in, so tests pin any instant.
+
+The bounds are POD's own choices, not a published standard:
+- Nothing POD records happened before 1 January 1900 (`EARLIEST_DATE`): not a birth, not a
+  referral, not an assessment. Python and PostgreSQL accept year 1, and a mistyped year (0025,
+  1925 for 2025) would otherwise be saved and counted.
+- Something that happened (a referral received, a meeting held, a contact, an assessment) is not
+  in the future, allowing `FUTURE_TOLERANCE` (5 minutes) for clocks that disagree a little.
+- An appointment (a meeting being arranged) may be in the future, but not more than
+  `APPOINTMENT_HORIZON` (2 years) ahead: no team arranges a network meeting further out, and
+  year 9999 overflows date arithmetic (a 500 before this module existed).
+- A date of birth is not in the future and not after the events that follow it.
+- Periods asked for in a query string (dashboards, the network map's `?at=`) lie between
+  `EARLIEST_DATE` and `QUERY_HORIZON` (1 year) after today.
+
+Civil time: a wall-clock time typed in London may not exist (the spring-forward gap, e.g. 01:30
+on 29 March 2026) or may happen twice (the autumn fall-back, e.g. 01:30 on 25 October 2026, first
+in BST then in GMT). `local_to_instant` refuses the first with a message that says why and asks
+which one is meant for the second, unless the caller says (`fold`: 0 = the first, BST; 1 = the
+second, GMT, as in PEP 495).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from pod.foundation.localtime import LONDON
+
+EARLIEST_DATE = date(1900, 1, 1)
+EARLIEST_INSTANT = datetime.combine(EARLIEST_DATE, time.min, tzinfo=LONDON)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+APPOINTMENT_HORIZON = timedelta(days=731)
+QUERY_HORIZON = timedelta(days=366)
+
+FOLD_CHOICES = (
+    ("", "Not needed"),
+    ("0", "The first time (British Summer Time, BST, UTC+1)"),
+    ("1", "The second time (Greenwich Mean Time, GMT, UTC+0)"),
+)
+
+
+class ImplausibleTime(ValueError):
+    """A wall-clock time that does not exist, or is ambiguous and no `fold` was given."""
+
+    def __init__(self, message: str, *, ambiguous: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.ambiguous = ambiguous
+
+
+def _when(value: datetime | date) -> str:
+    if isinstance(value, datetime):
+        return f"{value.astimezone(LONDON):%d %b %Y %H:%M}"
+    return f"{value:%d %b %Y}"
+
+
+def _as_instant(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min, tzinfo=LONDON)
+
+
+def earliest_error(value: datetime | date, *, what: str) -> str | None:
+    """Check only the floor: nothing POD records is dated before 1900."""
+    if _as_instant(value) < EARLIEST_INSTANT:
+        return f"{what} cannot be dated before {EARLIEST_DATE:%Y}: check the year."
+    return None
+
+
+def event_error(
+    value: datetime | date,
+    *,
+    now: datetime,
+    what: str,
+    not_before: datetime | date | None = None,
+    not_before_what: str = "",
+) -> str | None:
+    """Check something that has happened (`what` starts the sentence: "A referral").
+
+    `value` is an aware instant or a calendar date (a date is compared as its London day: today
+    is allowed, tomorrow is not). `not_before`, when given, is an earlier event this one cannot
+    precede (the referral, the person's birth), named by `not_before_what`.
+    """
+    if floor := earliest_error(value, what=what):
+        return floor
+    if isinstance(value, datetime):
+        if value > now + FUTURE_TOLERANCE:
+            return f"{what} cannot be in the future."
+    elif value > now.astimezone(LONDON).date():
+        return f"{what} cannot be in the future."
+    if not_before is not None and _as_instant(value) < _as_instant(not_before):
+        if isinstance(value, date) and not isinstance(value, datetime):
+            not_before_day = (
+                not_before.astimezone(LONDON).date()
+                if isinstance(not_before, datetime)
+                else not_before
+            )
+            if value >= not_before_day:
+                return None  # the same calendar day as the earlier event: plausible
+        return f"{what} cannot be before {not_before_what} ({_when(not_before)})."
+    return None
+
+
+def appointment_error(
+    value: datetime,
+    *,
+    now: datetime,
+    what: str,
+    not_before: datetime | None = None,
+    not_before_what: str = "",
+) -> str | None:
+    """Check an arranged time: in the past or the future, but within `APPOINTMENT_HORIZON`
+    of `now`, not before 1900, and not before `not_before` (e.g. the referral)."""
+    if floor := earliest_error(value, what=what):
+        return floor
+    if value > now + APPOINTMENT_HORIZON:
+        return f"{what} cannot be arranged more than two years ahead: check the year."
+    if not_before is not None and value < not_before:
+        return f"{what} cannot be before {not_before_what} ({_when(not_before)})."
+    return None
+
+
+def birth_date_error(value: date, *, today: date, first_event: date | None = None) -> str | None:
+    """Check a date of birth: not before 1900, not in the future, not after `first_event` (the
+    earliest referral, assessment or other dated event already on the person's record)."""
+    if value < EARLIEST_DATE:
+        return f"A date of birth cannot be before {EARLIEST_DATE:%Y}: check the year."
+    if value > today:
+        return "A date of birth cannot be in the future."
+    if first_event is not None and value > first_event:
+        return (
+            "A date of birth cannot be after events already on the person's record "
+            f"(the earliest is {first_event:%d %b %Y})."
+        )
+    return None
+
+
+def duration_error(
+    start: datetime,
+    end: datetime,
+    *,
+    what: str,
+    maximum: timedelta,
+    minimum: timedelta = timedelta(0),
+) -> str | None:
+    """Check that `end` is after `start` by more than `minimum` and at most `maximum`."""
+    length = end - start
+    if length <= timedelta(0):
+        return f"{what} must end after it starts."
+    if length < minimum:
+        return f"{what} must last at least {_duration_words(minimum)}."
+    if length > maximum:
+        return f"{what} cannot last more than {_duration_words(maximum)}."
+    return None
+
+
+def _duration_words(length: timedelta) -> str:
+    minutes = int(length.total_seconds() // 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour" + ("" if hours == 1 else "s")
+    return f"{minutes} minutes"
+
+
+def query_date(raw: str | None, *, today: date) -> date | None:
+    """Parse a date given in a query string (`YYYY-MM-DD`).
+
+    Returns None when the parameter is absent or empty. Raises ValueError, with a message fit to
+    show, when it is not a date or lies outside [1900-01-01, today + 1 year]: a view turns that
+    into a field error or a 400, never a 500.
+    """
+    if raw is None or raw.strip() == "":
+        return None
+    text = raw.strip()
+    if len(text) != 10:
+        raise ValueError("Enter a date as YYYY-MM-DD.")
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("Enter a date as YYYY-MM-DD.") from None
+    if value < EARLIEST_DATE:
+        raise ValueError(f"Choose a date from {EARLIEST_DATE:%Y} onwards.")
+    if value > today + QUERY_HORIZON:
+        raise ValueError("Choose a date no more than a year from today.")
+    return value
+
+
+def local_to_instant(wall: datetime, *, fold: int | None = None) -> datetime:
+    """The aware instant of a naive London wall-clock time.
+
+    Raises ImplausibleTime when the time falls in the spring-forward gap (it never happened), or
+    when it happens twice (autumn) and `fold` is None. `fold` 0 means the first occurrence (BST),
+    1 the second (GMT); it is ignored for times that happen once.
+    """
+    if wall.tzinfo is not None:
+        raise ValueError("wall must be a naive wall-clock time")
+    first = wall.replace(tzinfo=LONDON, fold=0)
+    second = wall.replace(tzinfo=LONDON, fold=1)
+    for candidate in (first, second):
+        back = candidate.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None, fold=0)
+        if back != wall:
+            raise ImplausibleTime(
+                f"{wall:%H:%M} on {wall:%d %B %Y} did not happen in the UK: the clocks went "
+                "forward an hour at 01:00. Enter the time as the clock showed it after the "
+                "change (one hour later).",
+                ambiguous=False,
+            )
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    if fold is None:
+        raise ImplausibleTime(
+            f"{wall:%H:%M} on {wall:%d %B %Y} happened twice in the UK: the clocks went back "
+            "an hour at 02:00. Say which one you mean: the first (BST) or the second (GMT).",
+            ambiguous=True,
+        )
+    return (second if fold else first).astimezone(UTC)
