@@ -6,10 +6,19 @@ module only makes Django register them under the `pod` label (its migrations and
 """
 
 from pod.foundation.audit_models import AuditEvent, RecordAccess
-from pod.foundation.models import Notification, Team, TeamMembership, TrainingRecord, Trust, User
+from pod.foundation.models import (
+    FormSubmission,
+    Notification,
+    Team,
+    TeamMembership,
+    TrainingRecord,
+    Trust,
+    User,
+)
 
 __all__ = [
     "AuditEvent",
+    "FormSubmission",
     "Notification",
     "RecordAccess",
     "Team",

@@ -159,6 +159,7 @@ CELERY_BEAT_SCHEDULE = {
     "first-meeting-sweep": {"task": "meetings.tasks.first_meeting_sweep", "schedule": 60.0},
     "deliver-alerts": {"task": "meetings.tasks.deliver_alerts", "schedule": 60.0},
     "audit-prescriptions": {"task": "meetings.tasks.audit_prescriptions", "schedule": 300.0},
+    "forget-old-submissions": {"task": "pod.tasks.forget_old_submissions", "schedule": 86400.0},
 }
 
 # --- Clinical thresholds (README "Configuration" documents each). ------------------------------

@@ -146,3 +146,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} -> {self.user}"
+
+
+class FormSubmission(models.Model):
+    """One row per form token that reached a view which changes the record.
+
+    The token is issued with the form (pod.foundation.submissions) and inserted in the same
+    transaction as the change it submits, under a unique constraint: a second POST of the same
+    token (a double click, a retry after a timeout, a resubmitted tab) waits for the first and
+    is answered with the first one's result instead of writing again. Not clinical data: kept for
+    a week (pod.foundation.submissions.SUBMISSION_KEEP), then deleted by a daily task.
+    """
+
+    token = models.UUIDField(unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    view_name = models.CharField(max_length=120)
+    # Where the first submission sent the browser (a redirect's Location), so a repeat goes there.
+    result_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.view_name} {self.token}"
