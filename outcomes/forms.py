@@ -36,10 +36,10 @@ class DashboardFilterForm(forms.Form):
     timepoint = forms.TypedChoiceField(
         label="Outcomes at",
         coerce=int,
-        choices=OutcomeAssessment.Timepoint.choices,
-        initial=24,
+        choices=rules.TIMEPOINT_CHOICES,
+        initial=rules.DASHBOARD_TIMEPOINT,
         required=False,
-        empty_value=24,
+        empty_value=rules.DASHBOARD_TIMEPOINT,
     )
 
     def __init__(self, *args, teams, today: date, **kwargs):
@@ -159,21 +159,7 @@ class ImportForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: "
-        + ", ".join(
-            (
-                "nhs_number",
-                "trial_arm",
-                "timepoint_months",
-                "assessed_on",
-                "symptom_level",
-                "relapse",
-                "hospital_days",
-                "disability_benefit",
-                "neuroleptic_use",
-                "work_or_study",
-            )
-        ),
+        help_text="Columns: " + ", ".join(rules.IMPORT_COLUMNS),
     )
 
     def __init__(self, *args, teams, **kwargs):

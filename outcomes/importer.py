@@ -1,7 +1,6 @@
 """Import historical or trial outcome data from CSV, all or nothing.
 
-Columns (header row required, any order): nhs_number, trial_arm, timepoint_months, assessed_on,
-symptom_level, relapse, hospital_days, disability_benefit, neuroleptic_use, work_or_study.
+Columns: rules.IMPORT_COLUMNS (a header row is required; any order).
 
 1. Every row is checked first; each problem is reported with its line number (the header is
    line 1) and reason. If there is any problem, nothing is written.
@@ -27,21 +26,10 @@ from django.db import IntegrityError, transaction
 
 from networks.models import ServiceUser
 from networks.rules import nhs_number_is_valid, normalise_nhs_number
+from outcomes import rules
 from outcomes.models import OutcomeAssessment
 from pod.foundation.models import Team, User
 
-COLUMNS = (
-    "nhs_number",
-    "trial_arm",
-    "timepoint_months",
-    "assessed_on",
-    "symptom_level",
-    "relapse",
-    "hospital_days",
-    "disability_benefit",
-    "neuroleptic_use",
-    "work_or_study",
-)
 PLACEHOLDER_GIVEN_NAME = "Imported"
 PLACEHOLDER_FAMILY_NAME = "Person"
 YES_NO = {
@@ -55,6 +43,8 @@ YES_NO = {
     "0": False,
 }
 MAX_ROWS = 100_000
+_SYMPTOM_LEVELS_OR = rules.listed(OutcomeAssessment.SymptomLevel.values, "or")
+_TIMEPOINTS_OR = rules.listed([str(months) for months in rules.OUTCOME_TIMEPOINTS], "or")
 
 
 @dataclass
@@ -70,7 +60,7 @@ class ImportResult:
 
 def _parse_row(line: int, raw: dict[str, str]) -> tuple[dict | None, list[str]]:
     problems: list[str] = []
-    value = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+    value = {k: (raw.get(k) or "").strip() for k in rules.IMPORT_COLUMNS}
     nhs = normalise_nhs_number(value["nhs_number"])
     if not nhs_number_is_valid(nhs):
         problems.append(f"nhs_number {value['nhs_number']!r} is not a valid NHS number")
@@ -79,12 +69,12 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[dict | None, list[str]]:
         problems.append(f"trial_arm must be POD or TAU, not {value['trial_arm']!r}")
     try:
         timepoint = int(value["timepoint_months"])
-        if timepoint not in (0, 12, 24, 60):
+        if timepoint not in rules.OUTCOME_TIMEPOINTS:
             raise ValueError
     except ValueError:
         timepoint = None
         problems.append(
-            f"timepoint_months must be 0, 12, 24 or 60, not {value['timepoint_months']!r}"
+            f"timepoint_months must be {_TIMEPOINTS_OR}, not {value['timepoint_months']!r}"
         )
     try:
         assessed_on = date.fromisoformat(value["assessed_on"])
@@ -94,16 +84,17 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[dict | None, list[str]]:
     symptom = value["symptom_level"].lower()
     if symptom not in OutcomeAssessment.SymptomLevel.values:
         problems.append(
-            f"symptom_level must be none, mild, moderate or severe, not {value['symptom_level']!r}"
+            f"symptom_level must be {_SYMPTOM_LEVELS_OR}, not {value['symptom_level']!r}"
         )
     try:
         days = int(value["hospital_days"])
-        if not 0 <= days <= 3660:
+        if not 0 <= days <= rules.MAX_HOSPITAL_BED_DAYS:
             raise ValueError
     except ValueError:
         days = None
         problems.append(
-            f"hospital_days must be a whole number from 0 to 3660, not {value['hospital_days']!r}"
+            f"hospital_days must be a whole number from 0 to {rules.MAX_HOSPITAL_BED_DAYS}, "
+            f"not {value['hospital_days']!r}"
         )
     flags = {}
     for name in ("relapse", "disability_benefit", "neuroleptic_use", "work_or_study"):
@@ -131,7 +122,7 @@ def import_outcomes(
     result = ImportResult()
     reader = csv.DictReader(stream)
     headers = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in headers]
+    missing = [c for c in rules.IMPORT_COLUMNS if c not in headers]
     if missing:
         result.errors.append((1, "missing column(s): " + ", ".join(missing)))
         return result

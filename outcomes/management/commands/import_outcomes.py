@@ -12,7 +12,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from outcomes.importer import COLUMNS, import_outcomes_text
+from outcomes.importer import import_outcomes_text
+from outcomes.rules import IMPORT_COLUMNS
 from pod.foundation.models import Team
 
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"line {line}: {reason}")
             raise CommandError(
                 f"{len(result.errors)} problem(s); nothing was imported. "
-                f"Expected columns: {', '.join(COLUMNS)}"
+                f"Expected columns: {', '.join(IMPORT_COLUMNS)}"
             )
         if options["dry_run"]:
             self.stdout.write(self.style.SUCCESS("The file is good; nothing written (dry run)."))
