@@ -5,6 +5,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,9 +85,6 @@ def test_the_page_costs_the_same_queries_with_more_data(
 ):
     client.force_login(manager)
     _some_data(team, clinician, clinician2, 1)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as first:
         client.get(URL)
     _some_data(team, clinician, clinician2, 10)
