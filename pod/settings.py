@@ -91,7 +91,7 @@ DATABASE_URL = env_url(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pod", schemes=("postgres", "postgresql")
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-# Per session, for the dashboards (outcomes/benchmarks/RESULTS.md): JIT compilation adds ~0.4 s
+# Per session, for the dashboards (benchmarks/dashboards/RESULTS.md): JIT compilation adds ~0.4 s
 # to each large aggregate and saves nothing; random_page_cost 1.1 (data in memory or on SSD)
 # lets the planner walk one team's episodes through their indexes instead of scanning all.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
