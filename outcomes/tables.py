@@ -314,7 +314,7 @@ def _outcomes(d: OutcomesByArm) -> list[Table]:
     return [
         Table(
             "outcomes",
-            f"Outcomes at {d['timepoint_months']} months: POD against TAU",
+            f"Outcomes at {rules.timepoint_label(d['timepoint_months']).lower()}: POD against TAU",
             ["Outcome", "POD", "TAU", "Lapland Open Dialogue (2 years)", "Lapland TAU (2 years)"],
             [
                 [

@@ -71,7 +71,8 @@ def _dashboard_scope(
         end=data["end"],
         now=now,
     )
-    return form, scope, int(data.get("timepoint") or rules.DASHBOARD_TIMEPOINT)
+    timepoint = data.get("timepoint")
+    return form, scope, rules.DASHBOARD_TIMEPOINT if timepoint is None else int(timepoint)
 
 
 def _charts(data: Dashboard) -> dict[str, SafeString]:

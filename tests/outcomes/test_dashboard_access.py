@@ -67,6 +67,16 @@ def test_a_bad_period_is_shown_at_the_field(client, manager):
     assert page.context["form"].errors["end"]
 
 
+@pytest.mark.parametrize(
+    "timepoint,title", [(0, "Outcomes at baseline"), (12, "Outcomes at 12 months")]
+)
+def test_it_shows_outcomes_at_the_chosen_time_point(client, manager, timepoint, title):
+    client.force_login(manager)
+    page = client.get(URL, {"start": "2026-01-01", "end": "2026-06-30", "timepoint": timepoint})
+    assert page.status_code == 200
+    assert title in page.content.decode()
+
+
 def test_every_table_downloads_as_csv(client, manager, team, clinician, clinician2):
     _some_data(team, clinician, clinician2, 1)
     client.force_login(manager)
