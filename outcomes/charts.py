@@ -70,14 +70,14 @@ def line_chart(
         f"<title>{escape(title)}</title>",
     ]
     for tick in range(5):
-        v = top_value * tick / 4
-        y = y_at(v)
+        tick_value = top_value * tick / 4
+        y = y_at(tick_value)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d8dde0"/>'
         )
         parts.append(
             f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
-            f'font-size="11">{v:.0f}{escape(y_unit)}</text>'
+            f'font-size="11">{tick_value:.0f}{escape(y_unit)}</text>'
         )
     step = max(1, n // 8)
     for i, label in enumerate(x_labels):

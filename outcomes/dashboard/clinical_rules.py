@@ -20,7 +20,7 @@ from outcomes.dashboard.expressions import (
     limited,
     month_key,
 )
-from outcomes.dashboard.query_cache import Row, Totals, rows, totals
+from outcomes.dashboard.query_cache import Totals, ValuesQuery, rows, totals
 from outcomes.dashboard.scope import Scope
 from outcomes.rules import Cell
 from pod.foundation.localtime import LONDON
@@ -96,7 +96,7 @@ def _head(scope: Scope) -> Totals:
     )
 
 
-def _trend(scope: Scope) -> QuerySet[Episode, Row]:
+def _trend(scope: Scope) -> ValuesQuery:
     return (
         _referrals(scope)
         .annotate(month=TruncMonth("referral_received_at", tzinfo=LONDON))
@@ -106,7 +106,7 @@ def _trend(scope: Scope) -> QuerySet[Episode, Row]:
     )
 
 
-def _breaches(scope: Scope, list_limit: int | None) -> QuerySet[Episode, Row]:
+def _breaches(scope: Scope, list_limit: int | None) -> ValuesQuery:
     reason = Alert.objects.filter(
         episode=OuterRef("pk"), kind=Alert.Kind.BREACHED, prescription__isnull=True
     ).values("message")[:1]
@@ -225,7 +225,7 @@ def _medication_head(scope: Scope, required: int) -> Totals:
     )
 
 
-def _overrides(scope: Scope, list_limit: int | None) -> QuerySet[Prescription, Row]:
+def _overrides(scope: Scope, list_limit: int | None) -> ValuesQuery:
     return limited(
         _prescriptions(scope)
         .exclude(override_reason="")
@@ -236,7 +236,7 @@ def _overrides(scope: Scope, list_limit: int | None) -> QuerySet[Prescription, R
     )
 
 
-def _violations(scope: Scope, list_limit: int | None) -> QuerySet[Alert, Row]:
+def _violations(scope: Scope, list_limit: int | None) -> ValuesQuery:
     return limited(
         # A join rather than `prescription__in`: PostgreSQL then walks the team's episodes to
         # their prescriptions in the period and their alerts, instead of merging every

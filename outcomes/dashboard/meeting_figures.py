@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TypedDict
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth
 
 from meetings.models import Episode, Meeting
 from outcomes import rules
 from outcomes.dashboard.expressions import LondonDayStart, count_subquery, in_period, month_key
-from outcomes.dashboard.query_cache import Row, Totals, rows, totals
+from outcomes.dashboard.query_cache import Row, Totals, ValuesQuery, rows, totals
 from outcomes.dashboard.scope import Scope
 from outcomes.rules import Cell
 from pod.foundation.localtime import LONDON
@@ -78,7 +78,7 @@ class Attendance(TypedDict):
     trend: list[AttendanceMonth]  # every month of the period, in order
 
 
-def _attendance_by_month(scope: Scope) -> QuerySet[Meeting, Row]:
+def _attendance_by_month(scope: Scope) -> ValuesQuery:
     return (
         Meeting.objects.filter(
             in_period("actual_start", scope),

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from django.db.models import Avg, Count, F, FloatField, Q, QuerySet
+from django.db.models import Avg, Count, F, FloatField, Q
 from django.db.models.functions import Length, Trim, TruncMonth
 
 from meetings.models import CarePlanVersion
 from outcomes import rules
 from outcomes.dashboard.expressions import in_period, month_key
-from outcomes.dashboard.query_cache import Row, Totals, rows, totals
+from outcomes.dashboard.query_cache import Row, Totals, ValuesQuery, rows, totals
 from outcomes.dashboard.scope import Scope
 from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
 from outcomes.rules import Cell
@@ -56,7 +56,7 @@ class OutcomesByArm(TypedDict):
     n_tau: int
 
 
-def _by_arm(scope: Scope, timepoint_months: int) -> QuerySet[OutcomeAssessment, Row]:
+def _by_arm(scope: Scope, timepoint_months: int) -> ValuesQuery:
     return (
         OutcomeAssessment.objects.filter(
             service_user__team_id__in=scope.team_ids,
@@ -214,7 +214,7 @@ class FidelityProfile(TypedDict):
     elements: tuple[tuple[str, str], ...]  # rules.FIDELITY_ELEMENTS: (field, label)
 
 
-def _ratings_by_month(scope: Scope) -> QuerySet[FidelityRating, Row]:
+def _ratings_by_month(scope: Scope) -> ValuesQuery:
     averages = {
         field: Avg(field, output_field=FloatField()) for field, _ in rules.FIDELITY_ELEMENTS
     }

@@ -13,7 +13,7 @@ from meetings.models import Episode
 from networks.models import NetworkMember, PeerContact, ServiceUser
 from outcomes import rules
 from outcomes.dashboard.expressions import count_subquery, in_period, limited
-from outcomes.dashboard.query_cache import Row, Totals, rows, totals
+from outcomes.dashboard.query_cache import Totals, ValuesQuery, rows, totals
 from outcomes.dashboard.scope import Scope
 from outcomes.rules import Cell, StaffingTargets
 from pod.foundation.access import CLINICAL_ROLES
@@ -58,7 +58,7 @@ def _members_in_network_at(person_ref: OuterRef, at: Any) -> QuerySet[NetworkMem
     )
 
 
-def _weekly_contacts(scope: Scope) -> QuerySet[PeerContact, Row]:
+def _weekly_contacts(scope: Scope) -> ValuesQuery:
     return (
         PeerContact.objects.filter(
             in_period("contact_at", scope), service_user__team_id__in=scope.team_ids
@@ -86,7 +86,7 @@ def _network_sizes(scope: Scope) -> Totals:
     )
 
 
-def _thin_networks(scope: Scope, threshold: int, list_limit: int | None) -> QuerySet[Any, Row]:
+def _thin_networks(scope: Scope, threshold: int, list_limit: int | None) -> ValuesQuery:
     """People with an open episode whose network has fewer than `threshold` active
     non-professional members, with the number of them in every row (COUNT(*) OVER () is taken
     before the LIMIT, so the list and its length come in one query)."""
@@ -181,7 +181,7 @@ def staffing_targets() -> StaffingTargets:
     )
 
 
-def _staff_counts(scope: Scope) -> QuerySet[Team, Row]:
+def _staff_counts(scope: Scope) -> ValuesQuery:
     member = "memberships__user"
     active = Q(**{f"{member}__is_active": True})
     clinical = active & Q(**{f"{member}__role__in": CLINICAL_ROLES})

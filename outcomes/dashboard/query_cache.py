@@ -60,6 +60,9 @@ from outcomes.dashboard.scope import Scope
 
 Key = tuple[Hashable, ...]
 Row = dict[str, Any]
+# A values() queryset, as a section builds it: its rows are mappings from column names (the
+# django-stubs plugin types many of them as TypedDicts).
+ValuesQuery = QuerySet[Any, Mapping[str, Any]]
 Converter = Callable[[Any, Any, Any], Any]
 
 # The column a totals query groups by: a constant, so all rows fall into one group.
@@ -74,10 +77,10 @@ class Totals:
     aggregates: Mapping[str, Aggregate]
 
 
-def rows(key: Key, scope: Scope, build: Callable[[Scope], QuerySet[Any, Row]]) -> list[Row]:
+def rows(key: Key, scope: Scope, build: Callable[[Scope], ValuesQuery]) -> list[Row]:
     """The rows of the values() queryset `build(scope)`, as dicts named as values() names them."""
     if _UNCACHED.get():
-        return list(build(scope))
+        return [dict(row) for row in build(scope)]
     return _execute(_compiled(("rows", *key), scope, build), scope)
 
 
@@ -88,9 +91,12 @@ def totals(key: Key, scope: Scope, build: Callable[[Scope], Totals]) -> Row:
         total = build(scope)
         return total.queryset.aggregate(**total.aggregates)
 
-    def grouped(s: Scope) -> QuerySet[Any, Row]:
+    def grouped(s: Scope) -> ValuesQuery:
         total = build(s)
-        return total.queryset.order_by().values(**{_ALL: Value(1)}).annotate(**total.aggregates)
+        query: ValuesQuery = (
+            total.queryset.order_by().values(**{_ALL: Value(1)}).annotate(**total.aggregates)
+        )
+        return query
 
     compiled = _compiled(("totals", *key), scope, grouped)
     found = _execute(compiled, scope)
@@ -170,7 +176,7 @@ class _Compiled:
 _COMPILED: dict[Key, _Compiled] = {}
 
 
-def _compiled(key: Key, scope: Scope, build: Callable[[Scope], QuerySet[Any, Row]]) -> _Compiled:
+def _compiled(key: Key, scope: Scope, build: Callable[[Scope], ValuesQuery]) -> _Compiled:
     shape = (*key, len(scope.team_ids))
     compiled = _COMPILED.get(shape)
     if compiled is None:
@@ -179,7 +185,7 @@ def _compiled(key: Key, scope: Scope, build: Callable[[Scope], QuerySet[Any, Row
     return compiled
 
 
-def _compile(qs: QuerySet[Any, Row], sentinels: list[Any]) -> _Compiled:
+def _compile(qs: ValuesQuery, sentinels: list[Any]) -> _Compiled:
     query = qs.query
     # Internal 1: as django.db.models.query.ValuesIterable names the columns.
     names = tuple(
