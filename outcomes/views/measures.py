@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,6 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods
 
+from networks.models import ServiceUser
 from networks.selectors import get_service_user_for_user
 from outcomes import charts, rules, selectors, services
 from outcomes.forms import LicensedMeasureForm, OutcomeAssessmentForm, ScoredMeasureForm
@@ -121,14 +125,22 @@ def scored_measure_new(
     )
 
 
-@clinical_required
-@require_http_methods(["GET", "POST"])
-def licensed_measure_new(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_id)
-    form = LicensedMeasureForm(request.POST or None)
+def _record_page(
+    request: AuthenticatedHttpRequest,
+    person: ServiceUser,
+    form: forms.BaseForm,
+    *,
+    record: Callable[..., object],
+    saved: str,
+    title: str,
+    note: str = "",
+) -> HttpResponse:
+    """A form page that records one thing about a person with the service `record` (called
+    with the person, the user, now and the form's cleaned data): on success a message and back
+    to the person's measures; otherwise the form, with the service's errors at its fields."""
     if request.method == "POST" and form.is_valid():
         try:
-            services.licensed_measure_record(
+            record(
                 service_user=person,
                 recorded_by=request.user,
                 now=timezone.now(),
@@ -137,18 +149,28 @@ def licensed_measure_new(request: AuthenticatedHttpRequest, person_id: int) -> H
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Measure saved.")
+            messages.success(request, saved)
             return redirect("outcomes:person_measures", person_id=person.pk)
     return render(
         request,
         "outcomes/form.html",
-        {
-            "form": form,
-            "person": person,
-            "title": f"Licensed measure for {person}",
-            "note": "Record the total score only. The items and their wording are licensed and "
-            "are not kept here.",
-        },
+        {"form": form, "person": person, "title": title, "note": note},
+    )
+
+
+@clinical_required
+@require_http_methods(["GET", "POST"])
+def licensed_measure_new(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
+    person = get_service_user_for_user(request.user, person_id)
+    return _record_page(
+        request,
+        person,
+        LicensedMeasureForm(request.POST or None),
+        record=services.licensed_measure_record,
+        saved="Measure saved.",
+        title=f"Licensed measure for {person}",
+        note="Record the total score only. The items and their wording are licensed and are not "
+        "kept here.",
     )
 
 
@@ -156,30 +178,15 @@ def licensed_measure_new(request: AuthenticatedHttpRequest, person_id: int) -> H
 @require_http_methods(["GET", "POST"])
 def assessment_new(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_id)
-    form = OutcomeAssessmentForm(
-        request.POST or None, initial={"timepoint_months": request.GET.get("timepoint")}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.outcome_assessment_record(
-                service_user=person,
-                recorded_by=request.user,
-                now=timezone.now(),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Outcome assessment saved.")
-            return redirect("outcomes:person_measures", person_id=person.pk)
-    return render(
+    return _record_page(
         request,
-        "outcomes/form.html",
-        {
-            "form": form,
-            "person": person,
-            "title": f"Outcome assessment for {person}",
-        },
+        person,
+        OutcomeAssessmentForm(
+            request.POST or None, initial={"timepoint_months": request.GET.get("timepoint")}
+        ),
+        record=services.outcome_assessment_record,
+        saved="Outcome assessment saved.",
+        title=f"Outcome assessment for {person}",
     )
 
 
