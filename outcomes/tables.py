@@ -5,8 +5,6 @@ rules.DASHBOARD_LIST_LIMIT on the page)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,13 +53,6 @@ def fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
     return str(value)
-
-
-def pct(cell: Cell) -> str:
-    """A Cell as a bare percentage for the CSV ('suppressed', or '-' without data)."""
-    if cell.suppressed:
-        return "suppressed"
-    return "-" if cell.percent is None else f"{cell.percent:.1f}"
 
 
 def first_meeting_hours() -> str:
@@ -426,32 +417,3 @@ def csv_table(key: str, scope: Scope, *, timepoint_months: int) -> Table:
     name = TABLE_SECTION[key]
     data = sections.section(name, scope, timepoint_months=timepoint_months, list_limit=None)
     return next(t for t in BUILDERS[name](data) if t.key == key)
-
-
-def to_csv(table: Table) -> str:
-    """The table as CSV text: a header row, shares as bare percentages, and any text a
-    spreadsheet would run as a formula quoted."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.headers)
-    for row in table.rows:
-        writer.writerow([_csv_value(v) for v in row])
-    return out.getvalue()
-
-
-def _csv_value(value: Any) -> str:
-    if isinstance(value, Cell):
-        return pct(value)
-    text = fmt(value)
-    # Spreadsheet formula injection: a cell starting with = + - @ is read as a formula.
-    if text and text[0] in "=+-@" and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

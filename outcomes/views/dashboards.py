@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from outcomes import charts, rules, selectors, tables
+from outcomes import charts, rules, selectors, table_csv, tables
 from outcomes.dashboard import sections
 from outcomes.dashboard.peer_and_staffing import staffing_targets
 from outcomes.dashboard.scope import Scope
@@ -152,7 +152,7 @@ def dashboard_csv(request: AuthenticatedHttpRequest, table: str) -> HttpResponse
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    body = tables.to_csv(tables.csv_table(table, scope, timepoint_months=timepoint))
+    body = table_csv.to_csv(tables.csv_table(table, scope, timepoint_months=timepoint))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="pod-{table}-{scope.start}-{scope.end}.csv"'
