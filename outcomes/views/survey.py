@@ -27,7 +27,10 @@ from pod.foundation.form_errors import add_service_errors
 @require_http_methods(["GET", "POST"])
 def survey_issue(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     person = get_service_user_for_user(request.user, person_id)
-    context: dict[str, Any] = {"person": person}
+    context: dict[str, Any] = {
+        "person": person,
+        "lifetime_days": rules.SURVEY_LINK_LIFETIME.days,
+    }
     if request.method == "POST":
         invitation, token = services.survey_invitation_issue(
             service_user=person, issued_by=request.user, now=timezone.now()
