@@ -139,7 +139,7 @@ class Meeting(models.Model):
     # Attendance derived from the participant rows (and the episode's core team) by
     # meetings.services.meeting_attendance_refresh when the meeting is recorded held or its
     # attendance changes; NULL until held. The dashboards read these instead of walking every
-    # participant row (outcomes/benchmarks/RESULTS.md).
+    # participant row (benchmarks/dashboards/RESULTS.md).
     network_members_present = models.PositiveSmallIntegerField(
         null=True, blank=True, editable=False
     )

@@ -14,6 +14,8 @@ from django.utils.safestring import SafeString, mark_safe
 COLOURS = ("#005eb8", "#d5281b", "#007f3b", "#7c2855", "#ed8b00", "#330072")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
 MARKERS = ("circle", "square", "triangle", "diamond", "circle", "square")
+WIDTH = 640  # of every chart's viewBox; the page scales it to the column
+LINE_CHART_HEIGHT = 260
 
 
 @dataclass(frozen=True)
@@ -45,16 +47,15 @@ def line_chart(
     series: Sequence[Series],
     y_max: float | None = None,
     y_unit: str = "",
-    reference: float | None = None,
-    reference_label: str = "",
-    width: int = 640,
-    height: int = 260,
 ) -> SafeString:
-    """A line chart of one or more series over the same x labels. None values leave gaps."""
+    """A line chart of one or more series over the same x labels, the y axis from 0 to `y_max`
+    (10% above the largest value when None), ticks labelled with `y_unit`. None values leave
+    gaps."""
+    width, height = WIDTH, LINE_CHART_HEIGHT
     left, right, top, bottom = 44, 12, 16, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.values if v is not None]
-    top_value = y_max if y_max is not None else max([*values, reference or 0, 1]) * 1.1
+    top_value = y_max if y_max is not None else max([*values, 1]) * 1.1
     n = max(len(x_labels), 1)
 
     def x_at(i: int) -> float:
@@ -69,14 +70,14 @@ def line_chart(
         f"<title>{escape(title)}</title>",
     ]
     for tick in range(5):
-        v = top_value * tick / 4
-        y = y_at(v)
+        tick_value = top_value * tick / 4
+        y = y_at(tick_value)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d8dde0"/>'
         )
         parts.append(
             f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
-            f'font-size="11">{v:.0f}{escape(y_unit)}</text>'
+            f'font-size="11">{tick_value:.0f}{escape(y_unit)}</text>'
         )
     step = max(1, n // 8)
     for i, label in enumerate(x_labels):
@@ -85,16 +86,6 @@ def line_chart(
                 f'<text x="{x_at(i):.1f}" y="{height - bottom + 16}" '
                 f'text-anchor="middle" font-size="11">{escape(label)}</text>'
             )
-    if reference is not None:
-        y = y_at(reference)
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-            'stroke="#4c6272" stroke-dasharray="4 4"/>'
-        )
-        parts.append(
-            f'<text x="{width - right}" y="{y - 4:.1f}" text-anchor="end" '
-            f'font-size="11">{escape(reference_label)}</text>'
-        )
     for k, s in enumerate(series):
         colour, dash, marker = COLOURS[k % 6], DASHES[k % 6], MARKERS[k % 6]
         segment: list[str] = []
@@ -115,7 +106,7 @@ def line_chart(
                 f'stroke-dasharray="{dash}" points="{" ".join(seg)}"/>'
             )
     # Legend under the axis labels.
-    x = left
+    x: float = left
     for k, s in enumerate(series):
         colour = COLOURS[k % 6]
         parts.append(
@@ -136,10 +127,10 @@ def bar_chart(
     series: Sequence[Series],
     x_max: float = 100,
     unit: str = "%",
-    width: int = 640,
 ) -> SafeString:
-    """Horizontal grouped bars (one group per label, one bar per series), value printed at the
-    end of each bar. A None value is drawn as 'no data'."""
+    """Horizontal grouped bars (one group per label, one bar per series), from 0 to `x_max`,
+    value and `unit` printed at the end of each bar. A None value is drawn as 'no data'."""
+    width = WIDTH
     bar_h, gap, left, right, top = 12, 10, 10, 50, 8
     group_h = len(series) * (bar_h + 2) + 18
     height = top + len(labels) * (group_h + gap) + 24

@@ -4,10 +4,13 @@ ValidationErrors are put back on the fields by the views)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 
 from outcomes import rules
 from outcomes.models import FidelityRating, LicensedMeasure, OutcomeAssessment, SurveyResponse
@@ -15,6 +18,13 @@ from pod.foundation.models import Team, Trust
 
 MAX_PERIOD_DAYS = 366 * 10
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _choose_from(form: forms.BaseForm, name: str, queryset: QuerySet[Any]) -> None:
+    """Offer only `queryset` in the form's model choice field `name`."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset
 
 
 def _helper(label: str, method: str = "post") -> FormHelper:
@@ -36,24 +46,25 @@ class DashboardFilterForm(forms.Form):
     timepoint = forms.TypedChoiceField(
         label="Outcomes at",
         coerce=int,
-        choices=OutcomeAssessment.Timepoint.choices,
-        initial=24,
+        choices=rules.TIMEPOINT_CHOICES,
+        initial=rules.DASHBOARD_TIMEPOINT,
         required=False,
-        empty_value=24,
+        empty_value=None,  # the view shows rules.DASHBOARD_TIMEPOINT
     )
 
-    def __init__(self, *args, teams, today: date, **kwargs):
+    def __init__(self, *args: Any, teams: QuerySet[Team], today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
-        self.fields["trust"].queryset = Trust.objects.filter(teams__in=teams).distinct()
+        _choose_from(self, "team", teams)
+        _choose_from(self, "trust", Trust.objects.filter(teams__in=teams).distinct())
         self.fields["start"].initial = today - timedelta(days=364)
         self.fields["end"].initial = today
         self.helper = _helper("Show", method="get")
         self.helper.form_class = "row g-2 align-items-end"
         self.helper.disable_csrf = True
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
@@ -69,7 +80,7 @@ class DashboardFilterForm(forms.Form):
 class ScoredMeasureForm(forms.Form):
     completed_on = forms.DateField(widget=DATE)
 
-    def __init__(self, *args, instrument: str, **kwargs):
+    def __init__(self, *args: Any, instrument: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = instrument
         if instrument == "DIALOG":
@@ -103,7 +114,7 @@ class LicensedMeasureForm(forms.ModelForm):
         widgets = {"completed_on": DATE}
         labels = {"name": "Measure", "score": "Total score"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Save")
 
@@ -124,16 +135,16 @@ class OutcomeAssessmentForm(forms.ModelForm):
         widgets = {"assessed_on": DATE}
         labels = {"timepoint_months": "Time point", "hospital_bed_days": "Hospital bed-days"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Save")
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         """Uniqueness is the service's job (it reports the time point clearly)."""
 
 
 class SurveyForm(forms.Form):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field, statement, _national in rules.SURVEY_STATEMENTS:
             self.fields[field] = forms.ChoiceField(
@@ -143,7 +154,7 @@ class SurveyForm(forms.Form):
 
 
 class FidelityForm(forms.Form):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field, label in rules.FIDELITY_ELEMENTS:
             self.fields[field] = forms.TypedChoiceField(
@@ -159,30 +170,16 @@ class ImportForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: "
-        + ", ".join(
-            (
-                "nhs_number",
-                "trial_arm",
-                "timepoint_months",
-                "assessed_on",
-                "symptom_level",
-                "relapse",
-                "hospital_days",
-                "disability_benefit",
-                "neuroleptic_use",
-                "work_or_study",
-            )
-        ),
+        help_text="Columns: " + ", ".join(rules.IMPORT_COLUMNS),
     )
 
-    def __init__(self, *args, teams, **kwargs):
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
+        _choose_from(self, "team", teams)
         self.helper = _helper("Import")
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if (upload.size or 0) > 20 * 1024 * 1024:
             raise forms.ValidationError("The file is larger than 20 MB; split it.")
         return upload

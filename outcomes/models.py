@@ -1,4 +1,5 @@
-"""Outcomes per person at baseline, 12, 24 and 60 months (the Lapland table's measures)."""
+"""Outcomes per person at each outcome time point (rules.OUTCOME_TIMEPOINTS: the Lapland table's
+measures), scored and licensed measures, the experience survey and fidelity ratings."""
 
 from __future__ import annotations
 
@@ -7,14 +8,10 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from outcomes import rules
+
 
 class OutcomeAssessment(models.Model):
-    class Timepoint(models.IntegerChoices):
-        BASELINE = 0, "Baseline"
-        MONTH_12 = 12, "12 months"
-        MONTH_24 = 24, "24 months"
-        MONTH_60 = 60, "60 months"
-
     class SymptomLevel(models.TextChoices):
         NONE = "none", "None"
         MILD = "mild", "Mild"
@@ -24,7 +21,7 @@ class OutcomeAssessment(models.Model):
     service_user = models.ForeignKey(
         "networks.ServiceUser", on_delete=models.PROTECT, related_name="outcome_assessments"
     )
-    timepoint_months = models.PositiveSmallIntegerField(choices=Timepoint.choices)
+    timepoint_months = models.PositiveSmallIntegerField(choices=rules.TIMEPOINT_CHOICES)
     assessed_on = models.DateField()
     symptom_level = models.CharField(max_length=10, choices=SymptomLevel.choices)
     relapse = models.BooleanField()
@@ -46,10 +43,12 @@ class OutcomeAssessment(models.Model):
                 violation_error_message="This person already has an assessment at that time point.",
             ),
             models.CheckConstraint(
-                condition=Q(timepoint_months__in=[0, 12, 24, 60]), name="outcome_known_timepoint"
+                condition=Q(timepoint_months__in=list(rules.OUTCOME_TIMEPOINTS)),
+                name="outcome_known_timepoint",
             ),
             models.CheckConstraint(
-                condition=Q(hospital_bed_days__lte=3660), name="outcome_bed_days_plausible"
+                condition=Q(hospital_bed_days__lte=rules.MAX_HOSPITAL_BED_DAYS),
+                name="outcome_bed_days_plausible",
             ),
         ]
 

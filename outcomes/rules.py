@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-# --- Reference figures (DOMAIN.md) -------------------------------------------------------------
+# --- Reference figures ----------------------------------------------------------------------------
+# From the 2015 NHS talk on Peer-supported Open Dialogue that POD is built from: the 2014 national
+# community mental health survey (16,400 people, 51 trusts), a 2013 audit of care plans, and
+# Western Lapland's Open Dialogue outcomes against treatment as usual (TAU) at 2 years.
 
 # The six experience statements, as (field on SurveyResponse, statement, 2014 national % agreeing).
 SURVEY_STATEMENTS: tuple[tuple[str, str, int], ...] = (
@@ -29,7 +31,7 @@ SURVEY_STATEMENTS: tuple[tuple[str, str, int], ...] = (
 # 2013 audit: no evidence of involvement in 27% of care plans, of the person's views in 22%.
 CARE_PLAN_AUDIT_2013 = {"involvement": 73, "views": 78}
 
-# Western Lapland, Open Dialogue vs TAU at 2 years (DOMAIN.md). None = not published as a %.
+# Western Lapland, Open Dialogue vs TAU at 2 years, as published (text, not all percentages).
 LAPLAND_2_YEARS: dict[str, tuple[str, str]] = {
     "mild_or_none": ("82%", "50%"),
     "relapse": ("24%", "71%"),
@@ -55,9 +57,67 @@ FIDELITY_ELEMENTS: tuple[tuple[str, str], ...] = (
     ("tolerating_uncertainty", "Tolerating uncertainty"),
 )
 
-OUTCOME_TIMEPOINTS = (0, 12, 24, 60)
-SMALL_CELL = 5
+SMALL_CELL = 5  # a dashboard cell resting on fewer people than this is suppressed
+SUPPRESSED_TEXT = f"suppressed (n<{SMALL_CELL})"
 SURVEY_LINK_LIFETIME = timedelta(days=14)
+
+# --- Outcome time points -------------------------------------------------------------------------
+
+# Months from a person's first referral at which outcomes are assessed: baseline, 1, 2 and 5
+# years (Lapland reported at 2 and 5 years). The model, its form, the import, the follow-up list
+# and the dashboard all take them from here.
+OUTCOME_TIMEPOINTS: tuple[int, ...] = (0, 12, 24, 60)
+# The dashboard compares POD with TAU at 2 years unless asked otherwise: the Lapland figures'
+# time point.
+DASHBOARD_TIMEPOINT = 24
+
+
+def timepoint_label(months: int) -> str:
+    """'Baseline' for 0 months, otherwise e.g. '12 months'."""
+    return "Baseline" if months == 0 else f"{months} months"
+
+
+TIMEPOINT_CHOICES: tuple[tuple[int, str], ...] = tuple(
+    (months, timepoint_label(months)) for months in OUTCOME_TIMEPOINTS
+)
+
+
+def listed(words: Sequence[str], last: str) -> str:
+    """'a, b, c `last` d': a list in an English sentence ('a' alone for one word)."""
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def timepoints_in_words() -> str:
+    """The time points as a sentence says them: 'baseline, 12, 24 and 60 months'."""
+    words = ["baseline" if months == 0 else str(months) for months in OUTCOME_TIMEPOINTS]
+    return f"{listed(words, 'and')} months"
+
+
+# At most ten years in hospital between two assessments: a larger number is a typing error.
+MAX_HOSPITAL_BED_DAYS = 3660
+
+# The columns of the outcome import (outcomes.importer), in the order the template file has them.
+IMPORT_COLUMNS: tuple[str, ...] = (
+    "nhs_number",
+    "trial_arm",
+    "timepoint_months",
+    "assessed_on",
+    "symptom_level",
+    "relapse",
+    "hospital_days",
+    "disability_benefit",
+    "neuroleptic_use",
+    "work_or_study",
+)
+
+# --- Dashboards ----------------------------------------------------------------------------------
+
+# Rows of a breach or exception list shown on the dashboard page (its CSV download has them all).
+DASHBOARD_LIST_LIMIT = 50
+# "Meetings in the first 14 days": London calendar days from the referral, its own day the first.
+EARLY_MEETINGS_DAYS = 14
 
 # --- Scored measures ---------------------------------------------------------------------------
 
@@ -163,20 +223,6 @@ def licensed_score_error(*, name: str, score: Decimal) -> str | None:
 # --- Aggregates --------------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """The `fraction` (0-1) percentile by linear interpolation between closest ranks, exactly
-    as PostgreSQL's percentile_cont. None for no values."""
-    if not 0 <= fraction <= 1:
-        raise ValueError("fraction must be between 0 and 1")
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = fraction * (len(ordered) - 1)
-    lower = math.floor(position)
-    upper = min(lower + 1, len(ordered) - 1)
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
-
-
 @dataclass(frozen=True)
 class Cell:
     """A share reported on a dashboard. `percent` is None when suppressed or when n is 0."""
@@ -188,7 +234,7 @@ class Cell:
 
     def __str__(self) -> str:
         if self.suppressed:
-            return "suppressed (n<5)"
+            return SUPPRESSED_TEXT
         if self.percent is None:
             return "no data"
         return f"{self.percent:.0f}% (n={self.n})"
@@ -206,6 +252,45 @@ def per_week(count: int, *, start: date, end: date) -> float:
     """Contacts per week over an inclusive date range."""
     days = (end - start).days + 1
     return count * 7 / days if days > 0 else 0.0
+
+
+# --- Staffing targets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffingTargets:
+    """What each team aims for: a share of its clinical staff trained in POD, at least so many
+    paid peer workers, and a range of peer volunteers. The POD model trains about half of each
+    team and gives it one paid peer worker and 4-5 volunteers; a deployment sets its own in
+    settings (POD_TRAINED_STAFF_TARGET_PERCENT, POD_PEER_WORKERS_TARGET,
+    POD_PEER_VOLUNTEERS_MIN, POD_PEER_VOLUNTEERS_MAX; README "Configuration")."""
+
+    trained_percent: float
+    peer_workers: int
+    volunteers_min: int
+    volunteers_max: int
+
+    def coverage_met(self, coverage: Cell) -> bool:
+        """At least the target share trained (a team with no clinical staff: not met)."""
+        return coverage.percent is not None and coverage.percent >= self.trained_percent
+
+    def peer_workers_met(self, peer_workers: int) -> bool:
+        return peer_workers >= self.peer_workers
+
+    def volunteers_met(self, volunteers: int) -> bool:
+        return self.volunteers_min <= volunteers <= self.volunteers_max
+
+    @property
+    def trained_text(self) -> str:
+        """The trained share as a page says it: '50%'."""
+        return f"{self.trained_percent:g}%"
+
+    @property
+    def volunteers_text(self) -> str:
+        """The volunteer range as a page says it: '4-5' (or '4' when both ends are equal)."""
+        if self.volunteers_min == self.volunteers_max:
+            return str(self.volunteers_min)
+        return f"{self.volunteers_min}-{self.volunteers_max}"
 
 
 # --- Follow-up of outcome assessments ----------------------------------------------------------

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -93,7 +94,7 @@ def licensed_measure_record(
 
 @transaction.atomic
 def outcome_assessment_record(
-    *, service_user: ServiceUser, recorded_by: User | None, now: datetime, **fields
+    *, service_user: ServiceUser, recorded_by: User | None, now: datetime, **fields: Any
 ) -> OutcomeAssessment:
     """Record the outcomes at one time point (one per person and time point)."""
     _not_in_future(fields["assessed_on"], now, "assessed_on")

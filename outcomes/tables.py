@@ -1,31 +1,47 @@
-"""The dashboard's numbers as tables: one builder per table, used both for the page and for
-its CSV download, so what is downloaded is exactly what is shown (lists: all rows in the CSV,
-the first LIST_LIMIT on the page)."""
+"""The dashboard's numbers as tables: one builder per section, used both for the page
+(templates/outcomes/_table.html draws each table) and for its CSV download, so what is
+downloaded is exactly what is shown (lists: all rows in the CSV, the first
+rules.DASHBOARD_LIST_LIMIT on the page)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from outcomes import rules, selectors
+from django.conf import settings
+
+from outcomes import rules
+from outcomes.dashboard import sections
+from outcomes.dashboard.clinical_rules import FirstMeetingRule, MedicationRule
+from outcomes.dashboard.meeting_figures import Attendance, FirstDays
+from outcomes.dashboard.outcome_figures import (
+    CarePlans,
+    ExperienceRow,
+    FidelityProfile,
+    OutcomeRow,
+    OutcomesByArm,
+)
+from outcomes.dashboard.peer_and_staffing import PeerWork, StaffingRow, staffing_targets
+from outcomes.dashboard.scope import Scope
+from outcomes.dashboard.sections import Dashboard, SectionName
 from outcomes.rules import Cell
-from outcomes.selectors import Scope
 from pod.foundation.localtime import LONDON
 
 
 @dataclass(frozen=True)
 class Table:
-    key: str
+    key: str  # names the table in its CSV URL
     title: str
     headers: list[str]
-    rows: list[list[Any]]
+    rows: list[list[Any]]  # cells: numbers, text, Cells, datetimes, None (see fmt)
+    limited: bool = False  # a list cut at rules.DASHBOARD_LIST_LIMIT rows on the page
 
 
 def fmt(value: Any) -> str:
+    """A cell as text: '-' for None, a Cell as its share and n, yes/no, London times, floats
+    to one decimal place."""
     if value is None:
         return "-"
     if isinstance(value, Cell):
@@ -39,13 +55,12 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def pct(cell: Cell) -> str:
-    if cell.suppressed:
-        return "suppressed"
-    return "-" if cell.percent is None else f"{cell.percent:.1f}"
+def first_meeting_hours() -> str:
+    """The first-meeting window as a page says it: '24' (settings.POD_FIRST_MEETING_HOURS)."""
+    return f"{settings.POD_FIRST_MEETING_HOURS:g}"
 
 
-def _first_meeting(d: dict) -> list[Table]:
+def _first_meeting(d: FirstMeetingRule) -> list[Table]:
     return [
         Table(
             "first_meeting",
@@ -53,7 +68,7 @@ def _first_meeting(d: dict) -> list[Table]:
             ["Measure", "Value"],
             [
                 ["Referrals in the period", d["referrals"]],
-                ["First meeting within 24 hours", d["met"]],
+                [f"First meeting within {first_meeting_hours()} hours", d["met"]],
                 ["Breaches", d["breached"]],
                 ["Share met (of resolved clocks)", d["share_met"]],
                 ["Median hours to first meeting", d["median_hours"]],
@@ -95,18 +110,20 @@ def _first_meeting(d: dict) -> list[Table]:
                 ]
                 for b in d["breaches"]
             ],
+            limited=True,
         ),
     ]
 
 
-def _first_14(d: dict) -> list[Table]:
+def _first_14(d: FirstDays) -> list[Table]:
+    days = rules.EARLY_MEETINGS_DAYS
     return [
         Table(
             "first_14_days",
-            "Meetings in the first 14 days",
+            f"Meetings in the first {days} days",
             ["Measure", "Value"],
             [
-                ["Episodes whose first 14 days have ended", d["episodes"]],
+                [f"Episodes whose first {days} days have ended", d["episodes"]],
                 ["Mean held meetings per episode", d["mean"]],
                 ["Episodes with no meeting", d["none"]],
             ],
@@ -114,7 +131,7 @@ def _first_14(d: dict) -> list[Table]:
     ]
 
 
-def _attendance(d: dict) -> list[Table]:
+def _attendance(d: Attendance) -> list[Table]:
     return [
         Table(
             "attendance",
@@ -139,7 +156,7 @@ def _attendance(d: dict) -> list[Table]:
     ]
 
 
-def _medication(d: dict) -> list[Table]:
+def _medication(d: MedicationRule) -> list[Table]:
     return [
         Table(
             "medication",
@@ -181,6 +198,7 @@ def _medication(d: dict) -> list[Table]:
                 ]
                 for r in d["override_list"]
             ],
+            limited=True,
         ),
         Table(
             "violations",
@@ -197,11 +215,12 @@ def _medication(d: dict) -> list[Table]:
                 ]
                 for r in d["violation_list"]
             ],
+            limited=True,
         ),
     ]
 
 
-def _peer(d: dict) -> list[Table]:
+def _peer(d: PeerWork) -> list[Table]:
     return [
         Table(
             "peer",
@@ -231,11 +250,17 @@ def _peer(d: dict) -> list[Table]:
             "Open episodes with a thin network",
             ["Episode", "Team", "Active non-professional members"],
             [[r["episode_id"], r["team_name"], r["non_professional"]] for r in d["thin_list"]],
+            limited=True,
         ),
     ]
 
 
-def _staffing(rows: list[dict]) -> list[Table]:
+def _met(met: bool) -> str:
+    return "met" if met else "not met"
+
+
+def _staffing(rows: list[StaffingRow]) -> list[Table]:
+    targets = staffing_targets()
     return [
         Table(
             "staffing",
@@ -246,9 +271,9 @@ def _staffing(rows: list[dict]) -> list[Table]:
                 "Clinical staff",
                 "POD-trained",
                 "Coverage",
-                "Half trained?",
-                "Peer workers (target 1)",
-                "Volunteers (target 4-5)",
+                f"{targets.trained_text} trained?",
+                f"Peer workers (target {targets.peer_workers})",
+                f"Volunteers (target {targets.volunteers_text})",
             ],
             [
                 [
@@ -257,9 +282,9 @@ def _staffing(rows: list[dict]) -> list[Table]:
                     r["clinical"],
                     r["trained"],
                     r["coverage"],
-                    "met" if r["coverage_met"] else "not met",
-                    f"{r['peer_workers']} ({'met' if r['peer_worker_met'] else 'not met'})",
-                    f"{r['volunteers']} ({'met' if r['volunteers_met'] else 'not met'})",
+                    _met(r["coverage_met"]),
+                    f"{r['peer_workers']} ({_met(r['peer_worker_met'])})",
+                    f"{r['volunteers']} ({_met(r['volunteers_met'])})",
                 ]
                 for r in rows
             ],
@@ -267,21 +292,20 @@ def _staffing(rows: list[dict]) -> list[Table]:
     ]
 
 
-def _outcome_cell(row: dict, arm: str) -> str:
-    cell = row[arm]
-    if row["key"] == "bed_days":
-        if cell["suppressed"]:
-            return "suppressed (n<5)"
-        return "no data" if cell["mean"] is None else f"{cell['mean']:.1f} days (n={cell['n']})"
-    return str(cell)
+def _outcome_cell(row: OutcomeRow, arm: str) -> str:
+    cell = row["POD"] if arm == "POD" else row["TAU"]
+    if isinstance(cell, Cell):
+        return str(cell)
+    if cell["suppressed"]:
+        return rules.SUPPRESSED_TEXT
+    return "no data" if cell["mean"] is None else f"{cell['mean']:.1f} days (n={cell['n']})"
 
 
-def _outcomes(d: dict) -> list[Table]:
-    t = d["timepoint_months"]
+def _outcomes(d: OutcomesByArm) -> list[Table]:
     return [
         Table(
             "outcomes",
-            f"Outcomes at {t} months: POD against TAU",
+            f"Outcomes at {rules.timepoint_label(d['timepoint_months']).lower()}: POD against TAU",
             ["Outcome", "POD", "TAU", "Lapland Open Dialogue (2 years)", "Lapland TAU (2 years)"],
             [
                 [
@@ -297,7 +321,7 @@ def _outcomes(d: dict) -> list[Table]:
     ]
 
 
-def _experience(rows: list[dict]) -> list[Table]:
+def _experience(rows: list[ExperienceRow]) -> list[Table]:
     return [
         Table(
             "experience",
@@ -308,7 +332,7 @@ def _experience(rows: list[dict]) -> list[Table]:
     ]
 
 
-def _care_plans(d: dict) -> list[Table]:
+def _care_plans(d: CarePlans) -> list[Table]:
     return [
         Table(
             "care_plans",
@@ -323,7 +347,8 @@ def _care_plans(d: dict) -> list[Table]:
     ]
 
 
-def _fidelity(d: dict) -> list[Table]:
+def fidelity_tables(d: FidelityProfile) -> list[Table]:
+    """The fidelity section's tables: also the team's fidelity page."""
     elements = d["elements"]
     return [
         Table(
@@ -337,28 +362,30 @@ def _fidelity(d: dict) -> list[Table]:
             "Fidelity by month",
             ["Month", "Ratings", *[label for _f, label in elements]],
             [
-                [r["month"], r["ratings"], *[r[field] for field, _l in elements]]
+                [r["month"], r["ratings"], *[r["means"][field] for field, _l in elements]]
                 for r in d["months"]
             ],
         ),
     ]
 
 
-BUILDERS: dict[str, tuple[str, Callable[[dict], list[Table]]]] = {
-    "first_meeting": ("first_meeting", _first_meeting),
-    "first_14_days": ("first_14_days", _first_14),
-    "attendance": ("attendance", _attendance),
-    "medication": ("medication", _medication),
-    "peer": ("peer", _peer),
-    "staffing": ("staffing", _staffing),
-    "outcomes": ("outcomes", _outcomes),
-    "experience": ("experience", _experience),
-    "care_plans": ("care_plans", _care_plans),
-    "fidelity": ("fidelity", _fidelity),
+# Each section's table builder. The builders' argument types are the sections' result types
+# (a wrong pairing fails tests/outcomes/test_dashboard_access.py, which downloads every table).
+BUILDERS: dict[SectionName, Callable[[Any], list[Table]]] = {
+    "first_meeting": _first_meeting,
+    "first_14_days": _first_14,
+    "attendance": _attendance,
+    "medication": _medication,
+    "peer": _peer,
+    "staffing": _staffing,
+    "outcomes": _outcomes,
+    "experience": _experience,
+    "care_plans": _care_plans,
+    "fidelity": fidelity_tables,
 }
 
-# Which section computes each table, so a CSV download recomputes only that section.
-TABLE_SECTION = {
+# Which section computes each table, so a CSV download computes only that section.
+TABLE_SECTION: dict[str, SectionName] = {
     "first_meeting": "first_meeting",
     "first_meeting_trend": "first_meeting",
     "breaches": "first_meeting",
@@ -380,60 +407,13 @@ TABLE_SECTION = {
 }
 
 
-def section_tables(section: str, data: Any) -> dict[str, Table]:
-    return {t.key: t for t in BUILDERS[section][1](data)}
+def dashboard_tables(data: Dashboard) -> dict[str, Table]:
+    """Every table of the dashboard page, by key."""
+    return {t.key: t for name in sections.SECTION_NAMES for t in BUILDERS[name](data[name])}
 
 
-def compute_section(
-    section: str, scope: Scope, *, timepoint_months: int, list_limit: int | None
-) -> Any:
-    """One section's data; lists unlimited when `list_limit` is None (for CSV)."""
-    if section == "first_meeting":
-        return selectors.first_meeting_rule(scope, list_limit=list_limit)
-    if section == "medication":
-        return selectors.medication_rule(scope, list_limit=list_limit)
-    if section == "peer":
-        return selectors.peer_work(scope, list_limit=list_limit)
-    if section == "outcomes":
-        return selectors.outcomes_by_arm(scope, timepoint_months=timepoint_months)
-    return getattr(
-        selectors,
-        {
-            "first_14_days": "meetings_first_14_days",
-            "attendance": "meeting_attendance",
-            "staffing": "staffing",
-            "experience": "experience",
-            "care_plans": "care_plans",
-            "fidelity": "fidelity_profile",
-        }[section],
-    )(scope)
-
-
-def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.headers)
-    for row in table.rows:
-        writer.writerow([_csv_value(v) for v in row])
-    return out.getvalue()
-
-
-def _csv_value(value: Any) -> str:
-    if isinstance(value, Cell):
-        return pct(value)
-    text = fmt(value)
-    # Spreadsheet formula injection: a cell starting with = + - @ is read as a formula.
-    if text and text[0] in "=+-@" and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-__all__ = ["Table", "fmt", "pct", "rules"]
+def csv_table(key: str, scope: Scope, *, timepoint_months: int) -> Table:
+    """One table (a key of TABLE_SECTION) with all its rows, computing only its section."""
+    name = TABLE_SECTION[key]
+    data = sections.section(name, scope, timepoint_months=timepoint_months, list_limit=None)
+    return next(t for t in BUILDERS[name](data) if t.key == key)

@@ -91,7 +91,7 @@ DATABASE_URL = env_url(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pod", schemes=("postgres", "postgresql")
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-# Per session, for the dashboards (outcomes/benchmarks/RESULTS.md): JIT compilation adds ~0.4 s
+# Per session, for the dashboards (benchmarks/dashboards/RESULTS.md): JIT compilation adds ~0.4 s
 # to each large aggregate and saves nothing; random_page_cost 1.1 (data in memory or on SSD)
 # lets the planner walk one team's episodes through their indexes instead of scanning all.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
@@ -181,6 +181,20 @@ POD_FIRST_MEETING_WINDOW = timedelta(hours=POD_FIRST_MEETING_HOURS)
 # A person whose active, non-professional network has fewer members than this is flagged as a
 # thin network on the team's and the peer's lists (networks.selectors), for network building.
 POD_THIN_NETWORK_THRESHOLD = env_int("POD_THIN_NETWORK_THRESHOLD", 3, minimum=1)
+
+# --- Staffing targets (README "Configuration"): the dashboard marks each team against them. ---
+# Share of a team's clinical staff who have completed POD training, in percent.
+POD_TRAINED_STAFF_TARGET_PERCENT = env_float("POD_TRAINED_STAFF_TARGET_PERCENT", 50.0, minimum=0)
+if POD_TRAINED_STAFF_TARGET_PERCENT > 100:
+    raise ImproperlyConfigured("POD_TRAINED_STAFF_TARGET_PERCENT must be at most 100")
+# Paid peer workers per team (at least), and the range of peer volunteers per team.
+POD_PEER_WORKERS_TARGET = env_int("POD_PEER_WORKERS_TARGET", 1, minimum=0)
+POD_PEER_VOLUNTEERS_MIN = env_int("POD_PEER_VOLUNTEERS_MIN", 4, minimum=0)
+POD_PEER_VOLUNTEERS_MAX = env_int("POD_PEER_VOLUNTEERS_MAX", 5, minimum=0)
+if POD_PEER_VOLUNTEERS_MIN > POD_PEER_VOLUNTEERS_MAX:
+    raise ImproperlyConfigured(
+        "POD_PEER_VOLUNTEERS_MIN must not be more than POD_PEER_VOLUNTEERS_MAX"
+    )
 
 # --- Security basics (README "Security"). --------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

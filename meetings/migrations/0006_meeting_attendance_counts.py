@@ -49,8 +49,9 @@ class Migration(migrations.Migration):
             field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
-        # The attendance section (outcomes.selectors.meeting_attendance) reads a team's held
-        # meetings by episode and start: with the counts included it never visits the table.
+        # The attendance section (outcomes.dashboard.meeting_figures.meeting_attendance) reads a
+        # team's held meetings by episode and start: with the counts included it never visits
+        # the table.
         # Raw SQL, like 0005: it serves only the dashboard query.
         migrations.RunSQL(
             "CREATE INDEX IF NOT EXISTS meeting_held_attendance "

@@ -5,6 +5,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -65,6 +67,16 @@ def test_a_bad_period_is_shown_at_the_field(client, manager):
     assert page.context["form"].errors["end"]
 
 
+@pytest.mark.parametrize(
+    "timepoint,title", [(0, "Outcomes at baseline"), (12, "Outcomes at 12 months")]
+)
+def test_it_shows_outcomes_at_the_chosen_time_point(client, manager, timepoint, title):
+    client.force_login(manager)
+    page = client.get(URL, {"start": "2026-01-01", "end": "2026-06-30", "timepoint": timepoint})
+    assert page.status_code == 200
+    assert title in page.content.decode()
+
+
 def test_every_table_downloads_as_csv(client, manager, team, clinician, clinician2):
     _some_data(team, clinician, clinician2, 1)
     client.force_login(manager)
@@ -83,9 +95,6 @@ def test_the_page_costs_the_same_queries_with_more_data(
 ):
     client.force_login(manager)
     _some_data(team, clinician, clinician2, 1)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as first:
         client.get(URL)
     _some_data(team, clinician, clinician2, 10)

@@ -3,11 +3,25 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from meetings.models import CarePlanVersion
 from networks.models import NetworkMember, PeerContact
-from outcomes import selectors
+from outcomes import rules
+from outcomes.dashboard.clinical_rules import first_meeting_rule, medication_rule
+from outcomes.dashboard.meeting_figures import meeting_attendance, meetings_first_14_days
+from outcomes.dashboard.outcome_figures import (
+    care_plans,
+    experience,
+    fidelity_profile,
+    outcomes_by_arm,
+)
+from outcomes.dashboard.peer_and_staffing import peer_work, staffing
+from outcomes.dashboard.scope import Scope
+from outcomes.dashboard.sections import dashboard
 from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
+from outcomes.selectors import assessments_follow_up
 from pod.foundation.models import TrainingRecord
 from tests import factories as f
 from tests.outcomes import builders as b
@@ -17,9 +31,7 @@ NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def scope(team):
-    return selectors.Scope(
-        team_ids=(team.pk,), start=date(2026, 1, 1), end=date(2026, 6, 30), now=NOW
-    )
+    return Scope(team_ids=(team.pk,), start=date(2026, 1, 1), end=date(2026, 6, 30), now=NOW)
 
 
 def at(day: str, hm: str = "09:00") -> datetime:
@@ -37,7 +49,7 @@ def test_it_reports_the_24_hour_rule(team, other_team, scope):
     b.episode(team, referral=at("2025-12-01"), held_after_hours=50)  # before the period
     b.episode(other_team, referral=at("2026-03-02"), held_after_hours=50)  # not our team
 
-    result = selectors.first_meeting_rule(scope)
+    result = first_meeting_rule(scope)
 
     assert (result["referrals"], result["met"], result["breached"]) == (5, 2, 2)
     assert result["share_met"].percent == 50.0 and result["share_met"].n == 4
@@ -71,7 +83,7 @@ def test_it_counts_meetings_in_the_first_14_london_calendar_days(team, scope):
     b.episode(team, referral=at("2026-04-01"), held_after_hours=None)  # none held
     b.episode(team, referral=at("2026-06-25"), held_after_hours=1)  # 14 days not over yet
 
-    result = selectors.meetings_first_14_days(scope)
+    result = meetings_first_14_days(scope)
 
     assert result["episodes"] == 3
     assert float(result["mean"]) == pytest.approx((3 + 2 + 0) / 3)
@@ -103,7 +115,7 @@ def test_it_reports_who_was_at_the_meetings(
     theirs = b.episode(other_team, referral=at("2026-03-02"), held_after_hours=2)
     b.meeting(theirs, start=at("2026-03-02", "12:00"), staff=[outsider])
 
-    result = selectors.meeting_attendance(scope)
+    result = meeting_attendance(scope)
 
     assert (result["held"], result["members"], result["core"], result["two_staff"]) == (3, 2, 2, 2)
     assert result["share_members"].percent == pytest.approx(200 / 3)
@@ -137,7 +149,7 @@ def test_it_reports_the_medication_rule(team, prescriber, scope):
     )
     b.prescription(ep, prescriber, at=at("2025-12-07"), held_before=0)  # before the period
 
-    result = selectors.medication_rule(scope)
+    result = medication_rule(scope)
 
     assert (result["prescriptions"], result["new"], result["new_with_meetings"]) == (5, 4, 2)
     assert result["share_with_meetings"].percent == 50.0
@@ -189,7 +201,7 @@ def test_it_reports_peer_work(team, other_team, peer_worker, scope):
         purpose="support",
     )
 
-    result = selectors.peer_work(scope)
+    result = peer_work(scope)
 
     assert result["contacts"] == 3
     assert result["per_week"] == pytest.approx(3 * 7 / 181)
@@ -213,7 +225,7 @@ def test_it_reports_training_and_peer_staffing(
         user=prescriber, course="IPS", started_on=date(2024, 9, 1), completed_on=date(2025, 9, 1)
     )
 
-    [row] = selectors.staffing(scope)
+    [row] = staffing(scope)
 
     assert (row["clinical"], row["trained"]) == (3, 1)
     assert row["coverage"].percent == pytest.approx(100 / 3) and not row["coverage_met"]
@@ -256,7 +268,7 @@ def test_it_compares_pod_with_tau_and_suppresses_small_arms(team, scope):
         _assess(f.make_service_user(team, trial_arm="TAU"), relapse=True)
     _assess(f.make_service_user(team, trial_arm="POD"), timepoint_months=12)  # other time point
 
-    result = selectors.outcomes_by_arm(scope, timepoint_months=24)
+    result = outcomes_by_arm(scope, timepoint_months=24)
     rows = {r["key"]: r for r in result["rows"]}
 
     assert (result["n_pod"], result["n_tau"]) == (5, 3)
@@ -296,7 +308,7 @@ def test_it_reports_experience_in_aggregate_with_small_cells_suppressed(team, ot
         feel_hopeful="no",
     )
 
-    rows = {r["field"]: r for r in selectors.experience(scope)}
+    rows = {r["field"]: r for r in experience(scope)}
 
     assert str(rows["involved_in_care"]["cell"]) == "60% (n=5)"
     assert rows["involved_in_care"]["national"] == 57
@@ -324,7 +336,7 @@ def test_it_reports_care_plans_against_the_2013_audit(team, clinician, scope):
         )
         CarePlanVersion.objects.filter(pk=plan.pk).update(created_at=at("2026-03-05"))
 
-    result = selectors.care_plans(scope)
+    result = care_plans(scope)
 
     assert result["plans"] == 4
     assert result["share_involved"].percent == 75.0
@@ -336,7 +348,7 @@ def test_it_reports_care_plans_against_the_2013_audit(team, clinician, scope):
 def test_it_profiles_fidelity_by_element(team, clinician, clinician2, scope):
     ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=2)
     m = b.meeting(ep, start=at("2026-03-02", "11:00"), staff=[clinician, clinician2])
-    fields = [name for name, _ in selectors.rules.FIDELITY_ELEMENTS]
+    fields = [name for name, _ in rules.FIDELITY_ELEMENTS]
     FidelityRating.objects.create(
         meeting=m, rater=clinician, rated_at=NOW, **dict.fromkeys(fields, 2)
     )
@@ -344,7 +356,7 @@ def test_it_profiles_fidelity_by_element(team, clinician, clinician2, scope):
         meeting=m, rater=clinician2, rated_at=NOW, **{**dict.fromkeys(fields, 3), "transparency": 1}
     )
 
-    result = selectors.fidelity_profile(scope)
+    result = fidelity_profile(scope)
 
     assert result["ratings"] == 2
     assert result["overall"]["reflections"] == pytest.approx(2.5)
@@ -363,7 +375,7 @@ def test_it_lists_assessments_due_and_overdue(team):
         closed_at=at("2024-12-01"),
     )
     _assess(person, timepoint_months=0)
-    rows = selectors.assessments_follow_up(team, today=date(2026, 6, 20))
+    rows = assessments_follow_up(team, today=date(2026, 6, 20))
     # Baseline done; 12 months (1 Jun 2025) overdue; 24 months (1 Jun 2026) due.
     assert [(r["timepoint_months"], r["status"]) for r in rows] == [(12, "overdue"), (24, "due")]
     assert rows[1]["due_on"] == date(2026, 6, 1)
@@ -397,12 +409,9 @@ def test_it_keeps_the_number_of_queries_constant_as_data_grows(
             _assess(f.make_service_user(team, trial_arm="POD"))
 
     add_people(2)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as small:
-        selectors.dashboard(scope)
+        dashboard(scope)
     add_people(12)
     with django_assert_num_queries(len(small.captured_queries)):
-        data = selectors.dashboard(scope)
+        data = dashboard(scope)
     assert data["first_meeting"]["referrals"] == 14

@@ -80,15 +80,6 @@ def test_it_checks_licensed_scores_against_their_range():
     assert rules.licensed_score_error(name="ReQoL-10", score=Decimal(40)) is None
 
 
-@pytest.mark.hazard("HAZ-11.C2")
-def test_it_computes_percentiles_like_postgres_percentile_cont():
-    values = [1, 2, 3, 4, 10]
-    assert rules.percentile(values, 0.5) == 3
-    assert rules.percentile(values, 0.9) == pytest.approx(7.6)  # 4 + 0.6 * (10 - 4)
-    assert rules.percentile([5], 0.9) == 5
-    assert rules.percentile([], 0.5) is None
-
-
 @pytest.mark.hazard("HAZ-11.C3")
 def test_it_suppresses_cells_resting_on_fewer_than_five_people():
     assert rules.share(2, 4, suppress_under=5).suppressed

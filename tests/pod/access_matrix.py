@@ -1,4 +1,9 @@
-"""Who may open what: the expected GET status of every URL for every role (DOMAIN.md "Who uses it").
+"""Who may open what: the expected GET status of every URL for every role.
+
+The roles' needs, as the product is specified: clinicians work the whole record of their
+team's people (prescribers also prescribe); peer workers and volunteers see only what their
+work with a person needs; service managers see their teams' dashboards, breaches and
+exceptions; administrators manage trusts, teams, staff and reference data (README "Security").
 
 0 means "sent to sign in". Rows are built from a few profiles; a page that differs spells out
 its exception. Read with tests/pod/test_permission_matrix.py.

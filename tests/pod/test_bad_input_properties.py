@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from meetings.services import meeting_record_held, meeting_schedule
 from networks.models import PeerAssignment
-from outcomes.importer import COLUMNS, import_outcomes_text
+from outcomes.importer import import_outcomes_text
 from outcomes.models import OutcomeAssessment
+from outcomes.rules import IMPORT_COLUMNS
 from outcomes.services import survey_invitation_issue
 from pod.foundation.audit_models import AuditEvent
 from tests import factories as f
@@ -232,7 +233,8 @@ CSV_VALUE = st.one_of(
 
 @HYPOTHESIS
 @given(
-    header=st.permutations(COLUMNS).map(list) | st.lists(st.sampled_from(COLUMNS), max_size=12),
+    header=st.permutations(IMPORT_COLUMNS).map(list)
+    | st.lists(st.sampled_from(IMPORT_COLUMNS), max_size=12),
     rows=st.lists(st.lists(CSV_VALUE, min_size=0, max_size=12), max_size=6),
 )
 @pytest.mark.hazard("HAZ-05.C3")

@@ -9,27 +9,29 @@ when any row is bad, listing every bad row with its line number.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from outcomes.importer import COLUMNS, import_outcomes_text
+from outcomes.importer import import_outcomes_text
+from outcomes.rules import IMPORT_COLUMNS
 from pod.foundation.models import Team
 
 
 class Command(BaseCommand):
     help = "Import outcome assessments (CSV) into a team; a file with any bad row imports nothing."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--team", required=True, help="the team's name")
         parser.add_argument("--trust", help="the trust's code, when team names repeat")
         parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
 
-    def handle(self, *args, **options):
-        teams = Team.objects.filter(name=options["team"])
+    def handle(self, *args: Any, **options: Any) -> None:
+        named = Team.objects.filter(name=options["team"])
         if options["trust"]:
-            teams = teams.filter(trust__code=options["trust"])
-        teams = list(teams[:2])
+            named = named.filter(trust__code=options["trust"])
+        teams = list(named[:2])
         if not teams:
             raise CommandError(f"No team named {options['team']!r}.")
         if len(teams) > 1:
@@ -46,7 +48,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"line {line}: {reason}")
             raise CommandError(
                 f"{len(result.errors)} problem(s); nothing was imported. "
-                f"Expected columns: {', '.join(COLUMNS)}"
+                f"Expected columns: {', '.join(IMPORT_COLUMNS)}"
             )
         if options["dry_run"]:
             self.stdout.write(self.style.SUCCESS("The file is good; nothing written (dry run)."))

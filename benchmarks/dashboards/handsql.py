@@ -1,4 +1,4 @@
-"""The dashboard aggregates written by hand in SQL: the yardstick for outcomes.selectors.
+"""The dashboard aggregates written by hand in SQL: the yardstick for outcomes/dashboard/.
 
 Each function takes a cursor and a Scope and returns the headline numbers of one dashboard
 section under the same names the ORM selector uses, so the benchmark can check that both agree
@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from outcomes.rules import FIDELITY_ELEMENTS, SURVEY_STATEMENTS
-from outcomes.selectors import Scope
+from django.conf import settings
+
+from outcomes import rules
+from outcomes.dashboard.scope import Scope
 from pod.foundation.localtime import SERVICE_TIME_ZONE_NAME
 
 TZ = f"'{SERVICE_TIME_ZONE_NAME}'"
+LIMIT = rules.DASHBOARD_LIST_LIMIT
 
 
 def _params(scope: Scope, **extra: Any) -> dict[str, Any]:
@@ -86,7 +89,7 @@ def first_meeting_rule(cursor, scope: Scope) -> dict[str, Any]:
         LEFT JOIN meetings_alert a ON a.episode_id = e.id AND a.kind = 'breached'
                                   AND a.prescription_id IS NULL
         WHERE {EPISODES_IN_SCOPE} AND {BREACH}
-        ORDER BY e.referral_received_at DESC, e.id DESC LIMIT 50""",
+        ORDER BY e.referral_received_at DESC, e.id DESC LIMIT {LIMIT}""",
         _params(scope),
     )
     return head
@@ -170,7 +173,7 @@ def medication_rule(cursor, scope: Scope) -> dict[str, Any]:
                    AND a.kind = 'medication_violation')) AS violations
         FROM meetings_prescription p JOIN meetings_episode e ON e.id = p.episode_id
         WHERE {where}""",
-        _params(scope, required=3),
+        _params(scope, required=settings.POD_MEETINGS_BEFORE_MEDICATION),
     )
     head["override_list"] = _all(
         cursor,
@@ -180,7 +183,7 @@ def medication_rule(cursor, scope: Scope) -> dict[str, Any]:
         FROM meetings_prescription p JOIN meetings_episode e ON e.id = p.episode_id
         JOIN pod_team t ON t.id = e.team_id
         WHERE {where} AND p.override_reason <> ''
-        ORDER BY p.prescribed_at DESC, p.id DESC LIMIT 50""",
+        ORDER BY p.prescribed_at DESC, p.id DESC LIMIT {LIMIT}""",
         _params(scope),
     )
     head["violation_list"] = _all(
@@ -190,7 +193,7 @@ def medication_rule(cursor, scope: Scope) -> dict[str, Any]:
         FROM meetings_alert a JOIN meetings_prescription p ON p.id = a.prescription_id
         JOIN meetings_episode e ON e.id = p.episode_id JOIN pod_team t ON t.id = e.team_id
         WHERE {where} AND a.kind = 'medication_violation'
-        ORDER BY a.raised_at DESC, a.id DESC LIMIT 50""",
+        ORDER BY a.raised_at DESC, a.id DESC LIMIT {LIMIT}""",
         _params(scope),
     )
     return head
@@ -227,7 +230,7 @@ def peer_work(cursor, scope: Scope) -> dict[str, Any]:
     )
     thin = _all(
         cursor,
-        """
+        f"""
         SELECT e.id AS episode_id, t.name AS team_name, n.c AS non_professional,
                count(*) OVER () AS total
         FROM networks_serviceuser s
@@ -238,8 +241,8 @@ def peer_work(cursor, scope: Scope) -> dict[str, Any]:
             WHERE nm.service_user_id = s.id AND nm.status = 'active'
               AND nm.category <> 'professional') n
         WHERE s.team_id = ANY(%(teams)s) AND n.c < %(threshold)s
-        ORDER BY e.id LIMIT 50""",
-        _params(scope, threshold=3),
+        ORDER BY e.id LIMIT {LIMIT}""",
+        _params(scope, threshold=settings.POD_THIN_NETWORK_THRESHOLD),
     )
     return {
         "contacts": sum(r["contacts"] for r in weekly),
@@ -270,7 +273,9 @@ def staffing(cursor, scope: Scope) -> list[dict[str, Any]]:
     )
 
 
-def outcomes_by_arm(cursor, scope: Scope, *, timepoint_months: int = 24) -> list[dict[str, Any]]:
+def outcomes_by_arm(
+    cursor, scope: Scope, *, timepoint_months: int = rules.DASHBOARD_TIMEPOINT
+) -> list[dict[str, Any]]:
     return _all(
         cursor,
         """
@@ -294,7 +299,7 @@ def experience(cursor, scope: Scope) -> dict[str, Any]:
     columns = ", ".join(
         f"count(*) FILTER (WHERE {f} <> 'na') AS {f}__n, "
         f"count(*) FILTER (WHERE {f} = 'definitely') AS {f}__yes"
-        for f, _s, _n in SURVEY_STATEMENTS
+        for f, _s, _n in rules.SURVEY_STATEMENTS
     )
     return _one(
         cursor,
@@ -321,7 +326,7 @@ def care_plans(cursor, scope: Scope) -> dict[str, Any]:
 
 
 def fidelity_profile(cursor, scope: Scope) -> dict[str, Any]:
-    averages = ", ".join(f"avg(f.{name})::float AS {name}" for name, _ in FIDELITY_ELEMENTS)
+    averages = ", ".join(f"avg(f.{name})::float AS {name}" for name, _ in rules.FIDELITY_ELEMENTS)
     months = _all(
         cursor,
         f"""

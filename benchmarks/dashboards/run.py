@@ -1,7 +1,7 @@
-"""Measure each dashboard section: queries and time, ORM (outcomes.selectors) against the same
-aggregates in hand-written SQL (outcomes.benchmarks.handsql), at two data sizes.
+"""Measure each dashboard section: queries and time, ORM (outcomes/dashboard/) against the same
+aggregates in hand-written SQL (handsql), and the whole page through the test client.
 
-Driven by `manage.py bench_dashboards`; see outcomes/benchmarks/RESULTS.md for the figures.
+Driven by `python -m benchmarks.dashboards`; the figures are in RESULTS.md beside this file.
 """
 
 from __future__ import annotations
@@ -11,33 +11,35 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from outcomes import rules, selectors
-from outcomes.benchmarks import handsql
-from outcomes.benchmarks.generate import STAFF_PER_TEAM, TEAMS
-from outcomes.selectors import LONDON, Scope
+from benchmarks.dashboards import handsql
+from benchmarks.dashboards.generate import STAFF_PER_TEAM, TEAMS
+from outcomes import rules
+from outcomes.dashboard import sections
+from outcomes.dashboard.scope import Scope
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 
-TIMEPOINT = 24
+TIMEPOINT = rules.DASHBOARD_TIMEPOINT
 
-ORM: dict[str, Callable[[Scope], Any]] = {
-    "first_meeting": selectors.first_meeting_rule,
-    "first_14_days": selectors.meetings_first_14_days,
-    "attendance": selectors.meeting_attendance,
-    "medication": selectors.medication_rule,
-    "peer": selectors.peer_work,
-    "staffing": selectors.staffing,
-    "outcomes": lambda s: selectors.outcomes_by_arm(s, timepoint_months=TIMEPOINT),
-    "experience": selectors.experience,
-    "care_plans": selectors.care_plans,
-    "fidelity": selectors.fidelity_profile,
-}
+
+class SectionFigures(TypedDict):
+    orm_queries: int
+    sql_queries: int
+    orm_ms: float
+    sql_ms: float
+    agree: bool
+
+
+class PageFigures(TypedDict):
+    queries: int
+    ms: float
 
 
 def _num(value: Any) -> Any:
@@ -134,16 +136,17 @@ def scopes(now: datetime) -> dict[str, Scope]:
     return {"team": make([1]), "trust": make(range(1, 6)), "service": make(range(1, TEAMS + 1))}
 
 
-def measure_sections(now: datetime, *, runs: int) -> dict[str, dict[str, dict[str, Any]]]:
-    """{scope: {section: {orm_queries, sql_queries, orm_ms, sql_ms, agree}}}"""
-    results: dict[str, dict[str, dict[str, Any]]] = {}
+def measure_sections(now: datetime, *, runs: int) -> dict[str, dict[str, SectionFigures]]:
+    """{scope: {section: figures}}, the sections in the dashboard's order, then the whole
+    dashboard."""
+    results: dict[str, dict[str, SectionFigures]] = {}
     for scope_name, scope in scopes(now).items():
         results[scope_name] = {}
-        for section, orm_fn in ORM.items():
+        for section in sections.SECTION_NAMES:
             sql_fn = handsql.SECTIONS[section]
 
-            def run_orm(orm_fn=orm_fn, scope=scope):
-                return orm_fn(scope)
+            def run_orm(section=section, scope=scope):
+                return sections.section(section, scope, timepoint_months=TIMEPOINT)
 
             def run_sql(sql_fn=sql_fn, scope=scope):
                 with connection.cursor() as cursor:
@@ -152,23 +155,26 @@ def measure_sections(now: datetime, *, runs: int) -> dict[str, dict[str, dict[st
             agree = project(section, run_orm(), from_sql=False) == project(
                 section, run_sql(), from_sql=True
             )
-            results[scope_name][section] = {
-                "orm_queries": count_queries(run_orm),
-                "sql_queries": count_queries(run_sql),
-                "orm_ms": _median_ms(run_orm, runs),
-                "sql_ms": _median_ms(run_sql, runs),
-                "agree": agree,
-            }
-        total_orm = lambda scope=scope: selectors.dashboard(scope)  # noqa: E731
-        results[scope_name]["whole dashboard (selectors)"] = {
-            "orm_queries": count_queries(total_orm),
-            "sql_queries": sum(r["sql_queries"] for r in results[scope_name].values()),
-            "orm_ms": _median_ms(total_orm, runs),
+            results[scope_name][section] = SectionFigures(
+                orm_queries=count_queries(run_orm),
+                sql_queries=count_queries(run_sql),
+                orm_ms=_median_ms(run_orm, runs),
+                sql_ms=_median_ms(run_sql, runs),
+                agree=agree,
+            )
+
+        def whole_dashboard(scope=scope):
+            return sections.dashboard(scope, timepoint_months=TIMEPOINT)
+
+        results[scope_name]["whole dashboard (selectors)"] = SectionFigures(
+            orm_queries=count_queries(whole_dashboard),
+            sql_queries=sum(r["sql_queries"] for r in results[scope_name].values()),
+            orm_ms=_median_ms(whole_dashboard, runs),
             # Like with like: every hand-written section back to back, as the ORM's whole
             # dashboard runs (not the sum of each section's warm median).
-            "sql_ms": _median_ms(lambda scope=scope: _all_sql(scope), runs),
-            "agree": all(r["agree"] for r in results[scope_name].values()),
-        }
+            sql_ms=_median_ms(lambda scope=scope: _all_sql(scope), runs),
+            agree=all(r["agree"] for r in results[scope_name].values()),
+        )
     return results
 
 
@@ -177,13 +183,13 @@ def _all_sql(scope: Scope) -> dict[str, Any]:
         return {name: fn(cursor, scope) for name, fn in handsql.SECTIONS.items()}
 
 
-def measure_pages(now: datetime, *, runs: int) -> dict[str, dict[str, Any]]:
+def measure_pages(now: datetime, *, runs: int) -> dict[str, PageFigures]:
     """The whole dashboard page through the test client (middleware, view, templates, SVG):
     as the service manager of team 1, and as the administrator for the whole service."""
     today = now.astimezone(LONDON).date()
     query = f"start={today - timedelta(days=364)}&end={today}&timepoint={TIMEPOINT}"
     url = reverse("outcomes:dashboard")
-    out = {}
+    out: dict[str, PageFigures] = {}
     for label, user_id, extra in (
         ("team (service manager of team 1)", STAFF_PER_TEAM, "&team=1"),
         ("trust 1 (administrator)", TEAMS * STAFF_PER_TEAM + 1, "&trust=1"),
@@ -203,7 +209,7 @@ def measure_pages(now: datetime, *, runs: int) -> dict[str, dict[str, Any]]:
         # with it switched off, as the test suite does.
         # ALLOWED_HOSTS: the benchmark runs with DEBUG off, where the default list is empty.
         with override_settings(POD_REQUIRE_2FA=False, ALLOWED_HOSTS=["localhost"]):
-            out[label] = {"queries": count_queries(get), "ms": _median_ms(get, runs)}
+            out[label] = PageFigures(queries=count_queries(get), ms=_median_ms(get, runs))
     return out
 
 

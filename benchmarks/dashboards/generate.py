@@ -25,6 +25,8 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib import import_module
 
+from outcomes import rules
+
 TEAMS = 20
 STAFF_PER_TEAM = 18  # offsets: 0-9 clinicians, 10-11 prescribers, 12 peer worker,
 # 13-16 volunteers, 17 service manager
@@ -60,6 +62,9 @@ TABLES = [
     "pod_trust",
 ]
 
+
+# The time points an assessment is generated at (those reached by `now` are kept).
+TIMEPOINTS = ", ".join(f"({months})" for months in rules.OUTCOME_TIMEPOINTS)
 
 ATTENDANCE_BACKFILL = import_module("meetings.migrations.0006_meeting_attendance_counts").BACKFILL
 
@@ -305,22 +310,16 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                      (ARRAY['none','mild','moderate','severe'])[1 + floor(random() * 4)::int],
                      random() < 0.4, floor(random() * 40)::int, random() < 0.4,
                      random() < 0.6, random() < 0.5, {now_sql}
-              FROM meetings_episode e CROSS JOIN (VALUES (0), (12), (24)) v(t)
+              FROM meetings_episode e CROSS JOIN (VALUES {TIMEPOINTS}) v(t)
               WHERE e.referral_received_at + t * interval '1 month' <= {now_sql};""",
         ),
         (
             "fidelity ratings",
-            """
+            f"""
             INSERT INTO outcomes_fidelityrating (meeting_id, rater_id, rated_at,
-                two_or_more_therapists, network_participation, open_ended_questions,
-                responding_to_utterances, present_moment, multiple_viewpoints, relational_focus,
-                matter_of_fact_problem_talk, own_words_not_symptoms, reflections, transparency,
-                tolerating_uncertainty)
+                {", ".join(field for field, _label in rules.FIDELITY_ELEMENTS)})
               SELECT m.id, c.user_id, m.actual_end,
-                     floor(random() * 4), floor(random() * 4), floor(random() * 4),
-                     floor(random() * 4), floor(random() * 4), floor(random() * 4),
-                     floor(random() * 4), floor(random() * 4), floor(random() * 4),
-                     floor(random() * 4), floor(random() * 4), floor(random() * 4)
+                     {", ".join("floor(random() * 4)" for _ in rules.FIDELITY_ELEMENTS)}
               FROM meetings_meeting m
               JOIN meetings_episode_core_team c ON c.episode_id = m.episode_id AND c.id % 2 = 1
               WHERE m.status = 'held' AND m.id % 5 = 0;""",
@@ -328,14 +327,11 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
         (
             "survey responses",
             f"""
-            INSERT INTO outcomes_surveyresponse (team_id, submitted_month, involved_in_care,
-                family_involved, agreed_care, understands_what_matters,
-                helps_with_what_matters, feel_hopeful)
+            INSERT INTO outcomes_surveyresponse (team_id, submitted_month,
+                {", ".join(field for field, _s, _n in rules.SURVEY_STATEMENTS)})
               SELECT (s - 1) % {TEAMS} + 1,
                      date_trunc('month', {now_sql} - random() * interval '1000 days')::date,
-                     a[1 + floor(random() * 4)::int], a[1 + floor(random() * 4)::int],
-                     a[1 + floor(random() * 4)::int], a[1 + floor(random() * 4)::int],
-                     a[1 + floor(random() * 4)::int], a[1 + floor(random() * 4)::int]
+                     {", ".join("a[1 + floor(random() * 4)::int]" for _ in rules.SURVEY_STATEMENTS)}
               FROM generate_series(1, {max(p // 5, 1)}) s,
                    (SELECT ARRAY['definitely','somewhat','no','na'] AS a) arr;""",
         ),

@@ -1,0 +1,160 @@
+"""The outcomes home page, the service manager's dashboards and their CSV downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from outcomes import charts, rules, selectors, table_csv, tables
+from outcomes.dashboard import sections
+from outcomes.dashboard.peer_and_staffing import staffing_targets
+from outcomes.dashboard.scope import Scope
+from outcomes.dashboard.sections import Dashboard
+from outcomes.forms import DashboardFilterForm
+from outcomes.views.common import AuthenticatedHttpRequest
+from pod.foundation.access import manager_required, teams_for
+from pod.foundation.localtime import LONDON
+from pod.foundation.models import Team, User
+
+
+@login_required
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    teams = Team.objects.all() if user.role == User.Role.ADMINISTRATOR else teams_for(user)
+    return render(request, "outcomes/index.html", {"teams": teams.select_related("trust")})
+
+
+def _refuse_foreign_choice(request: AuthenticatedHttpRequest, teams: QuerySet[Team]) -> None:
+    """A manager asking for a team or trust that is not theirs is refused outright (403),
+    rather than quietly shown their own teams."""
+    team_id, trust_id = request.GET.get("team", ""), request.GET.get("trust", "")
+    if team_id.isdigit() and not teams.filter(pk=int(team_id)).exists():
+        raise PermissionDenied("That team is not one of yours.")
+    if trust_id.isdigit() and not teams.filter(trust_id=int(trust_id)).exists():
+        raise PermissionDenied("That trust is not one of yours.")
+
+
+def _dashboard_scope(
+    request: AuthenticatedHttpRequest,
+) -> tuple[DashboardFilterForm, Scope | None, int]:
+    """The filter form, the scope it chooses (None when the form is not valid) and the outcome
+    time point."""
+    now = timezone.now()
+    teams = selectors.teams_visible_to(request.user)
+    _refuse_foreign_choice(request, teams)
+    form = DashboardFilterForm(
+        request.GET if "start" in request.GET else None,
+        teams=teams,
+        today=now.astimezone(LONDON).date(),
+    )
+    if form.is_bound:
+        if not form.is_valid():
+            return form, None, rules.DASHBOARD_TIMEPOINT
+        data = form.cleaned_data
+    else:
+        data = {name: field.initial for name, field in form.fields.items()}
+    chosen = teams
+    if data.get("trust"):
+        chosen = chosen.filter(trust=data["trust"])
+    if data.get("team"):
+        chosen = chosen.filter(pk=data["team"].pk)
+    scope = Scope(
+        team_ids=tuple(chosen.order_by().values_list("pk", flat=True)),
+        start=data["start"],
+        end=data["end"],
+        now=now,
+    )
+    timepoint = data.get("timepoint")
+    return form, scope, rules.DASHBOARD_TIMEPOINT if timepoint is None else int(timepoint)
+
+
+def _charts(data: Dashboard) -> dict[str, SafeString]:
+    fm, att, peer, fid = (data["first_meeting"], data["attendance"], data["peer"], data["fidelity"])
+    return {
+        "first_meeting": charts.line_chart(
+            title=f"Share of first meetings within {tables.first_meeting_hours()} hours, "
+            "by month of referral",
+            x_labels=[r["month"] for r in fm["trend"]],
+            series=[charts.Series("Met %", [r["share_met"] for r in fm["trend"]])],
+            y_max=100,
+            y_unit="%",
+        ),
+        "attendance": charts.line_chart(
+            title="Who was at the meetings, by month",
+            x_labels=[r["month"] for r in att["trend"]],
+            series=[
+                charts.Series("Network members %", [r["members_pct"] for r in att["trend"]]),
+                charts.Series("Core team %", [r["core_pct"] for r in att["trend"]]),
+                charts.Series("Two or more staff %", [r["two_staff_pct"] for r in att["trend"]]),
+            ],
+            y_max=100,
+            y_unit="%",
+        ),
+        "peer": charts.line_chart(
+            title="Peer contacts per week",
+            x_labels=[r["week"] for r in peer["weekly"]],
+            series=[charts.Series("Contacts", [r["contacts"] for r in peer["weekly"]])],
+        ),
+        "experience": charts.bar_chart(
+            title="Experience survey against the 2014 national survey",
+            labels=[r["statement"] for r in data["experience"]],
+            series=[
+                charts.Series("This service", [r["cell"].percent for r in data["experience"]]),
+                charts.Series("National 2014", [r["national"] for r in data["experience"]]),
+            ],
+        ),
+        "fidelity": charts.bar_chart(
+            title="Mean fidelity rating per key element (0-3)",
+            labels=[label for _f, label in fid["elements"]],
+            series=[charts.Series("Mean", [fid["overall"][f] for f, _l in fid["elements"]])],
+            x_max=3,
+            unit="",
+        ),
+    }
+
+
+@manager_required
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form, scope, timepoint = _dashboard_scope(request)
+    context: dict[str, Any] = {
+        "form": form,
+        "scope": scope,
+        "small_cell": rules.SMALL_CELL,
+        "targets": staffing_targets(),
+    }
+    if scope is not None:
+        data = sections.dashboard(scope, timepoint_months=timepoint)
+        context.update(
+            tables=tables.dashboard_tables(data),
+            charts=_charts(data),
+            csv=True,  # each table links to its CSV download, with the same filter
+            query=request.GET.urlencode(),
+            list_limit=rules.DASHBOARD_LIST_LIMIT,
+        )
+    return render(request, "outcomes/dashboard.html", context)
+
+
+@manager_required
+def dashboard_csv(request: AuthenticatedHttpRequest, table: str) -> HttpResponse:
+    if table not in tables.TABLE_SECTION:
+        raise Http404("No such table")
+    form, scope, timepoint = _dashboard_scope(request)
+    if scope is None:
+        return HttpResponse(
+            "The filter is not valid: " + form.errors.as_text(),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    body = table_csv.to_csv(tables.csv_table(table, scope, timepoint_months=timepoint))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="pod-{table}-{scope.start}-{scope.end}.csv"'
+    )
+    return response
