@@ -284,19 +284,6 @@ def meeting_attendance_refresh(meeting: Meeting) -> Meeting:
     return meeting
 
 
-@transaction.atomic
-def meeting_cancel(*, meeting: Meeting, reason: str, now: datetime) -> Meeting:
-    episode = _lock_episode(meeting.episode)
-    _ensure_open(episode)
-    if meeting.status == Meeting.Status.HELD:
-        raise ValidationError("A meeting that was held cannot be cancelled.")
-    meeting.status = Meeting.Status.CANCELLED
-    meeting.cancelled_reason = reason[:200]
-    meeting.save(update_fields=["status", "cancelled_reason"])
-    episode_refresh_clock(episode, now=now)
-    return meeting
-
-
 def meetings_held_before(episode: Episode, instant: datetime) -> int:
     """Network meetings of the episode held (started) at or before an instant."""
     return Meeting.objects.filter(
