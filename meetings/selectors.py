@@ -1,5 +1,5 @@
-"""Reads that cross relations: which episodes a user may open, the clinician's home, the episode
-page and its timeline.
+"""Reads that cross relations: which episodes a user may open, the facts the two clinical rules
+need, the clinician's home, the episode page and its timeline.
 
 Every function returns a bounded number of queries whatever the number of meetings, members or
 episodes (the page tests check this with 1 and 50).
@@ -7,11 +7,13 @@ episodes (the page tests check this with 1 and 50).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.conf import settings
+from django.db.models import Case, Count, Min, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from meetings import rules
@@ -65,6 +67,53 @@ def meeting_person_id(meeting_id: int) -> int | None:
     )
 
 
+# --- The two clinical rules' facts ---------------------------------------------------------------
+
+
+def clock_policy() -> rules.ClockPolicy:
+    """The 24-hour rule as this deployment configures it (POD_FIRST_MEETING_HOURS,
+    POD_UNSCHEDULED_AFTER_HOURS, POD_AT_RISK_LEAD_HOURS; README "Configuration")."""
+    return rules.ClockPolicy(
+        window=settings.POD_FIRST_MEETING_WINDOW,
+        unscheduled_after=timedelta(hours=settings.POD_UNSCHEDULED_AFTER_HOURS),
+        at_risk_lead=timedelta(hours=settings.POD_AT_RISK_LEAD_HOURS),
+    )
+
+
+def episode_clock_facts(
+    episode: Episode, *, raised: Iterable[str] | None = None
+) -> rules.ClockFacts:
+    """Read the facts the 24-hour rule needs for one episode from the meetings themselves.
+
+    `raised`: the clock alert kinds already raised, when the caller knows them; read from the
+    alert rows otherwise. Two queries at most.
+    """
+    agg = Meeting.objects.filter(episode=episode).aggregate(
+        held=Min("actual_start", filter=Q(status=Meeting.Status.HELD)),
+        scheduled=Min("scheduled_start", filter=Q(status=Meeting.Status.SCHEDULED)),
+    )
+    if raised is None:
+        raised = Alert.objects.filter(episode=episode, prescription__isnull=True).values_list(
+            "kind", flat=True
+        )
+    return rules.ClockFacts(
+        referral_received_at=episode.referral_received_at,
+        first_meeting_due_at=episode.first_meeting_due_at,
+        first_meeting_held_at=agg["held"],
+        earliest_scheduled_start=agg["scheduled"],
+        closed=episode.is_closed,
+        raised=frozenset(raised),
+    )
+
+
+def meetings_held_before(episode: Episode, instant: datetime) -> int:
+    """Network meetings of the episode held (started) at or before an instant: the count the
+    medication rule compares with POD_MEETINGS_BEFORE_MEDICATION."""
+    return Meeting.objects.filter(
+        episode=episode, status=Meeting.Status.HELD, actual_start__lte=instant
+    ).count()
+
+
 # The person first, then their network, then staff: the order every page lists people in.
 PERSON_FIRST = Case(
     When(kind="service_user", then=Value(0)),
@@ -98,6 +147,44 @@ def staff_double_booked(
         .values_list("staff_id", flat=True)
     )
     return [u for u in staff if u.pk in busy_ids]
+
+
+def meeting_schedule_warnings(
+    *,
+    episode: Episode,
+    staff: Iterable[User],
+    start: datetime,
+    end: datetime,
+    exclude_meeting_id: int | None = None,
+) -> list[str]:
+    """Warnings for a meeting being arranged (see rules.meeting_warnings); an empty list when
+    none. `exclude_meeting_id` leaves that meeting out of the double-booking check (itself)."""
+    staff = list(staff)
+    busy = staff_double_booked(
+        staff=staff, start=start, end=end, exclude_meeting_id=exclude_meeting_id
+    )
+    return rules.meeting_warnings(
+        staff_ids={u.pk for u in staff},
+        core_team_ids={u.pk for u in episode.core_team.all()},
+        double_booked=[str(u) for u in busy],
+        scheduled_start=start,
+        first_meeting_due_at=episode.first_meeting_due_at,
+        first_meeting_held=episode.first_meeting_held_at is not None,
+    )
+
+
+def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
+    """Invited network members who consented to contact and gave an email address."""
+    return [
+        p.network_member
+        for p in meeting.participants.filter(
+            kind=Participant.Kind.NETWORK_MEMBER,
+            invited=True,
+            network_member__consent_to_contact=True,
+        )
+        .exclude(network_member__email="")
+        .select_related("network_member")
+    ]
 
 
 def clinical_staff_for_team(team_id: int) -> QuerySet[User]:

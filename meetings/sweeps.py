@@ -19,7 +19,7 @@ from django.utils import timezone
 from meetings import rules
 from meetings.alerts import alert_raise, alerts_raise_many, delivery_enqueue_on_commit
 from meetings.models import Alert, Episode, Meeting, Prescription
-from meetings.services import clock_policy
+from meetings.selectors import clock_policy
 
 logger = logging.getLogger(__name__)
 

@@ -52,7 +52,7 @@ from django.utils import timezone
 from meetings import alerts as alerts_module
 from meetings import rules
 from meetings.models import Episode
-from meetings.services import clock_policy
+from meetings.selectors import clock_policy
 from meetings.sweeps import _CLOCK_MESSAGES, _fmt, due_clocks, first_meeting_sweep
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from meetings import rules, selectors, services
+from meetings import rules, selectors
 from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralForm
 from meetings.models import Episode, Meeting
+from meetings.services import care_plans, episodes, prescriptions
 from meetings.views.common import episode_view, open_episode_only
 from networks.rules import nhs_number_is_valid, normalise_nhs_number
 from networks.selectors import service_users_for
@@ -52,7 +53,7 @@ def episode_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         person_fields = {k: data[k] for k in PERSON_FIELDS if data.get(k)}
         try:
-            episode = services.episode_open_from_referral(
+            episode = episodes.episode_open_from_referral(
                 team=data["team"],
                 nhs_number=data["nhs_number"],
                 person_fields=person_fields,
@@ -163,7 +164,7 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            plan = services.care_plan_version_create(
+            plan = care_plans.care_plan_version_create(
                 episode=episode,
                 meeting=data["meeting"],
                 what_matters=data["what_matters"],
@@ -211,7 +212,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            prescription = services.prescription_create(
+            prescription = prescriptions.prescription_create(
                 episode=episode,
                 medicine=data["medicine"],
                 dose=data["dose"],
@@ -264,7 +265,7 @@ def episode_close(request: HttpRequest, episode) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.episode_close(
+            episodes.episode_close(
                 episode=episode,
                 outcome=form.cleaned_data["closure_outcome"],
                 closed_at=form.cleaned_data["closed_at"],

@@ -1,0 +1,58 @@
+"""A scheduled meeting's invitations: one email with a .ics file to each consenting member."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from meetings.ics import meeting_invitation_ics
+from meetings.models import Meeting
+from meetings.selectors import meeting_email_recipients
+from pod.foundation.emails import email_build
+
+logger = logging.getLogger(__name__)
+
+
+def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
+    """Email each consenting member with an address an invitation with a .ics attachment.
+
+    Returns how many were sent. One failed address is logged (meeting and member ids only) and
+    does not stop the others. Run by the Celery task meetings.tasks.send_meeting_invitations.
+    """
+    meeting = Meeting.objects.select_related("episode__team").get(pk=meeting_id)
+    place = meeting.get_location_display()
+    if meeting.location_detail:
+        place = f"{place}: {meeting.location_detail}"
+    ics = meeting_invitation_ics(
+        meeting_id=meeting.pk,
+        start=meeting.scheduled_start,
+        end=meeting.scheduled_end,
+        location=place,
+        summary=f"Network meeting with the {meeting.episode.team.name}",
+        description="You are invited to a network meeting. Reply to the team if you cannot come.",
+        now=now,
+    )
+    sent = 0
+    for member in meeting_email_recipients(meeting):
+        message = email_build(
+            "meeting_invitation",
+            to=[member.email],
+            context={"member": member, "meeting": meeting, "place": place},
+            attachments=[("invitation.ics", ics, "text/calendar; method=REQUEST")],
+        )
+        try:
+            message.send(fail_silently=False)
+            sent += 1
+        except Exception:  # one failed address must not stop the others
+            logger.exception("invitation for meeting %s to member %s failed", meeting.pk, member.pk)
+    return sent
+
+
+def meeting_invitations_enqueue_on_commit(meeting_id: int) -> None:
+    """Hand the invitations to a Celery worker once the meeting is committed. robust=True: a
+    broker outage is logged, never turned into an error for the clinician who saved."""
+    from meetings.tasks import send_meeting_invitations
+
+    transaction.on_commit(lambda: send_meeting_invitations.delay(meeting_id), robust=True)
