@@ -19,6 +19,11 @@ from django.urls import NoReverseMatch, reverse
 from meetings.models import Alert, Episode, Prescription
 from pod.foundation.emails import email_send
 from pod.foundation.models import Notification, User
+from pod.foundation.task_queue import task_send
+
+# The Celery task that delivers the outbox, named rather than imported: meetings.tasks imports
+# this module (README "Architecture").
+DELIVER_ALERTS_TASK = "meetings.tasks.deliver_alerts"
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +72,14 @@ def alerts_raise_many(
 
 
 def delivery_enqueue_on_commit() -> None:
+    """Nudge delivery once the transaction that raised alerts commits. Only a nudge: the beat
+    schedule runs delivery every minute, so a broker outage (logged by `task_send`, never
+    raised into the clinical write) delays an alert by a minute at most and never loses it."""
     transaction.on_commit(_enqueue_delivery)
 
 
 def _enqueue_delivery() -> None:
-    from meetings.tasks import deliver_alerts
-
-    try:
-        deliver_alerts.delay()
-    except Exception:  # the broker being down must not fail the clinical write
-        logger.warning("could not enqueue alert delivery; the beat schedule will deliver it")
+    task_send(DELIVER_ALERTS_TASK)
 
 
 def alert_recipients(alert: Alert) -> list[User]:
