@@ -123,8 +123,9 @@ def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
 
     1. Claim a batch of undelivered alerts with FOR UPDATE SKIP LOCKED, so two workers never
        deliver the same row at the same time.
-    2. Deliver each inside a savepoint: a failure (mail server down) rolls back that alert's
-       notifications, counts the attempt and leaves it undelivered for the next run.
+    2. Deliver each inside a savepoint: a failure (mail server down, one bad row) rolls back
+       that alert's notifications, counts the attempt, stores the error on the row and leaves
+       it undelivered for the next run; the rest of the run goes on without it.
     3. A worker killed mid-way commits nothing for the batch, so the rows stay undelivered and
        the next run delivers them (at least once; notifications are unique so never doubled).
     """
@@ -147,7 +148,9 @@ def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
                         alert_deliver(alert, now=now)
                     delivered += 1
                 except Exception as exc:  # any failure leaves it for a retry
-                    logger.exception("alert %s not delivered", alert.pk)
+                    # The id and the exception's class only: its message (kept on the row, in
+                    # last_error) may name a recipient.
+                    logger.error("alert %s not delivered (%s)", alert.pk, type(exc).__name__)
                     failed_ids.add(alert.pk)
                     Alert.objects.filter(pk=alert.pk).update(
                         delivery_attempts=alert.delivery_attempts + 1, last_error=str(exc)[:500]

@@ -21,8 +21,9 @@ SEND_INVITATIONS_TASK = "meetings.tasks.send_meeting_invitations"
 def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
     """Email each consenting member with an address an invitation with a .ics attachment.
 
-    Returns how many were sent. One failed address is logged (meeting and member ids only) and
-    does not stop the others. Run by the Celery task meetings.tasks.send_meeting_invitations.
+    Returns how many were sent. One failed address is logged (meeting and member ids and the
+    exception class only) and does not stop the others. Run by the Celery task
+    meetings.tasks.send_meeting_invitations.
     """
     meeting = Meeting.objects.select_related("episode__team").get(pk=meeting_id)
     place = meeting.get_location_display()
@@ -48,8 +49,14 @@ def meeting_invitations_send(meeting_id: int, *, now: datetime) -> int:
         try:
             message.send(fail_silently=False)
             sent += 1
-        except Exception:  # one failed address must not stop the others
-            logger.exception("invitation for meeting %s to member %s failed", meeting.pk, member.pk)
+        except Exception as exc:  # one failed address must not stop the others
+            # Ids and the exception's class only: an SMTP error quotes the member's address.
+            logger.error(
+                "invitation for meeting %s to member %s failed (%s)",
+                meeting.pk,
+                member.pk,
+                type(exc).__name__,
+            )
     return sent
 
 
