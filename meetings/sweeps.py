@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -71,7 +71,7 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
     1. In one transaction, claim a batch of due episodes (`due_clocks`).
     2. Read the facts for the whole batch in two queries (meeting times, raised kinds).
     3. Decide each episode's due kinds and next check time with meetings.rules
-       (`_clock_check`). An episode whose check raises is logged with its id and the exception
+       (`clock_check`). An episode whose check raises is logged with its id and the exception
        class only (no personal data) and checked again CLOCK_RETRY_AFTER later: one bad row
        neither rolls back the batch nor makes every sweep fail on it again (as healthchecks'
        `sendalerts` keeps going past one check that fails).
@@ -105,7 +105,7 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             next_checks: list[tuple[int, datetime | None]] = []
             for episode in episodes:
                 try:
-                    alerts, next_check = _clock_check(
+                    alerts, next_check = clock_check(
                         episode,
                         times=times.get(episode.pk, {}),
                         raised=raised[episode.pk],
@@ -133,8 +133,23 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             return raised_total
 
 
-def _clock_check(
-    episode: Any,
+class DueClock(Protocol):
+    """A row the sweep claimed (`due_clocks`): the episode's columns the check reads."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def referral_received_at(self) -> datetime: ...
+    @property
+    def first_meeting_due_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def team__name(self) -> str: ...
+
+
+def clock_check(
+    episode: DueClock,
     *,
     times: Mapping[str, Any],
     raised: set[str],
@@ -143,8 +158,9 @@ def _clock_check(
 ) -> tuple[list[tuple[int, None, str, str]], datetime | None]:
     """One claimed episode's check, with no database access: the alert rows to raise
     ((episode id, None, kind, message), as alerts_raise_many takes them) and the next check
-    time. `episode` is a row of `due_clocks`; `times` its first held and earliest scheduled
-    meeting starts ({} when it has no meeting); `raised` the clock alert kinds it already has."""
+    time (None: nothing can fall due any more; never at or before `now`). `episode` is a row of
+    `due_clocks`; `times` its first held ("held") and earliest scheduled ("scheduled") meeting
+    starts ({} when it has no meeting); `raised` the clock alert kinds it already has."""
     facts = rules.ClockFacts(
         referral_received_at=episode.referral_received_at,
         first_meeting_due_at=episode.first_meeting_due_at,
