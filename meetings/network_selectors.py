@@ -11,11 +11,12 @@ Every function runs a fixed number of queries whatever the size of the network.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, Q
 
 from meetings.models import Episode, Meeting, Participant
+from meetings.rules import NETWORK_BASELINE_AFTER
 from networks import rules
 from networks.models import NetworkMember, PeerContact, ServiceUser
 from networks.selectors import all_members, members_as_of, sector_counts
@@ -51,13 +52,14 @@ def baseline_instant(episode: Episode | None) -> datetime | None:
     """The instant "at referral" stands for in the measures and the first snapshot.
 
     The network is mapped at the first network meeting, not at the referral itself, so "at
-    referral" means: as recorded by 24 hours after the first meeting (or after the referral while
-    no meeting has been held). None: the person has no episode.
+    referral" means: as recorded by meetings.rules.NETWORK_BASELINE_AFTER (24 hours) after the
+    first meeting (or after the referral while no meeting has been held). None: the person has
+    no episode.
     """
     if episode is None:
         return None
     start = episode.first_meeting_held_at or episode.referral_received_at
-    return start + timedelta(hours=24)
+    return start + NETWORK_BASELINE_AFTER
 
 
 @dataclass

@@ -170,6 +170,7 @@ def meeting_schedule_warnings(
         scheduled_start=start,
         first_meeting_due_at=episode.first_meeting_due_at,
         first_meeting_held=episode.first_meeting_held_at is not None,
+        first_meeting_window=clock_policy().window,
     )
 
 
@@ -217,10 +218,11 @@ def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
         .select_related("service_user")
         .order_by("first_meeting_due_at")
     )
+    policy = clock_policy()
     clocks = []
     for episode in episodes:
         level, words = rules.clock_time_left(
-            first_meeting_due_at=episode.first_meeting_due_at, now=now
+            first_meeting_due_at=episode.first_meeting_due_at, policy=policy, now=now
         )
         clocks.append(OpenClock(episode, level, words))
     return clocks
@@ -319,12 +321,13 @@ class TimelineEvent:
 
 def episode_timeline(episode: Episode) -> list[TimelineEvent]:
     """Everything that happened in an episode, in chronological order (a fixed number of reads)."""
+    hours = rules.hours_label(clock_policy().window)
     events = [
         TimelineEvent(episode.referral_received_at, "referral", "Referral received", episode),
         TimelineEvent(
             episode.referral_received_at,
             "clock",
-            "24-hour clock started; first meeting due "
+            f"{hours}-hour clock started; first meeting due "
             + f"{episode.first_meeting_due_at.astimezone(LONDON):%d %b %Y %H:%M}",
         ),
     ]
@@ -334,7 +337,7 @@ def episode_timeline(episode: Episode) -> list[TimelineEvent]:
             TimelineEvent(
                 episode.first_meeting_held_at,
                 "clock",
-                "24-hour clock stopped: first meeting held "
+                f"{hours}-hour clock stopped: first meeting held "
                 + ("in time" if in_time else "after the due time"),
             )
         )

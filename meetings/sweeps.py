@@ -34,8 +34,8 @@ _CLOCK_MESSAGES = {
     "hours after the referral received {received}. The first meeting is due by {due}.",
     rules.AT_RISK: "Episode {id} ({team}): the first network meeting is due by {due} and nothing "
     "is held or scheduled before then.",
-    rules.BREACHED: "Episode {id} ({team}): the 24-hour first network meeting was not held by "
-    "{due} (referral received {received}). Escalated to the service manager.",
+    rules.BREACHED: "Episode {id} ({team}): the {window:g}-hour first network meeting was not "
+    "held by {due} (referral received {received}). Escalated to the service manager.",
 }
 
 
@@ -171,6 +171,7 @@ def clock_check(
     )
     due_kinds = rules.clock_alerts_due(facts=facts, policy=policy, now=now)
     hours = policy.unscheduled_after / timedelta(hours=1)
+    window = policy.window / timedelta(hours=1)
     alerts: list[tuple[int, None, str, str]] = [
         (
             episode.pk,
@@ -180,6 +181,7 @@ def clock_check(
                 id=episode.pk,
                 team=episode.team__name,
                 hours=hours,
+                window=window,
                 received=_fmt(episode.referral_received_at),
                 due=_fmt(episode.first_meeting_due_at),
             ),

@@ -68,9 +68,10 @@ def episode_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            hours = rules.hours_label(selectors.clock_policy().window)
             messages.success(
                 request,
-                f"Referral taken for {episode.service_user}. The 24-hour clock has started.",
+                f"Referral taken for {episode.service_user}. The {hours}-hour clock has started.",
             )
             return redirect("meetings:episode_detail", pk=episode.pk)
     return render(request, "meetings/episode_new.html", {"form": form})
@@ -115,7 +116,9 @@ def episode_detail(request: HttpRequest, episode) -> HttpResponse:
     clock = None
     if episode.first_meeting_held_at is None and not episode.is_closed:
         level, words = rules.clock_time_left(
-            first_meeting_due_at=episode.first_meeting_due_at, now=now
+            first_meeting_due_at=episode.first_meeting_due_at,
+            policy=selectors.clock_policy(),
+            now=now,
         )
         clock = {"level": level, "words": words}
     members = list(selectors.network_members_for_invitation(episode))

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from meetings import selectors
+from meetings import rules, selectors
 from meetings.forms import (
     DailyRunForm,
     DecisionForm,
@@ -189,8 +189,10 @@ def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpR
         else:
             messages.success(request, "Meeting recorded as held.")
             if was_first:
+                hours = rules.hours_label(selectors.clock_policy().window)
                 messages.success(
-                    request, "The first network meeting is held: the 24-hour clock has stopped."
+                    request,
+                    f"The first network meeting is held: the {hours}-hour clock has stopped.",
                 )
             return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
     return render(

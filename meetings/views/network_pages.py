@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from meetings import network_selectors
+from meetings.rules import NETWORK_BASELINE_AFTER, hours_label
 from networks import network_map, rules, selectors
 from networks.models import NetworkMember
 from networks.selectors import get_service_user_for_user
@@ -106,6 +107,7 @@ def network_map_view(request: HttpRequest, person_pk: int) -> HttpResponse:
         if baseline_at and baseline_at < at
         else None,
         "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
+        "baseline_hours": hours_label(NETWORK_BASELINE_AFTER),
     }
     if request.user.is_clinical:
         measures = network_selectors.network_measures(person, now, members=members)

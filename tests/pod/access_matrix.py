@@ -1,4 +1,5 @@
-"""Who may open what: the expected GET status of every URL for every role (DOMAIN.md "Who uses it").
+"""Who may open what: the expected GET status of every URL for every role (the roles of README
+"Demo logins", as the product brief describes who uses POD).
 
 0 means "sent to sign in". Rows are built from a few profiles; a page that differs spells out
 its exception. Read with tests/pod/test_permission_matrix.py.

@@ -1,4 +1,4 @@
-"""Every URL x every role: the status each role gets, against a table written from DOMAIN.md.
+"""Every URL x every role: the status each role gets, against the table in access_matrix.py.
 
 The world: one team with a person in an open episode, a meeting, a network member, a peer
 contact and both peers assigned; an outsider is a clinician of another team. Each URL is opened
