@@ -58,7 +58,7 @@ def alerts_raise_many(
     if not rows:
         return []
     values = ", ".join(["(%s, %s, %s, %s, %s, 0, '')"] * len(rows))
-    params: list[object] = []
+    params: list[str | int | datetime | None] = []
     for episode_id, prescription_id, kind, message in rows:
         params += [kind, episode_id, prescription_id, message, now]
     with connection.cursor() as cursor:
@@ -89,7 +89,7 @@ def alert_recipients(alert: Alert) -> list[User]:
     recipients = Q(core_episodes=episode)
     if alert.escalates_to_managers:
         recipients |= Q(role=User.Role.SERVICE_MANAGER, memberships__team=episode.team_id)
-    if alert.prescription_id:
+    if alert.prescription is not None:
         recipients |= Q(pk=alert.prescription.prescriber_id)
     return list(User.objects.filter(recipients, is_active=True).distinct().order_by("pk"))
 

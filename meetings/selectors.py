@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.db.models import Case, Count, Min, Prefetch, Q, QuerySet, Value, When
@@ -135,17 +135,16 @@ def staff_double_booked(
     """The staff among `staff` who are already in another scheduled meeting overlapping."""
     if not staff:
         return []
-    busy_ids = set(
-        Participant.objects.filter(
-            kind=Participant.Kind.STAFF,
-            staff__in=staff,
-            meeting__status=Meeting.Status.SCHEDULED,
-            meeting__scheduled_start__lt=end,
-            meeting__scheduled_end__gt=start,
-        )
-        .exclude(meeting_id=exclude_meeting_id)
-        .values_list("staff_id", flat=True)
+    overlapping = Participant.objects.filter(
+        kind=Participant.Kind.STAFF,
+        staff__in=staff,
+        meeting__status=Meeting.Status.SCHEDULED,
+        meeting__scheduled_start__lt=end,
+        meeting__scheduled_end__gt=start,
     )
+    if exclude_meeting_id is not None:
+        overlapping = overlapping.exclude(meeting_id=exclude_meeting_id)
+    busy_ids = set(overlapping.values_list("staff_id", flat=True))
     return [u for u in staff if u.pk in busy_ids]
 
 
@@ -176,16 +175,16 @@ def meeting_schedule_warnings(
 
 def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
     """Invited network members who consented to contact and gave an email address."""
-    return [
-        p.network_member
-        for p in meeting.participants.filter(
+    participants = (
+        meeting.participants.filter(
             kind=Participant.Kind.NETWORK_MEMBER,
             invited=True,
             network_member__consent_to_contact=True,
         )
         .exclude(network_member__email="")
         .select_related("network_member")
-    ]
+    )
+    return [p.network_member for p in participants if p.network_member is not None]
 
 
 def clinical_staff_for_team(team_id: int) -> QuerySet[User]:
@@ -283,17 +282,26 @@ def attendees(meeting: Meeting) -> QuerySet[Participant]:
     )
 
 
-def meeting_record(meeting: Meeting) -> dict[str, Any]:
+class MeetingRecord(TypedDict):
+    """A meeting's record as its page shows it."""
+
+    participants: list[Participant]  # everyone invited or recorded, the person first
+    utterances: list[Utterance]  # in the order they were recorded, speakers loaded
+    decisions: list[Decision]
+
+
+def meeting_record(meeting: Meeting) -> MeetingRecord:
+    """Who was there, what each voice said and what was decided. Three queries."""
     participants = list(
         meeting.participants.select_related("staff", "network_member").order_by(PERSON_FIRST, "pk")
     )
-    return {
-        "participants": participants,
-        "utterances": list(
+    return MeetingRecord(
+        participants=participants,
+        utterances=list(
             meeting.utterances.select_related("participant__staff", "participant__network_member")
         ),
-        "decisions": list(meeting.decisions.all()),
-    }
+        decisions=list(meeting.decisions.all()),
+    )
 
 
 def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
@@ -313,10 +321,22 @@ def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
 
 @dataclass
 class TimelineEvent:
+    """One line of an episode's timeline; `detail` is what the template shows under it."""
+
     at: datetime
-    kind: str
+    kind: str  # referral, clock, meeting, record, decision, care_plan, prescription, ...
     title: str
-    detail: Any = None
+    detail: (
+        Episode
+        | Meeting
+        | list[Utterance]
+        | Decision
+        | Prescription
+        | Alert
+        | CarePlanVersion
+        | PeerContact
+        | None
+    ) = None
 
 
 def episode_timeline(episode: Episode) -> list[TimelineEvent]:

@@ -7,14 +7,13 @@ the clock and the broker only carries work, so a lost or repeated task changes n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +21,9 @@ from meetings import rules
 from meetings.alerts import alerts_raise_many, delivery_enqueue_on_commit
 from meetings.models import Alert, Episode, Meeting, Prescription
 from meetings.selectors import clock_policy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,22 @@ def _fmt(instant: datetime) -> str:
     return timezone.localtime(instant).strftime("%a %d %b %H:%M")
 
 
-def due_clocks(*, now: datetime, batch_size: int):
+class DueClock(Protocol):
+    """A row the sweep claimed (`due_clocks`): the episode's columns the check reads."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def referral_received_at(self) -> datetime: ...
+    @property
+    def first_meeting_due_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def team__name(self) -> str: ...
+
+
+def due_clocks(*, now: datetime, batch_size: int) -> QuerySet[Episode, DueClock]:
     """The sweep's claim: up to `batch_size` episodes whose next clock check has come.
 
     Reached through the partial index `episode_clock_due` (only open clocks are in it), locked
@@ -87,8 +104,9 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             if not episodes:
                 return raised_total
             ids = [e.pk for e in episodes]
-            times = {
-                row["episode_id"]: row
+            # episode id -> (first held meeting's start, earliest scheduled meeting's start)
+            times: dict[int, tuple[datetime | None, datetime | None]] = {
+                row["episode_id"]: (row["held"], row["scheduled"])
                 for row in Meeting.objects.filter(episode_id__in=ids)
                 .values("episode_id")
                 .annotate(
@@ -105,9 +123,11 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             next_checks: list[tuple[int, datetime | None]] = []
             for episode in episodes:
                 try:
+                    first_held, earliest_scheduled = times.get(episode.pk, (None, None))
                     alerts, next_check = clock_check(
                         episode,
-                        times=times.get(episode.pk, {}),
+                        first_held=first_held,
+                        earliest_scheduled=earliest_scheduled,
                         raised=raised[episode.pk],
                         policy=policy,
                         now=now,
@@ -133,25 +153,11 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             return raised_total
 
 
-class DueClock(Protocol):
-    """A row the sweep claimed (`due_clocks`): the episode's columns the check reads."""
-
-    @property
-    def pk(self) -> int: ...
-    @property
-    def referral_received_at(self) -> datetime: ...
-    @property
-    def first_meeting_due_at(self) -> datetime: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def team__name(self) -> str: ...
-
-
 def clock_check(
     episode: DueClock,
     *,
-    times: Mapping[str, Any],
+    first_held: datetime | None,
+    earliest_scheduled: datetime | None,
     raised: set[str],
     policy: rules.ClockPolicy,
     now: datetime,
@@ -159,13 +165,14 @@ def clock_check(
     """One claimed episode's check, with no database access: the alert rows to raise
     ((episode id, None, kind, message), as alerts_raise_many takes them) and the next check
     time (None: nothing can fall due any more; never at or before `now`). `episode` is a row of
-    `due_clocks`; `times` its first held ("held") and earliest scheduled ("scheduled") meeting
-    starts ({} when it has no meeting); `raised` the clock alert kinds it already has."""
+    `due_clocks`; `first_held` and `earliest_scheduled` the starts of its first held and its
+    earliest scheduled meeting (None: there is none); `raised` the clock alert kinds it already
+    has."""
     facts = rules.ClockFacts(
         referral_received_at=episode.referral_received_at,
         first_meeting_due_at=episode.first_meeting_due_at,
-        first_meeting_held_at=times.get("held"),
-        earliest_scheduled_start=times.get("scheduled"),
+        first_meeting_held_at=first_held,
+        earliest_scheduled_start=earliest_scheduled,
         closed=episode.status == Episode.Status.CLOSED,
         raised=frozenset(raised),
     )
@@ -207,7 +214,10 @@ def _next_checks_store(pairs: list[tuple[int, datetime | None]]) -> None:
     if not pairs:
         return
     table = connection.ops.quote_name(Episode._meta.db_table)
-    column = connection.ops.quote_name(Episode._meta.get_field("clock_next_check_at").column)
+    column_name = Episode._meta.get_field("clock_next_check_at").column
+    if column_name is None:  # only a field without a column of its own has none
+        raise TypeError("Episode.clock_next_check_at has no database column")
+    column = connection.ops.quote_name(column_name)
     values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(pairs))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -281,8 +291,14 @@ def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
             return violations
 
 
+class HeldBefore(TypedDict):
+    """What the audit's claim annotates on each prescription."""
+
+    held: int  # held meetings of its episode at or before it was prescribed
+
+
 def _prescription_check(
-    prescription: Prescription, *, required: int
+    prescription: WithAnnotations[Prescription, HeldBefore], *, required: int
 ) -> tuple[int, int | None, str, str] | None:
     """One claimed prescription's judgement, with no database access: the violation alert row
     to raise ((episode id, prescription id, kind, message), as alerts_raise_many takes them), or

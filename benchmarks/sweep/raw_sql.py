@@ -82,7 +82,8 @@ def raw_sql_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
             for pk, referral, due, status, team, held, scheduled, kinds in rows:
                 new, next_check = clock_check(
                     _Row(pk, referral, due, status, team),
-                    times={"held": held, "scheduled": scheduled},
+                    first_held=held,
+                    earliest_scheduled=scheduled,
                     raised=set(kinds),
                     policy=policy,
                     now=now,

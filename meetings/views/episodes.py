@@ -18,7 +18,7 @@ from meetings.services import care_plans, episodes, prescriptions
 from meetings.views.common import episode_view, open_episode_only
 from networks.rules import nhs_number_is_valid, normalise_nhs_number
 from networks.selectors import service_users_for
-from pod.foundation.access import clinical_required, teams_for
+from pod.foundation.access import clinical_required, request_user, teams_for
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
 
@@ -28,7 +28,8 @@ PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth",
 @clinical_required
 @require_http_methods(["GET", "POST"])
 def episode_new(request: HttpRequest) -> HttpResponse:
-    teams = teams_for(request.user).order_by("name")
+    user = request_user(request)
+    teams = teams_for(user).order_by("name")
     staff = (
         User.objects.filter(
             memberships__team__in=teams, is_active=True, role__in=("clinician", "prescriber")
@@ -40,7 +41,7 @@ def episode_new(request: HttpRequest) -> HttpResponse:
     initial = {
         "referral_received_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
         "team": teams.first(),
-        "core_team": [request.user.pk],
+        "core_team": [user.pk],
     }
     form = ReferralForm(
         request.POST or None,
@@ -62,7 +63,7 @@ def episode_new(request: HttpRequest) -> HttpResponse:
                 triage_category=data["triage_category"],
                 reason=data["reason"],
                 core_team=data["core_team"],
-                created_by=request.user,
+                created_by=user,
                 now=now,
             )
         except ValidationError as error:
@@ -89,7 +90,7 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
     person = None
     open_episode = None
     if nhs_number_is_valid(digits):
-        person = service_users_for(request.user).filter(nhs_number=digits).first()
+        person = service_users_for(request_user(request)).filter(nhs_number=digits).first()
         if person is not None:
             open_episode = (
                 Episode.objects.filter(service_user=person)
@@ -176,7 +177,7 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
                 person_views=data["person_views"],
                 person_agreed=data["person_agreed"],
                 involved_members=data["involved_members"],
-                created_by=request.user,
+                created_by=request_user(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -202,7 +203,8 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
 @open_episode_only
 @require_http_methods(["GET", "POST"])
 def prescribe(request: HttpRequest, episode) -> HttpResponse:
-    if not request.user.is_prescriber:
+    user = request_user(request)
+    if not user.is_prescriber:
         raise PermissionDenied("Only a prescriber can prescribe.")
     now = timezone.now()
     held = selectors.meetings_held_count(episode)
@@ -221,7 +223,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
                 dose=data["dose"],
                 is_new=data["is_new"],
                 is_antipsychotic=data["is_antipsychotic"],
-                prescriber=request.user,
+                prescriber=user,
                 prescribed_at=data["prescribed_at"],
                 override_reason="rapid_response" if data["rapid_response"] else "",
                 override_explanation=data["override_explanation"],

@@ -24,6 +24,7 @@ from meetings.models import Meeting, Participant
 from meetings.services import dialogic_record
 from meetings.services import meetings as meeting_services
 from meetings.views.common import episode_view, get_meeting, open_episode_only
+from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
 
 
@@ -72,7 +73,7 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
                 location_detail=data["location_detail"],
                 staff=list(data["staff"]),
                 network_members=list(data["network_members"]),
-                created_by=request.user,
+                created_by=request_user(request),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -105,7 +106,7 @@ def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
                 location_detail=data["location_detail"],
                 staff=list(data["staff"]),
                 network_members=list(data["network_members"]),
-                created_by=request.user,
+                created_by=request_user(request),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -138,7 +139,11 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
     attended = [p for p in record["participants"] if p.attended]
     warnings = []
     if meeting.status == Meeting.Status.SCHEDULED:
-        staff = [p.staff for p in record["participants"] if p.kind == Participant.Kind.STAFF]
+        staff = [
+            p.staff
+            for p in record["participants"]
+            if p.kind == Participant.Kind.STAFF and p.staff is not None
+        ]
         warnings = selectors.meeting_schedule_warnings(
             episode=episode,
             staff=staff,
@@ -181,7 +186,7 @@ def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpR
                 actual_start=form.cleaned_data["actual_start"],
                 actual_end=form.cleaned_data["actual_end"],
                 attended=form.attendance(),
-                recorded_by=request.user,
+                recorded_by=request_user(request),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -237,7 +242,7 @@ def utterance_add(request: HttpRequest, episode, meeting_pk: int) -> HttpRespons
                 participant=form.cleaned_data["participant"],
                 kind=form.cleaned_data["kind"],
                 words=form.cleaned_data["words"],
-                recorded_by=request.user,
+                recorded_by=request_user(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -259,7 +264,7 @@ def decision_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
                 person_agreed=form.agreed(),
-                recorded_by=request.user,
+                recorded_by=request_user(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -11,6 +11,7 @@ import dj_database_url
 import psycopg2
 from psycopg2 import errors as pg_errors
 from psycopg2 import sql
+from psycopg2.extensions import connection
 
 from pod.devstack.common import fail, say
 
@@ -21,14 +22,15 @@ def first_line(error: Exception) -> str:
     return " ".join(lines[0].split()) if lines else type(error).__name__
 
 
-def _connect(params: dict[str, Any], dbname: str) -> Any:
+def _connect(params: dj_database_url.DBConfig, dbname: str) -> connection:
     """A psycopg2 connection with DATABASE_URL's credentials and libpq options, to `dbname`."""
     given = {
         "user": params["USER"], "password": params["PASSWORD"], "host": params["HOST"],
         "port": params["PORT"], "dbname": dbname,
     }  # fmt: skip
-    options = {"connect_timeout": 5, **params.get("OPTIONS", {})}
-    return psycopg2.connect(**options, **{key: value for key, value in given.items() if value})
+    libpq: dict[str, Any] = {"connect_timeout": 5, **params.get("OPTIONS", {})}
+    libpq.update({key: value for key, value in given.items() if value})
+    return psycopg2.connect(**libpq)
 
 
 def ensure_database(url: str, *, for_tests: bool = False) -> None:
@@ -60,7 +62,8 @@ def ensure_database(url: str, *, for_tests: bool = False) -> None:
                 cursor.execute(
                     "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user"
                 )
-                if not cursor.fetchone()[0]:
+                row = cursor.fetchone()
+                if row is None or not row[0]:
                     raise fail(
                         f"user {user} may not create databases, which `make test` needs "
                         f"(pytest-django creates test_{name}): as a superuser run "

@@ -10,10 +10,19 @@ import pwd
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TypedDict
 
 from pod.devstack.common import ROOT, package_dir, pick_port, say, shown
 
 PG_SYSTEM_USER = "pod-postgres"
+
+
+class RunAs(TypedDict, total=False):
+    """subprocess.run's arguments that run PostgreSQL's tools as PG_SYSTEM_USER."""
+
+    user: int
+    group: int
+    extra_groups: list[int]
 
 
 def reachable_by_others(path: Path) -> bool:
@@ -39,7 +48,7 @@ class EmbeddedPostgres:
         self.log = datadir.with_name(datadir.name + ".log")
         self.preferred_port = preferred_port
         self.port = 0
-        self.run_as: dict[str, object] = {}  # subprocess user/group when we are root
+        self.run_as: RunAs = {}  # subprocess user/group when we are root
         self.started = False
 
     def _move_out_of_reach_of_others(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any
 
 from celery import Task, current_app
 from django.db import transaction
@@ -44,7 +45,7 @@ def task_send(task_name: str, *args: int) -> bool:
     return _send(current_app.tasks[task_name], args)
 
 
-def _send(task: Task, args: tuple[int, ...]) -> bool:
+def _send(task: Task[..., Any], args: tuple[int, ...]) -> bool:
     try:
         task.delay(*args)
     except Exception as exc:  # the broker being down must not fail the write that committed
