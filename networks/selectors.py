@@ -107,9 +107,22 @@ def with_network_counts(
     )
 
 
-def _is_thin(active_non_professional: int, threshold: int) -> bool:
-    return rules.network_is_thin(
-        active_non_professional=active_non_professional, threshold=threshold
+def _summary(
+    person: WithAnnotations[ServiceUser, NetworkCounts],
+    threshold: int,
+    *,
+    last_contact_at: datetime | None = None,
+    open_assignments: tuple[PeerAssignment, ...] = (),
+) -> PersonNetworkSummary:
+    return PersonNetworkSummary(
+        person=person,
+        active_non_professional=person.active_non_professional,
+        proposed_members=person.proposed_members,
+        thin_network=rules.network_is_thin(
+            active_non_professional=person.active_non_professional, threshold=threshold
+        ),
+        last_contact_at=last_contact_at,
+        open_assignments=open_assignments,
     )
 
 
@@ -128,16 +141,7 @@ def peer_caseload(peer: User) -> list[PersonNetworkSummary]:
         )
         .order_by("family_name", "given_name")
     )
-    return [
-        PersonNetworkSummary(
-            person=person,
-            active_non_professional=person.active_non_professional,
-            proposed_members=person.proposed_members,
-            thin_network=_is_thin(person.active_non_professional, threshold),
-            last_contact_at=person.last_contact_at,
-        )
-        for person in people
-    ]
+    return [_summary(p, threshold, last_contact_at=p.last_contact_at) for p in people]
 
 
 def team_peer_work(user: User) -> list[PersonNetworkSummary]:
@@ -157,14 +161,7 @@ def team_peer_work(user: User) -> list[PersonNetworkSummary]:
         .order_by("family_name", "given_name")
     )
     return [
-        PersonNetworkSummary(
-            person=person,
-            active_non_professional=person.active_non_professional,
-            proposed_members=person.proposed_members,
-            thin_network=_is_thin(person.active_non_professional, threshold),
-            open_assignments=tuple(person.peer_assignments.all()),
-        )
-        for person in people
+        _summary(p, threshold, open_assignments=tuple(p.peer_assignments.all())) for p in people
     ]
 
 

@@ -76,20 +76,19 @@ def time_round(ds: Dataset, *, now: datetime, selection_repeats: int) -> None:
     """
     use_database(ds.name)
     r, open_ids = ds.result, ds.open_ids
+    sweeps = (
+        ("sweep", first_meeting_sweep, r.sweep_ms),
+        ("raw sweep", raw_sql_sweep, r.raw_work_ms),
+    )
     with counted_enqueues():
         for timed in (False, True):
-            reset_open_clocks(open_ids)
-            ms, raised = _timed(lambda: first_meeting_sweep(now=now, batch_size=BATCH_SIZE))
-            if raised != r.alerts_per_sweep:
-                raise RuntimeError(f"sweep raised {raised}, expected {r.alerts_per_sweep}")
-            if timed:
-                r.sweep_ms.append(ms)
-            reset_open_clocks(open_ids)
-            ms, raised = _timed(lambda: raw_sql_sweep(now=now, batch_size=BATCH_SIZE))
-            if raised != r.alerts_per_sweep:
-                raise RuntimeError(f"raw sweep raised {raised}, expected {r.alerts_per_sweep}")
-            if timed:
-                r.raw_work_ms.append(ms)
+            for name, sweep, into in sweeps:
+                reset_open_clocks(open_ids)
+                ms, raised = _timed(lambda s=sweep: s(now=now, batch_size=BATCH_SIZE))
+                if raised != r.alerts_per_sweep:
+                    raise RuntimeError(f"{name} raised {raised}, expected {r.alerts_per_sweep}")
+                if timed:
+                    into.append(ms)
     # The selections, with every clock due (as the sweep sees them), interleaved.
     reset_open_clocks(open_ids)
     sql, params = orm_sql(now)
