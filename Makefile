@@ -2,7 +2,8 @@
 #   make run                 PostgreSQL + Redis (embedded unless configured), migrate, demo data,
 #                            web on http://127.0.0.1:8000, Celery worker and beat; Ctrl-C stops all
 #   make test ARGS="-k foo"  the test suite on PostgreSQL; ARGS go to pytest
-#   make lint                ruff check, ruff format check, import-linter's layer contracts
+#   make lint                ruff check, ruff format check, import-linter's layer contracts,
+#                            mypy (django-stubs loads the settings: a throwaway SECRET_KEY)
 #   make safety              render and judge the safety case from the last `make test` run
 #                            (safety/, README "Clinical safety"); fails when a control is unproven
 
@@ -25,6 +26,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	SECRET_KEY=mypy-only-not-a-secret $(VENV)/bin/mypy pod networks meetings
 
 safety: venv
 	$(VENV_PYTHON) -m pod.safety_case

@@ -13,7 +13,8 @@ from meetings.models import (
     Prescription,
     Utterance,
 )
-from meetings.services import episode_refresh_clock, meeting_attendance_refresh
+from meetings.services.clock import episode_refresh_clock
+from meetings.services.meetings import meeting_attendance_refresh
 
 
 @admin.register(Episode)
@@ -34,7 +35,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     list_select_related = ["service_user", "team__trust"]
     raw_id_fields = ["service_user"]
     filter_horizontal = ["core_team"]
-    # The clock is derived from the meetings by meetings.services; never typed in.
+    # The clock is derived from the meetings by meetings.services.clock; never typed in.
     readonly_fields = [
         "first_meeting_due_at",
         "first_meeting_held_at",
@@ -43,7 +44,8 @@ class EpisodeAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        # The clock is derived, as in meetings.services.episode_open, whatever page saved it.
+        # The clock is derived, as in meetings.services.episodes.episode_open, whatever page
+        # saved it.
         obj.first_meeting_due_at = rules.first_meeting_due_at(
             referral_received_at=obj.referral_received_at, window=settings.POD_FIRST_MEETING_WINDOW
         )

@@ -19,6 +19,11 @@ from django.urls import NoReverseMatch, reverse
 from meetings.models import Alert, Episode, Prescription
 from pod.foundation.emails import email_send
 from pod.foundation.models import Notification, User
+from pod.foundation.task_queue import task_send
+
+# The Celery task that delivers the outbox, named rather than imported: meetings.tasks imports
+# this module (README "Architecture").
+DELIVER_ALERTS_TASK = "meetings.tasks.deliver_alerts"
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +58,7 @@ def alerts_raise_many(
     if not rows:
         return []
     values = ", ".join(["(%s, %s, %s, %s, %s, 0, '')"] * len(rows))
-    params: list[object] = []
+    params: list[str | int | datetime | None] = []
     for episode_id, prescription_id, kind, message in rows:
         params += [kind, episode_id, prescription_id, message, now]
     with connection.cursor() as cursor:
@@ -67,16 +72,14 @@ def alerts_raise_many(
 
 
 def delivery_enqueue_on_commit() -> None:
+    """Nudge delivery once the transaction that raised alerts commits. Only a nudge: the beat
+    schedule runs delivery every minute, so a broker outage (logged by `task_send`, never
+    raised into the clinical write) delays an alert by a minute at most and never loses it."""
     transaction.on_commit(_enqueue_delivery)
 
 
 def _enqueue_delivery() -> None:
-    from meetings.tasks import deliver_alerts
-
-    try:
-        deliver_alerts.delay()
-    except Exception:  # the broker being down must not fail the clinical write
-        logger.warning("could not enqueue alert delivery; the beat schedule will deliver it")
+    task_send(DELIVER_ALERTS_TASK)
 
 
 def alert_recipients(alert: Alert) -> list[User]:
@@ -86,7 +89,7 @@ def alert_recipients(alert: Alert) -> list[User]:
     recipients = Q(core_episodes=episode)
     if alert.escalates_to_managers:
         recipients |= Q(role=User.Role.SERVICE_MANAGER, memberships__team=episode.team_id)
-    if alert.prescription_id:
+    if alert.prescription is not None:
         recipients |= Q(pk=alert.prescription.prescriber_id)
     return list(User.objects.filter(recipients, is_active=True).distinct().order_by("pk"))
 
@@ -120,8 +123,9 @@ def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
 
     1. Claim a batch of undelivered alerts with FOR UPDATE SKIP LOCKED, so two workers never
        deliver the same row at the same time.
-    2. Deliver each inside a savepoint: a failure (mail server down) rolls back that alert's
-       notifications, counts the attempt and leaves it undelivered for the next run.
+    2. Deliver each inside a savepoint: a failure (mail server down, one bad row) rolls back
+       that alert's notifications, counts the attempt, stores the error on the row and leaves
+       it undelivered for the next run; the rest of the run goes on without it.
     3. A worker killed mid-way commits nothing for the batch, so the rows stay undelivered and
        the next run delivers them (at least once; notifications are unique so never doubled).
     """
@@ -144,7 +148,9 @@ def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
                         alert_deliver(alert, now=now)
                     delivered += 1
                 except Exception as exc:  # any failure leaves it for a retry
-                    logger.exception("alert %s not delivered", alert.pk)
+                    # The id and the exception's class only: its message (kept on the row, in
+                    # last_error) may name a recipient.
+                    logger.error("alert %s not delivered (%s)", alert.pk, type(exc).__name__)
                     failed_ids.add(alert.pk)
                     Alert.objects.filter(pk=alert.pk).update(
                         delivery_attempts=alert.delivery_attempts + 1, last_error=str(exc)[:500]

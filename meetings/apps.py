@@ -8,9 +8,10 @@ class MeetingsConfig(AppConfig):
     name = "meetings"
 
     def ready(self) -> None:
-        # Imported here, not at the top: selectors load models, which cannot be imported while
-        # Django is still reading the AppConfigs.
-        from meetings import selectors  # noqa: PLC0415 (loads models)
+        # Imported here, not at the top: both load models, which cannot be imported while Django
+        # is still reading the AppConfigs. `tasks` registers our Celery tasks in every process,
+        # so the lower modules can send them by name (pod/foundation/task_queue.py).
+        from meetings import selectors, tasks  # noqa: F401, PLC0415 (loads models)
 
         # The access log (pod/foundation/middleware.py) learns which of our URLs open a person's
         # record: /episodes/<pk>/... is the episode's person, any <meeting_id> the meeting's.

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from meetings.models import Decision, Episode, Meeting, Utterance
+from meetings.models import Decision, Episode, Meeting, Participant, Utterance
 from networks.models import NetworkMember
 from networks.validators import validate_nhs_number
+from pod.foundation.forms import form_field
+from pod.foundation.models import Team, User
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -36,7 +40,7 @@ class _Crispy:
 
 
 class StaffChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: User) -> str:
         role = obj.get_role_display()
         return f"{obj} ({obj.profession or role})"
 
@@ -56,7 +60,9 @@ class ReferralForm(_Crispy, forms.Form):
         label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     phone = forms.CharField(label="Phone", max_length=30, required=False)
-    team = forms.ModelChoiceField(queryset=None, label="Team", empty_label=None)
+    team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
+        queryset=None, label="Team", empty_label=None
+    )
     referral_source = forms.ChoiceField(label="Source", choices=Episode.Source.choices)
     triage_category = forms.ChoiceField(
         label="Triage category (UK Mental Health Triage Scale)",
@@ -74,8 +80,8 @@ class ReferralForm(_Crispy, forms.Form):
 
     def __init__(self, *args, teams, staff, lookup_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
-        self.fields["core_team"].queryset = staff
+        form_field(self, "team", forms.ModelChoiceField).queryset = teams
+        form_field(self, "core_team", StaffChoiceField).queryset = staff
         self._helper()
         if lookup_url:
             # htmx: say at once whether the NHS number is a person the team already knows.
@@ -118,7 +124,7 @@ class MeetingScheduleForm(_Crispy, forms.Form):
     staff = StaffChoiceField(
         queryset=None, label="Staff attending", widget=forms.CheckboxSelectMultiple
     )
-    network_members = forms.ModelMultipleChoiceField(
+    network_members: forms.ModelMultipleChoiceField[NetworkMember] = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         label="Network members to invite",
@@ -130,8 +136,8 @@ class MeetingScheduleForm(_Crispy, forms.Form):
 
     def __init__(self, *args, staff, members, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = staff
-        self.fields["network_members"].queryset = members
+        form_field(self, "staff", StaffChoiceField).queryset = staff
+        form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
         self._helper()
 
 
@@ -164,8 +170,9 @@ class MeetingHeldForm(_Crispy, forms.Form):
             )
         self._helper()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("actual_start"), data.get("actual_end")
         if start and end and end <= start:
             self.add_error("actual_end", "A meeting must end after it starts.")
@@ -176,7 +183,7 @@ class MeetingHeldForm(_Crispy, forms.Form):
 
 
 class ParticipantChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Participant) -> str:
         return "The person" if obj.kind == "service_user" else str(obj)
 
 
@@ -190,7 +197,7 @@ class UtteranceForm(_Crispy, forms.Form):
         # Two forms share the meeting page; distinct ids keep every label tied to its input.
         kwargs.setdefault("auto_id", "id_utterance_%s")
         super().__init__(*args, **kwargs)
-        self.fields["participant"].queryset = participants
+        form_field(self, "participant", ParticipantChoiceField).queryset = participants
         self._helper()
 
 
@@ -215,7 +222,7 @@ class DecisionForm(_Crispy, forms.Form):
 
 
 class MeetingChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Meeting) -> str:
         when = obj.actual_start or obj.scheduled_start
         return f"Meeting of {timezone.localtime(when):%d %b %Y %H:%M}"
 
@@ -240,17 +247,19 @@ class CarePlanForm(_Crispy, forms.Form):
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
     )
-    involved_members = forms.ModelMultipleChoiceField(
-        queryset=None,
-        required=False,
-        label="Network members involved",
-        widget=forms.CheckboxSelectMultiple,
+    involved_members: forms.ModelMultipleChoiceField[NetworkMember] = (
+        forms.ModelMultipleChoiceField(
+            queryset=None,
+            required=False,
+            label="Network members involved",
+            widget=forms.CheckboxSelectMultiple,
+        )
     )
 
     def __init__(self, *args, meetings, members, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["meeting"].queryset = meetings
-        self.fields["involved_members"].queryset = members
+        form_field(self, "meeting", MeetingChoiceField).queryset = meetings
+        form_field(self, "involved_members", forms.ModelMultipleChoiceField).queryset = members
         self._helper()
 
 

@@ -45,7 +45,7 @@ class Episode(models.Model):
     core_team = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="core_episodes")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REFERRED)
 
-    # The 24-hour clock. Recomputed by meetings.services on every change, never by hand.
+    # The 24-hour clock. Recomputed by meetings.services.clock on every change, never by hand.
     first_meeting_due_at = models.DateTimeField()
     first_meeting_held_at = models.DateTimeField(null=True, blank=True)
     time_to_first_meeting = models.DurationField(null=True, blank=True)
@@ -137,8 +137,8 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # Attendance derived from the participant rows (and the episode's core team) by
-    # meetings.services.meeting_attendance_refresh when the meeting is recorded held or its
-    # attendance changes; NULL until held. The dashboards read these instead of walking every
+    # meetings.services.meetings.meeting_attendance_refresh when the meeting is recorded held or
+    # its attendance changes; NULL until held. The dashboards read these instead of walking every
     # participant row (benchmarks/dashboards/RESULTS.md).
     network_members_present = models.PositiveSmallIntegerField(
         null=True, blank=True, editable=False

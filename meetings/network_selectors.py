@@ -11,19 +11,32 @@ Every function runs a fixed number of queries whatever the size of the network.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import TypedDict
 
 from django.db.models import Count, Q
 
 from meetings.models import Episode, Meeting, Participant
+from meetings.rules import NETWORK_BASELINE_AFTER
 from networks import rules
 from networks.models import NetworkMember, PeerContact, ServiceUser
 from networks.selectors import all_members, members_as_of, sector_counts
 
 
-def upcoming_meetings_for_peer(service_user: ServiceUser, now: datetime) -> list[dict]:
-    """Upcoming meetings: time and place ONLY. Values, not model instances, so a template cannot
-    reach the episode, the record or the decisions through a peer's page."""
+class UpcomingMeeting(TypedDict):
+    """A meeting as a peer may see it: when and where, nothing else."""
+
+    scheduled_start: datetime
+    scheduled_end: datetime
+    location: str  # Meeting.Location value
+    location_detail: str
+    location_label: str  # the location as people read it
+
+
+def upcoming_meetings_for_peer(service_user: ServiceUser, now: datetime) -> list[UpcomingMeeting]:
+    """The next ten scheduled meetings not yet over: time and place ONLY. Values, not model
+    instances, so a template cannot reach the episode, the record or the decisions through a
+    peer's page."""
     rows = (
         Meeting.objects.filter(
             episode__service_user=service_user,
@@ -31,10 +44,19 @@ def upcoming_meetings_for_peer(service_user: ServiceUser, now: datetime) -> list
             scheduled_end__gte=now,
         )
         .order_by("scheduled_start")
-        .values("scheduled_start", "scheduled_end", "location", "location_detail")[:10]
+        .values_list("scheduled_start", "scheduled_end", "location", "location_detail")[:10]
     )
     labels = dict(Meeting.Location.choices)
-    return [{**row, "location_label": labels.get(row["location"], row["location"])} for row in rows]
+    return [
+        UpcomingMeeting(
+            scheduled_start=start,
+            scheduled_end=end,
+            location=location,
+            location_detail=detail,
+            location_label=labels.get(location, location),
+        )
+        for start, end, location, detail in rows
+    ]
 
 
 def latest_episode(service_user: ServiceUser) -> Episode | None:
@@ -51,20 +73,30 @@ def baseline_instant(episode: Episode | None) -> datetime | None:
     """The instant "at referral" stands for in the measures and the first snapshot.
 
     The network is mapped at the first network meeting, not at the referral itself, so "at
-    referral" means: as recorded by 24 hours after the first meeting (or after the referral while
-    no meeting has been held). None: the person has no episode.
+    referral" means: as recorded by meetings.rules.NETWORK_BASELINE_AFTER (24 hours) after the
+    first meeting (or after the referral while no meeting has been held). None: the person has
+    no episode.
     """
     if episode is None:
         return None
     start = episode.first_meeting_held_at or episode.referral_received_at
-    return start + timedelta(hours=24)
+    return start + NETWORK_BASELINE_AFTER
+
+
+class SectorRow(TypedDict):
+    """The size of one sector of the network (networks.rules.SECTORS) at referral and now."""
+
+    key: str
+    label: str
+    at_referral: int
+    now: int
+    growth: int  # now - at referral
 
 
 @dataclass
 class NetworkMeasures:
     baseline_at: datetime | None
-    # One row per sector: key, label, at referral, now, growth.
-    rows: list[dict] = field(default_factory=list)
+    rows: list[SectorRow] = field(default_factory=list)  # one per sector, in SECTORS' order
     total_at_referral: int = 0
     total_now: int = 0
     growth: int = 0
@@ -93,13 +125,13 @@ def network_measures(
     result = NetworkMeasures(baseline_at=baseline_at)
     for key, label, _cats in rules.SECTORS:
         result.rows.append(
-            {
-                "key": key,
-                "label": label,
-                "at_referral": base_counts[key],
-                "now": now_counts[key],
-                "growth": now_counts[key] - base_counts[key],
-            }
+            SectorRow(
+                key=key,
+                label=label,
+                at_referral=base_counts[key],
+                now=now_counts[key],
+                growth=now_counts[key] - base_counts[key],
+            )
         )
     result.total_at_referral = sum(base_counts.values())
     result.total_now = sum(now_counts.values())

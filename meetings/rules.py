@@ -18,11 +18,24 @@ AT_RISK = "at_risk"
 BREACHED = "breached"
 
 
+# "At referral" in the network measures: the network as recorded by this long after the first
+# meeting (or the referral while none is held), since the network is mapped at that meeting.
+NETWORK_BASELINE_AFTER = timedelta(hours=24)
+
+
+def hours_label(span: timedelta) -> str:
+    """A span as a number of hours the way people write it: 24 h -> "24", 36.5 h -> "36.5".
+    For texts that name a configured window ("the 24-hour clock")."""
+    return f"{span / timedelta(hours=1):g}"
+
+
 @dataclass(frozen=True)
 class ClockPolicy:
-    window: timedelta  # referral -> first meeting due (default 24 h)
+    """The 24-hour rule as configured (meetings.selectors.clock_policy reads the settings)."""
+
+    window: timedelta  # referral -> first meeting due (POD_FIRST_MEETING_HOURS, default 24 h)
     unscheduled_after: timedelta  # referral -> "no meeting arranged" alert (default 4 h)
-    at_risk_lead: timedelta  # due - lead -> "at risk" alert (default 4 h)
+    at_risk_lead: timedelta  # due - lead -> "at risk" alert (POD_AT_RISK_LEAD_HOURS, default 4 h)
 
 
 @dataclass(frozen=True)
@@ -208,12 +221,14 @@ def meeting_warnings(
     scheduled_start: datetime,
     first_meeting_due_at: datetime,
     first_meeting_held: bool,
+    first_meeting_window: timedelta,
     minimum_staff: int = 2,
 ) -> list[str]:
     """Warnings (never refusals) about a meeting being arranged; an empty list when none.
 
-    `double_booked` names the staff who already have another meeting at that time. The 24-hour
-    warning applies only while no first meeting has been held.
+    `double_booked` names the staff who already have another meeting at that time. The warning
+    about the first-meeting due time (`first_meeting_window` after the referral, the policy's
+    window) applies only while no first meeting has been held.
     """
     warnings: list[str] = []
     if len(staff_ids) < minimum_staff:
@@ -227,7 +242,8 @@ def meeting_warnings(
         warnings.append(f"{name} already has another meeting at this time.")
     if not first_meeting_held and scheduled_start > first_meeting_due_at:
         warnings.append(
-            "This meeting starts after the 24-hour first-meeting due time "
+            f"This meeting starts after the {hours_label(first_meeting_window)}-hour "
+            "first-meeting due time "
             f"({first_meeting_due_at.astimezone(LONDON):%d %b %Y %H:%M})."
         )
     return warnings
@@ -260,17 +276,26 @@ def daily_run_starts(
     return starts
 
 
-def clock_time_left(*, first_meeting_due_at: datetime, now: datetime) -> tuple[str, str]:
-    """How a 24-hour clock reads at `now`: (level, words). Level is ok, warning or danger."""
+def clock_time_left(
+    *, first_meeting_due_at: datetime, policy: ClockPolicy, now: datetime
+) -> tuple[str, str]:
+    """How an open first-meeting clock reads at `now`: (level, words), e.g. ("warning",
+    "5 h 30 min left") or ("danger", "Overdue by 1 h 05 min").
+
+    The levels follow the at-risk lead (POD_AT_RISK_LEAD_HOURS, default 4 h), so the badge turns
+    urgent when the at-risk alert is raised: "danger" once at most the lead is left (and when
+    overdue), "warning" once at most twice the lead is left, "ok" before that. With the default
+    lead: warning from 8 h left, danger from 4 h. A lead of 0 goes from ok to overdue.
+    """
     left = first_meeting_due_at - now
     if left <= timedelta(0):
         over = -left
         hours, minutes = divmod(int(over.total_seconds()) // 60, 60)
         return "danger", f"Overdue by {hours} h {minutes:02d} min"
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
-    if left > timedelta(hours=8):
+    if left > 2 * policy.at_risk_lead:
         level = "ok"
-    elif left > timedelta(hours=4):
+    elif left > policy.at_risk_lead:
         level = "warning"
     else:
         level = "danger"

@@ -1,5 +1,5 @@
-"""Reads that cross relations: which episodes a user may open, the clinician's home, the episode
-page and its timeline.
+"""Reads that cross relations: which episodes a user may open, the facts the two clinical rules
+need, the clinician's home, the episode page and its timeline.
 
 Every function returns a bounded number of queries whatever the number of meetings, members or
 episodes (the page tests check this with 1 and 50).
@@ -7,11 +7,13 @@ episodes (the page tests check this with 1 and 50).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.conf import settings
+from django.db.models import Case, Count, Min, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from meetings import rules
@@ -65,6 +67,53 @@ def meeting_person_id(meeting_id: int) -> int | None:
     )
 
 
+# --- The two clinical rules' facts ---------------------------------------------------------------
+
+
+def clock_policy() -> rules.ClockPolicy:
+    """The 24-hour rule as this deployment configures it (POD_FIRST_MEETING_HOURS,
+    POD_UNSCHEDULED_AFTER_HOURS, POD_AT_RISK_LEAD_HOURS; README "Configuration")."""
+    return rules.ClockPolicy(
+        window=settings.POD_FIRST_MEETING_WINDOW,
+        unscheduled_after=timedelta(hours=settings.POD_UNSCHEDULED_AFTER_HOURS),
+        at_risk_lead=timedelta(hours=settings.POD_AT_RISK_LEAD_HOURS),
+    )
+
+
+def episode_clock_facts(
+    episode: Episode, *, raised: Iterable[str] | None = None
+) -> rules.ClockFacts:
+    """Read the facts the 24-hour rule needs for one episode from the meetings themselves.
+
+    `raised`: the clock alert kinds already raised, when the caller knows them; read from the
+    alert rows otherwise. Two queries at most.
+    """
+    agg = Meeting.objects.filter(episode=episode).aggregate(
+        held=Min("actual_start", filter=Q(status=Meeting.Status.HELD)),
+        scheduled=Min("scheduled_start", filter=Q(status=Meeting.Status.SCHEDULED)),
+    )
+    if raised is None:
+        raised = Alert.objects.filter(episode=episode, prescription__isnull=True).values_list(
+            "kind", flat=True
+        )
+    return rules.ClockFacts(
+        referral_received_at=episode.referral_received_at,
+        first_meeting_due_at=episode.first_meeting_due_at,
+        first_meeting_held_at=agg["held"],
+        earliest_scheduled_start=agg["scheduled"],
+        closed=episode.is_closed,
+        raised=frozenset(raised),
+    )
+
+
+def meetings_held_before(episode: Episode, instant: datetime) -> int:
+    """Network meetings of the episode held (started) at or before an instant: the count the
+    medication rule compares with POD_MEETINGS_BEFORE_MEDICATION."""
+    return Meeting.objects.filter(
+        episode=episode, status=Meeting.Status.HELD, actual_start__lte=instant
+    ).count()
+
+
 # The person first, then their network, then staff: the order every page lists people in.
 PERSON_FIRST = Case(
     When(kind="service_user", then=Value(0)),
@@ -86,18 +135,56 @@ def staff_double_booked(
     """The staff among `staff` who are already in another scheduled meeting overlapping."""
     if not staff:
         return []
-    busy_ids = set(
-        Participant.objects.filter(
-            kind=Participant.Kind.STAFF,
-            staff__in=staff,
-            meeting__status=Meeting.Status.SCHEDULED,
-            meeting__scheduled_start__lt=end,
-            meeting__scheduled_end__gt=start,
-        )
-        .exclude(meeting_id=exclude_meeting_id)
-        .values_list("staff_id", flat=True)
+    overlapping = Participant.objects.filter(
+        kind=Participant.Kind.STAFF,
+        staff__in=staff,
+        meeting__status=Meeting.Status.SCHEDULED,
+        meeting__scheduled_start__lt=end,
+        meeting__scheduled_end__gt=start,
     )
+    if exclude_meeting_id is not None:
+        overlapping = overlapping.exclude(meeting_id=exclude_meeting_id)
+    busy_ids = set(overlapping.values_list("staff_id", flat=True))
     return [u for u in staff if u.pk in busy_ids]
+
+
+def meeting_schedule_warnings(
+    *,
+    episode: Episode,
+    staff: Iterable[User],
+    start: datetime,
+    end: datetime,
+    exclude_meeting_id: int | None = None,
+) -> list[str]:
+    """Warnings for a meeting being arranged (see rules.meeting_warnings); an empty list when
+    none. `exclude_meeting_id` leaves that meeting out of the double-booking check (itself)."""
+    staff = list(staff)
+    busy = staff_double_booked(
+        staff=staff, start=start, end=end, exclude_meeting_id=exclude_meeting_id
+    )
+    return rules.meeting_warnings(
+        staff_ids={u.pk for u in staff},
+        core_team_ids={u.pk for u in episode.core_team.all()},
+        double_booked=[str(u) for u in busy],
+        scheduled_start=start,
+        first_meeting_due_at=episode.first_meeting_due_at,
+        first_meeting_held=episode.first_meeting_held_at is not None,
+        first_meeting_window=clock_policy().window,
+    )
+
+
+def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
+    """Invited network members who consented to contact and gave an email address."""
+    participants = (
+        meeting.participants.filter(
+            kind=Participant.Kind.NETWORK_MEMBER,
+            invited=True,
+            network_member__consent_to_contact=True,
+        )
+        .exclude(network_member__email="")
+        .select_related("network_member")
+    )
+    return [p.network_member for p in participants if p.network_member is not None]
 
 
 def clinical_staff_for_team(team_id: int) -> QuerySet[User]:
@@ -130,10 +217,11 @@ def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
         .select_related("service_user")
         .order_by("first_meeting_due_at")
     )
+    policy = clock_policy()
     clocks = []
     for episode in episodes:
         level, words = rules.clock_time_left(
-            first_meeting_due_at=episode.first_meeting_due_at, now=now
+            first_meeting_due_at=episode.first_meeting_due_at, policy=policy, now=now
         )
         clocks.append(OpenClock(episode, level, words))
     return clocks
@@ -194,17 +282,26 @@ def attendees(meeting: Meeting) -> QuerySet[Participant]:
     )
 
 
-def meeting_record(meeting: Meeting) -> dict[str, Any]:
+class MeetingRecord(TypedDict):
+    """A meeting's record as its page shows it."""
+
+    participants: list[Participant]  # everyone invited or recorded, the person first
+    utterances: list[Utterance]  # in the order they were recorded, speakers loaded
+    decisions: list[Decision]
+
+
+def meeting_record(meeting: Meeting) -> MeetingRecord:
+    """Who was there, what each voice said and what was decided. Three queries."""
     participants = list(
         meeting.participants.select_related("staff", "network_member").order_by(PERSON_FIRST, "pk")
     )
-    return {
-        "participants": participants,
-        "utterances": list(
+    return MeetingRecord(
+        participants=participants,
+        utterances=list(
             meeting.utterances.select_related("participant__staff", "participant__network_member")
         ),
-        "decisions": list(meeting.decisions.all()),
-    }
+        decisions=list(meeting.decisions.all()),
+    )
 
 
 def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
@@ -224,20 +321,33 @@ def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
 
 @dataclass
 class TimelineEvent:
+    """One line of an episode's timeline; `detail` is what the template shows under it."""
+
     at: datetime
-    kind: str
+    kind: str  # referral, clock, meeting, record, decision, care_plan, prescription, ...
     title: str
-    detail: Any = None
+    detail: (
+        Episode
+        | Meeting
+        | list[Utterance]
+        | Decision
+        | Prescription
+        | Alert
+        | CarePlanVersion
+        | PeerContact
+        | None
+    ) = None
 
 
 def episode_timeline(episode: Episode) -> list[TimelineEvent]:
     """Everything that happened in an episode, in chronological order (a fixed number of reads)."""
+    hours = rules.hours_label(clock_policy().window)
     events = [
         TimelineEvent(episode.referral_received_at, "referral", "Referral received", episode),
         TimelineEvent(
             episode.referral_received_at,
             "clock",
-            "24-hour clock started; first meeting due "
+            f"{hours}-hour clock started; first meeting due "
             + f"{episode.first_meeting_due_at.astimezone(LONDON):%d %b %Y %H:%M}",
         ),
     ]
@@ -247,7 +357,7 @@ def episode_timeline(episode: Episode) -> list[TimelineEvent]:
             TimelineEvent(
                 episode.first_meeting_held_at,
                 "clock",
-                "24-hour clock stopped: first meeting held "
+                f"{hours}-hour clock stopped: first meeting held "
                 + ("in time" if in_time else "after the due time"),
             )
         )

@@ -9,27 +9,35 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from meetings import rules
-from meetings.alerts import alert_raise, alerts_raise_many, delivery_enqueue_on_commit
+from meetings.alerts import alerts_raise_many, delivery_enqueue_on_commit
 from meetings.models import Alert, Episode, Meeting, Prescription
-from meetings.services import clock_policy
+from meetings.selectors import clock_policy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 logger = logging.getLogger(__name__)
+
+# How long an episode whose clock check raised waits before the sweep tries it again: long enough
+# that a failing row costs the sweep little, short against the 24-hour window.
+CLOCK_RETRY_AFTER = timedelta(minutes=10)
 
 _CLOCK_MESSAGES = {
     rules.UNSCHEDULED: "Episode {id} ({team}): no network meeting has been arranged {hours:g} "
     "hours after the referral received {received}. The first meeting is due by {due}.",
     rules.AT_RISK: "Episode {id} ({team}): the first network meeting is due by {due} and nothing "
     "is held or scheduled before then.",
-    rules.BREACHED: "Episode {id} ({team}): the 24-hour first network meeting was not held by "
-    "{due} (referral received {received}). Escalated to the service manager.",
+    rules.BREACHED: "Episode {id} ({team}): the {window:g}-hour first network meeting was not "
+    "held by {due} (referral received {received}). Escalated to the service manager.",
 }
 
 
@@ -37,7 +45,22 @@ def _fmt(instant: datetime) -> str:
     return timezone.localtime(instant).strftime("%a %d %b %H:%M")
 
 
-def due_clocks(*, now: datetime, batch_size: int):
+class DueClock(Protocol):
+    """A row the sweep claimed (`due_clocks`): the episode's columns the check reads."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def referral_received_at(self) -> datetime: ...
+    @property
+    def first_meeting_due_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def team__name(self) -> str: ...
+
+
+def due_clocks(*, now: datetime, batch_size: int) -> QuerySet[Episode, DueClock]:
     """The sweep's claim: up to `batch_size` episodes whose next clock check has come.
 
     Reached through the partial index `episode_clock_due` (only open clocks are in it), locked
@@ -64,13 +87,16 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
 
     1. In one transaction, claim a batch of due episodes (`due_clocks`).
     2. Read the facts for the whole batch in two queries (meeting times, raised kinds).
-    3. Decide each episode's due kinds and next check time with meetings.rules.
+    3. Decide each episode's due kinds and next check time with meetings.rules
+       (`clock_check`). An episode whose check raises is logged with its id and the exception
+       class only (no personal data) and checked again CLOCK_RETRY_AFTER later: one bad row
+       neither rolls back the batch nor makes every sweep fail on it again (as healthchecks'
+       `sendalerts` keeps going past one check that fails).
     4. Raise the batch's alerts in one INSERT ... ON CONFLICT DO NOTHING (unique per episode
        and kind), store the next check times in one UPDATE, enqueue delivery once on commit.
     5. Repeat until no due episode is left.
     """
     policy = clock_policy()
-    hours = policy.unscheduled_after.total_seconds() / 3600
     raised_total = 0
     while True:
         with transaction.atomic():
@@ -78,8 +104,9 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             if not episodes:
                 return raised_total
             ids = [e.pk for e in episodes]
-            times = {
-                row["episode_id"]: row
+            # episode id -> (first held meeting's start, earliest scheduled meeting's start)
+            times: dict[int, tuple[datetime | None, datetime | None]] = {
+                row["episode_id"]: (row["held"], row["scheduled"])
                 for row in Meeting.objects.filter(episode_id__in=ids)
                 .values("episode_id")
                 .annotate(
@@ -95,33 +122,27 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
             new_alerts: list[tuple[int, None, str, str]] = []
             next_checks: list[tuple[int, datetime | None]] = []
             for episode in episodes:
-                row = times.get(episode.pk, {})
-                facts = rules.ClockFacts(
-                    referral_received_at=episode.referral_received_at,
-                    first_meeting_due_at=episode.first_meeting_due_at,
-                    first_meeting_held_at=row.get("held"),
-                    earliest_scheduled_start=row.get("scheduled"),
-                    closed=episode.status == Episode.Status.CLOSED,
-                    raised=frozenset(raised[episode.pk]),
-                )
-                due_kinds = rules.clock_alerts_due(facts=facts, policy=policy, now=now)
-                for kind in due_kinds:
-                    message = _CLOCK_MESSAGES[kind].format(
-                        id=episode.pk,
-                        team=episode.team__name,
-                        hours=hours,
-                        received=_fmt(episode.referral_received_at),
-                        due=_fmt(episode.first_meeting_due_at),
+                try:
+                    first_held, earliest_scheduled = times.get(episode.pk, (None, None))
+                    alerts, next_check = clock_check(
+                        episode,
+                        first_held=first_held,
+                        earliest_scheduled=earliest_scheduled,
+                        raised=raised[episode.pk],
+                        policy=policy,
+                        now=now,
                     )
-                    new_alerts.append((episode.pk, None, kind, message))
-                next_check = rules.clock_next_check_at(
-                    facts=replace(facts, raised=facts.raised | set(due_kinds)),
-                    policy=policy,
-                    now=now,
-                )
-                # Never leave a row due "now" after it was handled, or the loop would spin.
-                if next_check is not None and next_check <= now:
-                    next_check = now + timedelta(minutes=1)
+                except Exception as exc:  # one bad episode must not stop the others
+                    # The id and the exception's class only: its message may quote the record.
+                    logger.error(
+                        "clock check of episode %s failed (%s); next try in %d min",
+                        episode.pk,
+                        type(exc).__name__,
+                        CLOCK_RETRY_AFTER // timedelta(minutes=1),
+                    )
+                    next_checks.append((episode.pk, now + CLOCK_RETRY_AFTER))
+                    continue
+                new_alerts += alerts
                 next_checks.append((episode.pk, next_check))
             created = alerts_raise_many(new_alerts, now=now)
             _next_checks_store(next_checks)
@@ -130,6 +151,57 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                 delivery_enqueue_on_commit()
         if len(episodes) < batch_size:
             return raised_total
+
+
+def clock_check(
+    episode: DueClock,
+    *,
+    first_held: datetime | None,
+    earliest_scheduled: datetime | None,
+    raised: set[str],
+    policy: rules.ClockPolicy,
+    now: datetime,
+) -> tuple[list[tuple[int, None, str, str]], datetime | None]:
+    """One claimed episode's check, with no database access: the alert rows to raise
+    ((episode id, None, kind, message), as alerts_raise_many takes them) and the next check
+    time (None: nothing can fall due any more; never at or before `now`). `episode` is a row of
+    `due_clocks`; `first_held` and `earliest_scheduled` the starts of its first held and its
+    earliest scheduled meeting (None: there is none); `raised` the clock alert kinds it already
+    has."""
+    facts = rules.ClockFacts(
+        referral_received_at=episode.referral_received_at,
+        first_meeting_due_at=episode.first_meeting_due_at,
+        first_meeting_held_at=first_held,
+        earliest_scheduled_start=earliest_scheduled,
+        closed=episode.status == Episode.Status.CLOSED,
+        raised=frozenset(raised),
+    )
+    due_kinds = rules.clock_alerts_due(facts=facts, policy=policy, now=now)
+    hours = policy.unscheduled_after / timedelta(hours=1)
+    window = policy.window / timedelta(hours=1)
+    alerts: list[tuple[int, None, str, str]] = [
+        (
+            episode.pk,
+            None,
+            kind,
+            _CLOCK_MESSAGES[kind].format(
+                id=episode.pk,
+                team=episode.team__name,
+                hours=hours,
+                window=window,
+                received=_fmt(episode.referral_received_at),
+                due=_fmt(episode.first_meeting_due_at),
+            ),
+        )
+        for kind in due_kinds
+    ]
+    next_check = rules.clock_next_check_at(
+        facts=replace(facts, raised=facts.raised | set(due_kinds)), policy=policy, now=now
+    )
+    # Never leave a row due "now" after it was handled, or the loop would spin.
+    if next_check is not None and next_check <= now:
+        next_check = now + timedelta(minutes=1)
+    return alerts, next_check
 
 
 def _next_checks_store(pairs: list[tuple[int, datetime | None]]) -> None:
@@ -142,7 +214,10 @@ def _next_checks_store(pairs: list[tuple[int, datetime | None]]) -> None:
     if not pairs:
         return
     table = connection.ops.quote_name(Episode._meta.db_table)
-    column = connection.ops.quote_name(Episode._meta.get_field("clock_next_check_at").column)
+    column_name = Episode._meta.get_field("clock_next_check_at").column
+    if column_name is None:  # only a field without a column of its own has none
+        raise TypeError("Episode.clock_next_check_at has no database column")
+    column = connection.ops.quote_name(column_name)
     values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(pairs))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -155,13 +230,19 @@ def _next_checks_store(pairs: list[tuple[int, datetime | None]]) -> None:
 def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
     """Check every prescription not yet audited, however it reached the table (service, admin,
     import, SQL); raise one `medication_violation` alert for each that breaks the rule.
+    Returns how many violation alerts were raised.
 
     1. Claim unaudited rows through the partial index `prescription_unaudited`, SKIP LOCKED.
     2. Count, in the same query, the held meetings of each row's episode at or before it.
-    3. Raise an alert per violation (unique per prescription and kind), mark the rows audited.
+    3. Judge each row with meetings.rules. A row whose judgement raises is logged with its id
+       and the exception class only, left unaudited and skipped for the rest of this run, so it
+       cannot stop the others; the next run (every five minutes) tries it again.
+    4. Raise the violations' alerts in one INSERT (unique per prescription and kind), mark the
+       judged rows audited.
     """
     required = settings.POD_MEETINGS_BEFORE_MEDICATION
     violations = 0
+    failed_ids: set[int] = set()
     held_before = (
         Meeting.objects.filter(
             episode_id=OuterRef("episode_id"),
@@ -177,36 +258,64 @@ def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
         with transaction.atomic():
             batch = list(
                 Prescription.objects.filter(audited_at__isnull=True)
+                .exclude(pk__in=failed_ids)
                 .select_for_update(skip_locked=True, of=("self",))
                 .annotate(held=Coalesce(Subquery(held_before), 0))
-                .select_related("episode")
                 .order_by("created_at")[:batch_size]
             )
             if not batch:
                 return violations
+            new_alerts: list[tuple[int, int | None, str, str]] = []
+            audited: list[int] = []
             for prescription in batch:
-                if rules.prescription_violates_rule(
-                    is_new=prescription.is_new,
-                    meetings_held_before=prescription.held,
-                    meetings_required=required,
-                    override_reason=prescription.override_reason,
-                    override_explanation=prescription.override_explanation,
-                ):
-                    message = (
-                        f"Episode {prescription.episode_id}: a new medicine "
-                        f"(prescription {prescription.pk}) was recorded after {prescription.held} "
-                        f"of {required} network meetings, without a rapid-response override. "
-                        "It did not go through POD's prescribing form (admin, import or direct "
-                        "database change)."
+                try:
+                    alert = _prescription_check(prescription, required=required)
+                except Exception as exc:  # one bad row must not stop the others
+                    # The id and the exception's class only: its message may quote the record.
+                    logger.error(
+                        "audit of prescription %s failed (%s); next try on the next run",
+                        prescription.pk,
+                        type(exc).__name__,
                     )
-                    if alert_raise(
-                        episode=prescription.episode,
-                        prescription=prescription,
-                        kind=Alert.Kind.MEDICATION_VIOLATION,
-                        message=message,
-                        now=now,
-                    ):
-                        violations += 1
-            Prescription.objects.filter(pk__in=[p.pk for p in batch]).update(audited_at=now)
+                    failed_ids.add(prescription.pk)
+                    continue
+                if alert is not None:
+                    new_alerts.append(alert)
+                audited.append(prescription.pk)
+            created = alerts_raise_many(new_alerts, now=now)
+            if created:
+                violations += len(created)
+                delivery_enqueue_on_commit()
+            Prescription.objects.filter(pk__in=audited).update(audited_at=now)
         if len(batch) < batch_size:
             return violations
+
+
+class HeldBefore(TypedDict):
+    """What the audit's claim annotates on each prescription."""
+
+    held: int  # held meetings of its episode at or before it was prescribed
+
+
+def _prescription_check(
+    prescription: WithAnnotations[Prescription, HeldBefore], *, required: int
+) -> tuple[int, int | None, str, str] | None:
+    """One claimed prescription's judgement, with no database access: the violation alert row
+    to raise ((episode id, prescription id, kind, message), as alerts_raise_many takes them), or
+    None when it keeps the rule. `prescription.held` is the count annotated by the claim."""
+    if not rules.prescription_violates_rule(
+        is_new=prescription.is_new,
+        meetings_held_before=prescription.held,
+        meetings_required=required,
+        override_reason=prescription.override_reason,
+        override_explanation=prescription.override_explanation,
+    ):
+        return None
+    message = (
+        f"Episode {prescription.episode_id}: a new medicine "
+        f"(prescription {prescription.pk}) was recorded after {prescription.held} "
+        f"of {required} network meetings, without a rapid-response override. "
+        "It did not go through POD's prescribing form (admin, import or direct "
+        "database change)."
+    )
+    return (prescription.episode_id, prescription.pk, Alert.Kind.MEDICATION_VIOLATION, message)

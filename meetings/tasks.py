@@ -6,7 +6,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from meetings import alerts, services, sweeps
+from meetings import alerts, sweeps
+from meetings.services.invitations import meeting_invitations_send
 
 
 @shared_task
@@ -30,4 +31,4 @@ def audit_prescriptions() -> int:
 @shared_task
 def send_meeting_invitations(meeting_id: int) -> int:
     """After a meeting is scheduled: email invitations with a .ics file to consenting members."""
-    return services.meeting_invitations_send(meeting_id, now=timezone.now())
+    return meeting_invitations_send(meeting_id, now=timezone.now())

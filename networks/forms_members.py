@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -56,8 +58,9 @@ class NetworkMemberForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", submit_label))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if (
             not data.get("person_wants_invited")
             and not (data.get("not_invited_reason") or "").strip()

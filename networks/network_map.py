@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypedDict
 
 from networks import rules
 from networks.models import NetworkMember
@@ -24,13 +25,13 @@ RING_RADIUS = {1: 115, 2: 190, 3: 262}
 PERSON_RADIUS = 34
 NODE_RADIUS = 12
 SECTOR_DEGREES = 360 / len(rules.SECTORS)
-# Patterns (not only colour) tell sectors apart on a black-and-white print.
+# Patterns (not only colour) tell sectors apart on a black-and-white print: (fill, pattern).
 SECTOR_STYLE = {
-    "family": {"fill": "#cfe2ff", "pattern": ""},
-    "friends": {"fill": "#d1e7dd", "pattern": "hatch"},
-    "community": {"fill": "#fff3cd", "pattern": "dots"},
-    "peers": {"fill": "#f8d7da", "pattern": "cross"},
-    "professionals": {"fill": "#e2e3e5", "pattern": "vertical"},
+    "family": ("#cfe2ff", ""),
+    "friends": ("#d1e7dd", "hatch"),
+    "community": ("#fff3cd", "dots"),
+    "peers": ("#f8d7da", "cross"),
+    "professionals": ("#e2e3e5", "vertical"),
 }
 
 
@@ -46,6 +47,70 @@ class Node:
     short_name: str
 
 
+class Spoke(TypedDict):
+    """Where a sector's label runs: along its first edge, turned so it never reads upside down."""
+
+    rotate: float  # degrees
+    x: float
+    y: float
+    anchor: str  # SVG text-anchor
+
+
+class Sector(TypedDict):
+    """One sector's wedge on the map."""
+
+    key: str
+    label: str
+    fill: str  # CSS colour
+    pattern: str  # SVG pattern id ("" for none)
+    path: str  # SVG path of the wedge
+    spoke: Spoke
+
+
+class Ring(TypedDict):
+    closeness: int
+    radius: int
+    label: str
+
+
+class MapDrawing(TypedDict):
+    """What the SVG template (templates/networks/map/_svg.html) draws."""
+
+    width: int
+    height: int
+    cx: float
+    cy: float
+    nodes: list[Node]
+    sectors: list[Sector]
+    rings: list[Ring]
+    node_radius: int
+    person_radius: int
+
+
+class TableRow(TypedDict):
+    """One member in the map's text alternative."""
+
+    member: NetworkMember
+    sector: str
+    closeness: str
+    sort: tuple[int, int, str]
+
+
+class Snapshot(TypedDict):
+    """A dated view of the network the map can show."""
+
+    key: str  # the ?at= value: "referral", "YYYY-MM-DD" or "now"
+    label: str
+    at: datetime
+
+
+class Changes(TypedDict):
+    """Who joined and who left the network between two instants."""
+
+    joined: list[NetworkMember]
+    left: list[NetworkMember]
+
+
 def _point(radius: float, degrees: float) -> tuple[float, float]:
     # 0 degrees points straight up; angles grow clockwise (as on a clock face).
     rad = math.radians(degrees - 90)
@@ -56,7 +121,7 @@ def _short(name: str, limit: int = 14) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def layout(members: list[NetworkMember]) -> dict:
+def layout(members: list[NetworkMember]) -> MapDrawing:
     """Place each member: sector by category, ring by closeness, spread evenly within its cell.
 
     Returns the context the SVG template needs: nodes, sector wedges (path + label position) and
@@ -87,7 +152,7 @@ def layout(members: list[NetworkMember]) -> dict:
             )
             nodes.append(Node(member, sector, x, y, lx, ly + 4, anchor, _short(member.name)))
 
-    sectors = []
+    sectors: list[Sector] = []
     outer = RING_RADIUS[3] + 28
     for i, (key, label, _cats) in enumerate(rules.SECTORS):
         a0, a1 = i * SECTOR_DEGREES, (i + 1) * SECTOR_DEGREES
@@ -98,48 +163,50 @@ def layout(members: list[NetworkMember]) -> dict:
         # is turned round so it never reads upside down.
         flipped = 180 < a0 < 360
         rotate = (a0 + 90) if flipped else (a0 - 90)
-        spoke = {
-            "rotate": rotate,
-            "x": CENTRE_X - PERSON_RADIUS - 10 if flipped else CENTRE_X + PERSON_RADIUS + 10,
-            "y": CENTRE_Y - 5 if flipped else CENTRE_Y + 17,
-            "anchor": "end" if flipped else "start",
-        }
-        sectors.append(
-            {
-                "key": key,
-                "label": label,
-                **SECTOR_STYLE[key],
-                "path": f"M {CENTRE_X} {CENTRE_Y} L {x0} {y0} A {outer} {outer} 0 0 1 {x1} {y1} Z",
-                "spoke": spoke,
-            }
+        spoke = Spoke(
+            rotate=rotate,
+            x=CENTRE_X - PERSON_RADIUS - 10 if flipped else CENTRE_X + PERSON_RADIUS + 10,
+            y=CENTRE_Y - 5 if flipped else CENTRE_Y + 17,
+            anchor="end" if flipped else "start",
         )
-    return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "cx": CENTRE_X,
-        "cy": CENTRE_Y,
-        "nodes": nodes,
-        "sectors": sectors,
-        "rings": [
-            {"closeness": c, "radius": r, "label": NetworkMember.Closeness(c).label}
+        fill, pattern = SECTOR_STYLE[key]
+        sectors.append(
+            Sector(
+                key=key,
+                label=label,
+                fill=fill,
+                pattern=pattern,
+                path=f"M {CENTRE_X} {CENTRE_Y} L {x0} {y0} A {outer} {outer} 0 0 1 {x1} {y1} Z",
+                spoke=spoke,
+            )
+        )
+    return MapDrawing(
+        width=WIDTH,
+        height=HEIGHT,
+        cx=CENTRE_X,
+        cy=CENTRE_Y,
+        nodes=nodes,
+        sectors=sectors,
+        rings=[
+            Ring(closeness=c, radius=r, label=str(NetworkMember.Closeness(c).label))
             for c, r in RING_RADIUS.items()
         ],
-        "node_radius": NODE_RADIUS,
-        "person_radius": PERSON_RADIUS,
-    }
+        node_radius=NODE_RADIUS,
+        person_radius=PERSON_RADIUS,
+    )
 
 
-def table_rows(nodes: list[Node]) -> list[dict]:
+def table_rows(nodes: list[Node]) -> list[TableRow]:
     """The map as a table (its text alternative), ordered by sector then closeness."""
     order = {key: i for i, (key, _label, _cats) in enumerate(rules.SECTORS)}
     labels = {key: label for key, label, _cats in rules.SECTORS}
     rows = [
-        {
-            "member": n.member,
-            "sector": labels[n.sector],
-            "closeness": n.member.get_closeness_display(),
-            "sort": (order[n.sector], n.member.closeness, n.member.name.lower()),
-        }
+        TableRow(
+            member=n.member,
+            sector=labels[n.sector],
+            closeness=n.member.get_closeness_display(),
+            sort=(order[n.sector], n.member.closeness, n.member.name.lower()),
+        )
         for n in nodes
     ]
     return sorted(rows, key=lambda r: r["sort"])
@@ -155,12 +222,10 @@ def end_of_day(day: date, now: datetime) -> datetime:
 
 def snapshots(
     members: list[NetworkMember], *, baseline_at: datetime | None, now: datetime
-) -> list[dict]:
-    """The dated snapshots worth showing: "at referral" (the baseline), the end of every London
-    day on which the network changed after it (a member joined or left), and "now".
-
-    Each item: {"key": query-string value ("referral", "YYYY-MM-DD" or "now"), "label", "at"}.
-    """
+) -> list[Snapshot]:
+    """The dated snapshots worth showing, oldest first: "at referral" (the baseline), the end of
+    every London day on which the network changed after it (a member joined or left), and
+    "now"."""
     days: set[date] = set()
     for m in members:
         if m.joined_at is not None and m.joined_at == m.ended_at:
@@ -174,26 +239,24 @@ def snapshots(
             ):
                 days.add(moment.astimezone(LONDON).date())
     today = now.astimezone(LONDON).date()
-    items = []
+    items: list[Snapshot] = []
     if baseline_at is not None and baseline_at < now:
-        items.append({"key": "referral", "label": "At referral", "at": baseline_at})
+        items.append(Snapshot(key="referral", label="At referral", at=baseline_at))
     for day in sorted(days):
         if day != today:
             items.append(
-                {"key": day.isoformat(), "label": f"{day:%-d %b %Y}", "at": end_of_day(day, now)}
+                Snapshot(key=day.isoformat(), label=f"{day:%-d %b %Y}", at=end_of_day(day, now))
             )
-    items.append({"key": "now", "label": "Now", "at": now})
+    items.append(Snapshot(key="now", label="Now", at=now))
     return items
 
 
-def changes_between(
-    members: list[NetworkMember], *, start: datetime, end: datetime
-) -> dict[str, list[NetworkMember]]:
+def changes_between(members: list[NetworkMember], *, start: datetime, end: datetime) -> Changes:
     """Who joined and who left the network between two instants."""
     before = {m.pk for m in members_as_of(members, start)}
     after = {m.pk for m in members_as_of(members, end)}
     by_pk = {m.pk: m for m in members}
-    return {
-        "joined": [by_pk[pk] for pk in sorted(after - before)],
-        "left": [by_pk[pk] for pk in sorted(before - after)],
-    }
+    return Changes(
+        joined=[by_pk[pk] for pk in sorted(after - before)],
+        left=[by_pk[pk] for pk in sorted(before - after)],
+    )

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TypedDict
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
 
 from networks.models import NetworkMember, PeerContact
+from pod.foundation.forms import form_field
 from pod.foundation.models import User
 
 PERSON = "person"
+
+
+class PeerContactFields(TypedDict):
+    """A contact's fields, as the form cleans them and the peer services take them."""
+
+    with_service_user: bool
+    members: list[NetworkMember]
+    contact_at: datetime
+    mode: str
+    duration_minutes: int
+    purpose: str
+    note: str
 
 
 class PeerContactForm(forms.Form):
@@ -59,27 +75,29 @@ class PeerContactForm(forms.Form):
     def __init__(self, *args, service_user, members: list[NetworkMember], **kwargs):
         super().__init__(*args, **kwargs)
         self.members_by_id = {str(m.pk): m for m in members}
-        self.fields["who"].choices = [(PERSON, f"{service_user.display_name} (the person)")] + [
-            (str(m.pk), f"{m.name} ({m.relationship})") for m in members
-        ]
+        form_field(self, "who", forms.MultipleChoiceField).choices = [
+            (PERSON, f"{service_user.display_name} (the person)")
+        ] + [(str(m.pk), f"{m.name} ({m.relationship})") for m in members]
         if not self.is_bound and "contact_at" not in self.initial:
             self.initial["contact_at"] = timezone.localtime().replace(second=0, microsecond=0)
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> PeerContactFields:
+        """The cleaned contact, as peer_services.peer_contact_log and _update take it."""
         data = self.cleaned_data
         who = set(data["who"])
-        return {
-            "with_service_user": PERSON in who,
-            "members": [self.members_by_id[k] for k in who if k in self.members_by_id],
-            "contact_at": data["contact_at"],
-            "mode": data["mode"],
-            "duration_minutes": data["duration_minutes"],
-            "purpose": data["purpose"],
-            "note": data["note"],
-        }
+        return PeerContactFields(
+            with_service_user=PERSON in who,
+            members=[self.members_by_id[k] for k in who if k in self.members_by_id],
+            contact_at=data["contact_at"],
+            mode=data["mode"],
+            duration_minutes=data["duration_minutes"],
+            purpose=data["purpose"],
+            note=data["note"],
+        )
 
     @classmethod
-    def initial_for(cls, contact: PeerContact) -> dict:
+    def initial_for(cls, contact: PeerContact) -> dict[str, object]:
+        """The form's initial values for changing `contact`."""
         who = [str(pk) for pk in contact.members.values_list("pk", flat=True)]
         if contact.with_service_user:
             who.insert(0, PERSON)
@@ -121,8 +139,13 @@ class MemberConsentForm(forms.Form):
     )
 
 
+class PeerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.get_full_name() or obj.username} ({obj.get_role_display()})"
+
+
 class PeerAssignForm(forms.Form):
-    peer = forms.ModelChoiceField(
+    peer = PeerChoiceField(
         label="Peer worker or volunteer",
         queryset=User.objects.none(),
         empty_label="Choose a peer",
@@ -131,9 +154,6 @@ class PeerAssignForm(forms.Form):
 
     def __init__(self, *args, peers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["peer"].queryset = peers
-        self.fields["peer"].label_from_instance = lambda u: (
-            f"{u.get_full_name() or u.username} ({u.get_role_display()})"
-        )
+        form_field(self, "peer", PeerChoiceField).queryset = peers
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Assign", css_class="btn-lg"))

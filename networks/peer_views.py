@@ -18,7 +18,12 @@ from django.views.decorators.http import require_POST
 from networks import peer_forms, peer_services, rules, selectors
 from networks.models import NetworkMember, PeerAssignment, PeerContact
 from networks.selectors import get_service_user_for_user
-from pod.foundation.access import clinical_or_peer_required, clinical_required, peer_required
+from pod.foundation.access import (
+    clinical_or_peer_required,
+    clinical_required,
+    peer_required,
+    request_user,
+)
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
 from pod.foundation.selectors import unread_notifications
@@ -40,11 +45,12 @@ def peer_home_context(user: User) -> dict:
 def peer_home_builder(request: HttpRequest, now) -> dict:
     """A builder for pod.home.HOME_BUILDERS (roles peer_worker and peer_volunteer): the simple
     home (unread alerts) with the peer's caseload and thin-network flags above it."""
+    user = request_user(request)
     return {
         "template": "networks/peer/home.html",
-        "notifications": unread_notifications(request.user),
+        "notifications": unread_notifications(user),
         "threshold": selectors.thin_network_threshold(),
-        **peer_home_context(request.user),
+        **peer_home_context(user),
     }
 
 
@@ -57,7 +63,7 @@ def peer_caseload(request: HttpRequest) -> HttpResponse:
         request,
         "networks/peer/caseload.html",
         {
-            "people": selectors.peer_caseload(request.user),
+            "people": selectors.peer_caseload(request_user(request)),
             "threshold": selectors.thin_network_threshold(),
         },
     )
@@ -71,13 +77,17 @@ def _active_members(person) -> list[NetworkMember]:
 
 @peer_required
 def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     members = _active_members(person)
     form = peer_forms.PeerContactForm(_data(request), service_user=person, members=members)
     if request.method == "POST" and form.is_valid():
         try:
             peer_services.peer_contact_log(
-                service_user=person, peer=request.user, now=timezone.now(), **form.service_kwargs()
+                service_user=person,
+                peer=user,
+                now=timezone.now(),
+                **form.service_kwargs(),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -97,12 +107,13 @@ def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 @peer_required
 def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     # Only the author's own contacts exist, as far as a peer can tell.
-    contact = get_object_or_404(PeerContact, pk=pk, service_user=person, peer=request.user)
+    contact = get_object_or_404(PeerContact, pk=pk, service_user=person, peer=user)
     if not rules.peer_contact_is_editable(
         author_id=contact.peer_id,
-        user_id=request.user.pk,
+        user_id=user.pk,
         created_at=contact.created_at,
         now=timezone.now(),
     ):
@@ -119,7 +130,10 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
     if request.method == "POST" and form.is_valid():
         try:
             peer_services.peer_contact_update(
-                contact=contact, user=request.user, now=timezone.now(), **form.service_kwargs()
+                contact=contact,
+                user=user,
+                now=timezone.now(),
+                **form.service_kwargs(),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -140,13 +154,14 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
 
 @peer_required
 def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     form = peer_forms.MemberProposeForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             member = peer_services.network_member_propose(
                 service_user=person,
-                proposed_by=request.user,
+                proposed_by=user,
                 now=timezone.now(),
                 **{k: form.cleaned_data[k] for k in form.Meta.fields},
             )
@@ -165,7 +180,8 @@ def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
 @clinical_or_peer_required
 def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     """Record the person's decision on a proposed member (clinician or the assigned peer)."""
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     member = get_object_or_404(
         NetworkMember, pk=pk, service_user=person, status=NetworkMember.Status.PROPOSED
     )
@@ -174,13 +190,13 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
         try:
             if "decline" in request.POST:
                 peer_services.network_member_decline(
-                    member=member, recorded_by=request.user, now=timezone.now()
+                    member=member, recorded_by=user, now=timezone.now()
                 )
                 messages.info(request, f"{member.name} will not join the network.")
             else:
                 peer_services.network_member_accept_with_consent(
                     member=member,
-                    recorded_by=request.user,
+                    recorded_by=user,
                     now=timezone.now(),
                     **form.cleaned_data,
                 )
@@ -188,7 +204,7 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            if request.user.is_peer:
+            if user.is_peer:
                 return redirect("networks:peer_person", person_pk=person.pk)
             return redirect("networks:peer_assignments", person_pk=person.pk)
     return render(
@@ -212,7 +228,7 @@ def peer_work(request: HttpRequest) -> HttpResponse:
         request,
         "networks/peer/team_list.html",
         {
-            "people": selectors.team_peer_work(request.user),
+            "people": selectors.team_peer_work(request_user(request)),
             "threshold": selectors.thin_network_threshold(),
         },
     )
@@ -220,14 +236,15 @@ def peer_work(request: HttpRequest) -> HttpResponse:
 
 @clinical_required
 def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     form = peer_forms.PeerAssignForm(_data(request), peers=selectors.assignable_peers(person))
     if request.method == "POST" and form.is_valid():
         try:
             peer_services.peer_assign(
                 service_user=person,
                 peer=form.cleaned_data["peer"],
-                assigned_by=request.user,
+                assigned_by=user,
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -254,14 +271,13 @@ def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
 @require_POST
 @clinical_required
 def peer_unassign(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     assignment = get_object_or_404(
         PeerAssignment, pk=pk, service_user=person, ended_at__isnull=True
     )
     try:
-        peer_services.peer_unassign(
-            assignment=assignment, ended_by=request.user, now=timezone.now()
-        )
+        peer_services.peer_unassign(assignment=assignment, ended_by=user, now=timezone.now())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -10,7 +10,9 @@ that use them keep their query budgets (tests/networks/test_peer_pages.py, test_
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
@@ -20,6 +22,34 @@ from networks import rules
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from pod.foundation.access import CLINICAL_ROLES
 from pod.foundation.models import User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class NetworkCounts(TypedDict):
+    """What `with_network_counts` annotates on each person."""
+
+    active_non_professional: int
+    proposed_members: int
+
+
+@dataclass(frozen=True)
+class PersonNetworkSummary:
+    """One person of a peer's caseload or a team's peer-work list, and their network."""
+
+    person: ServiceUser
+    active_non_professional: int  # active members who are not professionals
+    proposed_members: int  # members proposed, waiting for consent
+    thin_network: bool  # rules.network_is_thin at POD_THIN_NETWORK_THRESHOLD
+    last_contact_at: datetime | None = None  # peer_caseload: the peer's own last contact
+    open_assignments: tuple[PeerAssignment, ...] = ()  # team_peer_work: the open assignments
+
+    @property
+    def pk(self) -> int:
+        """The person's id."""
+        return self.person.pk
+
 
 ACTIVE_NON_PROFESSIONAL = Q(network_members__status=NetworkMember.Status.ACTIVE) & ~Q(
     network_members__category=NetworkMember.Category.PROFESSIONAL
@@ -55,10 +85,15 @@ def get_service_user_for_user(user: User, pk: int) -> ServiceUser:
 
 
 def thin_network_threshold() -> int:
-    return settings.POD_THIN_NETWORK_THRESHOLD
+    """Fewer active non-professional members than this is a thin network
+    (POD_THIN_NETWORK_THRESHOLD)."""
+    threshold: int = settings.POD_THIN_NETWORK_THRESHOLD
+    return threshold
 
 
-def with_network_counts(people: QuerySet[ServiceUser]) -> QuerySet[ServiceUser]:
+def with_network_counts(
+    people: QuerySet[ServiceUser],
+) -> QuerySet[WithAnnotations[ServiceUser, NetworkCounts]]:
     """Annotate `active_non_professional` and `proposed_members` (one query for the list)."""
     return people.annotate(
         active_non_professional=Count(
@@ -72,38 +107,62 @@ def with_network_counts(people: QuerySet[ServiceUser]) -> QuerySet[ServiceUser]:
     )
 
 
-def _flag_thin(people: list[ServiceUser]) -> list[ServiceUser]:
-    threshold = thin_network_threshold()
-    for person in people:
-        person.thin_network = rules.network_is_thin(
+def _summary(
+    person: WithAnnotations[ServiceUser, NetworkCounts],
+    threshold: int,
+    *,
+    last_contact_at: datetime | None = None,
+    open_assignments: tuple[PeerAssignment, ...] = (),
+) -> PersonNetworkSummary:
+    return PersonNetworkSummary(
+        person=person,
+        active_non_professional=person.active_non_professional,
+        proposed_members=person.proposed_members,
+        thin_network=rules.network_is_thin(
             active_non_professional=person.active_non_professional, threshold=threshold
-        )
-    return people
-
-
-def peer_caseload(peer: User) -> list[ServiceUser]:
-    """The people a peer is assigned to, each with network counts, `thin_network`, and the time
-    of the peer's own last contact (`last_contact_at`)."""
-    people = with_network_counts(
-        ServiceUser.objects.filter(
-            peer_assignments__peer=peer, peer_assignments__ended_at__isnull=True
-        )
-    ).annotate(last_contact_at=Max("peer_contacts__contact_at", filter=Q(peer_contacts__peer=peer)))
-    return _flag_thin(list(people.order_by("family_name", "given_name")))
-
-
-def team_peer_work(user: User) -> list[ServiceUser]:
-    """The people of a clinician's teams with their open peer assignments and `thin_network`."""
-    people = with_network_counts(
-        ServiceUser.objects.filter(team__memberships__user=user)
-    ).prefetch_related(
-        Prefetch(
-            "peer_assignments",
-            queryset=PeerAssignment.objects.filter(ended_at__isnull=True).select_related("peer"),
-            to_attr="open_assignments",
-        )
+        ),
+        last_contact_at=last_contact_at,
+        open_assignments=open_assignments,
     )
-    return _flag_thin(list(people.order_by("family_name", "given_name")))
+
+
+def peer_caseload(peer: User) -> list[PersonNetworkSummary]:
+    """The people a peer is assigned to, by name, each with their network counts, whether the
+    network is thin, and the time of the peer's own last contact. One query."""
+    threshold = thin_network_threshold()
+    people = (
+        with_network_counts(
+            ServiceUser.objects.filter(
+                peer_assignments__peer=peer, peer_assignments__ended_at__isnull=True
+            )
+        )
+        .annotate(
+            last_contact_at=Max("peer_contacts__contact_at", filter=Q(peer_contacts__peer=peer))
+        )
+        .order_by("family_name", "given_name")
+    )
+    return [_summary(p, threshold, last_contact_at=p.last_contact_at) for p in people]
+
+
+def team_peer_work(user: User) -> list[PersonNetworkSummary]:
+    """The people of a clinician's teams, by name, each with their network counts, whether the
+    network is thin, and their open peer assignments (peer loaded). Two queries."""
+    threshold = thin_network_threshold()
+    people = (
+        with_network_counts(ServiceUser.objects.filter(team__memberships__user=user))
+        .prefetch_related(
+            Prefetch(
+                "peer_assignments",
+                queryset=PeerAssignment.objects.filter(ended_at__isnull=True).select_related(
+                    "peer"
+                ),
+            )
+        )
+        .order_by("family_name", "given_name")
+    )
+    return [
+        _summary(p, threshold, open_assignments=tuple(p.peer_assignments.all())) for p in people
+    ]
 
 
 def assignable_peers(service_user: ServiceUser) -> QuerySet[User]:
@@ -174,5 +233,7 @@ def members_as_of(members: list[NetworkMember], at: datetime) -> list[NetworkMem
 
 
 def sector_counts(members: list[NetworkMember]) -> dict[str, int]:
+    """How many of `members` fall in each sector of rules.SECTORS (sector key -> count, every
+    sector present)."""
     counts = Counter(rules.SECTOR_OF_CATEGORY.get(m.category, "community") for m in members)
     return {key: counts.get(key, 0) for key, _label, _cats in rules.SECTORS}

@@ -13,7 +13,7 @@ from networks import services
 from networks.forms_members import NetworkMemberForm
 from networks.models import NetworkMember
 from networks.selectors import get_service_user_for_user
-from pod.foundation.access import clinical_required
+from pod.foundation.access import clinical_required, request_user
 from pod.foundation.form_errors import add_service_errors
 
 
@@ -29,7 +29,7 @@ def _get_member_for_user(user, person_pk: int, pk: int):
     return person, member
 
 
-def _member_fields(form) -> dict:
+def _member_fields(form: NetworkMemberForm) -> dict[str, object]:
     return {name: form.cleaned_data[name] for name in services.MEMBER_FIELDS}
 
 
@@ -39,7 +39,7 @@ def _open_episode(person):
 
 @clinical_required
 def member_list(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    person = get_service_user_for_user(request_user(request), person_pk)
     members = list(
         NetworkMember.objects.filter(service_user=person).select_related(
             "consent_recorded_by", "information_consent_recorded_by"
@@ -60,13 +60,14 @@ def member_list(request: HttpRequest, person_pk: int) -> HttpResponse:
 @clinical_required
 @require_http_methods(["GET", "POST"])
 def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     form = NetworkMemberForm(request.POST or None, submit_label="Add to the network", person=person)
     if request.method == "POST" and form.is_valid():
         try:
             member = services.network_member_add(
                 service_user=person,
-                added_by=request.user,
+                added_by=user,
                 now=timezone.now(),
                 consent_to_contact=form.cleaned_data["consent_to_contact"],
                 consent_to_information=form.cleaned_data["consent_to_information"],
@@ -85,7 +86,8 @@ def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
 @clinical_required
 @require_http_methods(["GET", "POST"])
 def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
-    person, member = _get_member_for_user(request.user, person_pk, pk)
+    user = request_user(request)
+    person, member = _get_member_for_user(user, person_pk, pk)
     if member.status == NetworkMember.Status.ENDED:
         messages.error(request, f"{member.name} has left the network; the record is read-only.")
         return redirect("networks:member_list", person_pk=person.pk)
@@ -96,7 +98,7 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
         try:
             services.network_member_update(
                 member=member,
-                updated_by=request.user,
+                updated_by=user,
                 now=timezone.now(),
                 consent_to_contact=form.cleaned_data["consent_to_contact"],
                 consent_to_information=form.cleaned_data["consent_to_information"],
@@ -115,7 +117,7 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
 @clinical_required
 @require_http_methods(["GET", "POST"])
 def member_end(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
-    person, member = _get_member_for_user(request.user, person_pk, pk)
+    person, member = _get_member_for_user(request_user(request), person_pk, pk)
     if request.method == "POST":
         try:
             services.network_member_end(member=member, now=timezone.now())

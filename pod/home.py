@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from meetings import selectors as meeting_selectors
 from networks.peer_views import peer_home_builder
+from pod.foundation.access import request_user
 from pod.foundation.models import User
 from pod.foundation.selectors import unread_notifications
 
@@ -30,17 +31,16 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def _home_clinical(request: HttpRequest, now: datetime) -> dict:
+    user = request_user(request)
     today = meeting_selectors.day_bounds(now, 0)
     tomorrow = meeting_selectors.day_bounds(now, 1)
     return {
         "template": "pod/home.html",
-        "clocks": meeting_selectors.home_open_clocks(request.user, now=now),
-        "today": meeting_selectors.home_meetings(request.user, start=today[0], end=today[1]),
-        "tomorrow": meeting_selectors.home_meetings(
-            request.user, start=tomorrow[0], end=tomorrow[1]
-        ),
-        "notifications": unread_notifications(request.user),
-        "caseload": meeting_selectors.home_caseload(request.user),
+        "clocks": meeting_selectors.home_open_clocks(user, now=now),
+        "today": meeting_selectors.home_meetings(user, start=today[0], end=today[1]),
+        "tomorrow": meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1]),
+        "notifications": unread_notifications(user),
+        "caseload": meeting_selectors.home_caseload(user),
     }
 
 
@@ -48,7 +48,7 @@ def _home_simple(request: HttpRequest, now: datetime) -> dict:
     """Peers, managers and administrators: unread alerts for now; their pages extend this."""
     return {
         "template": "pod/home_simple.html",
-        "notifications": unread_notifications(request.user),
+        "notifications": unread_notifications(request_user(request)),
     }
 
 
@@ -64,6 +64,6 @@ HOME_BUILDERS: dict[str, Callable[[HttpRequest, datetime], dict]] = {
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    builder = HOME_BUILDERS.get(request.user.role, _home_simple)
+    builder = HOME_BUILDERS.get(request_user(request).role, _home_simple)
     context = builder(request, timezone.now())
     return render(request, context.pop("template"), context)

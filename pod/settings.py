@@ -81,6 +81,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `first_meeting_hours`: the configured window, for pages that name it.
+                "meetings.context_processors.first_meeting_window",
             ],
         },
     },

@@ -84,7 +84,7 @@ def make_episode(
     service_user: ServiceUser | None = None,
     **kw,
 ):
-    from meetings.services import episode_open
+    from meetings.services.episodes import episode_open
 
     return episode_open(
         service_user=service_user or make_service_user(team),

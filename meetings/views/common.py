@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 
 from meetings.models import Meeting
 from meetings.selectors import get_episode_for_user
-from pod.foundation.access import clinical_required
+from pod.foundation.access import clinical_required, request_user
 
 CLOSED_MESSAGE = "This episode is closed; its record is read-only and nothing was changed."
 
@@ -27,7 +27,7 @@ def episode_view(view: Callable) -> Callable:
     @clinical_required
     @wraps(view)
     def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any):
-        episode = get_episode_for_user(request.user, pk)
+        episode = get_episode_for_user(request_user(request), pk)
         if request.method == "POST" and episode.is_closed:
             messages.error(request, CLOSED_MESSAGE)
             return redirect("meetings:episode_detail", pk=episode.pk)

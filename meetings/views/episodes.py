@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from meetings import rules, selectors, services
+from meetings import rules, selectors
 from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralForm
 from meetings.models import Episode, Meeting
+from meetings.services import care_plans, episodes, prescriptions
 from meetings.views.common import episode_view, open_episode_only
 from networks.rules import nhs_number_is_valid, normalise_nhs_number
 from networks.selectors import service_users_for
-from pod.foundation.access import clinical_required, teams_for
+from pod.foundation.access import clinical_required, request_user, teams_for
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
 
@@ -27,7 +28,8 @@ PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth",
 @clinical_required
 @require_http_methods(["GET", "POST"])
 def episode_new(request: HttpRequest) -> HttpResponse:
-    teams = teams_for(request.user).order_by("name")
+    user = request_user(request)
+    teams = teams_for(user).order_by("name")
     staff = (
         User.objects.filter(
             memberships__team__in=teams, is_active=True, role__in=("clinician", "prescriber")
@@ -39,7 +41,7 @@ def episode_new(request: HttpRequest) -> HttpResponse:
     initial = {
         "referral_received_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
         "team": teams.first(),
-        "core_team": [request.user.pk],
+        "core_team": [user.pk],
     }
     form = ReferralForm(
         request.POST or None,
@@ -52,7 +54,7 @@ def episode_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         person_fields = {k: data[k] for k in PERSON_FIELDS if data.get(k)}
         try:
-            episode = services.episode_open_from_referral(
+            episode = episodes.episode_open_from_referral(
                 team=data["team"],
                 nhs_number=data["nhs_number"],
                 person_fields=person_fields,
@@ -61,15 +63,16 @@ def episode_new(request: HttpRequest) -> HttpResponse:
                 triage_category=data["triage_category"],
                 reason=data["reason"],
                 core_team=data["core_team"],
-                created_by=request.user,
+                created_by=user,
                 now=now,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            hours = rules.hours_label(selectors.clock_policy().window)
             messages.success(
                 request,
-                f"Referral taken for {episode.service_user}. The 24-hour clock has started.",
+                f"Referral taken for {episode.service_user}. The {hours}-hour clock has started.",
             )
             return redirect("meetings:episode_detail", pk=episode.pk)
     return render(request, "meetings/episode_new.html", {"form": form})
@@ -87,7 +90,7 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
     person = None
     open_episode = None
     if nhs_number_is_valid(digits):
-        person = service_users_for(request.user).filter(nhs_number=digits).first()
+        person = service_users_for(request_user(request)).filter(nhs_number=digits).first()
         if person is not None:
             open_episode = (
                 Episode.objects.filter(service_user=person)
@@ -114,7 +117,9 @@ def episode_detail(request: HttpRequest, episode) -> HttpResponse:
     clock = None
     if episode.first_meeting_held_at is None and not episode.is_closed:
         level, words = rules.clock_time_left(
-            first_meeting_due_at=episode.first_meeting_due_at, now=now
+            first_meeting_due_at=episode.first_meeting_due_at,
+            policy=selectors.clock_policy(),
+            now=now,
         )
         clock = {"level": level, "words": words}
     members = list(selectors.network_members_for_invitation(episode))
@@ -163,7 +168,7 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            plan = services.care_plan_version_create(
+            plan = care_plans.care_plan_version_create(
                 episode=episode,
                 meeting=data["meeting"],
                 what_matters=data["what_matters"],
@@ -172,7 +177,7 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
                 person_views=data["person_views"],
                 person_agreed=data["person_agreed"],
                 involved_members=data["involved_members"],
-                created_by=request.user,
+                created_by=request_user(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -198,7 +203,8 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
 @open_episode_only
 @require_http_methods(["GET", "POST"])
 def prescribe(request: HttpRequest, episode) -> HttpResponse:
-    if not request.user.is_prescriber:
+    user = request_user(request)
+    if not user.is_prescriber:
         raise PermissionDenied("Only a prescriber can prescribe.")
     now = timezone.now()
     held = selectors.meetings_held_count(episode)
@@ -211,13 +217,13 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            prescription = services.prescription_create(
+            prescription = prescriptions.prescription_create(
                 episode=episode,
                 medicine=data["medicine"],
                 dose=data["dose"],
                 is_new=data["is_new"],
                 is_antipsychotic=data["is_antipsychotic"],
-                prescriber=request.user,
+                prescriber=user,
                 prescribed_at=data["prescribed_at"],
                 override_reason="rapid_response" if data["rapid_response"] else "",
                 override_explanation=data["override_explanation"],
@@ -264,7 +270,7 @@ def episode_close(request: HttpRequest, episode) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.episode_close(
+            episodes.episode_close(
                 episode=episode,
                 outcome=form.cleaned_data["closure_outcome"],
                 closed_at=form.cleaned_data["closed_at"],

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from meetings import selectors, services
+from meetings import rules, selectors
 from meetings.forms import (
     DailyRunForm,
     DecisionForm,
@@ -21,7 +21,10 @@ from meetings.forms import (
 )
 from meetings.ics import meeting_invitation_ics
 from meetings.models import Meeting, Participant
+from meetings.services import dialogic_record
+from meetings.services import meetings as meeting_services
 from meetings.views.common import episode_view, get_meeting, open_episode_only
+from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
 
 
@@ -46,7 +49,7 @@ def _schedule_form(request, episode, form_class):
 
 
 def _warn(request, episode, staff, start, end, exclude=None) -> None:
-    for warning in services.meeting_schedule_warnings(
+    for warning in selectors.meeting_schedule_warnings(
         episode=episode, staff=staff, start=start, end=end, exclude_meeting_id=exclude
     ):
         messages.warning(request, f"Warning: {warning}")
@@ -62,7 +65,7 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
         start = data["scheduled_start"]
         end = start + timedelta(minutes=data["duration_minutes"])
         try:
-            meeting = services.meeting_schedule_with_invitations(
+            meeting = meeting_services.meeting_schedule_with_invitations(
                 episode=episode,
                 scheduled_start=start,
                 scheduled_end=end,
@@ -70,7 +73,7 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
                 location_detail=data["location_detail"],
                 staff=list(data["staff"]),
                 network_members=list(data["network_members"]),
-                created_by=request.user,
+                created_by=request_user(request),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -94,7 +97,7 @@ def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            meetings = services.meetings_schedule_daily_run(
+            meetings = meeting_services.meetings_schedule_daily_run(
                 episode=episode,
                 first_start=data["scheduled_start"],
                 duration=timedelta(minutes=data["duration_minutes"]),
@@ -103,7 +106,7 @@ def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
                 location_detail=data["location_detail"],
                 staff=list(data["staff"]),
                 network_members=list(data["network_members"]),
-                created_by=request.user,
+                created_by=request_user(request),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -136,8 +139,12 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
     attended = [p for p in record["participants"] if p.attended]
     warnings = []
     if meeting.status == Meeting.Status.SCHEDULED:
-        staff = [p.staff for p in record["participants"] if p.kind == Participant.Kind.STAFF]
-        warnings = services.meeting_schedule_warnings(
+        staff = [
+            p.staff
+            for p in record["participants"]
+            if p.kind == Participant.Kind.STAFF and p.staff is not None
+        ]
+        warnings = selectors.meeting_schedule_warnings(
             episode=episode,
             staff=staff,
             start=meeting.scheduled_start,
@@ -174,12 +181,12 @@ def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         was_first = episode.first_meeting_held_at is None
         try:
-            services.meeting_record_held(
+            meeting_services.meeting_record_held(
                 meeting=meeting,
                 actual_start=form.cleaned_data["actual_start"],
                 actual_end=form.cleaned_data["actual_end"],
                 attended=form.attendance(),
-                recorded_by=request.user,
+                recorded_by=request_user(request),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -187,8 +194,10 @@ def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpR
         else:
             messages.success(request, "Meeting recorded as held.")
             if was_first:
+                hours = rules.hours_label(selectors.clock_policy().window)
                 messages.success(
-                    request, "The first network meeting is held: the 24-hour clock has stopped."
+                    request,
+                    f"The first network meeting is held: the {hours}-hour clock has stopped.",
                 )
             return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
     return render(
@@ -228,12 +237,12 @@ def utterance_add(request: HttpRequest, episode, meeting_pk: int) -> HttpRespons
     )
     if form.is_valid():
         try:
-            services.utterance_add(
+            dialogic_record.utterance_add(
                 meeting=meeting,
                 participant=form.cleaned_data["participant"],
                 kind=form.cleaned_data["kind"],
                 words=form.cleaned_data["words"],
-                recorded_by=request.user,
+                recorded_by=request_user(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -250,12 +259,12 @@ def decision_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
-            services.decision_add(
+            dialogic_record.decision_add(
                 meeting=meeting,
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
                 person_agreed=form.agreed(),
-                recorded_by=request.user,
+                recorded_by=request_user(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -13,7 +13,7 @@ record, care plan, prescription, risk or outcome.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -21,15 +21,17 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from meetings import network_selectors
+from meetings.rules import NETWORK_BASELINE_AFTER, hours_label
 from networks import network_map, rules, selectors
 from networks.models import NetworkMember
 from networks.selectors import get_service_user_for_user
-from pod.foundation.access import clinical_or_peer_required, peer_required
+from pod.foundation.access import clinical_or_peer_required, peer_required, request_user
 
 
 @peer_required
 def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     now = timezone.now()
     members = [
         m
@@ -39,14 +41,14 @@ def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
         )
     ]
     active = [m for m in members if m.status == NetworkMember.Status.ACTIVE]
-    contacts = list(selectors.peer_contacts_by(request.user, person)[:50])
-    for contact in contacts:
-        contact.editable = rules.peer_contact_is_editable(
-            author_id=contact.peer_id,
-            user_id=request.user.pk,
-            created_at=contact.created_at,
-            now=now,
+    contacts = list(selectors.peer_contacts_by(user, person)[:50])
+    editable_ids = {
+        contact.pk
+        for contact in contacts
+        if rules.peer_contact_is_editable(
+            author_id=contact.peer_id, user_id=user.pk, created_at=contact.created_at, now=now
         )
+    }
     threshold = selectors.thin_network_threshold()
     non_professional = sum(1 for m in active if m.category != NetworkMember.Category.PROFESSIONAL)
     return render(
@@ -58,6 +60,7 @@ def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
             "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
             "meetings": network_selectors.upcoming_meetings_for_peer(person, now),
             "contacts": contacts,
+            "editable_ids": editable_ids,
             "thin_network": rules.network_is_thin(
                 active_non_professional=non_professional, threshold=threshold
             ),
@@ -66,7 +69,9 @@ def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
     )
 
 
-def _snapshot_instant(key: str | None, items: list[dict], now):
+def _snapshot_instant(
+    key: str | None, items: list[network_map.Snapshot], now: datetime
+) -> datetime | None:
     """The instant a `?at=` value asks for; None when the value is not understood."""
     if not key or key == "now":
         return now
@@ -82,7 +87,8 @@ def _snapshot_instant(key: str | None, items: list[dict], now):
 
 @clinical_or_peer_required
 def network_map_view(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_pk)
+    user = request_user(request)
+    person = get_service_user_for_user(user, person_pk)
     now = timezone.now()
     members = selectors.all_members(person)
     episode = network_selectors.latest_episode(person)
@@ -106,8 +112,9 @@ def network_map_view(request: HttpRequest, person_pk: int) -> HttpResponse:
         if baseline_at and baseline_at < at
         else None,
         "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
+        "baseline_hours": hours_label(NETWORK_BASELINE_AFTER),
     }
-    if request.user.is_clinical:
+    if user.is_clinical:
         measures = network_selectors.network_measures(person, now, members=members)
         context["measures"] = measures
         context["member_rows"] = [

@@ -33,8 +33,8 @@ class TrainingInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "profession", "is_active"]
     list_filter = ["role", "is_active", "memberships__team"]
-    fieldsets = BaseUserAdmin.fieldsets + (("POD", {"fields": ["role", "profession"]}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + (("POD", {"fields": ["role", "profession"]}),)
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("POD", {"fields": ["role", "profession"]}))
+    add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("POD", {"fields": ["role", "profession"]}))
     inlines = [MembershipInline, TrainingInline]
 
 

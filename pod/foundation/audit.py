@@ -20,12 +20,14 @@ untouched and no other app's migrations change when the audit does.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 import pghistory
 from celery.signals import task_postrun, task_prerun
 from django.apps import apps
 from django.db import connections
+from django.db.models import Model
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from pghistory.middleware import HistoryMiddleware
@@ -161,19 +163,20 @@ def install_on_migrate(using: str = "default", **kwargs: Any) -> None:
 
 
 # --- Celery: attribute task writes to the task ------------------------------------------------
-_task_contexts: dict[str, Any] = {}
+# task id -> the pghistory context entered for it, left when the task has run.
+_task_contexts: dict[str, ExitStack] = {}
 
 
 def _task_prerun(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
-    ctx = pghistory.context(task=getattr(task, "name", "task"), task_id=task_id)
-    ctx.__enter__()
-    _task_contexts[task_id or ""] = ctx
+    entered = ExitStack()
+    entered.enter_context(pghistory.context(task=getattr(task, "name", "task"), task_id=task_id))
+    _task_contexts[task_id or ""] = entered
 
 
 def _task_postrun(task_id: str | None = None, **kwargs: Any) -> None:
-    ctx = _task_contexts.pop(task_id or "", None)
-    if ctx is not None:
-        ctx.__exit__(None, None, None)
+    entered = _task_contexts.pop(task_id or "", None)
+    if entered is not None:
+        entered.close()
 
 
 def connect_celery_signals() -> None:
@@ -182,14 +185,14 @@ def connect_celery_signals() -> None:
 
 
 # --- The access log ----------------------------------------------------------------------------
-def record_access(request: HttpRequest, service_user: Any, what: str):
+def record_access(request: HttpRequest, service_user: Model | int, what: str) -> RecordAccess:
     """Log that `request.user` looked at (or exported) part of a person's record.
 
     Call from every view or export that shows a person's record, after the access check has
     passed: `record_access(request, person, "episode")`. `what` is a short code, never
     personal data. Accepts the person or their id.
     """
-    person_id = getattr(service_user, "pk", service_user)
+    person_id = service_user if isinstance(service_user, int) else service_user.pk
     match = getattr(request, "resolver_match", None)
     user = getattr(request, "user", None)
     return RecordAccess.objects.create(

@@ -12,8 +12,8 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
+            for field_error in errors:
+                form.add_error(target, field_error)
     else:
         for message in error.messages:
             form.add_error(None, message)

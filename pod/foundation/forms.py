@@ -1,8 +1,24 @@
-"""Forms for the security pages (two-factor set-up and verification)."""
+"""Forms for the security pages (two-factor set-up and verification), and `form_field`, which
+every app's forms use to reach a field they fill at run time."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django import forms
+
+F = TypeVar("F", bound=forms.Field)
+
+
+def form_field(form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """`form.fields[name]` as the kind of field it is declared as, e.g. a ModelChoiceField whose
+    queryset a view sets per request. TypeError when the field is of another kind."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(
+            f"{type(form).__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}"
+        )
+    return field
 
 
 class TokenForm(forms.Form):

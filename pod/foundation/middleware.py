@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -112,6 +113,10 @@ class NoStoreMiddleware:
         return response
 
 
+# The request attribute that carries the record a page opens from process_view to __call__.
+_RECORD_TARGET = "_pod_record_target"
+
+
 class RecordAccessMiddleware:
     """Log every page or download of a person's record that a signed-in user opened.
 
@@ -129,16 +134,29 @@ class RecordAccessMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        target = getattr(request, "_pod_record_target", None)
+        target = getattr(request, _RECORD_TARGET, None)
         user = getattr(request, "user", None)
-        if target and response.status_code == 200 and user is not None and user.is_authenticated:
+        match = request.resolver_match
+        if (
+            target
+            and match is not None
+            and response.status_code == 200
+            and user is not None
+            and user.is_authenticated
+        ):
             kind, object_id = target
-            view_name = request.resolver_match.view_name
+            view_name = match.view_name
             user_id = user.pk
             transaction.on_commit(lambda: _log_access(user_id, kind, object_id, view_name))
         return response
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
         if request.method != "GET":
             return None
         match = request.resolver_match
@@ -146,7 +164,7 @@ class RecordAccessMiddleware:
             return None
         target = record_targets.target_for(match.namespace, view_kwargs)
         if target is not None:
-            request._pod_record_target = target
+            setattr(request, _RECORD_TARGET, target)
         return None
 
 

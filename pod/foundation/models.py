@@ -78,10 +78,6 @@ class User(AbstractUser):
         """Clinicians and prescribers: the staff who hold clinical records."""
         return self.role in (self.Role.CLINICIAN, self.Role.PRESCRIBER)
 
-    @property
-    def is_service_manager(self) -> bool:
-        return self.role == self.Role.SERVICE_MANAGER
-
 
 class TeamMembership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

@@ -30,7 +30,7 @@ class RecordTarget:
     namespace: str | None
     # id -> the person's id, or None when there is no such row. Runs a query: called on commit,
     # after the response, never while the page is built.
-    person_id: Callable[[Any], int | None]
+    person_id: Callable[[int], int | None]
 
 
 # kind -> target, in registration order: the first that matches a URL wins.
@@ -41,7 +41,7 @@ def register(
     kind: str,
     *,
     url_kwarg: str,
-    person_id: Callable[[Any], int | None],
+    person_id: Callable[[int], int | None],
     namespace: str | None = None,
 ) -> None:
     """Declare that a URL whose keyword `url_kwarg` (in `namespace`, or any namespace when None)
@@ -51,7 +51,7 @@ def register(
     _targets[kind] = RecordTarget(kind, url_kwarg, namespace, person_id)
 
 
-def target_for(namespace: str, view_kwargs: Mapping[str, Any]) -> tuple[str, Any] | None:
+def target_for(namespace: str, view_kwargs: Mapping[str, Any]) -> tuple[str, int] | None:
     """(kind, id) of the record a URL opens, from its namespace and keyword arguments; None when
     the URL names no record. The person's own id wins over any registered kind."""
     for key in PERSON_URL_KWARGS:
@@ -63,7 +63,7 @@ def target_for(namespace: str, view_kwargs: Mapping[str, Any]) -> tuple[str, Any
     return None
 
 
-def person_id_for(kind: str, object_id: Any) -> int | None:
+def person_id_for(kind: str, object_id: int) -> int | None:
     """The id of the person whose record `kind` `object_id` belongs to; None if there is none
     (or the kind was never registered). Runs at most one query."""
     if kind == "person":

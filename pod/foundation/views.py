@@ -20,6 +20,7 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pod.foundation import twofactor
+from pod.foundation.access import request_user
 from pod.foundation.forms import SetupTokenForm, TokenForm
 from pod.foundation.models import Notification
 
@@ -28,10 +29,11 @@ from pod.foundation.models import Notification
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of the user's own notifications read (someone else's: 404)."""
-    updated = Notification.objects.filter(pk=pk, user=request.user, read_at__isnull=True).update(
+    user = request_user(request)
+    updated = Notification.objects.filter(pk=pk, user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-    if not updated and not Notification.objects.filter(pk=pk, user=request.user).exists():
+    if not updated and not Notification.objects.filter(pk=pk, user=user).exists():
         raise Http404("No such notification")
     messages.success(request, "Alert marked as read.")
     return redirect("home")
@@ -53,7 +55,7 @@ def _safe_next(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code, confirm with a code, get backup codes."""
-    user = request.user
+    user = request_user(request)
     if user_has_device(user, confirmed=True) and not twofactor.is_verified(user):
         # Someone holding only the password must not enrol a second authenticator.
         return redirect("security:twofactor_verify")
@@ -93,7 +95,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def twofactor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in: a code from the app, or a backup code (used once)."""
-    user = request.user
+    user = request_user(request)
     if not user_has_device(user, confirmed=True):
         return redirect("security:twofactor_setup")
     form = TokenForm(request.POST or None)

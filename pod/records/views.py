@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from networks.models import ServiceUser
 from networks.selectors import get_service_user_for_user
-from pod.foundation.access import CLINICAL_ROLES
+from pod.foundation.access import CLINICAL_ROLES, request_user
 from pod.foundation.audit import record_access
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from pod.foundation.models import User
@@ -37,7 +37,7 @@ def _get_person_for_audit(user: User, pk: int):
 
 @login_required
 def access_log(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _get_person_for_audit(request.user, pk)
+    person = _get_person_for_audit(request_user(request), pk)
     accesses = list(
         RecordAccess.objects.filter(service_user_id=person.pk)
         .select_related("user")
@@ -58,7 +58,7 @@ def access_log(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def subject_access(request: HttpRequest, pk: int, as_json: bool = False) -> HttpResponse:
     """Everything POD holds about one person (clinicians of the team, or an administrator)."""
-    person = _get_person_for_audit(request.user, pk)
+    person = _get_person_for_audit(request_user(request), pk)
     data = subject_access_data(person)
     record_access(request, person, "export:json" if as_json else "export:html")
     if as_json:

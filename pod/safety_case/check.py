@@ -124,7 +124,7 @@ def safety_case_check(*, log: HazardLog, run: TestRun | None, why_no_run: str = 
             state = FAILING
         statuses[cid] = ControlStatus(control=control, tests=tests, state=state)
 
-    if judged:
+    if judged and run is not None:
         for error in run.collection_errors:
             findings.append(Finding(error, "could not be collected, so its markers are unknown"))
         for cid, status in statuses.items():

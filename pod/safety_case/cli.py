@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol
 
 from pod.safety_case.check import safety_case_check
 from pod.safety_case.hazard_log import HazardLogError, hazard_log_load
@@ -29,6 +29,12 @@ DEFAULTS = {
 }
 
 
+class Writer(Protocol):
+    """Where the summary goes: sys.stdout, or a management command's self.stdout."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options, shared with the management command."""
     for name, default in DEFAULTS.items():
@@ -38,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def safety_case_run(
-    *, hazard_log: Path, results: Path, template: Path, out: Path, stdout: TextIO
+    *, hazard_log: Path, results: Path, template: Path, out: Path, stdout: Writer
 ) -> int:
     """Do the work; print the summary to `stdout`; return the exit status (module docstring)."""
     try:

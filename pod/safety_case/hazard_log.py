@@ -31,6 +31,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeGuard
 
 from pod.safety_case.matrix import LIKELIHOODS, SEVERITIES, risk_rating
 
@@ -39,7 +40,7 @@ CONTROL_ID = re.compile(r"(HAZ-\d{2,})\.C(\d+)")
 CONTROL_KINDS = ("software", "process", "deployment")
 STATUSES = ("open", "mitigated", "closed")
 
-_HAZARD_KEYS = {
+_HAZARD_KEYS: dict[str, type] = {
     "id": str,
     "title": str,
     "causes": list,
@@ -51,9 +52,9 @@ _HAZARD_KEYS = {
     "control": list,
 }
 _HAZARD_OPTIONAL = {"pending"}
-_CONTROL_KEYS = {"id": str, "kind": str, "description": str, "evidence": str}
+_CONTROL_KEYS: dict[str, type] = {"id": str, "kind": str, "description": str, "evidence": str}
 _CONTROL_OPTIONAL = {"evidence"}
-_RISK_KEYS = {"severity": str, "likelihood": str, "rating": int}
+_RISK_KEYS: dict[str, type] = {"severity": str, "likelihood": str, "rating": int}
 
 
 class HazardLogError(Exception):
@@ -150,10 +151,13 @@ def hazard_log_parse(data: dict, *, source: Path | str = "<hazard log>") -> Haza
     return HazardLog(hazards=tuple(hazards))
 
 
-def _keys(raw: object, spec: dict, optional: set, where: str, problems: list[str]) -> bool:
+def _keys(
+    raw: object, spec: dict[str, type], optional: set[str], where: str, problems: list[str]
+) -> TypeGuard[dict[str, Any]]:
     """Report unknown, missing and mistyped keys; False when the table cannot be used (a key
-    it needs is missing or of the wrong type). An unknown key is reported but does not stop
-    the rest of the table being checked."""
+    it needs is missing or of the wrong type), True when `raw` is a table whose keys `spec`
+    describes. An unknown key is reported but does not stop the rest of the table being
+    checked."""
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected a table")
         return False

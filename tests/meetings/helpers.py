@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from meetings import services
 from meetings.models import Participant
+from meetings.services.meetings import meeting_record_held, meeting_schedule
 from tests import factories as f
 
 
@@ -21,7 +21,7 @@ def recent_episode(team, core_team, *, hours_ago: float = 30, **kw):
 
 def held_meeting(episode, staff, *, hours_after_referral: float = 2, attend_all: bool = True):
     start = episode.referral_received_at + timedelta(hours=hours_after_referral)
-    meeting = services.meeting_schedule(
+    meeting = meeting_schedule(
         episode=episode,
         scheduled_start=start,
         scheduled_end=start + timedelta(hours=1),
@@ -31,7 +31,7 @@ def held_meeting(episode, staff, *, hours_after_referral: float = 2, attend_all:
         now=timezone.now(),
     )
     attended = {p.pk: attend_all for p in meeting.participants.all()}
-    return services.meeting_record_held(
+    return meeting_record_held(
         meeting=meeting,
         actual_start=start,
         actual_end=start + timedelta(hours=1),

@@ -5,7 +5,11 @@ from datetime import timedelta
 import pytest
 
 from meetings.models import Participant
-from meetings.services import meeting_attendance_refresh, meeting_record_held, meeting_schedule
+from meetings.services.meetings import (
+    meeting_attendance_refresh,
+    meeting_record_held,
+    meeting_schedule,
+)
 from tests import factories as f
 
 

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from meetings.models import Episode, Meeting
-from meetings.services import episode_open, meeting_schedule
+from meetings.services.episodes import episode_open
+from meetings.services.meetings import meeting_schedule
 from networks.models import ServiceUser
 from tests import factories as f
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services
 from meetings.models import Decision, Meeting, Utterance
+from meetings.services.episodes import episode_close
 from meetings.urls import urlpatterns
 from tests.meetings.helpers import held_meeting, recent_episode
 
@@ -46,7 +46,7 @@ def test_it_answers_404_to_another_teams_clinician(client, outsider, episode_wit
 @pytest.mark.parametrize("route", EPISODE_ROUTES, ids=lambda r: r.name)
 def test_it_refuses_every_post_to_a_closed_episode(client, clinician, episode_with_meeting, route):
     episode, meeting = episode_with_meeting
-    services.episode_close(
+    episode_close(
         episode=episode, outcome="Recovered", closed_at=timezone.now(), now=timezone.now()
     )
     before = (Meeting.objects.count(), Utterance.objects.count(), Decision.objects.count())
@@ -65,9 +65,7 @@ def test_it_refuses_peers_the_clinical_record(client, peer_worker, episode):
 @pytest.mark.hazard("HAZ-07.C5")
 @pytest.mark.parametrize("name", ["meeting_new", "meeting_daily_run", "prescribe", "episode_close"])
 def test_it_sends_write_pages_of_a_closed_episode_back_read_only(client, prescriber, episode, name):
-    services.episode_close(
-        episode=episode, outcome="Well", closed_at=timezone.now(), now=timezone.now()
-    )
+    episode_close(episode=episode, outcome="Well", closed_at=timezone.now(), now=timezone.now())
     client.force_login(prescriber)
     response = client.get(reverse(f"meetings:{name}", args=[episode.pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("meetings:episode_detail", args=[episode.pk])

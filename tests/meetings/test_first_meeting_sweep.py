@@ -8,7 +8,8 @@ from django.core import mail
 from django.db import connection
 
 from meetings.models import Alert, Episode
-from meetings.services import meeting_record_held, meeting_schedule
+from meetings.services.episodes import episode_close
+from meetings.services.meetings import meeting_record_held, meeting_schedule
 from meetings.sweeps import first_meeting_sweep
 from pod.foundation.localtime import LONDON
 from tests import factories as f
@@ -158,8 +159,6 @@ def test_a_scheduled_meeting_prevents_the_warnings(episode, clinician, clinician
 @pytest.mark.hazard("HAZ-01.C4")
 @pytest.mark.django_db(transaction=True)
 def test_it_ignores_closed_episodes_however_many(team, clinician, clinician2, referral_at):
-    from meetings.services import episode_close
-
     episode = f.make_episode(
         team=team, core_team=[clinician, clinician2], referral_received_at=referral_at
     )

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from meetings.models import Alert, Prescription
-from meetings.services import meeting_record_held, meeting_schedule, prescription_create
+from meetings.services.meetings import meeting_record_held, meeting_schedule
+from meetings.services.prescriptions import prescription_create
 from meetings.sweeps import prescriptions_audit
 
 

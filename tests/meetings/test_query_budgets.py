@@ -10,8 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services
 from meetings.models import CarePlanVersion, Decision, Meeting, Participant
+from meetings.services.clock import episode_refresh_clock
+from meetings.services.dialogic_record import utterance_add
+from meetings.services.episodes import episode_close
 from tests import factories as f
 from tests.meetings.helpers import person_participant, recent_episode
 
@@ -54,9 +56,9 @@ def _build(team, staff, n):
             for nm in episode.service_user.network_members.all()[:3]
         ]
     Participant.objects.bulk_create(parts)
-    services.episode_refresh_clock(episode, now=timezone.now())
+    episode_refresh_clock(episode, now=timezone.now())
     first = meetings[0]
-    services.utterance_add(
+    utterance_add(
         meeting=first,
         participant=person_participant(first),
         kind="voice",
@@ -125,9 +127,7 @@ def test_it_keeps_each_episode_page_within_budget_at_1_and_50(
         episode, meeting = _build(team, [prescriber, clinician2], n)
         kwargs = {"pk": episode.pk, **({"meeting_pk": meeting.pk} if with_meeting else {})}
         counts.append(_count(client, reverse(name, kwargs=kwargs)))
-        services.episode_close(
-            episode=episode, outcome="done", closed_at=timezone.now(), now=timezone.now()
-        )
+        episode_close(episode=episode, outcome="done", closed_at=timezone.now(), now=timezone.now())
     assert counts[0] == counts[1], counts
     assert max(counts) <= BUDGET
 

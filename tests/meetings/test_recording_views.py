@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services
 from meetings.models import CarePlanVersion, Decision, Meeting, Participant, Utterance
+from meetings.services.meetings import meeting_schedule
 from tests import factories as f
 from tests.meetings.helpers import held_meeting, person_participant, recent_episode
 
@@ -25,7 +25,7 @@ def test_it_records_held_with_attendance_and_stops_the_clock_visibly(
 ):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=5)
     start = episode.referral_received_at + timedelta(hours=2)
-    meeting = services.meeting_schedule(
+    meeting = meeting_schedule(
         episode=episode,
         scheduled_start=start,
         scheduled_end=start + timedelta(hours=1),
@@ -61,7 +61,7 @@ def test_it_records_held_with_attendance_and_stops_the_clock_visibly(
 def test_it_refuses_held_times_that_end_before_they_start(client, team, clinician, clinician2):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=5)
     start = episode.referral_received_at + timedelta(hours=2)
-    meeting = services.meeting_schedule(
+    meeting = meeting_schedule(
         episode=episode,
         scheduled_start=start,
         scheduled_end=start + timedelta(hours=1),

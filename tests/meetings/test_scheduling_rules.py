@@ -11,6 +11,11 @@ from meetings import rules
 from meetings.ics import meeting_invitation_ics
 
 DUE = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+POLICY = rules.ClockPolicy(
+    window=timedelta(hours=24),
+    unscheduled_after=timedelta(hours=4),
+    at_risk_lead=timedelta(hours=4),
+)
 
 
 def _warnings(**kw):
@@ -21,6 +26,7 @@ def _warnings(**kw):
         "scheduled_start": DUE - timedelta(hours=1),
         "first_meeting_due_at": DUE,
         "first_meeting_held": False,
+        "first_meeting_window": timedelta(hours=24),
     }
     args.update(kw)
     return rules.meeting_warnings(**args)
@@ -68,12 +74,16 @@ def test_it_stops_the_run_at_day_fourteen():
 @pytest.mark.hazard("HAZ-01.C5")
 def test_it_reads_the_clock_in_words_at_due_minus_one_second_and_due():
     assert (
-        rules.clock_time_left(first_meeting_due_at=DUE, now=DUE - timedelta(seconds=1))[0]
+        rules.clock_time_left(
+            first_meeting_due_at=DUE, policy=POLICY, now=DUE - timedelta(seconds=1)
+        )[0]
         == "danger"
     )
-    level, words = rules.clock_time_left(first_meeting_due_at=DUE, now=DUE)
+    level, words = rules.clock_time_left(first_meeting_due_at=DUE, policy=POLICY, now=DUE)
     assert level == "danger" and words.startswith("Overdue")
-    assert rules.clock_time_left(first_meeting_due_at=DUE, now=DUE - timedelta(hours=10)) == (
+    assert rules.clock_time_left(
+        first_meeting_due_at=DUE, policy=POLICY, now=DUE - timedelta(hours=10)
+    ) == (
         "ok",
         "10 h 00 min left",
     )
@@ -95,3 +105,29 @@ def test_it_writes_a_folded_escaped_ics_event():
     assert all(len(line.encode()) <= 75 for line in lines)
     assert "LOCATION:Home\\; flat 2\\," in ics
     assert ics.endswith("END:VCALENDAR\r\n")
+
+
+@pytest.mark.hazard("HAZ-01.C5")
+@pytest.mark.parametrize(
+    ("lead_hours", "left", "level"),
+    [
+        (4, timedelta(hours=8, seconds=1), "ok"),
+        (4, timedelta(hours=8), "warning"),
+        (4, timedelta(hours=4, seconds=1), "warning"),
+        (4, timedelta(hours=4), "danger"),
+        (6, timedelta(hours=12, seconds=1), "ok"),
+        (6, timedelta(hours=12), "warning"),
+        (6, timedelta(hours=6, seconds=1), "warning"),
+        (6, timedelta(hours=6), "danger"),
+        (0, timedelta(seconds=1), "ok"),
+    ],
+)
+def test_the_clock_turns_urgent_at_the_configured_at_risk_lead(lead_hours, left, level):
+    policy = rules.ClockPolicy(
+        window=timedelta(hours=24),
+        unscheduled_after=timedelta(hours=4),
+        at_risk_lead=timedelta(hours=lead_hours),
+    )
+    assert (
+        rules.clock_time_left(first_meeting_due_at=DUE, policy=policy, now=DUE - left)[0] == level
+    )

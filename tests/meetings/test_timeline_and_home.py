@@ -8,8 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services
 from meetings.alerts import alert_raise
+from meetings.services.care_plans import care_plan_version_create
+from meetings.services.dialogic_record import decision_add, utterance_add
+from meetings.services.episodes import episode_close
+from meetings.services.meetings import meeting_schedule
+from meetings.services.prescriptions import prescription_create
 from networks.models import PeerContact
 from pod.foundation.models import Notification
 from tests import factories as f
@@ -23,21 +27,21 @@ def test_it_tells_the_episode_in_chronological_order(
     meetings = [
         held_meeting(episode, [clinician, prescriber], hours_after_referral=h) for h in (2, 20, 40)
     ]
-    services.utterance_add(
+    utterance_add(
         meeting=meetings[0],
         participant=person_participant(meetings[0]),
         kind="voice",
         words="I want my life back",
         recorded_by=clinician,
     )
-    services.decision_add(
+    decision_add(
         meeting=meetings[1],
         kind="care",
         text="Daily visits",
         person_agreed=True,
         recorded_by=clinician,
     )
-    services.care_plan_version_create(
+    care_plan_version_create(
         episode=episode,
         meeting=meetings[1],
         what_matters="College",
@@ -56,7 +60,7 @@ def test_it_tells_the_episode_in_chronological_order(
         duration_minutes=20,
         purpose="support",
     )
-    services.prescription_create(
+    prescription_create(
         episode=episode,
         medicine="Sertraline",
         is_new=True,
@@ -65,9 +69,7 @@ def test_it_tells_the_episode_in_chronological_order(
         prescribed_at=timezone.now() - timedelta(minutes=1),
         now=timezone.now(),
     )
-    services.episode_close(
-        episode=episode, outcome="Well", closed_at=timezone.now(), now=timezone.now()
-    )
+    episode_close(episode=episode, outcome="Well", closed_at=timezone.now(), now=timezone.now())
     client.force_login(clinician)
     response = client.get(reverse("meetings:episode_timeline", args=[episode.pk]))
     events = response.context["events"]
@@ -92,7 +94,7 @@ def test_it_tells_the_episode_in_chronological_order(
 def test_it_shows_the_clinician_what_needs_them_now(client, team, clinician, clinician2, outsider):
     mine = recent_episode(team, [clinician, clinician2], hours_ago=21)
     start = timezone.now() + timedelta(minutes=5)
-    services.meeting_schedule(
+    meeting_schedule(
         episode=mine,
         scheduled_start=start,
         scheduled_end=start + timedelta(hours=1),

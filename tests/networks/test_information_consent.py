@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services as meeting_services
 from meetings.models import CarePlanVersion, Meeting, Participant
+from meetings.services.invitations import meeting_invitations_send
 from networks import peer_services, services
 from networks.models import NetworkMember
 from tests import factories as f
@@ -168,7 +168,7 @@ def test_it_sends_an_invitation_that_carries_no_care_information(clinician, epis
     Participant.objects.create(
         meeting=meeting, kind=Participant.Kind.NETWORK_MEMBER, network_member=member
     )
-    assert meeting_services.meeting_invitations_send(meeting.pk, now=timezone.now()) == 1
+    assert meeting_invitations_send(meeting.pk, now=timezone.now()) == 1
     (message,) = mail.outbox
     parts = [message.subject, message.body]
     parts += [content for content, _ in message.alternatives]

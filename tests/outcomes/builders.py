@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from meetings.models import Alert, Episode, Meeting, Participant, Prescription
-from meetings.services import meeting_attendance_refresh
+from meetings.services.meetings import meeting_attendance_refresh
 from networks.models import NetworkMember
 from tests import factories as f
 
@@ -59,7 +59,8 @@ def meeting(
         Participant.objects.create(meeting=m, kind="staff", staff=user, attended=True)
     for user in absent_staff:
         Participant.objects.create(meeting=m, kind="staff", staff=user, attended=False)
-    # The attendance stored on the meeting, as meetings.services does when it is recorded held.
+    # The attendance stored on the meeting, as meetings.services.meetings does when it is
+    # recorded held.
     return meeting_attendance_refresh(m)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meetings.services import meeting_record_held, meeting_schedule
+from meetings.services.meetings import meeting_record_held, meeting_schedule
 from networks.models import PeerAssignment
 from outcomes.importer import import_outcomes_text
 from outcomes.models import OutcomeAssessment

@@ -1,4 +1,4 @@
-"""`make run` / `make test` (pod/devstack.py): where the embedded PostgreSQL goes when run as
+"""`make run` / `make test` (pod/devstack/): where the embedded PostgreSQL goes when run as
 root, and what happens when DATABASE_URL names a database that does not exist yet.
 
 PostgreSQL runs as the system user pod-postgres, which must walk down to the binaries and the
@@ -19,7 +19,9 @@ import pytest
 from django.conf import settings
 from psycopg2 import sql
 
-from pod.devstack import ROOT, ensure_database, outside_home, pick_port, reachable_by_others
+from pod.devstack.common import ROOT, pick_port
+from pod.devstack.database import ensure_database
+from pod.devstack.postgres import outside_home, reachable_by_others
 
 
 def test_a_folder_closed_to_others_is_not_reachable(tmp_path):

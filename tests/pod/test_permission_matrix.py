@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
-from meetings.services import meeting_schedule
+from meetings.services.meetings import meeting_schedule
 from networks.models import PeerAssignment, PeerContact
 from tests import factories as f
 from tests.pod.access_matrix import EXPECTED, ROLES

@@ -218,7 +218,7 @@ def safety_case(folder: Path) -> tuple[int, str]:
 
 
 def test_removing_a_controls_test_makes_the_safety_case_fail(tmp_path):
-    """The check CI runs after the whole suite (issue 16): with the test that carries
+    """The check CI runs after the whole suite: with the test that carries
     HAZ-01.C1's marker the safety case holds; delete that test and it fails, naming the control."""
     (tmp_path / "pytest.ini").write_text(INI)
     (tmp_path / "suite").mkdir()

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from meetings.models import Utterance
-from meetings.services import meeting_schedule
+from meetings.services.meetings import meeting_schedule
 from outcomes.models import OutcomeAssessment
 from pod.foundation.audit_models import RecordAccess
 from pod.records.subject_access import subject_access_data

@@ -15,13 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from meetings.alerts import alerts_deliver_pending
-from meetings.services import (
-    episode_close,
-    episode_open,
-    meeting_record_held,
-    meeting_schedule,
-    prescription_create,
-)
+from meetings.services.episodes import episode_close, episode_open
+from meetings.services.meetings import meeting_record_held, meeting_schedule
+from meetings.services.prescriptions import prescription_create
 from meetings.sweeps import first_meeting_sweep, prescriptions_audit
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from networks.rules import nhs_number_check_digit

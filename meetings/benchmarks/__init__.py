@@ -1,1 +1,0 @@
-"""Benchmarks (scripts, not timed tests). Run through management commands, e.g. `bench_sweep`."""

@@ -1,0 +1,17 @@
+"""Every write to episodes, meetings and their record. Views, admin, tasks and the demo data call
+these; reads live in meetings.selectors.
+
+One module per entity; import from the module itself (`from meetings.services.meetings import
+meeting_schedule`), so a reader sees where a write lives:
+
+- `clock`: the 24-hour clock fields an episode stores, recomputed after every change.
+- `episodes`: referral intake (find or register the person), opening and closing an episode,
+  and the row lock every other write takes first.
+- `meetings`: scheduling (one meeting, a daily run), recording a meeting held, its attendance.
+- `invitations`: emailing a scheduled meeting's invitations, after commit.
+- `prescriptions`: prescribing under the 3-meetings-before-medication rule.
+- `care_plans`: versions of the care plan, written in a held meeting.
+- `dialogic_record`: what was said in a meeting (utterances) and what was decided.
+
+Each write is `<entity>_<action>`, atomic, and calls `full_clean()` before it saves.
+"""

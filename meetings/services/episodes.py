@@ -1,0 +1,176 @@
+"""Referral intake, opening and closing an episode, and the row lock every write takes first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from meetings import rules
+from meetings.models import Episode
+from meetings.services.clock import episode_refresh_clock
+from networks.models import ServiceUser
+from networks.rules import normalise_nhs_number
+from pod.foundation.models import Team, User
+
+
+def episode_lock_for_change(episode: Episode) -> Episode:
+    """The episode's row, locked (SELECT ... FOR UPDATE) until the transaction ends, so writes to
+    one episode are decided one after the other; ValidationError when the episode is closed (its
+    record is read-only). Call it first, inside the writing transaction."""
+    locked = Episode.objects.select_for_update().get(pk=episode.pk)
+    if locked.is_closed:
+        raise ValidationError("This episode is closed; its record can no longer be changed.")
+    return locked
+
+
+@transaction.atomic
+def episode_open(
+    *,
+    service_user: ServiceUser,
+    team: Team,
+    referral_received_at: datetime,
+    referral_source: str,
+    triage_category: str,
+    reason: str,
+    core_team: Iterable[User],
+    created_by: User | None,
+    now: datetime,
+) -> Episode:
+    """Open an episode for a referral and start the 24-hour clock.
+
+    The core team is two or three named staff of `team`. ValidationError (by field) for a
+    referral received in the future (more than 5 minutes after `now`) or a core team of the wrong
+    size or from outside the team; nothing is saved then.
+    """
+    core = list(core_team)
+    errors: dict[str, list[str]] = {}
+    if referral_received_at > now + timedelta(minutes=5):
+        errors["referral_received_at"] = ["A referral cannot be received in the future."]
+    if len({u.pk for u in core}) < 2:
+        errors["core_team"] = ["Name at least two staff for the core team."]
+    elif len({u.pk for u in core}) > 3:
+        errors["core_team"] = ["Keep the core team small: two or three named staff."]
+    outside = [u for u in core if not u.memberships.filter(team=team).exists()]
+    if outside:
+        errors.setdefault("core_team", []).append(
+            "The core team must be members of the team: " + ", ".join(map(str, outside))
+        )
+    if errors:
+        raise ValidationError(errors)
+    episode = Episode(
+        service_user=service_user,
+        team=team,
+        referral_received_at=referral_received_at,
+        referral_source=referral_source,
+        triage_category=triage_category,
+        reason=reason,
+        first_meeting_due_at=rules.first_meeting_due_at(
+            referral_received_at=referral_received_at, window=settings.POD_FIRST_MEETING_WINDOW
+        ),
+        created_by=created_by,
+    )
+    episode.full_clean()
+    episode.save()
+    episode.core_team.set(core)
+    episode_refresh_clock(episode, now=now)
+    return episode
+
+
+@transaction.atomic
+def service_user_find_or_create(
+    *, team: Team, nhs_number: str, person_fields: Mapping[str, object]
+) -> tuple[ServiceUser, bool]:
+    """The person with this NHS number, or a new one in `team`. Never a duplicate.
+
+    Returns (person, created). A person already known to another team is not opened here: their
+    team holds their record, so the referral is refused at the NHS number with a message to
+    contact that team. A new person needs given name, family name and date of birth
+    (ValidationError by field otherwise).
+    """
+    digits = normalise_nhs_number(nhs_number)
+    existing = ServiceUser.objects.select_for_update().filter(nhs_number=digits).first()
+    if existing is not None:
+        if existing.team_id != team.pk:
+            raise ValidationError(
+                {
+                    "nhs_number": "This person is known to another team. Contact that team: the "
+                    "team that first met them keeps responsibility."
+                }
+            )
+        return existing, False
+    required = ("given_name", "family_name", "date_of_birth")
+    missing = [k for k in required if not person_fields.get(k)]
+    if missing:
+        raise ValidationError(
+            {k: "This person is new to POD: enter this to register them." for k in missing}
+        )
+    person = ServiceUser(team=team, nhs_number=digits, **person_fields)
+    person.full_clean()
+    person.save()
+    return person, True
+
+
+@transaction.atomic
+def episode_open_from_referral(
+    *,
+    team: Team,
+    nhs_number: str,
+    person_fields: Mapping[str, object],
+    referral_received_at: datetime,
+    referral_source: str,
+    triage_category: str,
+    reason: str,
+    core_team: Iterable[User],
+    created_by: User,
+    now: datetime,
+) -> Episode:
+    """Take a referral: find (or register) the person and open the episode, starting the clock.
+
+    ValidationError when the person already has an open episode, and for the errors of
+    `service_user_find_or_create` and `episode_open`; nothing is saved then.
+    """
+    person, _ = service_user_find_or_create(
+        team=team, nhs_number=nhs_number, person_fields=person_fields
+    )
+    if Episode.objects.filter(service_user=person).exclude(status=Episode.Status.CLOSED).exists():
+        raise ValidationError({"nhs_number": "This person already has an open episode."})
+    return episode_open(
+        service_user=person,
+        team=team,
+        referral_received_at=referral_received_at,
+        referral_source=referral_source,
+        triage_category=triage_category,
+        reason=reason,
+        core_team=core_team,
+        created_by=created_by,
+        now=now,
+    )
+
+
+@transaction.atomic
+def episode_close(*, episode: Episode, outcome: str, closed_at: datetime, now: datetime) -> Episode:
+    """Close an episode with its outcome: its record becomes read-only and its clock stops.
+
+    ValidationError (by field) for an empty outcome, or a closing time before the referral or in
+    the future (more than 5 minutes after `now`), or when the episode is already closed.
+    """
+    episode = episode_lock_for_change(episode)
+    errors: dict[str, str] = {}
+    if not outcome.strip():
+        errors["closure_outcome"] = "Record the outcome of the episode."
+    if closed_at < episode.referral_received_at:
+        errors["closed_at"] = "An episode cannot close before its referral."
+    elif closed_at > now + timedelta(minutes=5):
+        errors["closed_at"] = "An episode cannot close in the future."
+    if errors:
+        raise ValidationError(errors)
+    episode.status = Episode.Status.CLOSED
+    episode.closed_at = closed_at
+    episode.closure_outcome = outcome
+    episode.clock_next_check_at = None
+    episode.save(update_fields=["status", "closed_at", "closure_outcome", "clock_next_check_at"])
+    return episode

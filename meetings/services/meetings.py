@@ -1,0 +1,250 @@
+"""Network meetings: scheduling one or a daily run, recording one held, and its attendance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+
+from meetings import rules
+from meetings.models import Episode, Meeting, Participant
+from meetings.services.clock import episode_refresh_clock
+from meetings.services.episodes import episode_lock_for_change
+from meetings.services.invitations import meeting_invitations_enqueue_on_commit
+from networks.models import NetworkMember
+from pod.foundation.localtime import LONDON
+from pod.foundation.models import User
+
+
+def _meeting_validate_times(
+    episode: Episode, start: datetime, end: datetime, field_prefix: str
+) -> None:
+    errors: dict[str, str] = {}
+    if end <= start:
+        errors[f"{field_prefix}_end"] = "A meeting must end after it starts."
+    if start < episode.referral_received_at:
+        errors[f"{field_prefix}_start"] = "A meeting cannot take place before the referral."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    episode: Episode,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    location: str,
+    location_detail: str = "",
+    staff: Iterable[User],
+    network_members: Iterable[NetworkMember] | None = None,
+    created_by: User | None,
+    now: datetime,
+) -> Meeting:
+    """Arrange a network meeting and invite people to it.
+
+    The person is always invited. Network members are invited by default when the person wants
+    them there; one the person does not want invited is recorded as not invited, with the reason.
+    Passing `network_members` limits the invitations to those members. ValidationError for a
+    closed episode, or a meeting that ends before it starts or starts before the referral.
+    """
+    episode = episode_lock_for_change(episode)
+    _meeting_validate_times(episode, scheduled_start, scheduled_end, "scheduled")
+    meeting = Meeting(
+        episode=episode,
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        location=location,
+        location_detail=location_detail,
+        created_by=created_by,
+    )
+    meeting.full_clean()
+    meeting.save()
+    chosen = None if network_members is None else {m.pk for m in network_members}
+    participants = [Participant(meeting=meeting, kind=Participant.Kind.SERVICE_USER)]
+    members = NetworkMember.objects.filter(
+        service_user=episode.service_user, status=NetworkMember.Status.ACTIVE
+    )
+    for member in members:
+        if not member.person_wants_invited:
+            participants.append(
+                Participant(
+                    meeting=meeting,
+                    kind=Participant.Kind.NETWORK_MEMBER,
+                    network_member=member,
+                    invited=False,
+                    not_invited_reason=member.not_invited_reason[:300],
+                )
+            )
+        elif chosen is None or member.pk in chosen:
+            participants.append(
+                Participant(
+                    meeting=meeting, kind=Participant.Kind.NETWORK_MEMBER, network_member=member
+                )
+            )
+    participants += [
+        Participant(meeting=meeting, kind=Participant.Kind.STAFF, staff=user)
+        for user in {u.pk: u for u in staff}.values()
+    ]
+    Participant.objects.bulk_create(participants)
+    episode_refresh_clock(episode, now=now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_schedule_with_invitations(
+    *,
+    episode: Episode,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    location: str,
+    location_detail: str = "",
+    staff: Iterable[User],
+    network_members: Iterable[NetworkMember] | None,
+    created_by: User | None,
+    now: datetime,
+) -> Meeting:
+    """Schedule a meeting (`meeting_schedule`) and email its invitations once the transaction
+    has committed (meetings.services.invitations)."""
+    meeting = meeting_schedule(
+        episode=episode,
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        location=location,
+        location_detail=location_detail,
+        staff=staff,
+        network_members=network_members,
+        created_by=created_by,
+        now=now,
+    )
+    meeting_invitations_enqueue_on_commit(meeting.pk)
+    return meeting
+
+
+@transaction.atomic
+def meetings_schedule_daily_run(
+    *,
+    episode: Episode,
+    first_start: datetime,
+    duration: timedelta,
+    days: int,
+    location: str,
+    location_detail: str = "",
+    staff: Iterable[User],
+    network_members: Iterable[NetworkMember] | None,
+    created_by: User | None,
+    now: datetime,
+) -> list[Meeting]:
+    """Schedule one meeting a day (Europe/London calendar days) within the first 14 days.
+
+    Days that already have a scheduled or held meeting are skipped. Raises ValidationError when
+    the run would contain no meeting at all, for a duration that is not positive, and for a
+    closed episode.
+    """
+    episode = episode_lock_for_change(episode)
+    if duration <= timedelta(0):
+        raise ValidationError({"duration_minutes": "A meeting must last some time."})
+    starts = rules.daily_run_starts(
+        referral_received_at=episode.referral_received_at, first_start=first_start, days=days
+    )
+    taken = {
+        m.scheduled_start.astimezone(LONDON).date()
+        for m in episode.meetings.exclude(status=Meeting.Status.CANCELLED)
+    }
+    starts = [s for s in starts if s.astimezone(LONDON).date() not in taken]
+    if not starts:
+        raise ValidationError(
+            {"first_start": "No day in the first 14 days is free from this date for a daily run."}
+        )
+    staff = list(staff)
+    members = None if network_members is None else list(network_members)
+    return [
+        meeting_schedule_with_invitations(
+            episode=episode,
+            scheduled_start=start,
+            scheduled_end=start + duration,
+            location=location,
+            location_detail=location_detail,
+            staff=staff,
+            network_members=members,
+            created_by=created_by,
+            now=now,
+        )
+        for start in starts
+    ]
+
+
+@transaction.atomic
+def meeting_record_held(
+    *,
+    meeting: Meeting,
+    actual_start: datetime,
+    actual_end: datetime,
+    attended: Mapping[int, bool],
+    recorded_by: User | None,
+    now: datetime,
+) -> Meeting:
+    """Record that a meeting was held, when, and who attended (participant id -> attended).
+
+    Stops the 24-hour clock when it is the first meeting held. ValidationError for a closed
+    episode, a cancelled meeting, times that end before they start or start before the referral,
+    or a start in the future (more than 5 minutes after `now`).
+    """
+    episode = episode_lock_for_change(meeting.episode)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError("A cancelled meeting cannot be recorded as held.")
+    _meeting_validate_times(episode, actual_start, actual_end, "actual")
+    if actual_start > now + timedelta(minutes=5):
+        raise ValidationError(
+            {"actual_start": "A meeting cannot be recorded as held in the future."}
+        )
+    meeting.status = Meeting.Status.HELD
+    meeting.actual_start = actual_start
+    meeting.actual_end = actual_end
+    meeting.full_clean()
+    meeting.save()
+    participants = list(meeting.participants.all())
+    for participant in participants:
+        participant.attended = bool(attended.get(participant.pk, False))
+    Participant.objects.bulk_update(participants, ["attended"])
+    meeting_attendance_refresh(meeting)
+    episode_refresh_clock(episode, now=now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_attendance_refresh(meeting: Meeting) -> Meeting:
+    """Store a held meeting's attendance on its row, from its participant rows and the
+    episode's core team: network members and staff present, and whether a member of the core
+    team was there. NULL for a meeting that is not held. The dashboards read these columns."""
+    members: int | None
+    staff: int | None
+    core: bool | None
+    if meeting.status != Meeting.Status.HELD:
+        members = staff = core = None
+    else:
+        counts = Participant.objects.filter(meeting=meeting, attended=True).aggregate(
+            n_members=Count("id", filter=Q(kind=Participant.Kind.NETWORK_MEMBER)),
+            n_staff=Count("id", filter=Q(kind=Participant.Kind.STAFF)),
+            n_core=Count(
+                "id",
+                filter=Q(
+                    kind=Participant.Kind.STAFF,
+                    staff__in=Episode.core_team.through.objects.filter(
+                        episode_id=meeting.episode_id
+                    ).values("user_id"),
+                ),
+            ),
+        )
+        members, staff, core = counts["n_members"], counts["n_staff"], counts["n_core"] > 0
+    meeting.network_members_present = members
+    meeting.staff_present = staff
+    meeting.core_team_present = core
+    Meeting.objects.filter(pk=meeting.pk).update(
+        network_members_present=members, staff_present=staff, core_team_present=core
+    )
+    return meeting
