@@ -26,7 +26,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	SECRET_KEY=mypy-only-not-a-secret $(VENV)/bin/mypy pod networks meetings
+	SECRET_KEY=mypy-only-not-a-secret $(VENV)/bin/mypy
 
 safety: venv
 	$(VENV_PYTHON) -m pod.safety_case

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -18,20 +18,19 @@ from outcomes.dashboard.peer_and_staffing import staffing_targets
 from outcomes.dashboard.scope import Scope
 from outcomes.dashboard.sections import Dashboard
 from outcomes.forms import DashboardFilterForm
-from outcomes.views.common import AuthenticatedHttpRequest
-from pod.foundation.access import manager_required, teams_for
+from pod.foundation.access import manager_required, request_user, teams_for
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
 
 
 @login_required
-def index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    user = request.user
+def index(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
     teams = Team.objects.all() if user.role == User.Role.ADMINISTRATOR else teams_for(user)
     return render(request, "outcomes/index.html", {"teams": teams.select_related("trust")})
 
 
-def _refuse_foreign_choice(request: AuthenticatedHttpRequest, teams: QuerySet[Team]) -> None:
+def _refuse_foreign_choice(request: HttpRequest, teams: QuerySet[Team]) -> None:
     """A manager asking for a team or trust that is not theirs is refused outright (403),
     rather than quietly shown their own teams."""
     team_id, trust_id = request.GET.get("team", ""), request.GET.get("trust", "")
@@ -42,12 +41,12 @@ def _refuse_foreign_choice(request: AuthenticatedHttpRequest, teams: QuerySet[Te
 
 
 def _dashboard_scope(
-    request: AuthenticatedHttpRequest,
+    request: HttpRequest,
 ) -> tuple[DashboardFilterForm, Scope | None, int]:
     """The filter form, the scope it chooses (None when the form is not valid) and the outcome
     time point."""
     now = timezone.now()
-    teams = selectors.teams_visible_to(request.user)
+    teams = selectors.teams_visible_to(request_user(request))
     _refuse_foreign_choice(request, teams)
     form = DashboardFilterForm(
         request.GET if "start" in request.GET else None,
@@ -121,7 +120,7 @@ def _charts(data: Dashboard) -> dict[str, SafeString]:
 
 
 @manager_required
-def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+def dashboard(request: HttpRequest) -> HttpResponse:
     form, scope, timepoint = _dashboard_scope(request)
     context: dict[str, Any] = {
         "form": form,
@@ -142,7 +141,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @manager_required
-def dashboard_csv(request: AuthenticatedHttpRequest, table: str) -> HttpResponse:
+def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in tables.TABLE_SECTION:
         raise Http404("No such table")
     form, scope, timepoint = _dashboard_scope(request)

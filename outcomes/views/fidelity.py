@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -14,7 +14,7 @@ from outcomes import charts, rules, selectors, services, tables
 from outcomes.dashboard.outcome_figures import fidelity_profile
 from outcomes.dashboard.scope import Scope
 from outcomes.forms import FidelityForm
-from outcomes.views.common import AuthenticatedHttpRequest
+from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.localtime import LONDON
 
@@ -22,8 +22,8 @@ PROFILE_MONTHS = 24  # a team's fidelity page covers the last two years
 
 
 @login_required
-def team_fidelity(request: AuthenticatedHttpRequest, team_id: int) -> HttpResponse:
-    team = selectors.get_team_for_user(request.user, team_id)
+def team_fidelity(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = selectors.get_team_for_user(request_user(request), team_id)
     now = timezone.now()
     today = now.astimezone(LONDON).date()
     scope = Scope(
@@ -56,14 +56,17 @@ def team_fidelity(request: AuthenticatedHttpRequest, team_id: int) -> HttpRespon
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def meeting_fidelity(request: AuthenticatedHttpRequest, meeting_id: int) -> HttpResponse:
+def meeting_fidelity(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Staff who were present rate the meeting. Nobody else can open it (404)."""
-    meeting = selectors.get_meeting_for_rater(request.user, meeting_id)
+    meeting = selectors.get_meeting_for_rater(request_user(request), meeting_id)
     form = FidelityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.fidelity_rating_record(
-                meeting=meeting, rater=request.user, scores=form.cleaned_data, now=timezone.now()
+                meeting=meeting,
+                rater=request_user(request),
+                scores=form.cleaned_data,
+                now=timezone.now(),
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -19,8 +19,7 @@ from networks.selectors import get_service_user_for_user
 from outcomes import charts, rules, selectors, services
 from outcomes.forms import LicensedMeasureForm, OutcomeAssessmentForm, ScoredMeasureForm
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
-from outcomes.views.common import AuthenticatedHttpRequest
-from pod.foundation.access import clinical_required
+from pod.foundation.access import clinical_required, request_user
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.localtime import LONDON
 
@@ -42,8 +41,8 @@ def _measure_chart(
 
 
 @clinical_required
-def person_measures(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_id)
+def person_measures(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_service_user_for_user(request_user(request), person_id)
     scored = list(ScoredMeasure.objects.filter(service_user=person).order_by("completed_on"))
     licensed = LicensedMeasure.objects.filter(service_user=person).order_by("-completed_on")
     assessments = OutcomeAssessment.objects.filter(service_user=person)
@@ -87,10 +86,8 @@ def person_measures(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
-def scored_measure_new(
-    request: AuthenticatedHttpRequest, person_id: int, instrument: str
-) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_id)
+def scored_measure_new(request: HttpRequest, person_id: int, instrument: str) -> HttpResponse:
+    person = get_service_user_for_user(request_user(request), person_id)
     if instrument not in rules.SCORERS:
         raise Http404("No such measure")
     form = ScoredMeasureForm(request.POST or None, instrument=instrument)
@@ -101,7 +98,7 @@ def scored_measure_new(
                 instrument=instrument,
                 item_scores=form.item_scores(),
                 completed_on=form.cleaned_data["completed_on"],
-                recorded_by=request.user,
+                recorded_by=request_user(request),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -126,7 +123,7 @@ def scored_measure_new(
 
 
 def _record_page(
-    request: AuthenticatedHttpRequest,
+    request: HttpRequest,
     person: ServiceUser,
     form: forms.BaseForm,
     *,
@@ -142,7 +139,7 @@ def _record_page(
         try:
             record(
                 service_user=person,
-                recorded_by=request.user,
+                recorded_by=request_user(request),
                 now=timezone.now(),
                 **form.cleaned_data,
             )
@@ -160,8 +157,8 @@ def _record_page(
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
-def licensed_measure_new(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_id)
+def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_service_user_for_user(request_user(request), person_id)
     return _record_page(
         request,
         person,
@@ -176,8 +173,8 @@ def licensed_measure_new(request: AuthenticatedHttpRequest, person_id: int) -> H
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
-def assessment_new(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_id)
+def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_service_user_for_user(request_user(request), person_id)
     return _record_page(
         request,
         person,
@@ -191,8 +188,8 @@ def assessment_new(request: AuthenticatedHttpRequest, person_id: int) -> HttpRes
 
 
 @login_required
-def team_follow_up(request: AuthenticatedHttpRequest, team_id: int) -> HttpResponse:
-    team = selectors.get_team_for_user(request.user, team_id)
+def team_follow_up(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = selectors.get_team_for_user(request_user(request), team_id)
     today = timezone.now().astimezone(LONDON).date()
     return render(
         request,
@@ -201,7 +198,7 @@ def team_follow_up(request: AuthenticatedHttpRequest, team_id: int) -> HttpRespo
             "team": team,
             "rows": selectors.assessments_follow_up(team, today=today),
             "today": today,
-            "show_names": request.user.is_clinical,
+            "show_names": request_user(request).is_clinical,
             "timepoints": rules.timepoints_in_words(),
             "window_days": rules.FOLLOW_UP_WINDOW.days,
         },

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from outcomes import rules, selectors
 from outcomes.forms import ImportForm
 from outcomes.importer import ImportResult, decode_upload, import_outcomes_text
-from outcomes.views.common import AuthenticatedHttpRequest
-from pod.foundation.access import manager_required
+from pod.foundation.access import manager_required, request_user
 from pod.foundation.form_errors import add_service_errors
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    teams = selectors.teams_visible_to(request.user)
+def import_upload(request: HttpRequest) -> HttpResponse:
+    teams = selectors.teams_visible_to(request_user(request))
     form = ImportForm(request.POST or None, request.FILES or None, teams=teams)
     result: ImportResult | None = None
     if request.method == "POST" and form.is_valid():
@@ -29,7 +28,7 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             result = import_outcomes_text(
-                text, team=form.cleaned_data["team"], recorded_by=request.user
+                text, team=form.cleaned_data["team"], recorded_by=request_user(request)
             )
             if result.ok:
                 messages.success(

@@ -17,23 +17,22 @@ from django.views.decorators.http import require_http_methods
 from networks.selectors import get_service_user_for_user
 from outcomes import rules, services
 from outcomes.forms import SurveyForm
-from outcomes.views.common import AuthenticatedHttpRequest
-from pod.foundation.access import clinical_required
+from pod.foundation.access import clinical_required, request_user
 from pod.foundation.form_errors import add_service_errors
 
 
 @clinical_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def survey_issue(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    person = get_service_user_for_user(request.user, person_id)
+def survey_issue(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_service_user_for_user(request_user(request), person_id)
     context: dict[str, Any] = {
         "person": person,
         "lifetime_days": rules.SURVEY_LINK_LIFETIME.days,
     }
     if request.method == "POST":
         invitation, token = services.survey_invitation_issue(
-            service_user=person, issued_by=request.user, now=timezone.now()
+            service_user=person, issued_by=request_user(request), now=timezone.now()
         )
         link = request.build_absolute_uri(reverse("outcomes:survey", args=[token]))
         context.update(

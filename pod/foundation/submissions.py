@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 
+from pod.foundation.access import request_user
 from pod.foundation.models import FormSubmission
 
 TOKEN_FIELD = "submission_token"
@@ -80,7 +81,7 @@ def one_submission(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             try:
                 with transaction.atomic():
                     submission = FormSubmission.objects.create(
-                        token=token, user=request.user, view_name=view_name
+                        token=token, user=request_user(request), view_name=view_name
                     )
             except IntegrityError:
                 earlier = FormSubmission.objects.filter(token=token).first()
