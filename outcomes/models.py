@@ -24,7 +24,17 @@ class OutcomeAssessment(models.Model):
     timepoint_months = models.PositiveSmallIntegerField(choices=rules.TIMEPOINT_CHOICES)
     assessed_on = models.DateField()
     symptom_level = models.CharField(max_length=10, choices=SymptomLevel.choices)
-    relapse = models.BooleanField()
+    relapse = models.BooleanField(help_text="Relapsed since the previous time point")
+    # Time to relapse is the trial's primary outcome (Kaplan-Meier, log-rank, Cox). When the
+    # date of the first relapse is known it is recorded here; when it is not, the survival
+    # analysis treats the relapse as happening in the interval since the previous assessment
+    # (outcomes/survival.py says how that interval is approximated).
+    relapse_on = models.DateField(
+        "date of relapse",
+        null=True,
+        blank=True,
+        help_text="Date the relapse began, when known (only with a relapse)",
+    )
     hospital_bed_days = models.PositiveIntegerField()
     disability_benefit = models.BooleanField("claiming disability benefit")
     neuroleptic_use = models.BooleanField("using neuroleptic (antipsychotic) medication")
@@ -49,6 +59,13 @@ class OutcomeAssessment(models.Model):
             models.CheckConstraint(
                 condition=Q(hospital_bed_days__lte=rules.MAX_HOSPITAL_BED_DAYS),
                 name="outcome_bed_days_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(relapse_on__isnull=True)
+                | Q(relapse=True, relapse_on__lte=models.F("assessed_on")),
+                name="outcome_relapse_date_with_relapse",
+                violation_error_message="A relapse date needs a relapse, on or before the "
+                "assessment.",
             ),
         ]
 
