@@ -12,7 +12,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
-from outcomes import rules
+from outcomes import rules, scoring
 from outcomes.models import FidelityRating, LicensedMeasure, OutcomeAssessment, SurveyResponse
 from pod.foundation.models import Team, Trust
 
@@ -84,11 +84,11 @@ class ScoredMeasureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.instrument = instrument
         if instrument == "DIALOG":
-            labels = [*rules.DIALOG_LIFE_DOMAINS, *rules.DIALOG_TREATMENT]
+            labels = [*scoring.DIALOG_LIFE_DOMAINS, *scoring.DIALOG_TREATMENT]
             choices = [(i, str(i)) for i in range(1, 8)]
             help_text = "1 = totally dissatisfied, 7 = totally satisfied"
         else:
-            labels = [f"Item {i}" for i in range(1, rules.ITEM_COUNTS[instrument] + 1)]
+            labels = [f"Item {i}" for i in range(1, scoring.ITEM_COUNTS[instrument] + 1)]
             choices = [
                 (0, "0 - not at all"),
                 (1, "1 - several days"),
@@ -103,7 +103,7 @@ class ScoredMeasureForm(forms.Form):
         self.helper = _helper("Save and score")
 
     def item_scores(self) -> list[int]:
-        count = rules.ITEM_COUNTS[self.instrument]
+        count = scoring.ITEM_COUNTS[self.instrument]
         return [self.cleaned_data[f"item_{i}"] for i in range(1, count + 1)]
 
 

@@ -1,4 +1,5 @@
-"""Scoring, suppression and follow-up rules for outcomes, as pure functions.
+"""Outcomes' reference figures, time points, suppression, 95% intervals, staffing targets,
+follow-up and survey-link rules, as pure functions (scoring of the measures: outcomes.scoring).
 
 Nothing here touches the database or the clock: callers pass the facts, and `now`/`today`
 where time matters, so tests can pin any instant.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from statistics import NormalDist
 
 # --- Reference figures ----------------------------------------------------------------------------
 # From the 2015 NHS talk on Peer-supported Open Dialogue that POD is built from: the 2014 national
@@ -119,133 +122,258 @@ DASHBOARD_LIST_LIMIT = 50
 # "Meetings in the first 14 days": London calendar days from the referral, its own day the first.
 EARLY_MEETINGS_DAYS = 14
 
-# --- Scored measures ---------------------------------------------------------------------------
+# --- Aggregates and their 95% intervals ----------------------------------------------------------
+# Every share on the dashboards carries Wilson's score interval, every mean a t interval, and the
+# POD-TAU comparison its difference with Newcombe's hybrid score interval (shares) or Welch's
+# interval (means). Sources, cited by the functions below:
+# - Wilson EB. Probable inference, the law of succession, and statistical inference. J Am Stat
+#   Assoc 1927;22:209-212.
+# - Newcombe RG. Two-sided confidence intervals for the single proportion: comparison of seven
+#   methods. Stat Med 1998;17:857-872 ("Newcombe 1998a"; Wilson's interval is its method 3).
+# - Newcombe RG. Interval estimation for the difference between independent proportions:
+#   comparison of eleven methods. Stat Med 1998;17:873-890 ("Newcombe 1998b", method 10).
+# - Student. The probable error of a mean. Biometrika 1908;6:1-25.
+# - Welch BL. The generalization of "Student's" problem when several different population
+#   variances are involved. Biometrika 1947;34:28-35.
 
-PHQ9_BANDS = (
-    (4, "none-minimal"),
-    (9, "mild"),
-    (14, "moderate"),
-    (19, "moderately severe"),
-    (27, "severe"),
-)
-GAD7_BANDS = ((4, "minimal"), (9, "mild"), (14, "moderate"), (21, "severe"))
-
-DIALOG_LIFE_DOMAINS = (
-    "Mental health",
-    "Physical health",
-    "Job situation",
-    "Accommodation",
-    "Leisure activities",
-    "Relationship with partner/family",
-    "Friendships",
-    "Personal safety",
-)
-DIALOG_TREATMENT = (
-    "Medication",
-    "Practical help received",
-    "Meetings with mental health professionals",
-)
+CONFIDENCE = 0.95
+Z_95 = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)  # 1.959964...
 
 
-@dataclass(frozen=True)
-class Score:
-    total: int | None = None
-    band: str = ""
-    life_domains_mean: Decimal | None = None
-    treatment_mean: Decimal | None = None
+def wilson_interval(count: int, n: int, *, z: float = Z_95) -> tuple[float, float]:
+    """Wilson's score interval for the proportion count/n, as fractions from 0 to 1.
+
+    (p + z²/2n ± z·√(p(1-p)/n + z²/4n²)) / (1 + z²/n), with p = count/n (Wilson 1927;
+    Newcombe 1998a, method 3: e.g. 81/263 gives 0.2553 to 0.3662). Unlike p ± z·√(p(1-p)/n)
+    it never leaves 0-1 and keeps close to 95% coverage for small n and for shares near 0% or
+    100%, which is what a team's figures are. ValueError when n < 1 or count is not in 0..n.
+    """
+    if n < 1 or not 0 <= count <= n:
+        raise ValueError(f"A proportion needs 0 <= count <= n and n >= 1 (got {count}/{n}).")
+    p, z2 = count / n, z * z
+    centre = p + z2 / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, (centre - half) / (1 + z2 / n)), min(1.0, (centre + half) / (1 + z2 / n))
 
 
-def _check_items(items: Sequence[int], *, count: int, low: int, high: int, name: str) -> None:
-    if len(items) != count:
-        raise ValueError(f"{name} has {count} items; {len(items)} were given.")
-    for i, item in enumerate(items, start=1):
-        if not isinstance(item, int) or not low <= item <= high:
-            raise ValueError(f"{name} item {i} must be a whole number from {low} to {high}.")
-
-
-def _band(total: int, bands: tuple[tuple[int, str], ...]) -> str:
-    for upper, label in bands:
-        if total <= upper:
-            return label
-    raise ValueError(f"score {total} is out of range")
-
-
-def score_phq9(items: Sequence[int]) -> Score:
-    """PHQ-9: nine items 0-3, total 0-27, banded 0-4 / 5-9 / 10-14 / 15-19 / 20-27."""
-    _check_items(items, count=9, low=0, high=3, name="PHQ-9")
-    total = sum(items)
-    return Score(total=total, band=_band(total, PHQ9_BANDS))
-
-
-def score_gad7(items: Sequence[int]) -> Score:
-    """GAD-7: seven items 0-3, total 0-21, banded 0-4 / 5-9 / 10-14 / 15-21."""
-    _check_items(items, count=7, low=0, high=3, name="GAD-7")
-    total = sum(items)
-    return Score(total=total, band=_band(total, GAD7_BANDS))
-
-
-def _mean2(values: Sequence[int]) -> Decimal:
-    return (Decimal(sum(values)) / Decimal(len(values))).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
+def newcombe_difference(
+    count1: int, n1: int, count2: int, n2: int, *, z: float = Z_95
+) -> tuple[float, float, float]:
+    """p1 - p2 with Newcombe's hybrid score interval, as fractions from -1 to 1:
+    (d - √((p1-l1)² + (u2-p2)²), d + √((u1-p1)² + (p2-l2)²)), where (l, u) are each share's
+    Wilson interval (Newcombe 1998b, method 10: e.g. 56/70 - 48/80 gives 0.2000, 0.0524 to
+    0.3339). The standard companion of Wilson's interval: it needs nothing but the two Wilson
+    intervals and stays within -1 to 1. ValueError as wilson_interval."""
+    low1, high1 = wilson_interval(count1, n1, z=z)
+    low2, high2 = wilson_interval(count2, n2, z=z)
+    p1, p2 = count1 / n1, count2 / n2
+    d = p1 - p2
+    return (
+        d,
+        d - math.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2),
+        d + math.sqrt((high1 - p1) ** 2 + (p2 - low2) ** 2),
     )
 
 
-def score_dialog(items: Sequence[int]) -> Score:
-    """DIALOG: eleven items 1-7; the mean of the 8 life domains (items 1-8) and of the 3
-    treatment items (9-11), each to two decimal places. There is no total or band."""
-    _check_items(items, count=11, low=1, high=7, name="DIALOG")
-    return Score(life_domains_mean=_mean2(items[:8]), treatment_mean=_mean2(items[8:]))
+def t_quantile(probability: float, df: float) -> float:
+    """Student's t quantile: the t with P(T <= t) = `probability` on `df` (> 0, not necessarily
+    whole) degrees of freedom, from scipy.special.stdtrit. ValueError when df <= 0."""
+    if not df > 0:
+        raise ValueError(f"Degrees of freedom must be positive (got {df}).")
+    # scipy takes ~0.4 s to import: only a page that draws an interval of a mean should pay it,
+    # not every process that loads outcomes' models.
+    from scipy.special import stdtrit  # noqa: PLC0415
+
+    return float(stdtrit(df, probability))
 
 
-SCORERS = {"PHQ9": score_phq9, "GAD7": score_gad7, "DIALOG": score_dialog}
-ITEM_COUNTS = {"PHQ9": 9, "GAD7": 7, "DIALOG": 11}
-
-# Licensed measures: only the total is kept, and it must lie in the published range.
-LICENSED_RANGES: dict[str, tuple[Decimal, Decimal]] = {
-    "ReQoL-10": (Decimal(0), Decimal(40)),
-    "ReQoL-20": (Decimal(0), Decimal(80)),
-    "WEMWBS": (Decimal(14), Decimal(70)),
-    "SWEMWBS": (Decimal(7), Decimal(35)),
-    "HoNOS": (Decimal(0), Decimal(48)),
-}
+def t_interval(*, mean: float, sd: float, n: int) -> tuple[float, float]:
+    """mean ± t(0.975; n-1)·sd/√n: the 95% interval of a mean of n values whose sample standard
+    deviation is sd (Student 1908; e.g. the sleep data's 10 differences, mean 1.58, sd 1.230,
+    give 0.700 to 2.460). ValueError when n < 2 or sd < 0."""
+    if n < 2 or sd < 0:
+        raise ValueError(f"A t interval needs n >= 2 and sd >= 0 (got n={n}, sd={sd}).")
+    half = t_quantile(0.5 + CONFIDENCE / 2, n - 1) * sd / math.sqrt(n)
+    return mean - half, mean + half
 
 
-def licensed_score_error(*, name: str, score: Decimal) -> str | None:
-    """A message when `score` is outside the measure's range; None when it is plausible."""
-    if name not in LICENSED_RANGES:
-        return f"Unknown measure {name!r}."
-    low, high = LICENSED_RANGES[name]
-    if not low <= score <= high:
-        return f"A {name} score lies between {low} and {high}."
-    return None
+def welch_difference(
+    *, mean1: float, sd1: float, n1: int, mean2: float, sd2: float, n2: int
+) -> tuple[float, float, float]:
+    """mean1 - mean2 with Welch's 95% interval: d ± t(0.975; ν)·√(s1²/n1 + s2²/n2), ν from the
+    Welch-Satterthwaite formula (Welch 1947), so the arms need not share a variance (e.g. the
+    sleep data's two groups, 0.75 and 2.33, give -1.58, -3.365 to 0.205 on 17.78 df).
+    ValueError when either n < 2 or an sd < 0."""
+    if n1 < 2 or n2 < 2 or sd1 < 0 or sd2 < 0:
+        raise ValueError("Welch's interval needs two samples of at least 2 with sd >= 0.")
+    v1, v2 = sd1 * sd1 / n1, sd2 * sd2 / n2
+    d = mean1 - mean2
+    if v1 + v2 == 0:
+        return d, d, d
+    df = (v1 + v2) ** 2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
+    half = t_quantile(0.5 + CONFIDENCE / 2, df) * math.sqrt(v1 + v2)
+    return d, d - half, d + half
 
 
-# --- Aggregates --------------------------------------------------------------------------------
+def pooled_mean_sd(groups: Sequence[tuple[int, float, float | None]]) -> tuple[int, float, float]:
+    """The n, mean and sample sd of the values of several groups together, from each group's
+    (n, mean, sd) (sd None or anything for a group of one). The sum of squares about the
+    overall mean is Σ[(n_i - 1)·sd_i² + n_i·mean_i²] - N·mean². ValueError when N < 2."""
+    total = sum(n for n, _m, _s in groups)
+    if total < 2:
+        raise ValueError("A pooled sd needs at least two values.")
+    mean = sum(n * m for n, m, _s in groups) / total
+    squares = sum((n - 1) * (s or 0.0) ** 2 + n * m * m for n, m, s in groups if n)
+    return total, mean, math.sqrt(max(0.0, squares - total * mean * mean) / (total - 1))
+
+
+def _interval_text(low: float, high: float, places: int, unit: str) -> str:
+    return f"95% CI {low:.{places}f} to {high:.{places}f}{unit}"
 
 
 @dataclass(frozen=True)
 class Cell:
-    """A share reported on a dashboard. `percent` is None when suppressed or when n is 0."""
+    """A share reported on a dashboard with its 95% Wilson interval, all in percent.
+
+    `percent`, `lower` and `upper` are None when the cell is suppressed or n is 0; `lower` and
+    `upper` are also None for a share made with interval=False (a headcount, not an estimate).
+    """
 
     count: int
     n: int
     percent: float | None
     suppressed: bool
+    lower: float | None = None
+    upper: float | None = None
 
     def __str__(self) -> str:
         if self.suppressed:
             return SUPPRESSED_TEXT
         if self.percent is None:
             return "no data"
-        return f"{self.percent:.0f}% (n={self.n})"
+        if self.lower is None or self.upper is None:
+            return f"{self.percent:.0f}% (n={self.n})"
+        return f"{self.percent:.0f}% ({_interval_text(self.lower, self.upper, 0, '%')}, n={self.n})"
 
 
-def share(count: int, n: int, *, suppress_under: int = 0) -> Cell:
-    """count out of n as a Cell. With `suppress_under` (e.g. 5), a cell resting on fewer than
-    that many people is suppressed: neither its count nor its percentage is shown."""
+def share(count: int, n: int, *, suppress_under: int = 0, interval: bool = True) -> Cell:
+    """count out of n as a Cell with its Wilson interval (interval=False: without one). With
+    `suppress_under` (e.g. 5), a cell resting on fewer than that many people is suppressed:
+    neither its count, its percentage nor its interval is shown."""
     if n and n < suppress_under:
         return Cell(count=0, n=0, percent=None, suppressed=True)
-    return Cell(count=count, n=n, percent=(100.0 * count / n) if n else None, suppressed=False)
+    if not n:
+        return Cell(count=count, n=n, percent=None, suppressed=False)
+    low, high = wilson_interval(count, n) if interval else (None, None)
+    return Cell(
+        count=count,
+        n=n,
+        percent=100.0 * count / n,
+        suppressed=False,
+        lower=None if low is None else 100.0 * low,
+        upper=None if high is None else 100.0 * high,
+    )
+
+
+@dataclass(frozen=True)
+class Mean:
+    """A mean reported on a dashboard with its 95% t interval, in the measure's unit.
+
+    `mean` is None when suppressed or n is 0; `lower` and `upper` are None then and when n < 2
+    (one value has no spread). `sd` is the sample standard deviation, kept for comparisons.
+    """
+
+    n: int
+    mean: float | None
+    sd: float | None
+    lower: float | None
+    upper: float | None
+    suppressed: bool
+    unit: str = ""  # as the page says it after a number: " days", "" for a rating
+
+    def __str__(self) -> str:
+        if self.suppressed:
+            return SUPPRESSED_TEXT
+        if self.mean is None:
+            return "no data"
+        if self.lower is None or self.upper is None:
+            return f"{self.mean:.1f}{self.unit} (n={self.n})"
+        interval = _interval_text(self.lower, self.upper, 1, self.unit)
+        return f"{self.mean:.1f}{self.unit} ({interval}, n={self.n})"
+
+
+def mean_estimate(
+    *,
+    n: int,
+    mean: float | Decimal | None,
+    sd: float | Decimal | None,
+    suppress_under: int = 0,
+    unit: str = "",
+    bounds: tuple[float, float] | None = None,
+) -> Mean:
+    """A Mean of n values with their mean and sample sd (as SQL's avg and stddev_samp give
+    them; sd None for n < 2), with its t interval, clipped to `bounds` when the measure has
+    them (a rating of 0-3, days >= 0). Suppressed below `suppress_under` values, like share."""
+    if n and n < suppress_under:
+        return Mean(n=0, mean=None, sd=None, lower=None, upper=None, suppressed=True, unit=unit)
+    if not n or mean is None:
+        return Mean(n=n, mean=None, sd=None, lower=None, upper=None, suppressed=False, unit=unit)
+    value, spread = float(mean), None if sd is None else float(sd)
+    low: float | None = None
+    high: float | None = None
+    if n >= 2 and spread is not None:
+        low, high = t_interval(mean=value, sd=spread, n=n)
+        if bounds is not None:
+            low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Mean(n=n, mean=value, sd=spread, lower=low, upper=high, suppressed=False, unit=unit)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """POD minus TAU with its 95% interval: percentage points between two shares (Newcombe
+    1998b), or the measure's unit between two means (Welch 1947). The three numbers are None
+    when either side is suppressed or has too few values; `n` counts both arms."""
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    n: int
+    suppressed: bool
+    unit: str  # POINTS between shares, the means' unit between means
+
+    def __str__(self) -> str:
+        if self.suppressed:
+            return SUPPRESSED_TEXT
+        if self.estimate is None or self.lower is None or self.upper is None:
+            return "no data"
+        places = 0 if self.unit == POINTS else 1
+        interval = _interval_text(self.lower, self.upper, places, "")
+        return f"{self.estimate:+.{places}f}{self.unit} ({interval})"
+
+
+POINTS = " points"  # percentage points
+
+
+def share_difference(first: Cell, second: Cell) -> Difference:
+    """first - second in percentage points with Newcombe's hybrid score interval."""
+    n, hidden = first.n + second.n, first.suppressed or second.suppressed
+    if hidden or not first.n or not second.n:
+        return Difference(None, None, None, n=n, suppressed=hidden, unit=POINTS)
+    d, low, high = newcombe_difference(first.count, first.n, second.count, second.n)
+    return Difference(100 * d, 100 * low, 100 * high, n=n, suppressed=False, unit=POINTS)
+
+
+def mean_difference(first: Mean, second: Mean) -> Difference:
+    """first - second with Welch's interval (no figure when either has fewer than 2 values)."""
+    n, hidden = first.n + second.n, first.suppressed or second.suppressed
+    if hidden or first.mean is None or second.mean is None or first.sd is None:
+        return Difference(None, None, None, n=n, suppressed=hidden, unit=first.unit)
+    if second.sd is None or first.n < 2 or second.n < 2:
+        return Difference(None, None, None, n=n, suppressed=False, unit=first.unit)
+    d, low, high = welch_difference(
+        mean1=first.mean, sd1=first.sd, n1=first.n, mean2=second.mean, sd2=second.sd, n2=second.n
+    )
+    return Difference(d, low, high, n=n, suppressed=False, unit=first.unit)
 
 
 def per_week(count: int, *, start: date, end: date) -> float:

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from meetings.models import Meeting, Participant
 from networks.models import ServiceUser
-from outcomes import rules
+from outcomes import rules, scoring
 from outcomes.models import (
     FidelityRating,
     LicensedMeasure,
@@ -42,11 +42,11 @@ def scored_measure_record(
     now: datetime,
 ) -> ScoredMeasure:
     """Score a DIALOG, PHQ-9 or GAD-7 and keep the items with the computed scores."""
-    if instrument not in rules.SCORERS:
+    if instrument not in scoring.SCORERS:
         raise ValidationError({"instrument": "Unknown measure."})
     _not_in_future(completed_on, now, "completed_on")
     try:
-        score = rules.SCORERS[instrument](list(item_scores))
+        score = scoring.SCORERS[instrument](list(item_scores))
     except ValueError as error:
         raise ValidationError({"__all__": str(error)}) from error
     measure = ScoredMeasure(
@@ -77,7 +77,7 @@ def licensed_measure_record(
 ) -> LicensedMeasure:
     """Keep a licensed measure by name and total score only."""
     _not_in_future(completed_on, now, "completed_on")
-    error = rules.licensed_score_error(name=name, score=score)
+    error = scoring.licensed_score_error(name=name, score=score)
     if error:
         raise ValidationError({"score": error})
     measure = LicensedMeasure(

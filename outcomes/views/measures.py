@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from networks.models import ServiceUser
 from networks.selectors import get_service_user_for_user
-from outcomes import charts, rules, selectors, services
+from outcomes import charts, rules, scoring, selectors, services
 from outcomes.forms import LicensedMeasureForm, OutcomeAssessmentForm, ScoredMeasureForm
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
 from pod.foundation.access import clinical_required, request_user
@@ -88,7 +88,7 @@ def person_measures(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def scored_measure_new(request: HttpRequest, person_id: int, instrument: str) -> HttpResponse:
     person = get_service_user_for_user(request_user(request), person_id)
-    if instrument not in rules.SCORERS:
+    if instrument not in scoring.SCORERS:
         raise Http404("No such measure")
     form = ScoredMeasureForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
