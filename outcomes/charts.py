@@ -1,13 +1,15 @@
 """Server-rendered SVG charts. No JavaScript, no CDN: the page carries the picture, and every
 chart sits beside a table of the same numbers (the table is the accessible version; the SVG
 has role="img" and a text label). Series are told apart by marker shape and dash pattern as
-well as colour, so colour is never the only signal."""
+well as colour, so colour is never the only signal. A series may carry a 95% interval for each
+value, drawn as an error bar with caps (survival curves: outcomes/survival_chart.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -18,10 +20,40 @@ WIDTH = 640  # of every chart's viewBox; the page scales it to the column
 LINE_CHART_HEIGHT = 260
 
 
+Interval = tuple[float, float] | None
+
+
 @dataclass(frozen=True)
 class Series:
     label: str
     values: Sequence[float | None]
+    # The 95% interval of each value (None: none), in the values' unit; empty: no intervals.
+    intervals: Sequence[Interval] = ()
+
+
+def intervals_of(estimates: Sequence[Any]) -> list[Interval]:
+    """The (lower, upper) of each estimate (a rules.Cell or rules.Mean), None where it has
+    none (suppressed, no data, a single value)."""
+    found: list[Interval] = []
+    for estimate in estimates:
+        low, high = getattr(estimate, "lower", None), getattr(estimate, "upper", None)
+        found.append(None if low is None or high is None else (float(low), float(high)))
+    return found
+
+
+def _error_bar(x1: float, y1: float, x2: float, y2: float, colour: str) -> str:
+    """An error bar from (x1, y1) to (x2, y2) with a cap across each end."""
+    vertical = abs(x2 - x1) < abs(y2 - y1)
+    caps = []
+    for x, y in ((x1, y1), (x2, y2)):
+        if vertical:
+            caps.append(f'<line x1="{x - 4:.1f}" x2="{x + 4:.1f}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        else:
+            caps.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y - 4:.1f}" y2="{y + 4:.1f}"/>')
+    return (
+        f'<g class="error-bar" stroke="{colour}" stroke-width="1.2">'
+        f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}"/>{"".join(caps)}</g>'
+    )
 
 
 def _marker(kind: str, x: float, y: float, colour: str) -> str:
@@ -49,12 +81,13 @@ def line_chart(
     y_unit: str = "",
 ) -> SafeString:
     """A line chart of one or more series over the same x labels, the y axis from 0 to `y_max`
-    (10% above the largest value when None), ticks labelled with `y_unit`. None values leave
-    gaps."""
+    (10% above the largest value or interval end when None), ticks labelled with `y_unit`.
+    None values leave gaps; a series' intervals are drawn as vertical error bars."""
     width, height = WIDTH, LINE_CHART_HEIGHT
     left, right, top, bottom = 44, 12, 16, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.values if v is not None]
+    values += [iv[1] for s in series for iv in s.intervals if iv is not None]
     top_value = y_max if y_max is not None else max([*values, 1]) * 1.1
     n = max(len(x_labels), 1)
 
@@ -97,6 +130,11 @@ def line_chart(
                 segment = []
                 continue
             segment.append(f"{x_at(i):.1f},{y_at(v):.1f}")
+            interval = s.intervals[i] if i < len(s.intervals) else None
+            if interval is not None:
+                # Offset a little per series so overlapping bars stay apart.
+                bar_x = x_at(i) + (k - (len(series) - 1) / 2) * 3
+                parts.append(_error_bar(bar_x, y_at(interval[0]), bar_x, y_at(interval[1]), colour))
             parts.append(_marker(marker, x_at(i), y_at(v), colour))
         if segment:
             segments.append(segment)
@@ -129,7 +167,8 @@ def bar_chart(
     unit: str = "%",
 ) -> SafeString:
     """Horizontal grouped bars (one group per label, one bar per series), from 0 to `x_max`,
-    value and `unit` printed at the end of each bar. A None value is drawn as 'no data'."""
+    value and `unit` printed at the end of each bar, a series' intervals as horizontal error
+    bars across it. A None value is drawn as 'no data'."""
     width = WIDTH
     bar_h, gap, left, right, top = 12, 10, 10, 50, 8
     group_h = len(series) * (bar_h + 2) + 18
@@ -159,9 +198,17 @@ def bar_chart(
                     f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
                     f'fill="{colour}"{pattern}/>'
                 )
+                end = w
+                interval = s.intervals[i] if i < len(s.intervals) else None
+                if interval is not None and x_max:
+                    low, high = (plot_w * min(e, x_max) / x_max for e in interval)
+                    mid = y + bar_h / 2
+                    parts.append(_error_bar(left + low, mid, left + high, mid, "#212b32"))
+                    end = max(w, high)
+                decimals = 0 if x_max > 10 else 1
                 parts.append(
-                    f'<text x="{left + w + 4:.1f}" y="{y + 10}" font-size="10">'
-                    f"{escape(s.label)} {v:.0f}{escape(unit)}</text>"
+                    f'<text x="{left + end + 6:.1f}" y="{y + 10}" font-size="10">'
+                    f"{escape(s.label)} {v:.{decimals}f}{escape(unit)}</text>"
                 )
             y += bar_h + 2
         y += gap + 2

@@ -1,4 +1,9 @@
-"""A dashboard table as a CSV download: what the page shows, every row of it."""
+"""A dashboard table as a CSV download: what the page shows, every row of it.
+
+A column that holds estimates (shares, means, differences between arms) becomes four numeric
+columns in the CSV: the value, the lower and upper ends of its 95% interval, and its n, so a
+spreadsheet can read each as a number ("suppressed" in the value column, the rest blank, for a
+suppressed cell)."""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ import csv
 import io
 from typing import Any
 
-from outcomes.rules import Cell
+from outcomes.rules import POINTS, Cell, Difference, Mean
 from outcomes.tables import Table, fmt
+
+Estimate = Cell | Mean | Difference
+INTERVAL_SUFFIXES = (" lower 95%", " upper 95%", " n")
 
 
 def pct(cell: Cell) -> str:
@@ -18,19 +26,56 @@ def pct(cell: Cell) -> str:
 
 
 def to_csv(table: Table) -> str:
-    """The table as CSV text: a header row, shares as bare percentages, and any text a
-    spreadsheet would run as a formula quoted."""
+    """The table as CSV text: a header row, estimates as value, lower, upper and n columns,
+    and any text a spreadsheet would run as a formula quoted."""
+    expanded = {
+        i for row in table.rows for i, value in enumerate(row) if isinstance(value, Estimate)
+    }
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(table.headers)
+    header: list[str] = []
+    for i, title in enumerate(table.headers):
+        header.append(title)
+        if i in expanded:
+            header.extend(title + suffix for suffix in INTERVAL_SUFFIXES)
+    writer.writerow(header)
     for row in table.rows:
-        writer.writerow([_csv_value(v) for v in row])
+        cells: list[str] = []
+        for i, value in enumerate(row):
+            if i in expanded:
+                cells.extend(estimate_columns(value))
+            else:
+                cells.append(_csv_value(value))
+        writer.writerow(cells)
     return out.getvalue()
 
 
-def _csv_value(value: Any) -> str:
+def _number(value: float | None, places: int) -> str:
+    return "" if value is None else f"{value:.{places}f}"
+
+
+def estimate_columns(value: Any) -> list[str]:
+    """An estimate as [value, lower, upper, n] (percent to 1 place, means to 2); anything else
+    in an estimate column as [its text, '', '', '']."""
     if isinstance(value, Cell):
-        return pct(value)
+        if value.suppressed:
+            return ["suppressed", "", "", ""]
+        return [pct(value), _number(value.lower, 1), _number(value.upper, 1), str(value.n)]
+    if isinstance(value, Mean | Difference):
+        if value.suppressed:
+            return ["suppressed", "", "", ""]
+        number = value.mean if isinstance(value, Mean) else value.estimate
+        places = 1 if isinstance(value, Difference) and value.unit == POINTS else 2
+        return [
+            "-" if number is None else _number(number, places),
+            _number(value.lower, places),
+            _number(value.upper, places),
+            str(value.n),
+        ]
+    return [_csv_value(value), "", "", ""]
+
+
+def _csv_value(value: Any) -> str:
     text = fmt(value)
     # Spreadsheet formula injection: a cell starting with = + - @ is read as a formula.
     if text and text[0] in "=+-@" and not _is_number(text):

@@ -20,13 +20,12 @@ from outcomes.dashboard.outcome_figures import (
     CarePlans,
     ExperienceRow,
     FidelityProfile,
-    OutcomeRow,
     OutcomesByArm,
 )
 from outcomes.dashboard.peer_and_staffing import PeerWork, StaffingRow, staffing_targets
 from outcomes.dashboard.scope import Scope
 from outcomes.dashboard.sections import Dashboard, SectionName
-from outcomes.rules import Cell
+from outcomes.rules import Cell, Difference, Mean
 from pod.foundation.localtime import LONDON
 
 
@@ -40,11 +39,11 @@ class Table:
 
 
 def fmt(value: Any) -> str:
-    """A cell as text: '-' for None, a Cell as its share and n, yes/no, London times, floats
-    to one decimal place."""
+    """A cell as text: '-' for None, a share, mean or difference with its 95% interval and n,
+    yes/no, London times, floats to one decimal place."""
     if value is None:
         return "-"
-    if isinstance(value, Cell):
+    if isinstance(value, Cell | Mean | Difference):
         return str(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -79,7 +78,7 @@ def _first_meeting(d: FirstMeetingRule) -> list[Table]:
         Table(
             "first_meeting_trend",
             "24-hour rule by month of referral",
-            ["Month", "Met", "Breached", "Share met %"],
+            ["Month", "Met", "Breached", "Share met"],
             [[r["month"], r["met"], r["breached"], r["share_met"]] for r in d["trend"]],
         ),
         Table(
@@ -147,9 +146,9 @@ def _attendance(d: Attendance) -> list[Table]:
         Table(
             "attendance_trend",
             "Who was at the meetings, by month",
-            ["Month", "Held", "With network members %", "With core team %", "Two or more staff %"],
+            ["Month", "Held", "With network members", "With core team", "Two or more staff"],
             [
-                [r["month"], r["held"], r["members_pct"], r["core_pct"], r["two_staff_pct"]]
+                [r["month"], r["held"], r["share_members"], r["share_core"], r["share_two_staff"]]
                 for r in d["trend"]
             ],
         ),
@@ -292,26 +291,25 @@ def _staffing(rows: list[StaffingRow]) -> list[Table]:
     ]
 
 
-def _outcome_cell(row: OutcomeRow, arm: str) -> str:
-    cell = row["POD"] if arm == "POD" else row["TAU"]
-    if isinstance(cell, Cell):
-        return str(cell)
-    if cell["suppressed"]:
-        return rules.SUPPRESSED_TEXT
-    return "no data" if cell["mean"] is None else f"{cell['mean']:.1f} days (n={cell['n']})"
-
-
 def _outcomes(d: OutcomesByArm) -> list[Table]:
     return [
         Table(
             "outcomes",
             f"Outcomes at {rules.timepoint_label(d['timepoint_months']).lower()}: POD against TAU",
-            ["Outcome", "POD", "TAU", "Lapland Open Dialogue (2 years)", "Lapland TAU (2 years)"],
+            [
+                "Outcome",
+                "POD",
+                "TAU",
+                "POD - TAU",
+                "Lapland Open Dialogue (2 years)",
+                "Lapland TAU (2 years)",
+            ],
             [
                 [
                     r["label"],
-                    _outcome_cell(r, "POD"),
-                    _outcome_cell(r, "TAU"),
+                    r["POD"],
+                    r["TAU"],
+                    r["difference"],
                     r["lapland_pod"],
                     r["lapland_tau"],
                 ]

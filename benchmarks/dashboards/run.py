@@ -23,6 +23,7 @@ from benchmarks.dashboards.generate import STAFF_PER_TEAM, TEAMS
 from outcomes import rules
 from outcomes.dashboard import sections
 from outcomes.dashboard.scope import Scope
+from outcomes.rules import Mean
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 
@@ -43,6 +44,8 @@ class PageFigures(TypedDict):
 
 
 def _num(value: Any) -> Any:
+    if isinstance(value, Mean):  # a dashboard mean with its interval: compare the mean
+        value = value.mean
     if isinstance(value, Decimal | float):
         return round(float(value), 6)
     return value
@@ -91,7 +94,7 @@ def project(section: str, result: Any, *, from_sql: bool) -> Any:
                     n,
                     rows["mild_or_none"][arm].count,
                     rows["relapse"][arm].count,
-                    _num(rows["bed_days"][arm]["mean"]),
+                    _num(rows["bed_days"][arm]),
                 )
         return out
     if section == "experience":

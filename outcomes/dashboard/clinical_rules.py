@@ -47,7 +47,7 @@ class ReferralMonth(TypedDict):
     month: str  # YYYY-MM, London, of the referral
     met: int
     breached: int
-    share_met: float | None  # percent of met + breached
+    share_met: Cell  # of met + breached, with its Wilson interval
 
 
 class FirstMeetingRule(TypedDict):
@@ -133,7 +133,7 @@ def first_meeting_rule(
             month=month_key(row["month"]),
             met=row["met"],
             breached=row["breached"],
-            share_met=rules.share(row["met"], row["met"] + row["breached"]).percent,
+            share_met=rules.share(row["met"], row["met"] + row["breached"]),
         )
         for row in rows(("first_meeting.trend",), scope, _trend)
     ]

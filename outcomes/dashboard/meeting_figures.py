@@ -3,10 +3,11 @@ at them."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import TypedDict
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Q, StdDev
 from django.db.models.functions import TruncMonth
 
 from meetings.models import Episode, Meeting
@@ -14,7 +15,7 @@ from outcomes import rules
 from outcomes.dashboard.expressions import LondonDayStart, count_subquery, in_period, month_key
 from outcomes.dashboard.query_cache import Row, Totals, ValuesQuery, rows, totals
 from outcomes.dashboard.scope import Scope
-from outcomes.rules import Cell
+from outcomes.rules import Cell, Mean
 from pod.foundation.localtime import LONDON
 
 # --- Meetings in the first days ------------------------------------------------------------------
@@ -22,7 +23,7 @@ from pod.foundation.localtime import LONDON
 
 class FirstDays(TypedDict):
     episodes: int  # referred in the period, whose first days had all passed by `now`
-    mean: float | None  # held meetings per episode in its first days
+    mean: Mean  # held meetings per episode in its first days, with its t interval
     none: int  # episodes with no meeting held in their first days
 
 
@@ -40,7 +41,12 @@ def _first_days(scope: Scope) -> Totals:
             team_id__in=scope.team_ids,
             referral_received_at__lt=scope.now - timedelta(days=rules.EARLY_MEETINGS_DAYS),
         ).annotate(n=count_subquery(early, "episode"), any_held=Exists(early)),
-        {"episodes": Count("id"), "mean": Avg("n"), "none": Count("id", filter=Q(any_held=False))},
+        {
+            "episodes": Count("id"),
+            "mean": Avg("n"),
+            "sd": StdDev("n", sample=True),
+            "none": Count("id", filter=Q(any_held=False)),
+        },
     )
 
 
@@ -50,7 +56,13 @@ def meetings_first_14_days(scope: Scope) -> FirstDays:
     days had all passed by `now`. One query; the count per episode is a correlated subquery that
     PostgreSQL answers from the (episode, actual_start) index of held meetings."""
     head = totals(("first_14_days",), scope, _first_days)
-    return FirstDays(episodes=head["episodes"], mean=head["mean"], none=head["none"])
+    return FirstDays(
+        episodes=head["episodes"],
+        mean=rules.mean_estimate(
+            n=head["episodes"], mean=head["mean"], sd=head["sd"], bounds=(0, math.inf)
+        ),
+        none=head["none"],
+    )
 
 
 # --- Who was at the meetings -------------------------------------------------------------------
@@ -62,9 +74,9 @@ class AttendanceMonth(TypedDict):
     members: int  # with a network member present
     core: int  # with a member of the episode's core team present
     two_staff: int  # with two or more staff present
-    members_pct: float | None
-    core_pct: float | None
-    two_staff_pct: float | None
+    share_members: Cell  # of the month's held meetings, with its Wilson interval
+    share_core: Cell
+    share_two_staff: Cell
 
 
 class Attendance(TypedDict):
@@ -106,9 +118,9 @@ def _month(month: str, found: Row) -> AttendanceMonth:
         members=members,
         core=core,
         two_staff=two_staff,
-        members_pct=rules.share(members, held).percent,
-        core_pct=rules.share(core, held).percent,
-        two_staff_pct=rules.share(two_staff, held).percent,
+        share_members=rules.share(members, held),
+        share_core=rules.share(core, held),
+        share_two_staff=rules.share(two_staff, held),
     )
 
 

@@ -4,9 +4,10 @@ fidelity to dialogic practice."""
 
 from __future__ import annotations
 
+import math
 from typing import TypedDict
 
-from django.db.models import Avg, Count, F, FloatField, Q
+from django.db.models import Avg, Count, F, FloatField, Q, StdDev
 from django.db.models.functions import Length, Trim, TruncMonth
 
 from meetings.models import CarePlanVersion
@@ -15,7 +16,7 @@ from outcomes.dashboard.expressions import in_period, month_key
 from outcomes.dashboard.query_cache import Row, Totals, ValuesQuery, rows, totals
 from outcomes.dashboard.scope import Scope
 from outcomes.models import FidelityRating, OutcomeAssessment, SurveyResponse
-from outcomes.rules import Cell
+from outcomes.rules import Cell, Difference, Mean
 from pod.foundation.localtime import LONDON
 
 # --- Outcomes by trial arm -----------------------------------------------------------------------
@@ -34,17 +35,12 @@ OUTCOME_ROWS = (
 )
 
 
-class BedDays(TypedDict):
-    n: int  # 0 when suppressed
-    mean: float | None  # None when suppressed or when nobody was assessed
-    suppressed: bool  # fewer than rules.SMALL_CELL people
-
-
 class OutcomeRow(TypedDict):
     key: str  # of OUTCOME_ROWS
     label: str
-    POD: Cell | BedDays  # BedDays for "bed_days", a share for every other outcome
-    TAU: Cell | BedDays
+    POD: Cell | Mean  # a Mean for "bed_days", a share for every other outcome
+    TAU: Cell | Mean
+    difference: Difference  # POD - TAU with its 95% interval (Newcombe or Welch)
     lapland_pod: str
     lapland_tau: str
 
@@ -74,43 +70,59 @@ def _by_arm(scope: Scope, timepoint_months: int) -> ValuesQuery:
             neuroleptic=Count("id", filter=Q(neuroleptic_use=True)),
             work_or_study=Count("id", filter=Q(work_or_study=True)),
             bed_days=Avg("hospital_bed_days"),
+            bed_days_sd=StdDev("hospital_bed_days", sample=True),
         )
         .order_by("arm")
     )
 
 
-def _cell(key: str, arm: Row) -> Cell | BedDays:
-    """One arm's figure for one outcome, suppressed under rules.SMALL_CELL people."""
+def _cell(key: str, arm: Row) -> Cell | Mean:
+    """One arm's figure for one outcome with its 95% interval, suppressed under
+    rules.SMALL_CELL people."""
     n: int = arm["n"]
     if key != "bed_days":
         return rules.share(arm.get(key, 0), n, suppress_under=rules.SMALL_CELL)
-    small = 0 < n < rules.SMALL_CELL
-    return BedDays(
-        n=0 if small else n,
-        mean=None if small or not n else float(arm["bed_days"]),
-        suppressed=small,
+    return rules.mean_estimate(
+        n=n,
+        mean=arm.get("bed_days"),
+        sd=arm.get("bed_days_sd"),
+        suppress_under=rules.SMALL_CELL,
+        unit=" days",
+        bounds=(0, math.inf),
+    )
+
+
+def _difference(pod: Cell | Mean, tau: Cell | Mean) -> Difference:
+    if isinstance(pod, Cell) and isinstance(tau, Cell):
+        return rules.share_difference(pod, tau)
+    if isinstance(pod, Mean) and isinstance(tau, Mean):
+        return rules.mean_difference(pod, tau)
+    raise TypeError("Both arms of an outcome are shares or both are means.")
+
+
+def _outcome_row(key: str, label: str, arms: dict[str, Row]) -> OutcomeRow:
+    pod, tau = _cell(key, arms["POD"]), _cell(key, arms["TAU"])
+    return OutcomeRow(
+        key=key,
+        label=label,
+        POD=pod,
+        TAU=tau,
+        difference=_difference(pod, tau),
+        lapland_pod=rules.LAPLAND_2_YEARS[key][0],
+        lapland_tau=rules.LAPLAND_2_YEARS[key][1],
     )
 
 
 def outcomes_by_arm(scope: Scope, *, timepoint_months: int) -> OutcomesByArm:
     """POD against TAU at one time point, for assessments dated in the period: each outcome
-    with its n, suppressed when an arm has fewer than rules.SMALL_CELL people, beside the
-    Lapland figures at 2 years. One query."""
+    with its n and 95% interval (shares: Wilson; bed-days: t), the difference POD - TAU with
+    its interval (Newcombe's hybrid score; Welch), suppressed when an arm has fewer than
+    rules.SMALL_CELL people, beside the Lapland figures at 2 years. One query."""
     found = rows(("outcomes", timepoint_months), scope, lambda s: _by_arm(s, timepoint_months))
     arms = {arm: next((r for r in found if r["arm"] == arm), {"n": 0}) for arm in ARMS}
     return OutcomesByArm(
         timepoint_months=timepoint_months,
-        rows=[
-            OutcomeRow(
-                key=key,
-                label=label,
-                POD=_cell(key, arms["POD"]),
-                TAU=_cell(key, arms["TAU"]),
-                lapland_pod=rules.LAPLAND_2_YEARS[key][0],
-                lapland_tau=rules.LAPLAND_2_YEARS[key][1],
-            )
-            for key, label in OUTCOME_ROWS
-        ],
+        rows=[_outcome_row(key, label, arms) for key, label in OUTCOME_ROWS],
         n_pod=arms["POD"]["n"],
         n_tau=arms["TAU"]["n"],
     )
@@ -204,20 +216,27 @@ def care_plans(scope: Scope) -> CarePlans:
 class FidelityMonth(TypedDict):
     month: str  # YYYY-MM, London, of the meetings rated
     ratings: int
-    means: dict[str, float]  # mean score (0-3) per key element (rules.FIDELITY_ELEMENTS)
+    # Mean score (0-3) per key element (rules.FIDELITY_ELEMENTS), with its t interval.
+    means: dict[str, Mean]
 
 
 class FidelityProfile(TypedDict):
     ratings: int
     months: list[FidelityMonth]  # months with ratings, in order
-    overall: dict[str, float | None]  # per key element; None when nothing was rated
+    overall: dict[str, Mean]  # per key element over the period; no data when nothing was rated
     elements: tuple[tuple[str, str], ...]  # rules.FIDELITY_ELEMENTS: (field, label)
 
 
+FIDELITY_SCALE = (0.0, 3.0)
+
+
 def _ratings_by_month(scope: Scope) -> ValuesQuery:
+    # The spreads first: each mean's annotation takes its field's name, after which that name
+    # means the annotation, not the field.
     averages = {
-        field: Avg(field, output_field=FloatField()) for field, _ in rules.FIDELITY_ELEMENTS
-    }
+        f"{field}__sd": StdDev(field, sample=True, output_field=FloatField())
+        for field, _ in rules.FIDELITY_ELEMENTS
+    } | {field: Avg(field, output_field=FloatField()) for field, _ in rules.FIDELITY_ELEMENTS}
     return (
         FidelityRating.objects.filter(
             in_period("meeting__actual_start", scope),
@@ -230,22 +249,37 @@ def _ratings_by_month(scope: Scope) -> ValuesQuery:
     )
 
 
+def _pooled(months: list[Row], field: str) -> Mean:
+    """One element's mean over the period, from the months' n, mean and sd."""
+    groups = [(m["ratings"], m[field], m[f"{field}__sd"]) for m in months]
+    total = sum(n for n, _m, _s in groups)
+    if total < 2:
+        mean = groups[0][1] if total else None
+        return rules.mean_estimate(n=total, mean=mean, sd=None, bounds=FIDELITY_SCALE)
+    n, mean, sd = rules.pooled_mean_sd(groups)
+    return rules.mean_estimate(n=n, mean=mean, sd=sd, bounds=FIDELITY_SCALE)
+
+
 def fidelity_profile(scope: Scope) -> FidelityProfile:
-    """Mean score (0-3) per key element, per month and over the period, of the ratings of
-    meetings held in the period. One query."""
+    """Mean score (0-3) per key element with its t interval, per month and over the period, of
+    the ratings of meetings held in the period (the period's mean and sd pooled from the
+    months': rules.pooled_mean_sd). One query."""
+    found = rows(("fidelity",), scope, _ratings_by_month)
     months = [
         FidelityMonth(
             month=month_key(row["month"]),
             ratings=row["ratings"],
-            means={field: row[field] for field, _ in rules.FIDELITY_ELEMENTS},
+            means={
+                field: rules.mean_estimate(
+                    n=row["ratings"], mean=row[field], sd=row[f"{field}__sd"], bounds=FIDELITY_SCALE
+                )
+                for field, _ in rules.FIDELITY_ELEMENTS
+            },
         )
-        for row in rows(("fidelity",), scope, _ratings_by_month)
+        for row in found
     ]
     total = sum(m["ratings"] for m in months)
-    overall: dict[str, float | None] = {
-        field: (sum(m["means"][field] * m["ratings"] for m in months) / total if total else None)
-        for field, _ in rules.FIDELITY_ELEMENTS
-    }
+    overall = {field: _pooled(found, field) for field, _ in rules.FIDELITY_ELEMENTS}
     return FidelityProfile(
         ratings=total, months=months, overall=overall, elements=rules.FIDELITY_ELEMENTS
     )

@@ -3,19 +3,20 @@ and each team's training and peer staff against the targets."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypedDict, cast
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Window
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, StdDev, Window
 from django.db.models.functions import TruncWeek
 
 from meetings.models import Episode
 from networks.models import NetworkMember, PeerContact, ServiceUser
 from outcomes import rules
 from outcomes.dashboard.expressions import count_subquery, in_period, limited
-from outcomes.dashboard.query_cache import Totals, ValuesQuery, rows, totals
+from outcomes.dashboard.query_cache import Row, Totals, ValuesQuery, rows, totals
 from outcomes.dashboard.scope import Scope
-from outcomes.rules import Cell, StaffingTargets
+from outcomes.rules import Cell, Mean, StaffingTargets
 from pod.foundation.access import CLINICAL_ROLES
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
@@ -42,8 +43,8 @@ class PeerWork(TypedDict):
     per_week: float  # over the period up to today
     weekly: list[ContactWeek]  # weeks with contacts, in order
     episodes: int  # referred in the period
-    mean_at_referral: float | None  # network size at referral
-    mean_now: float | None  # active members now
+    mean_at_referral: Mean  # network size at referral, with its t interval
+    mean_now: Mean  # active members now
     thin_threshold: int  # settings.POD_THIN_NETWORK_THRESHOLD
     thin_count: int
     thin_list: list[ThinNetworkRow]  # by episode
@@ -82,7 +83,13 @@ def _network_sizes(scope: Scope) -> Totals:
             at_referral=count_subquery(at_referral, "service_user"),
             now=count_subquery(active, "service_user"),
         ),
-        {"episodes": Count("id"), "mean_at_referral": Avg("at_referral"), "mean_now": Avg("now")},
+        {
+            "episodes": Count("id"),
+            "mean_at_referral": Avg("at_referral"),
+            "sd_at_referral": StdDev("at_referral", sample=True),
+            "mean_now": Avg("now"),
+            "sd_now": StdDev("now", sample=True),
+        },
     )
 
 
@@ -109,6 +116,15 @@ def _thin_networks(scope: Scope, threshold: int, list_limit: int | None) -> Valu
         .values(*ThinNetworkRow.__annotations__)
         .order_by("episode_id"),
         list_limit,
+    )
+
+
+def _network_mean(sizes: Row, when: str) -> Mean:
+    return rules.mean_estimate(
+        n=sizes["episodes"],
+        mean=sizes[f"mean_{when}"],
+        sd=sizes[f"sd_{when}"],
+        bounds=(0, math.inf),
     )
 
 
@@ -144,8 +160,8 @@ def peer_work(scope: Scope, *, list_limit: int | None = rules.DASHBOARD_LIST_LIM
         ),
         weekly=weekly,
         episodes=sizes["episodes"],
-        mean_at_referral=sizes["mean_at_referral"],
-        mean_now=sizes["mean_now"],
+        mean_at_referral=_network_mean(sizes, "at_referral"),
+        mean_now=_network_mean(sizes, "now"),
         thin_threshold=threshold,
         thin_count=thin[0]["total"] if thin else 0,
         thin_list=thin,
@@ -220,7 +236,9 @@ def staffing(scope: Scope) -> list[StaffingRow]:
     targets = staffing_targets()
     result = []
     for row in rows(("staffing",), scope, _staff_counts):
-        coverage = rules.share(row["trained"], row["clinical"])
+        # A headcount of the team's own staff against a target, not an estimate from a sample:
+        # no interval (README "Outcomes").
+        coverage = rules.share(row["trained"], row["clinical"], interval=False)
         result.append(
             StaffingRow(
                 id=row["id"],

@@ -18,6 +18,7 @@ from outcomes.dashboard.peer_and_staffing import staffing_targets
 from outcomes.dashboard.scope import Scope
 from outcomes.dashboard.sections import Dashboard
 from outcomes.forms import DashboardFilterForm
+from outcomes.rules import Cell
 from pod.foundation.access import manager_required, request_user, teams_for
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
@@ -74,24 +75,30 @@ def _dashboard_scope(
     return form, scope, rules.DASHBOARD_TIMEPOINT if timepoint is None else int(timepoint)
 
 
+def _share_series(label: str, cells: list[Cell]) -> charts.Series:
+    """A share per x label as a chart series, with its Wilson intervals as error bars."""
+    return charts.Series(label, [c.percent for c in cells], charts.intervals_of(cells))
+
+
 def _charts(data: Dashboard) -> dict[str, SafeString]:
     fm, att, peer, fid = (data["first_meeting"], data["attendance"], data["peer"], data["fidelity"])
+    overall = [fid["overall"][f] for f, _l in fid["elements"]]
     return {
         "first_meeting": charts.line_chart(
             title=f"Share of first meetings within {tables.first_meeting_hours()} hours, "
-            "by month of referral",
+            "by month of referral, with 95% intervals",
             x_labels=[r["month"] for r in fm["trend"]],
-            series=[charts.Series("Met %", [r["share_met"] for r in fm["trend"]])],
+            series=[_share_series("Met %", [r["share_met"] for r in fm["trend"]])],
             y_max=100,
             y_unit="%",
         ),
         "attendance": charts.line_chart(
-            title="Who was at the meetings, by month",
+            title="Who was at the meetings, by month, with 95% intervals",
             x_labels=[r["month"] for r in att["trend"]],
             series=[
-                charts.Series("Network members %", [r["members_pct"] for r in att["trend"]]),
-                charts.Series("Core team %", [r["core_pct"] for r in att["trend"]]),
-                charts.Series("Two or more staff %", [r["two_staff_pct"] for r in att["trend"]]),
+                _share_series("Network members %", [r["share_members"] for r in att["trend"]]),
+                _share_series("Core team %", [r["share_core"] for r in att["trend"]]),
+                _share_series("Two or more staff %", [r["share_two_staff"] for r in att["trend"]]),
             ],
             y_max=100,
             y_unit="%",
@@ -102,17 +109,17 @@ def _charts(data: Dashboard) -> dict[str, SafeString]:
             series=[charts.Series("Contacts", [r["contacts"] for r in peer["weekly"]])],
         ),
         "experience": charts.bar_chart(
-            title="Experience survey against the 2014 national survey",
+            title="Experience survey against the 2014 national survey, with 95% intervals",
             labels=[r["statement"] for r in data["experience"]],
             series=[
-                charts.Series("This service", [r["cell"].percent for r in data["experience"]]),
+                _share_series("This service", [r["cell"] for r in data["experience"]]),
                 charts.Series("National 2014", [r["national"] for r in data["experience"]]),
             ],
         ),
         "fidelity": charts.bar_chart(
-            title="Mean fidelity rating per key element (0-3)",
+            title="Mean fidelity rating per key element (0-3), with 95% intervals",
             labels=[label for _f, label in fid["elements"]],
-            series=[charts.Series("Mean", [fid["overall"][f] for f, _l in fid["elements"]])],
+            series=[charts.Series("Mean", [m.mean for m in overall], charts.intervals_of(overall))],
             x_max=3,
             unit="",
         ),

@@ -37,7 +37,10 @@ def team_fidelity(request: HttpRequest, team_id: int) -> HttpResponse:
         series=[
             charts.Series(
                 f"Mean of the {elements} elements",
-                [sum(m["means"].values()) / elements for m in profile["months"]],
+                [
+                    sum(mean.mean or 0.0 for mean in m["means"].values()) / elements
+                    for m in profile["months"]
+                ],
             )
         ],
         y_max=3,

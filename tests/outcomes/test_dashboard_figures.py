@@ -86,7 +86,11 @@ def test_it_counts_meetings_in_the_first_14_london_calendar_days(team, scope):
     result = meetings_first_14_days(scope)
 
     assert result["episodes"] == 3
-    assert float(result["mean"]) == pytest.approx((3 + 2 + 0) / 3)
+    mean = result["mean"]
+    assert (mean.n, mean.mean) == (3, pytest.approx((3 + 2 + 0) / 3))
+    # sd of 3, 2, 0 is √(7/3) = 1.5275; t(0.975; 2 df) = 4.3027; half-width 4.3027 × 1.5275 / √3
+    # = 3.7946: from 1.667 - 3.795 (below 0, so 0: a count) to 5.461.
+    assert (mean.lower, mean.upper) == pytest.approx((0.0, 5.4613), abs=1e-4)
     assert result["none"] == 1
 
 
@@ -206,8 +210,10 @@ def test_it_reports_peer_work(team, other_team, peer_worker, scope):
     assert result["contacts"] == 3
     assert result["per_week"] == pytest.approx(3 * 7 / 181)
     assert result["episodes"] == 2
-    assert float(result["mean_at_referral"]) == pytest.approx((3 + 3) / 2)
-    assert float(result["mean_now"]) == pytest.approx((3 + 3) / 2)
+    assert result["mean_at_referral"].mean == pytest.approx((3 + 3) / 2)
+    assert result["mean_now"].mean == pytest.approx((3 + 3) / 2)
+    # Both people have 3 members: no spread, so the interval is the mean itself.
+    assert (result["mean_now"].lower, result["mean_now"].upper) == pytest.approx((3, 3))
     assert result["thin_count"] == 1
     assert [r["episode_id"] for r in result["thin_list"]] == [ep.pk]
     assert result["thin_list"][0]["non_professional"] == 2
@@ -229,6 +235,8 @@ def test_it_reports_training_and_peer_staffing(
 
     assert (row["clinical"], row["trained"]) == (3, 1)
     assert row["coverage"].percent == pytest.approx(100 / 3) and not row["coverage_met"]
+    # A headcount of the team's staff, not an estimate: no interval.
+    assert row["coverage"].lower is None and str(row["coverage"]) == "33% (n=3)"
     assert (row["peer_workers"], row["peer_worker_met"]) == (1, True)
     assert (row["volunteers"], row["volunteers_met"]) == (1, False)
 
@@ -272,13 +280,20 @@ def test_it_compares_pod_with_tau_and_suppresses_small_arms(team, scope):
     rows = {r["key"]: r for r in result["rows"]}
 
     assert (result["n_pod"], result["n_tau"]) == (5, 3)
-    assert str(rows["mild_or_none"]["POD"]) == "80% (n=5)"
-    assert str(rows["relapse"]["POD"]) == "20% (n=5)"
-    assert str(rows["disability"]["POD"]) == "20% (n=5)"
-    assert str(rows["neuroleptic"]["POD"]) == "20% (n=5)"
-    assert str(rows["work_or_study"]["POD"]) == "80% (n=5)"
-    assert rows["bed_days"]["POD"]["mean"] == pytest.approx(4.0)
-    assert rows["relapse"]["TAU"].suppressed and rows["bed_days"]["TAU"]["suppressed"]
+    # Wilson's interval for 4/5 is 37.6% to 96.4%, for 1/5 3.6% to 62.4%.
+    assert str(rows["mild_or_none"]["POD"]) == "80% (95% CI 38 to 96%, n=5)"
+    assert str(rows["relapse"]["POD"]) == "20% (95% CI 4 to 62%, n=5)"
+    assert str(rows["disability"]["POD"]) == "20% (95% CI 4 to 62%, n=5)"
+    assert str(rows["neuroleptic"]["POD"]) == "20% (95% CI 4 to 62%, n=5)"
+    assert str(rows["work_or_study"]["POD"]) == "80% (95% CI 38 to 96%, n=5)"
+    # Bed-days 0, 0, 10, 5, 5: mean 4, sd √17.5 = 4.183, t(0.975; 4) = 2.7764, half-width 5.194.
+    bed_days = rows["bed_days"]["POD"]
+    assert (bed_days.mean, bed_days.lower, bed_days.upper) == pytest.approx(
+        (4.0, 0.0, 9.194), abs=1e-3
+    )
+    assert rows["relapse"]["TAU"].suppressed and rows["bed_days"]["TAU"].suppressed
+    # TAU is suppressed, so is every difference (and its interval).
+    assert all(r["difference"].suppressed and r["difference"].lower is None for r in rows.values())
     assert rows["mild_or_none"]["lapland_pod"] == "82%"
 
 
@@ -310,10 +325,10 @@ def test_it_reports_experience_in_aggregate_with_small_cells_suppressed(team, ot
 
     rows = {r["field"]: r for r in experience(scope)}
 
-    assert str(rows["involved_in_care"]["cell"]) == "60% (n=5)"
+    assert str(rows["involved_in_care"]["cell"]) == "60% (95% CI 23 to 88%, n=5)"
     assert rows["involved_in_care"]["national"] == 57
     assert rows["family_involved"]["cell"].suppressed  # only 4 answered
-    assert str(rows["agreed_care"]["cell"]) == "100% (n=6)"
+    assert str(rows["agreed_care"]["cell"]) == "100% (95% CI 61 to 100%, n=6)"
 
 
 @pytest.mark.hazard("HAZ-11.C1")
@@ -359,8 +374,14 @@ def test_it_profiles_fidelity_by_element(team, clinician, clinician2, scope):
     result = fidelity_profile(scope)
 
     assert result["ratings"] == 2
-    assert result["overall"]["reflections"] == pytest.approx(2.5)
-    assert result["overall"]["transparency"] == pytest.approx(1.5)
+    assert result["overall"]["reflections"].mean == pytest.approx(2.5)
+    assert result["overall"]["transparency"].mean == pytest.approx(1.5)
+    # Two ratings, 2 and 3: sd 0.7071, t(0.975; 1) = 12.706, so 2.5 ± 6.35, clipped to the
+    # scale's 0-3.
+    assert (result["overall"]["reflections"].lower, result["overall"]["reflections"].upper) == (
+        0,
+        3,
+    )
     assert [m["month"] for m in result["months"]] == ["2026-03"]
 
 
