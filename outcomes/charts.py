@@ -56,7 +56,7 @@ def _error_bar(x1: float, y1: float, x2: float, y2: float, colour: str) -> str:
     )
 
 
-def _marker(kind: str, x: float, y: float, colour: str) -> str:
+def marker(kind: str, x: float, y: float, colour: str) -> str:
     if kind == "square":
         return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
     if kind == "triangle":
@@ -120,7 +120,7 @@ def line_chart(
                 f'text-anchor="middle" font-size="11">{escape(label)}</text>'
             )
     for k, s in enumerate(series):
-        colour, dash, marker = COLOURS[k % 6], DASHES[k % 6], MARKERS[k % 6]
+        colour, dash, shape = COLOURS[k % 6], DASHES[k % 6], MARKERS[k % 6]
         segment: list[str] = []
         segments: list[list[str]] = []
         for i, v in enumerate(s.values):
@@ -135,7 +135,7 @@ def line_chart(
                 # Offset a little per series so overlapping bars stay apart.
                 bar_x = x_at(i) + (k - (len(series) - 1) / 2) * 3
                 parts.append(_error_bar(bar_x, y_at(interval[0]), bar_x, y_at(interval[1]), colour))
-            parts.append(_marker(marker, x_at(i), y_at(v), colour))
+            parts.append(marker(shape, x_at(i), y_at(v), colour))
         if segment:
             segments.append(segment)
         for seg in segments:
@@ -151,7 +151,7 @@ def line_chart(
             f'<line x1="{x}" x2="{x + 18}" y1="{height - 10}" y2="{height - 10}" '
             f'stroke="{colour}" stroke-width="2" stroke-dasharray="{DASHES[k % 6]}"/>'
         )
-        parts.append(_marker(MARKERS[k % 6], x + 9, height - 10, colour))
+        parts.append(marker(MARKERS[k % 6], x + 9, height - 10, colour))
         parts.append(f'<text x="{x + 22}" y="{height - 6}" font-size="11">{escape(s.label)}</text>')
         x += 30 + 6.5 * len(s.label)
     parts.append("</svg>")

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from outcomes import rules, scoring
 from outcomes.models import FidelityRating, LicensedMeasure, OutcomeAssessment, SurveyResponse
+from pod.foundation.fields import PlausibleDateField
 from pod.foundation.models import Team, Trust
 
 MAX_PERIOD_DAYS = 366 * 10
@@ -74,6 +75,62 @@ class DashboardFilterForm(forms.Form):
         team, trust = data.get("team"), data.get("trust")
         if team and trust and team.trust_id != trust.pk:
             self.add_error("team", "This team is not in the chosen trust.")
+        return data
+
+
+class TeamChoiceForm(forms.Form):
+    """One of the user's teams, one of their trusts, or all their teams (both left empty)."""
+
+    trust = forms.ModelChoiceField(
+        queryset=Trust.objects.none(), required=False, empty_label="All my trusts"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="All my teams"
+    )
+
+    def __init__(
+        self, *args: Any, teams: QuerySet[Team], label: str = "Show", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _choose_from(self, "team", teams)
+        _choose_from(self, "trust", Trust.objects.filter(teams__in=teams).distinct())
+        self.helper = _helper(label, method="get")
+        self.helper.form_class = "row g-2 align-items-end"
+        self.helper.disable_csrf = True
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        team, trust = data.get("team"), data.get("trust")
+        if team and trust and team.trust_id != trust.pk:
+            self.add_error("team", "This team is not in the chosen trust.")
+        return data
+
+    def chosen(self, teams: QuerySet[Team]) -> QuerySet[Team]:
+        """Of `teams`, those the valid form chose."""
+        data = self.cleaned_data
+        if data.get("trust"):
+            teams = teams.filter(trust=data["trust"])
+        if data.get("team"):
+            teams = teams.filter(pk=data["team"].pk)
+        return teams
+
+
+class RelapseFilterForm(TeamChoiceForm):
+    """The time-to-relapse page: whose people, and optionally whose baseline falls when."""
+
+    baseline_from = PlausibleDateField(
+        label="Baseline from", required=False, what="The first baseline date"
+    )
+    baseline_to = PlausibleDateField(
+        label="Baseline to", required=False, what="The last baseline date"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("baseline_from"), data.get("baseline_to")
+        if start and end and end < start:
+            self.add_error("baseline_to", "The last baseline date must be after the first.")
         return data
 
 

@@ -3,6 +3,7 @@ outcome assessments due. The dashboards' sections are in outcomes/dashboard/."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TypedDict
 
@@ -14,6 +15,7 @@ from meetings.models import Episode, Meeting, Participant
 from networks.models import ServiceUser
 from outcomes import rules
 from outcomes.models import OutcomeAssessment
+from outcomes.survival import ARMS, AssessmentFact
 from pod.foundation.access import teams_for
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
@@ -137,3 +139,26 @@ def assessments_follow_up(team: Team, *, today: date) -> list[FollowUpRow]:
                 )
     rows.sort(key=lambda r: (r["status"] != "overdue", r["due_on"]))
     return rows
+
+
+# --- Time to relapse -----------------------------------------------------------------------------
+
+
+def relapse_facts(team_ids: Sequence[int]) -> list[AssessmentFact]:
+    """Every outcome assessment of the teams' people who are in a trial arm, as time to relapse
+    needs it (outcomes.survival.relapse_times): no names, no NHS numbers. One query."""
+    found = (
+        OutcomeAssessment.objects.filter(
+            service_user__team_id__in=team_ids, service_user__trial_arm__in=ARMS
+        )
+        .values_list(
+            "service_user_id",
+            "service_user__trial_arm",
+            "timepoint_months",
+            "assessed_on",
+            "relapse",
+            "relapse_on",
+        )
+        .order_by("service_user_id", "timepoint_months")
+    )
+    return [AssessmentFact(*row) for row in found]

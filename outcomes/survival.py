@@ -211,14 +211,17 @@ class RelapseAnalysis:
     cohort: Cohort
     # Numbers at risk under the chart's axis: (month, {arm: people at risk}).
     at_risk: tuple[tuple[int, dict[str, int]], ...]
+    axis_months: float  # where the x axis ends: the last mark or the longest time, if later
 
 
 def at_risk_ticks(longest_days: float) -> list[int]:
     """Month marks for the x axis and the numbers-at-risk row: every 6 months up to 2 years'
-    follow-up, every 12 beyond, to the first mark at or after the longest time."""
-    step = 6 if months(longest_days) <= 24 else 12
+    follow-up, every 12 beyond, to the longest time (a mark a quarter-step short of it is
+    close enough: assessments "at 60 months" fall a few days either side), at least one."""
+    longest = months(longest_days)
+    step = 6 if longest <= 24 else 12
     ticks = [0]
-    while ticks[-1] < months(longest_days):
+    while ticks[-1] < longest - step / 4:
         ticks.append(ticks[-1] + step)
     return ticks if len(ticks) > 1 else [0, step]
 

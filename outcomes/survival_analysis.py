@@ -43,6 +43,7 @@ from outcomes.survival import (
     Step,
     at_risk_at,
     at_risk_ticks,
+    months,
 )
 
 
@@ -174,13 +175,14 @@ def analyse(cohort: Cohort) -> RelapseAnalysis:
     curves = tuple(_curve(arm, by_arm[arm]) for arm in ARMS)
     longest = max((t.days for t in cohort.times), default=0.0)
     shown = [arm for arm, curve in zip(ARMS, curves, strict=True) if not curve.suppressed]
+    ticks = at_risk_ticks(longest)
     at_risk = tuple(
-        (month, {arm: at_risk_at(by_arm[arm], month) for arm in shown})
-        for month in at_risk_ticks(longest)
+        (month, {arm: at_risk_at(by_arm[arm], month) for arm in shown}) for month in ticks
     )
     return RelapseAnalysis(
         arms=curves,
         comparison=_compare(by_arm["POD"], by_arm["TAU"]),
         cohort=cohort,
         at_risk=at_risk,
+        axis_months=max(ticks[-1], months(longest)),
     )

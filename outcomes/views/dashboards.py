@@ -31,7 +31,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "outcomes/index.html", {"teams": teams.select_related("trust")})
 
 
-def _refuse_foreign_choice(request: HttpRequest, teams: QuerySet[Team]) -> None:
+def refuse_foreign_choice(request: HttpRequest, teams: QuerySet[Team]) -> None:
     """A manager asking for a team or trust that is not theirs is refused outright (403),
     rather than quietly shown their own teams."""
     team_id, trust_id = request.GET.get("team", ""), request.GET.get("trust", "")
@@ -48,7 +48,7 @@ def _dashboard_scope(
     time point."""
     now = timezone.now()
     teams = selectors.teams_visible_to(request_user(request))
-    _refuse_foreign_choice(request, teams)
+    refuse_foreign_choice(request, teams)
     form = DashboardFilterForm(
         request.GET if "start" in request.GET else None,
         teams=teams,

@@ -94,6 +94,9 @@ EXPECTED = {
     "outcomes:index": STAFF,
     "outcomes:dashboard": MANAGEMENT,
     "outcomes:dashboard_csv": MANAGEMENT,
+    # Time to relapse, POD against TAU: figures for the manager's teams, like the dashboards.
+    "outcomes:relapse": MANAGEMENT,
+    "outcomes:relapse_csv": MANAGEMENT,
     # Team fidelity and follow-up: the team's clinicians and managers, not another team.
     "outcomes:team_fidelity": row(200, 200, 403, 403, 200, 200, 404),
     "outcomes:team_follow_up": row(200, 200, 403, 403, 200, 200, 404),

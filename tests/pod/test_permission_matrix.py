@@ -107,6 +107,8 @@ PARAM_DEFAULT = {
     "person_id": "person",
     "team_id": "team",
 }
+# A literal for one route's parameter, where the default below would name nothing there.
+ROUTE_LITERAL = {("outcomes:relapse_csv", "table"): "summary"}
 LITERAL = {
     "instrument": "PHQ9",
     "table": "first_meeting",
@@ -120,6 +122,8 @@ LITERAL = {
 
 def _url_for(route, ids):
     def value(route_name, param):
+        if (route_name, param) in ROUTE_LITERAL:
+            return ROUTE_LITERAL[(route_name, param)]
         if param in LITERAL:
             return LITERAL[param]
         kind = PARAM_OBJECT.get((route_name, param)) or PARAM_DEFAULT.get(param)
