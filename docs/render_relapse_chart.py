@@ -70,10 +70,12 @@ def facts(seed: int = 14) -> list[AssessmentFact]:
 def main() -> None:
     analysis = analyse(relapse_times(facts()))
     svg = relapse_chart(analysis, title="Time to relapse: Kaplan-Meier curves, POD against TAU")
-    page = f'<html><body style="margin:0;background:#fff;font-family:sans-serif">{svg}</body></html>'
+    style = "margin:0;background:#fff;font-family:sans-serif"
+    page = f'<html><body style="{style}">{svg}</body></html>'
     out = HERE / "time-to-relapse.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("POD_CHROMIUM", "/usr/bin/chromium"))
+        chromium = os.environ.get("POD_CHROMIUM", "/usr/bin/chromium")
+        browser = p.chromium.launch(executable_path=chromium)
         tab = browser.new_page(viewport={"width": 960, "height": 600}, device_scale_factor=1)
         tab.set_content(page)
         tab.locator("svg").screenshot(path=str(out))
