@@ -14,7 +14,8 @@ from django.http import Http404
 from meetings.models import Episode, Meeting, Participant
 from networks.models import ServiceUser
 from outcomes import rules
-from outcomes.models import OutcomeAssessment
+from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
+from outcomes.research import AssessmentRecord, MeasureRecord
 from outcomes.survival import ARMS, AssessmentFact
 from pod.foundation.access import teams_for
 from pod.foundation.localtime import LONDON
@@ -162,3 +163,64 @@ def relapse_facts(team_ids: Sequence[int]) -> list[AssessmentFact]:
         .order_by("service_user_id", "timepoint_months")
     )
     return [AssessmentFact(*row) for row in found]
+
+
+# --- The research export -------------------------------------------------------------------------
+
+
+def research_records(
+    team_ids: Sequence[int],
+) -> tuple[list[AssessmentRecord], list[MeasureRecord]]:
+    """The outcome assessments of the teams' people who are in a trial arm, and those people's
+    scored and licensed measures, as outcomes.research exports them: no names, NHS numbers,
+    dates of birth or free text are read. Three queries."""
+    people = {"service_user__team_id__in": team_ids, "service_user__trial_arm__in": ARMS}
+    assessments = [
+        AssessmentRecord(*row)
+        for row in OutcomeAssessment.objects.filter(**people)
+        .values_list(
+            "service_user_id",
+            "service_user__team__trust__code",
+            "service_user__team__name",
+            "service_user__trial_arm",
+            "timepoint_months",
+            "assessed_on",
+            "symptom_level",
+            "relapse",
+            "relapse_on",
+            "hospital_bed_days",
+            "disability_benefit",
+            "neuroleptic_use",
+            "work_or_study",
+        )
+        .order_by("service_user_id", "timepoint_months")
+    ]
+    scored = [
+        MeasureRecord(
+            person_id=row[0],
+            name=row[1],
+            completed_on=row[2],
+            items=tuple(row[3]),
+            total=row[4],
+            band=row[5],
+            life_domains_mean=row[6],
+            treatment_mean=row[7],
+        )
+        for row in ScoredMeasure.objects.filter(**people).values_list(
+            "service_user_id",
+            "instrument",
+            "completed_on",
+            "item_scores",
+            "total",
+            "band",
+            "life_domains_mean",
+            "treatment_mean",
+        )
+    ]
+    licensed = [
+        MeasureRecord(person_id=row[0], name=row[1], completed_on=row[2], score=row[3])
+        for row in LicensedMeasure.objects.filter(**people).values_list(
+            "service_user_id", "name", "completed_on", "score"
+        )
+    ]
+    return assessments, scored + licensed

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from outcomes.views import dashboards, fidelity, measures, outcome_import, relapse, survey
+from outcomes.views import (
+    dashboards,
+    fidelity,
+    measures,
+    outcome_import,
+    relapse,
+    research,
+    survey,
+)
 
 app_name = "outcomes"
 
@@ -10,6 +18,8 @@ urlpatterns = [
     path("dashboard/csv/<slug:table>/", dashboards.dashboard_csv, name="dashboard_csv"),
     path("relapse/", relapse.relapse, name="relapse"),
     path("relapse/csv/<slug:table>/", relapse.relapse_csv, name="relapse_csv"),
+    path("research/", research.research_export, name="research_export"),
+    path("research/dictionary.csv", research.research_dictionary, name="research_dictionary"),
     path("teams/<int:team_id>/fidelity/", fidelity.team_fidelity, name="team_fidelity"),
     path("teams/<int:team_id>/follow-up/", measures.team_follow_up, name="team_follow_up"),
     path("people/<int:person_id>/measures/", measures.person_measures, name="person_measures"),

@@ -198,6 +198,19 @@ if POD_PEER_VOLUNTEERS_MIN > POD_PEER_VOLUNTEERS_MAX:
         "POD_PEER_VOLUNTEERS_MIN must not be more than POD_PEER_VOLUNTEERS_MAX"
     )
 
+# The research export's study ids are an HMAC of the person's id with this key
+# (outcomes/research.py): the same person has the same study id in every export for as long as
+# the key is kept, and nobody without it can link a study id to a person. Keep it in the secret
+# store, apart from the database and its backups, and never change it during the trial.
+# Unset (production): the research export is refused, saying why.
+POD_RESEARCH_ID_KEY = env_str(
+    "POD_RESEARCH_ID_KEY", "insecure-development-research-id-key" if DEBUG else ""
+)
+if POD_RESEARCH_ID_KEY and not DEBUG and POD_RESEARCH_ID_KEY.startswith("insecure"):
+    raise ImproperlyConfigured("POD_RESEARCH_ID_KEY must be a long random value when DEBUG is off")
+if POD_RESEARCH_ID_KEY and len(POD_RESEARCH_ID_KEY) < 32:
+    raise ImproperlyConfigured("POD_RESEARCH_ID_KEY must be at least 32 characters")
+
 # --- Security basics (README "Security"). --------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

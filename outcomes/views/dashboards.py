@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -31,10 +31,13 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "outcomes/index.html", {"teams": teams.select_related("trust")})
 
 
-def refuse_foreign_choice(request: HttpRequest, teams: QuerySet[Team]) -> None:
+def refuse_foreign_choice(
+    request: HttpRequest, teams: QuerySet[Team], *, params: QueryDict | None = None
+) -> None:
     """A manager asking for a team or trust that is not theirs is refused outright (403),
-    rather than quietly shown their own teams."""
-    team_id, trust_id = request.GET.get("team", ""), request.GET.get("trust", "")
+    rather than quietly shown their own teams. `params`: the request's GET unless given."""
+    params = request.GET if params is None else params
+    team_id, trust_id = params.get("team", ""), params.get("trust", "")
     if team_id.isdigit() and not teams.filter(pk=int(team_id)).exists():
         raise PermissionDenied("That team is not one of yours.")
     if trust_id.isdigit() and not teams.filter(trust_id=int(trust_id)).exists():

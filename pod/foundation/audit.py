@@ -20,6 +20,7 @@ untouched and no other app's migrations change when the audit does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import ExitStack
 from typing import Any
 
@@ -200,6 +201,25 @@ def record_access(request: HttpRequest, service_user: Model | int, what: str) ->
         service_user_id=person_id,
         what=what[:60],
         view_name=(match.view_name if match else "")[:120],
+    )
+
+
+def record_access_many(
+    request: HttpRequest, service_user_ids: Iterable[int], what: str
+) -> list[RecordAccess]:
+    """Log, one row per person, that `request.user` exported part of these people's records
+    (an export of many people at once: a research data set). As record_access, in one
+    INSERT."""
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    return RecordAccess.objects.bulk_create(
+        RecordAccess(
+            user=user if user is not None and user.is_authenticated else None,
+            service_user_id=person_id,
+            what=what[:60],
+            view_name=(match.view_name if match else "")[:120],
+        )
+        for person_id in sorted(set(service_user_ids))
     )
 
 

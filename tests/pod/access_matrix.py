@@ -97,6 +97,10 @@ EXPECTED = {
     # Time to relapse, POD against TAU: figures for the manager's teams, like the dashboards.
     "outcomes:relapse": MANAGEMENT,
     "outcomes:relapse_csv": MANAGEMENT,
+    # The research export and its dictionary: service managers, for their own teams; not the
+    # administrators (they run accounts, not the teams' data).
+    "outcomes:research_export": row(403, 403, 403, 403, 200, 403, 403),
+    "outcomes:research_dictionary": row(403, 403, 403, 403, 200, 403, 403),
     # Team fidelity and follow-up: the team's clinicians and managers, not another team.
     "outcomes:team_fidelity": row(200, 200, 403, 403, 200, 200, 404),
     "outcomes:team_follow_up": row(200, 200, 403, 403, 200, 200, 404),
