@@ -50,9 +50,11 @@ def _error_bar(x1: float, y1: float, x2: float, y2: float, colour: str) -> str:
             caps.append(f'<line x1="{x - 4:.1f}" x2="{x + 4:.1f}" y1="{y:.1f}" y2="{y:.1f}"/>')
         else:
             caps.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y - 4:.1f}" y2="{y + 4:.1f}"/>')
+    line = f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}"/>'
+    # A white halo under the bar keeps it visible across a filled bar of its own colour.
     return (
-        f'<g class="error-bar" stroke="{colour}" stroke-width="1.2">'
-        f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}"/>{"".join(caps)}</g>'
+        f'<g class="error-bar"><g stroke="#fff" stroke-width="3.2">{line}{"".join(caps)}</g>'
+        f'<g stroke="{colour}" stroke-width="1.2">{line}{"".join(caps)}</g></g>'
     )
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from outcomes import services
 from tests.outcomes import builders as b
+from tests.outcomes.test_relapse_page import relapse_trial
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
@@ -85,4 +86,36 @@ def test_the_dashboard_and_the_survey_work_at_360px(
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Thank you")
     page.screenshot(path=str(ARTIFACTS / "outcomes-survey-thanks-360.png"))
+    assert not problems, problems
+
+
+def _sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def test_time_to_relapse_and_the_research_export_work_at_360px(live_server, page, manager, team):
+    relapse_trial(team)
+    _sign_in(page, live_server, manager)
+    page.goto(live_server.url + reverse("outcomes:relapse"))
+    assert page.get_by_role(
+        "heading", name="Time to relapse: POD against treatment as usual"
+    ).is_visible()
+    assert page.locator("svg[role=img] .km-curve").count() == 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "outcomes-relapse-360.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    problems = _serious_axe_violations(page, "relapse")
+    page.goto(live_server.url + reverse("outcomes:research_export"))
+    assert page.get_by_role("heading", name="Data dictionary").is_visible()
+    problems += _serious_axe_violations(page, "research export")
     assert not problems, problems

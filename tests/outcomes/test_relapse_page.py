@@ -53,8 +53,8 @@ def _person(team, arm, history):
     return person
 
 
-@pytest.fixture
-def trial(team, other_team):
+def relapse_trial(team, other_team=None):
+    """The people of the module's docstring (and, with `other_team`, a person there)."""
     for history in (
         [(12, 366, True, 100)],
         [(12, 366, True, None)],
@@ -71,10 +71,16 @@ def trial(team, other_team):
         [(12, 366, False, None)],
     ):
         _person(team, "TAU", history)
-    _person(other_team, "TAU", [(12, 366, True, 5)])  # another team's: never counted
+    if other_team is not None:
+        _person(other_team, "TAU", [(12, 366, True, 5)])  # another team's: never counted
     no_baseline = f.make_service_user(team, trial_arm="POD")
     _assess(no_baseline, 12, 366, relapse=True)
     _person(team, "POD", [])  # no follow-up yet
+
+
+@pytest.fixture
+def trial(team, other_team):
+    relapse_trial(team, other_team)
 
 
 def _rows(client, table, **query):
