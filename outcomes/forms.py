@@ -184,17 +184,30 @@ class OutcomeAssessmentForm(forms.ModelForm):
             "assessed_on",
             "symptom_level",
             "relapse",
+            "relapse_on",
             "hospital_bed_days",
             "disability_benefit",
             "neuroleptic_use",
             "work_or_study",
         ]
-        widgets = {"assessed_on": DATE}
+        widgets = {"assessed_on": DATE, "relapse_on": DATE}
         labels = {"timepoint_months": "Time point", "hospital_bed_days": "Hospital bed-days"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Save")
+
+    def clean(self) -> dict[str, Any]:
+        """A relapse date needs a relapse and falls on or before the assessment, said at the
+        field (the service checks again, and against the baseline)."""
+        super().clean()
+        data = self.cleaned_data
+        relapse_on, assessed_on = data.get("relapse_on"), data.get("assessed_on")
+        if relapse_on and not data.get("relapse"):
+            self.add_error("relapse_on", "A relapse date needs a relapse recorded.")
+        elif relapse_on and assessed_on and relapse_on > assessed_on:
+            self.add_error("relapse_on", "The relapse must be on or before the assessment.")
+        return data
 
     def validate_unique(self) -> None:
         """Uniqueness is the service's job (it reports the time point clearly)."""

@@ -31,6 +31,22 @@ def _not_in_future(day: date, now: datetime, field: str) -> None:
         raise ValidationError({field: "This date is in the future."})
 
 
+def _check_relapse_date(service_user: ServiceUser, fields: dict[str, Any]) -> None:
+    relapse_on: date | None = fields.get("relapse_on")
+    if relapse_on is None:
+        return
+    if not fields.get("relapse"):
+        raise ValidationError({"relapse_on": "A relapse date needs a relapse recorded."})
+    if relapse_on > fields["assessed_on"]:
+        raise ValidationError({"relapse_on": "The relapse must be on or before the assessment."})
+    baseline = OutcomeAssessment.objects.filter(service_user=service_user, timepoint_months=0)
+    baseline_on = baseline.values_list("assessed_on", flat=True).first()
+    if fields["timepoint_months"] != 0 and baseline_on and relapse_on <= baseline_on:
+        raise ValidationError(
+            {"relapse_on": f"The relapse must be after the baseline assessment ({baseline_on})."}
+        )
+
+
 @transaction.atomic
 def scored_measure_record(
     *,
@@ -96,8 +112,11 @@ def licensed_measure_record(
 def outcome_assessment_record(
     *, service_user: ServiceUser, recorded_by: User | None, now: datetime, **fields: Any
 ) -> OutcomeAssessment:
-    """Record the outcomes at one time point (one per person and time point)."""
+    """Record the outcomes at one time point (one per person and time point). A relapse date
+    (time to relapse: outcomes/survival.py) needs a relapse, on or before the assessment and
+    after the person's baseline assessment; ValidationError at the field otherwise."""
     _not_in_future(fields["assessed_on"], now, "assessed_on")
+    _check_relapse_date(service_user, fields)
     if OutcomeAssessment.objects.filter(
         service_user=service_user, timepoint_months=fields["timepoint_months"]
     ).exists():
