@@ -1,8 +1,12 @@
 """A clinician records the date of a relapse with the assessment that found it."""
 
+from datetime import UTC, date, datetime
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from outcomes import services
 from outcomes.models import OutcomeAssessment
 
 pytestmark = pytest.mark.hazard("HAZ-11.C9")
@@ -45,3 +49,29 @@ def test_an_impossible_relapse_date_is_refused_at_the_field(
     assert page.status_code == 200
     assert message in " ".join(page.context["form"].errors["relapse_on"])
     assert not OutcomeAssessment.objects.filter(timepoint_months=12).exists()
+
+
+@pytest.mark.parametrize(
+    "relapse,relapse_on,message",
+    [(False, date(2025, 6, 1), "needs a relapse"), (True, date(2026, 2, 1), "on or before")],
+)
+def test_the_service_checks_the_relapse_date_again(
+    clinician, service_user, relapse, relapse_on, message
+):
+    with pytest.raises(ValidationError) as refused:
+        services.outcome_assessment_record(
+            service_user=service_user,
+            recorded_by=clinician,
+            now=datetime(2026, 3, 1, tzinfo=UTC),
+            timepoint_months=12,
+            assessed_on=date(2026, 1, 12),
+            symptom_level="mild",
+            relapse=relapse,
+            relapse_on=relapse_on,
+            hospital_bed_days=0,
+            disability_benefit=False,
+            neuroleptic_use=False,
+            work_or_study=True,
+        )
+    assert message in " ".join(refused.value.message_dict["relapse_on"])
+    assert not OutcomeAssessment.objects.exists()
