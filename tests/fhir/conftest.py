@@ -242,8 +242,12 @@ def bare(team, referral_at):
         recorded_by=None,
         now=referral_at + timedelta(days=1),
     )
+    flag = Alert.objects.create(
+        kind="breached", episode=episode, message="Breached", raised_at=referral_at
+    )
     return {
         "person": person,
+        "flag": flag,
         "episode": episode,
         "member": member,
         "meeting": meeting,

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 
 SCHEMA_FILE = Path(__file__).parent / "vendor" / "fhir.schema.json.gz"
-SCHEMA_SHA256 = "15b9548af6412c44faaa411456e0652542de286fd1c58ef882b09bdc8947909d"
+SCHEMA_SHA256 = "f4a1a62ae17141fde2d9bb409526e3ed86c09ba2e76dad601b4882c2553816a9"
 
 
 @cache
