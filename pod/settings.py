@@ -273,6 +273,17 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "pod.fhir.scopes.PodScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": POD_FHIR_TOKEN_SECONDS,
+    # The OAuth 2.0 Security BCP (RFC 9700) throughout; `check --deploy` warns otherwise. POD
+    # uses only client credentials, but nothing weaker is left switched on: tokens are stored
+    # hashed, never accepted in a query string, and no implicit or password grant exists.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 # The base of the canonical URLs of POD's own extensions and code systems
 # (`<base>/StructureDefinition/<name>`, `<base>/CodeSystem/<name>`): set it to one stable URL

@@ -90,6 +90,8 @@ def export_request(
     if fmt not in OUTPUT_FORMATS:
         raise ApiError(400, "not-supported", "_outputFormat: only application/fhir+ndjson.")
     allowed = level_types(caller, level)
+    if not allowed:
+        raise ApiError(403, "forbidden", "Nothing you may read can be exported at this level.")
     types = allowed
     if params.get("_type"):
         types = [t for value in params["_type"] for t in value.split(",") if t]

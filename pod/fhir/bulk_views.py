@@ -28,13 +28,13 @@ NDJSON = "application/fhir+ndjson"
 def _kick_off(
     request: HttpRequest, caller: Caller, level: str, team_id: str | None
 ) -> HttpResponse:
-    if "respond-async" not in request.META.get("HTTP_PREFER", ""):
-        raise ApiError(400, "required", "$export needs the header Prefer: respond-async.")
     params: dict[str, list[str]] = {}
     for name in request.GET:
         params[name] = request.GET.getlist(name)
     params.pop("_format", None)
     checked = export_request(caller, level, params, team_id=team_id, now=timezone.now())
+    if "respond-async" not in request.META.get("HTTP_PREFER", ""):
+        raise ApiError(400, "required", "$export needs the header Prefer: respond-async.")
     query = urlencode([(k, v) for k, values in params.items() for v in values])
     url = request.build_absolute_uri(request.path) + (f"?{query}" if query else "")
     job = export_job_create(caller=caller, request=checked, request_url=url)
@@ -112,10 +112,12 @@ def export_status(request: HttpRequest, caller: Caller, job_id: str) -> HttpResp
 
 
 @api_endpoint("GET", also_accept=frozenset({NDJSON, "application/ndjson"}))
-def export_file(request: HttpRequest, caller: Caller, job_id: str, file_name: str) -> HttpResponse:
+def export_file(
+    request: HttpRequest, caller: Caller, job_id: str, output_file: str
+) -> HttpResponse:
     job = _own_job(caller, str(job_id))
     names = {item["file"] for item in job.output} if job.status == ExportJob.Status.DONE else set()
-    if file_name not in names:
+    if output_file not in names:
         raise ApiError(404, "not-found", "No such file in this export.")
-    response = FileResponse((job_dir(job) / file_name).open("rb"), content_type=NDJSON)
+    response = FileResponse((job_dir(job) / output_file).open("rb"), content_type=NDJSON)
     return response

@@ -45,9 +45,9 @@ urlpatterns = [
     path("Patient/$export", bulk_views.export_patients, name="export_patients"),
     path("Group/<fhirid:group_id>/$export", bulk_views.export_group, name="export_group"),
     path("bulk-status/<uuid:job_id>", bulk_views.export_status, name="export_status"),
-    path("bulk-files/<uuid:job_id>/<str:file_name>", bulk_views.export_file, name="export_file"),
-    path("<fhirtype:type_name>/_search", views.search_post, name="search_post"),
-    path("<fhirtype:type_name>/<fhirid:resource_id>", views.read, name="read"),
-    path("<fhirtype:type_name>", views.search_type, name="search"),
+    path("bulk-files/<uuid:job_id>/<str:output_file>", bulk_views.export_file, name="export_file"),
+    path("<fhirtype:resource_type>/_search", views.search_post, name="search_post"),
+    path("<fhirtype:resource_type>/<fhirid:resource_id>", views.read, name="read"),
+    path("<fhirtype:resource_type>", views.search_type, name="search"),
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]

@@ -59,7 +59,10 @@ def smart_configuration(request: HttpRequest, caller: None) -> HttpResponse:
 
 
 @api_endpoint("GET")
-def read(request: HttpRequest, caller: Caller, type_name: str, resource_id: str) -> HttpResponse:
+def read(
+    request: HttpRequest, caller: Caller, resource_type: str, resource_id: str
+) -> HttpResponse:
+    type_name = resource_type
     mapper = _mapper(type_name)
     require_read(caller, type_name)
     try:
@@ -82,18 +85,24 @@ def _params(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 @api_endpoint("GET")
-def search_type(request: HttpRequest, caller: Caller, type_name: str) -> HttpResponse:
-    return _search(request, caller, type_name, list(request.GET.items()), posted=False)
+def search_type(request: HttpRequest, caller: Caller, resource_type: str) -> HttpResponse:
+    pairs = [(name, value) for name in request.GET for value in request.GET.getlist(name)]
+    return _search(request, caller, resource_type, pairs, posted=False)
 
 
 @api_endpoint("POST")
-def search_post(request: HttpRequest, caller: Caller, type_name: str) -> HttpResponse:
+def search_post(request: HttpRequest, caller: Caller, resource_type: str) -> HttpResponse:
     """POST <Type>/_search: the parameters in a form body, so that an NHS number need not be
     in a URL (FHIR's search by POST)."""
     if request.content_type != FORM:
         raise ApiError(415, "not-supported", f"POST _search takes {FORM}.")
-    pairs = [*request.GET.items(), *request.POST.items()]
-    return _search(request, caller, type_name, pairs, posted=True)
+    pairs = [
+        (name, value)
+        for query in (request.GET, request.POST)
+        for name in query
+        for value in query.getlist(name)
+    ]
+    return _search(request, caller, resource_type, pairs, posted=True)
 
 
 def _search(
