@@ -105,7 +105,10 @@ def test_post_search_takes_only_a_form(client, api):
 
 def test_it_searches_by_patient_status_and_date(api, rich, bare, referral_at):
     held = [str(m.pk) for m in rich.meetings["held"]]
-    assert _ids(api(f"/fhir/Encounter?patient=Patient/{rich.person.pk}&status=finished").json()) == held
+    assert (
+        _ids(api(f"/fhir/Encounter?patient=Patient/{rich.person.pk}&status=finished").json())
+        == held
+    )
     assert _ids(api("/fhir/Appointment?status=cancelled").json()) == [
         str(rich.meetings["cancelled"].pk)
     ]
