@@ -78,7 +78,7 @@ def export_request(
     if level == ExportJob.Level.GROUP:
         team = (
             teams_for(caller.user).filter(pk=int(team_id)).first()
-            if (team_id or "").isdigit()
+            if team_id is not None and team_id.isdigit()
             else None
         )
         if team is None:
@@ -207,7 +207,7 @@ def export_run(job_id: int, *, clock: Any) -> str:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     people: set[int] = set()
-    output = []
+    output: list[dict[str, Any]] = []
     try:
         for type_name in job.resource_types:
             mapper = mapper_for(type_name)
@@ -245,7 +245,7 @@ def export_run(job_id: int, *, clock: Any) -> str:
         current.status = ExportJob.Status.DONE
         current.output = output
         current.finished_at = clock()
-        current.progress = f"{sum(o['count'] for o in output)} resources"
+        current.progress = f"{sum(int(o['count']) for o in output)} resources"
         current.save(update_fields=["status", "output", "finished_at", "progress"])
     return ExportJob.Status.DONE
 

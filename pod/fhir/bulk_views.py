@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 
@@ -114,7 +114,7 @@ def export_status(request: HttpRequest, caller: Caller, job_id: str) -> HttpResp
 @api_endpoint("GET", also_accept=frozenset({NDJSON, "application/ndjson"}))
 def export_file(
     request: HttpRequest, caller: Caller, job_id: str, output_file: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     job = _own_job(caller, str(job_id))
     names = {item["file"] for item in job.output} if job.status == ExportJob.Status.DONE else set()
     if output_file not in names:

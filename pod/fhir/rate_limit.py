@@ -31,7 +31,12 @@ def take_token(key: str, *, now: datetime, per_minute: float, burst: int) -> flo
     None when the request may go ahead; otherwise the seconds until a token is back (for
     Retry-After). One query when allowed, two when refused."""
     rate = per_minute / 60.0
-    params = {"key": key, "burst": float(burst), "now": now, "rate": rate}
+    params: dict[str, str | float | datetime] = {
+        "key": key,
+        "burst": float(burst),
+        "now": now,
+        "rate": rate,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_TAKE, params)
         if cursor.fetchone() is not None:
@@ -39,5 +44,5 @@ def take_token(key: str, *, now: datetime, per_minute: float, burst: int) -> flo
         cursor.execute("SELECT tokens, updated_at FROM fhir_ratebucket WHERE key = %s", [key])
         tokens, updated_at = cursor.fetchone()
     elapsed = max(0.0, (now - updated_at).total_seconds())
-    have = min(float(burst), tokens + rate * elapsed)
+    have = min(float(burst), float(tokens) + rate * elapsed)
     return max(0.0, (1 - have) / rate)

@@ -18,7 +18,7 @@ from pod.fhir.models import ApiClient
 from pod.fhir.registry import all_mappers
 
 
-class PodScopes(BaseScopes):  # type: ignore[misc]
+class PodScopes(BaseScopes):
     def get_all_scopes(self) -> dict[str, str]:
         scopes = {scope_for(m.type_name): f"Read {m.type_name}" for m in all_mappers()}
         scopes[WILDCARD] = "Read every type the client's role may read"

@@ -185,6 +185,11 @@ def filtered_sources(
     return out
 
 
+def _last(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[-1] if values else None
+
+
 def search(
     mapper: Mapper,
     user: User,
@@ -195,10 +200,10 @@ def search(
 ) -> Page:
     """One page of `mapper`'s resources that `user` may see and `params` select.
     `may_read(type)` says whether an `_include`d type may be added for this caller."""
-    count = page_size((params.get("_count") or [None])[-1])
+    count = page_size(_last(params, "_count"))
     includes = parse_includes(mapper, params.get("_include", []))
     sources = mapper.sources(user)
-    start_index, after = parse_cursor((params.get("_cursor") or [None])[-1], len(sources))
+    start_index, after = parse_cursor(_last(params, "_cursor"), len(sources))
     filtered = [rows for _source, rows in filtered_sources(mapper, user, params, now=now)]
     page = Page(total=sum(rows.count() for rows in filtered))
     if count == 0:

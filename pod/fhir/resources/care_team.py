@@ -67,7 +67,8 @@ class CareTeamMapper(Mapper):
             {"role": [CORE_TEAM_ROLE], "member": t.staff_reference(user)}
             for user in sorted(row.core_team.all(), key=lambda u: u.pk)
         ]
-        for member in row.service_user.fhir_members:
+        members: list[NetworkMember] = getattr(row.service_user, "fhir_members", [])
+        for member in members:
             role_codings = []
             code = role_code_for(member.category, member.relationship)
             if code is not None:

@@ -11,7 +11,7 @@ invited are left out, and the meeting's words and decisions stay out of the API.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 
@@ -75,7 +75,9 @@ class MeetingMapper(Mapper):
     date_path = "scheduled_start"
     audit_table = "meetings_meeting"
     created_path = "created_at"
-    includes = (Include("patient", "Patient", "episode__service_user_id"),)
+    includes: ClassVar[tuple[Include, ...]] = (
+        Include("patient", "Patient", "episode__service_user_id"),
+    )
 
     def visible(self, user: User) -> QuerySet[Meeting]:
         return Meeting.objects.filter(episode__in=episodes_for(user))
