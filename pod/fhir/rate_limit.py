@@ -42,7 +42,10 @@ def take_token(key: str, *, now: datetime, per_minute: float, burst: int) -> flo
         if cursor.fetchone() is not None:
             return None
         cursor.execute("SELECT tokens, updated_at FROM fhir_ratebucket WHERE key = %s", [key])
-        tokens, updated_at = cursor.fetchone()
+        row = cursor.fetchone()
+    tokens: float = float(row[0])
+    updated_at: datetime = row[1]
     elapsed = max(0.0, (now - updated_at).total_seconds())
-    have = min(float(burst), float(tokens) + rate * elapsed)
-    return max(0.0, (1 - have) / rate)
+    have = min(float(burst), tokens + rate * elapsed)
+    wait: float = max(0.0, (1 - have) / rate)
+    return wait
