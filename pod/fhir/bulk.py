@@ -264,6 +264,7 @@ def _write_type(
                 chunk = list(mapper.prepare(rows.filter(pk__gt=last)).order_by("pk")[:CHUNK])
                 if not chunk:
                     break
+                mapper.attach(chunk)
                 for row in chunk:
                     out.write(
                         json.dumps(source.render(row), ensure_ascii=False, separators=(",", ":"))

@@ -112,6 +112,10 @@ class Mapper:
         """Load what to_fhir needs in a fixed number of queries (select/prefetch_related)."""
         return rows
 
+    def attach(self, rows: list[Any]) -> None:
+        """Load onto fetched rows, in a fixed number of queries, what to_fhir needs and
+        `prepare` cannot give cheaply (default: nothing). Called on every page and chunk."""
+
     def filter_param(self, rows: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         """Apply a type-specific parameter from `extra_params`; SearchError when the value is
         not understood."""

@@ -215,6 +215,7 @@ def search(
             rows = rows.filter(pk__gt=after)
         annotated = rows.annotate(**{f"fhir_inc_{i}": _ref(inc) for i, inc in enumerate(includes)})
         chunk = list(mapper.prepare(annotated).order_by("pk")[: remaining + 1])
+        mapper.attach(chunk[:remaining])
         page.matches.extend((sources[index], row) for row in chunk[:remaining])
         if len(chunk) > remaining:
             page.next_cursor = f"{index}.{chunk[remaining - 1].pk}"
@@ -243,6 +244,7 @@ def _included(
         ids.discard(None)
         if not ids:
             continue
-        rows = target.prepare(target.base_rows(user).filter(pk__in=ids)).order_by("pk")
+        rows = list(target.prepare(target.base_rows(user).filter(pk__in=ids)).order_by("pk"))
+        target.attach(rows)
         out.extend((target, row) for row in rows)
     return out

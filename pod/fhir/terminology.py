@@ -63,10 +63,11 @@ def coding(system: str, code: str, display: str | None = None) -> dict[str, str]
 def staff_reference(user: object) -> dict[str, object]:
     """A logical reference to a member of staff: their name and POD username (POD serves no
     Practitioner resources)."""
-    return {
-        "identifier": {"system": pod_system("staff"), "value": getattr(user, "username", "")},
-        "display": str(user),
-    }
+    return staff_ref(getattr(user, "username", ""), str(user))
+
+
+def staff_ref(username: str, display: str) -> dict[str, object]:
+    return {"identifier": {"system": pod_system("staff"), "value": username}, "display": display}
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def read(
     row = mapper.prepare(source.rows.filter(pk=pk)).first()
     if row is None:  # another team's row does not exist, as on the pages
         raise ApiError(404, "not-found", f"{type_name}/{resource_id[:40]} is not known.")
+    mapper.attach([row])
     log_reads(caller, person_ids([(mapper, row)]), f"fhir:{type_name}", "fhir:read")
     return fhir_response(source.render(row))
 

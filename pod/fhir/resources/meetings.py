@@ -11,12 +11,14 @@ invited are left out, and the meeting's words and decisions stay out of the API.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 
 from meetings.models import Meeting, Participant
-from meetings.selectors import PARTICIPANTS, episodes_for
+from meetings.selectors import PERSON_FIRST, episodes_for
 from pod.fhir import terminology as t
 from pod.fhir.registry import CLINICAL, Include, Mapper, instant, reference, register
 from pod.foundation.models import User
@@ -53,16 +55,53 @@ def contained_location(row: Meeting) -> dict[str, Any]:
     return location
 
 
-def invited(row: Meeting) -> list[Participant]:
-    return [p for p in row.participants.all() if p.invited]
+@dataclass(frozen=True)
+class Attendee:
+    """An invited participant, as the resources show them: a member by id, staff by name."""
+
+    kind: str
+    member_id: int | None
+    attended: bool | None
+    username: str | None
+    first_name: str | None
+    last_name: str | None
 
 
-def actor(row: Meeting, participant: Participant) -> dict[str, Any]:
+def attendees_by_meeting(meeting_ids: list[int]) -> dict[int, list[Attendee]]:
+    """The invited participants of these meetings, the person first, then the network, then
+    staff: one query, plain values. (Model instances per participant and member of staff made a
+    bulk export three times slower: benchmarks/fhir_export/RESULTS.md.)"""
+    out: dict[int, list[Attendee]] = defaultdict(list)
+    rows = (
+        Participant.objects.filter(meeting_id__in=meeting_ids, invited=True)
+        .order_by("meeting_id", PERSON_FIRST, "pk")
+        .values_list(
+            "meeting_id",
+            "kind",
+            "network_member_id",
+            "attended",
+            "staff__username",
+            "staff__first_name",
+            "staff__last_name",
+        )
+    )
+    for meeting_id, kind, member_id, attended, username, first_name, last_name in rows:
+        out[meeting_id].append(Attendee(kind, member_id, attended, username, first_name, last_name))
+    return out
+
+
+def invited(row: Meeting) -> list[Attendee]:
+    attendees: list[Attendee] = getattr(row, "fhir_attendees", [])
+    return attendees
+
+
+def actor(row: Meeting, participant: Attendee) -> dict[str, Any]:
     if participant.kind == Participant.Kind.SERVICE_USER:
         return reference("Patient", row.episode.service_user_id)
     if participant.kind == Participant.Kind.NETWORK_MEMBER:
-        return reference("RelatedPerson", participant.network_member_id)
-    return t.staff_reference(participant.staff)
+        return reference("RelatedPerson", participant.member_id)
+    name = f"{participant.first_name or ''} {participant.last_name or ''}".strip()
+    return t.staff_ref(participant.username or "", name or participant.username or "")
 
 
 class MeetingMapper(Mapper):
@@ -83,7 +122,12 @@ class MeetingMapper(Mapper):
         return Meeting.objects.filter(episode__in=episodes_for(user))
 
     def prepare(self, rows: QuerySet[Any]) -> QuerySet[Any]:
-        return rows.select_related("episode").prefetch_related(PARTICIPANTS)
+        return rows.select_related("episode").defer("episode__reason", "episode__closure_outcome")
+
+    def attach(self, rows: list[Any]) -> None:
+        found = attendees_by_meeting([row.pk for row in rows])
+        for row in rows:
+            row.fhir_attendees = found.get(row.pk, [])
 
 
 @register
@@ -117,7 +161,7 @@ class AppointmentMapper(MeetingMapper):
         return out
 
 
-def _attendance(participant: Participant) -> str:
+def _attendance(participant: Attendee) -> str:
     if participant.attended is True:
         return "accepted"
     if participant.attended is False:
