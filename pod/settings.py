@@ -166,6 +166,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-prescriptions": {"task": "meetings.tasks.audit_prescriptions", "schedule": 300.0},
     "forget-old-submissions": {"task": "pod.tasks.forget_old_submissions", "schedule": 86400.0},
     "forget-old-fhir-exports": {"task": "pod.fhir.tasks.forget_old_exports", "schedule": 3600.0},
+    "forget-expired-fhir-tokens": {
+        "task": "pod.fhir.tasks.forget_expired_tokens",
+        "schedule": 86400.0,
+    },
 }
 
 # --- Clinical thresholds (README "Configuration" documents each). ------------------------------

@@ -112,3 +112,16 @@ def test_a_client_cannot_act_as_a_peer_or_prescribe(team, role):
 def test_a_client_needs_a_team(team):
     with pytest.raises(ValidationError):
         api_client_create(name="X", role="clinician", teams=[])
+
+
+def test_expired_tokens_are_deleted_by_the_daily_task(team, machine):
+    from pod.fhir.tasks import forget_expired_tokens
+
+    machine("clinician", [team])
+    fresh = machine("clinician", [team])["HTTP_AUTHORIZATION"]
+    assert AccessToken.objects.count() == 2
+    AccessToken.objects.exclude(pk=AccessToken.objects.order_by("-pk").first().pk).update(
+        expires=timezone.now() - timedelta(days=1)
+    )
+    forget_expired_tokens()
+    assert AccessToken.objects.count() == 1 and fresh

@@ -226,6 +226,7 @@ def test_a_cancel_during_a_run_stops_it(
         return timezone.now()
 
     assert export_run(job.pk, clock=clock) == "cancelled"
+    assert len(calls) == 4  # it stopped at the first chunk after the cancel, not at the end
     assert not any(p.is_file() for p in export_dir.rglob("*"))
     assert not RecordAccess.objects.filter(what="fhir:export").exists()
 
