@@ -39,10 +39,13 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "oauth2_provider",
     "pod.apps.PodConfig",
     "networks.apps.NetworksConfig",
     "meetings.apps.MeetingsConfig",
     "outcomes.apps.OutcomesConfig",
+    # The FHIR API (project wiring: it reads every app); README "Interoperability".
+    "pod.fhir.apps.FhirConfig",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +165,11 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-alerts": {"task": "meetings.tasks.deliver_alerts", "schedule": 60.0},
     "audit-prescriptions": {"task": "meetings.tasks.audit_prescriptions", "schedule": 300.0},
     "forget-old-submissions": {"task": "pod.tasks.forget_old_submissions", "schedule": 86400.0},
+    "forget-old-fhir-exports": {"task": "pod.fhir.tasks.forget_old_exports", "schedule": 3600.0},
+    "forget-expired-fhir-tokens": {
+        "task": "pod.fhir.tasks.forget_expired_tokens",
+        "schedule": 86400.0,
+    },
 }
 
 # --- Clinical thresholds (README "Configuration" documents each). ------------------------------
@@ -270,6 +278,47 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
+
+# --- The FHIR API (pod/fhir; README "Interoperability"). -------------------------------------
+# Machine clients get tokens by OAuth 2.0 client credentials (django-oauth-toolkit); each client's
+# account holds a role and teams, and the scopes it may be granted follow from the role
+# (pod.fhir.scopes). Tokens are short-lived, as SMART Backend Services recommends.
+POD_FHIR_TOKEN_SECONDS = env_int("POD_FHIR_TOKEN_SECONDS", 600, minimum=60)
+# django-oauth-toolkit's models are swappable; naming the default makes migrations that point
+# at them (fhir.ApiClient -> Application) resolvable.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "pod.fhir.scopes.PodScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": POD_FHIR_TOKEN_SECONDS,
+    # The OAuth 2.0 Security BCP (RFC 9700) throughout; `check --deploy` warns otherwise. POD
+    # uses only client credentials, but nothing weaker is left switched on: tokens are stored
+    # hashed, never accepted in a query string, and no implicit or password grant exists.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+# The base of the canonical URLs of POD's own extensions and code systems
+# (`<base>/StructureDefinition/<name>`, `<base>/CodeSystem/<name>`): set it to one stable URL
+# that every deployment sharing data with the same partners uses.
+POD_FHIR_CANONICAL_BASE = env_str("POD_FHIR_CANONICAL_BASE", f"{SITE_URL.rstrip('/')}/fhir")
+# Search pages: the default and the largest `_count`.
+POD_FHIR_PAGE_SIZE = env_int("POD_FHIR_PAGE_SIZE", 50, minimum=1)
+POD_FHIR_MAX_PAGE_SIZE = env_int("POD_FHIR_MAX_PAGE_SIZE", 1000, minimum=1)
+if POD_FHIR_PAGE_SIZE > POD_FHIR_MAX_PAGE_SIZE:
+    raise ImproperlyConfigured("POD_FHIR_PAGE_SIZE must not be more than POD_FHIR_MAX_PAGE_SIZE")
+# Rate limit per client (a token bucket in the database, pod.fhir.rate_limit): a client may make
+# POD_FHIR_RATE_BURST requests at once, refilled at POD_FHIR_RATE_PER_MINUTE.
+POD_FHIR_RATE_PER_MINUTE = env_float("POD_FHIR_RATE_PER_MINUTE", 300.0, minimum=1)
+POD_FHIR_RATE_BURST = env_int("POD_FHIR_RATE_BURST", 100, minimum=1)
+# Bulk export files: written here by the worker, served only to the client that asked, deleted
+# after POD_FHIR_EXPORT_KEEP_HOURS. Must not be under STATIC_ROOT or any served folder.
+POD_FHIR_EXPORT_DIR = Path(env_str("POD_FHIR_EXPORT_DIR", str(BASE_DIR / "var" / "fhir-exports")))
+POD_FHIR_EXPORT_KEEP_HOURS = env_int("POD_FHIR_EXPORT_KEEP_HOURS", 24, minimum=1)
 
 LOGGING = {
     "version": 1,

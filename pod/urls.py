@@ -46,6 +46,8 @@ urlpatterns = [
         ),
     ),
     path("outcomes/", include("outcomes.urls")),
+    # The FHIR R4 API (pod/fhir; README "Interoperability").
+    path("fhir/", include("pod.fhir.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

@@ -59,6 +59,12 @@ TRACKED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("pod.User", ("password",), ("last_login",)),
     ("pod.TeamMembership", (), ()),
     ("pod.TrainingRecord", (), ()),
+    # The FHIR API: who may call it (machine clients and their OAuth applications; the secret's
+    # hash is never copied) and who exported what. An export's progress and heartbeat, written
+    # after every chunk, are not worth an event each.
+    ("fhir.ApiClient", (), ()),
+    ("oauth2_provider.Application", ("client_secret",), ()),
+    ("fhir.ExportJob", (), ("progress", "heartbeat_at")),
 ]
 # Many-to-many tables that carry clinical meaning: (model label, field name).
 TRACKED_M2M: list[tuple[str, str]] = [

@@ -27,6 +27,7 @@ second, GMT, as in PEP 495).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from pod.foundation.localtime import LONDON
@@ -188,6 +189,60 @@ def query_date(raw: str | None, *, today: date) -> date | None:
     if value > today + QUERY_HORIZON:
         raise ValueError("Choose a date no more than a year from today.")
     return value
+
+
+_FHIR_DATE = re.compile(
+    r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
+    r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d{1,9})?)?"
+    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?"
+)
+
+
+def query_fhir_date(raw: str, *, now: datetime) -> tuple[datetime, datetime]:
+    """Parse a FHIR search date (`2026`, `2026-03`, `2026-03-02`, `2026-03-02T10:00`,
+    `2026-03-02T10:00:00Z`, `...+01:00`) into the half-open range of instants it stands for:
+    a whole year, month or day in London, a minute or a second.
+
+    A time without an offset is London wall-clock time (refused in the spring-forward gap or
+    the autumn's repeated hour, as `local_to_instant` does). Raises ValueError, with a message
+    fit to show, when it is not such a date or lies before 1900 or more than the appointment
+    horizon and a year after `now`: the FHIR API answers 400, never 500.
+    """
+    match = _FHIR_DATE.fullmatch(raw.strip())
+    if match is None:
+        raise ValueError(f"Not a FHIR date: {raw[:40]!r} (e.g. 2026-03-02 or 2026-03-02T10:00Z).")
+    parts = match.groupdict()
+    try:
+        year, month, day = int(parts["y"]), int(parts["m"] or 1), int(parts["d"] or 1)
+        first = date(year, month, day)
+        if parts["H"] is None:
+            if parts["d"]:
+                last = first + timedelta(days=1)
+            elif parts["m"]:
+                last = date(year + month // 12, month % 12 + 1, 1)
+            else:
+                last = date(year + 1, 1, 1)
+            start = datetime.combine(first, time.min, tzinfo=LONDON)
+            end = datetime.combine(last, time.min, tzinfo=LONDON)
+        else:
+            wall = datetime.combine(
+                first, time(int(parts["H"]), int(parts["M"]), int(parts["S"] or 0))
+            )
+            if parts["tz"]:
+                offset = "+00:00" if parts["tz"] == "Z" else parts["tz"]
+                start = datetime.fromisoformat(wall.isoformat() + offset)
+            else:
+                start = local_to_instant(wall)
+            end = start + (timedelta(minutes=1) if parts["S"] is None else timedelta(seconds=1))
+    except ImplausibleTime:
+        raise
+    except (ValueError, OverflowError):
+        raise ValueError(f"Not a real date: {raw[:40]!r}.") from None
+    if start < EARLIEST_INSTANT:
+        raise ValueError(f"Choose a date from {EARLIEST_DATE:%Y} onwards.")
+    if start > now + APPOINTMENT_HORIZON + QUERY_HORIZON:
+        raise ValueError("Choose a date no more than three years from now.")
+    return start, end
 
 
 def local_to_instant(wall: datetime, *, fold: int | None = None) -> datetime:

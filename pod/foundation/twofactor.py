@@ -87,6 +87,10 @@ def _is_exempt(request: HttpRequest) -> bool:
         match = resolve(request.path_info)
     except Resolver404:
         return True  # a 404 reveals nothing
+    # A view that checks the second factor itself and refuses in its own format (the FHIR
+    # API answers 401 with an OperationOutcome, not a redirect to an HTML page).
+    if getattr(match.func, "pod_checks_second_factor", False):
+        return True
     return match.view_name in EXEMPT_VIEW_NAMES
 
 

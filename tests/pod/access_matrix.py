@@ -130,4 +130,22 @@ EXPECTED = {
     "security:twofactor_verify": row(302, 302, 302, 302, 302, 302, 302),
     # The admin: administrators only; everyone else is sent to the admin's sign-in.
     "admin:index": row(0, 0, 0, 0, 0, 200, 0),
+    # The FHIR API (tests/fhir/test_access_matrix.py checks every type and machine clients).
+    # It answers 401 (not a sign-in redirect) to a caller without a session or token.
+    "fhir:metadata": PUBLIC,  # the CapabilityStatement: public, as FHIR expects
+    "fhir:smart_configuration": PUBLIC,  # where to get a token
+    "fhir:token": row(405, 405, 405, 405, 405, 405, 405, 405),  # POST only
+    "fhir:openapi_json": row(200, 200, 200, 200, 200, 200, 200, 401),
+    "fhir:openapi": STAFF,
+    # Kick-offs without `Prefer: respond-async` are 400 for whoever may export something;
+    # peers may read nothing through the API, administrators nothing about people.
+    "fhir:export_system": row(400, 400, 403, 403, 400, 400, 400, 401),
+    "fhir:export_patients": row(400, 400, 403, 403, 400, 403, 400, 401),
+    "fhir:export_group": row(400, 400, 403, 403, 400, 403, 404, 401),
+    "fhir:export_status": row(404, 404, 404, 404, 404, 404, 404, 401),  # nobody's export
+    "fhir:export_file": row(404, 404, 404, 404, 404, 404, 404, 401),
+    "fhir:search_post": row(405, 405, 405, 405, 405, 405, 405, 405),  # POST only
+    "fhir:read": row(200, 200, 403, 403, 403, 403, 404, 401),  # Patient/<the person>
+    "fhir:search": row(200, 200, 403, 403, 403, 403, 200, 401),  # outsider: an empty Bundle
+    "fhir:not_found": row(404, 404, 404, 404, 404, 404, 404, 401),
 }

@@ -21,13 +21,21 @@ PUBLIC = {
     "outcomes:survey",  # the person's own experience-survey link (a random token)
     "admin:login",  # the admin's own sign-in page
     "admin:logout",
+    "fhir:metadata",  # the FHIR CapabilityStatement (no data): FHIR clients read it first
+    "fhir:smart_configuration",  # where to get a token (no data)
+    "fhir:token",  # the OAuth token endpoint: checks the client's own credentials
 }
-REFUSED = {403, 404, 405}
+# 401: the FHIR API refuses in FHIR (an OperationOutcome), not with a sign-in redirect.
+REFUSED = {401, 403, 404, 405}
 
 
 def _value(route_name: str, param: str) -> str:
     if param in ("uidb64", "token", "table", "instrument", "app_label", "model_name"):
         return "x"
+    if param == "resource_type":
+        return "Patient"
+    if param == "job_id":
+        return "0b6a2d4e-5f0a-4c2e-9a51-3e0f4c1d2b7a"
     return "1"
 
 

@@ -121,6 +121,12 @@ NON_ID_PARAMETERS = {
     "token",  # password reset / survey link: random or signed, means nothing by itself
     "table",  # outcomes dashboard CSV: the name of a dashboard table
     "instrument",  # outcomes: the name of a measure (PHQ-9, GAD-7, DIALOG)
+    # The FHIR API (pod/fhir/urls.py):
+    "resource_type",  # a FHIR resource type (Patient, Encounter ...)
+    "resource_id",  # a FHIR id: a row's id, or change-<n> / access-<n> for AuditEvent
+    "group_id",  # a Group to export: a team's id
+    "job_id",  # an export's random UUID
+    "output_file",  # an export's file: <Type>.ndjson
 }
 
 

@@ -98,6 +98,7 @@ PARAM_OBJECT = {
     ("security:subject_access", "pk"): "person",
     ("security:subject_access_json", "pk"): "person",
     ("notification_read", "pk"): "none",
+    ("fhir:read", "resource_id"): "person",
 }
 PARAM_DEFAULT = {
     "pk": "episode",
@@ -106,6 +107,7 @@ PARAM_DEFAULT = {
     "person_pk": "person",
     "person_id": "person",
     "team_id": "team",
+    "group_id": "team",
 }
 # A literal for one route's parameter, where the default below would name nothing there.
 ROUTE_LITERAL = {("outcomes:relapse_csv", "table"): "summary"}
@@ -117,6 +119,10 @@ LITERAL = {
     "app_label": "pod",
     "model_name": "user",
     "object_id": "1",
+    "resource_type": "Patient",
+    "job_id": "0b6a2d4e-5f0a-4c2e-9a51-3e0f4c1d2b7a",
+    "output_file": "Patient.ndjson",
+    "rest": "nothing/here",
 }
 
 

@@ -64,5 +64,7 @@ def build_url(route: Route, value_for: Callable[[str, str], str]) -> str:
         return value_for(route.name, name)
 
     path = re.sub(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)", regex_group, path)
-    path = path.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\.", ".")
+    # Regex anchors go; a "$" inside a segment is literal (FHIR's "$export").
+    path = re.sub(r"\$(?=/|$)", "", path.replace("^", ""))
+    path = path.replace("\\Z", "").replace("\\.", ".")
     return "/" + path

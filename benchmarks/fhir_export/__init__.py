@@ -1,0 +1,1 @@
+"""The FHIR bulk export on the dashboards' synthetic service (benchmarks/README.md)."""
