@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from networks.selectors import service_users_for
-from outcomes import rules
+from outcomes import scoring
 from outcomes.models import ScoredMeasure
 from pod.fhir import terminology as t
 from pod.fhir.registry import (
@@ -70,7 +70,7 @@ TOTALS = {
 }
 DIALOG_ITEMS = tuple(
     (f"dialog-{i}", name)
-    for i, name in enumerate((*rules.DIALOG_LIFE_DOMAINS, *rules.DIALOG_TREATMENT), start=1)
+    for i, name in enumerate((*scoring.DIALOG_LIFE_DOMAINS, *scoring.DIALOG_TREATMENT), start=1)
 )
 SURVEY = {
     "coding": [t.coding(t.OBSERVATION_CATEGORY, "survey", "Survey")],
