@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from meetings import urls as meetings_urls
 from networks import urls as networks_urls
-from pod import home
+from pod import health, home
 from pod.foundation import views as foundation_views
 from pod.records import views as records_views
 
@@ -28,6 +28,7 @@ security_urlpatterns = [
 urlpatterns = [
     path("", home.home, name="home"),
     path("health/", home.health, name="health"),
+    path("health/monitor/", health.monitor, name="health_monitor"),
     path(
         "notifications/<int:pk>/read/",
         foundation_views.notification_read,

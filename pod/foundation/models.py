@@ -163,3 +163,17 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.view_name} {self.token}"
+
+
+class SweepHeartbeat(models.Model):
+    """When each periodic task last completed: beat's heartbeat, read by the monitoring endpoint.
+
+    One row per Celery task name, written by pod.foundation.heartbeats after every successful run
+    of a task on the beat schedule (settings.CELERY_BEAT_SCHEDULE). Bookkeeping, not clinical data.
+    """
+
+    task_name = models.CharField(max_length=200, unique=True)
+    completed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.task_name} at {self.completed_at:%Y-%m-%d %H:%M:%S}"
