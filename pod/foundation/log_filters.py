@@ -51,7 +51,8 @@ _NOT_NAMES = {
 
 _REDACTIONS = [
     # A query string can carry anything a user typed: keep the path, drop the rest.
-    (re.compile(r"(/[^\s?\"']*)\?[^\s\"']*"), r"\1?[query removed]"),
+    # (Redacting twice changes nothing: an already removed query is left alone.)
+    (re.compile(r"(/[^\s?\"']*)\?(?!\[query removed\])[^\s\"']*"), r"\1?[query removed]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     # NHS numbers (10 digits, often spaced 3-3-4) and UK phone numbers.
     (re.compile(r"(?<!\w)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\w)"), "[number]"),
@@ -102,7 +103,8 @@ def exception_summary(exc_info: ExcInfo) -> str:
 
 def _without_exception_text(message: str, exc: BaseException) -> str:
     for link in _exception_chain(exc):
-        for shown in {repr(link), str(link)}:
+        # The longer first: repr() contains str().
+        for shown in sorted({repr(link), str(link)}, key=len, reverse=True):
             if len(shown) >= 4:  # "1" or "" would match anywhere
                 message = message.replace(shown, type(link).__name__)
     return message
