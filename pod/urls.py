@@ -8,6 +8,7 @@ from meetings import urls as meetings_urls
 from networks import urls as networks_urls
 from pod import health, home
 from pod.foundation import views as foundation_views
+from pod.foundation.forms import OutboxPasswordResetForm
 from pod.records import views as records_views
 
 # Namespace "security": a person's access log and subject access export (pod/records), and the
@@ -49,7 +50,12 @@ urlpatterns = [
     path("outcomes/", include("outcomes.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/",
+        # The email goes through the outbox, like every other (pod/foundation/forms.py).
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "accounts/password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

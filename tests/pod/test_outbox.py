@@ -275,3 +275,21 @@ def test_the_mail_servers_answer_and_the_message_id_are_kept(clinician, nudges, 
     received = message_from_bytes(raw)
     assert received["Message-ID"] == message.message_id
     assert received["To"] == clinician.email
+
+
+@pytest.mark.hazard("HAZ-02.C5")
+def test_an_administrator_sends_a_failed_message_again_from_the_admin(
+    client, admin_user, clinician, nudges
+):
+    owe(clinician)
+    OutboxMessage.objects.update(state=State.FAILED, attempts=12, last_error="OSError: down")
+    client.force_login(admin_user)
+    message = OutboxMessage.objects.get()
+    response = client.post(
+        "/admin/pod/outboxmessage/",
+        {"action": "send_again", "_selected_action": [message.pk]},
+    )
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert (message.state, message.attempts, message.last_error) == (State.PENDING, 0, "")
+    assert client.get(f"/admin/pod/outboxmessage/{message.pk}/change/").status_code == 200
