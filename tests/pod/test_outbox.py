@@ -293,3 +293,23 @@ def test_an_administrator_sends_a_failed_message_again_from_the_admin(
     message.refresh_from_db()
     assert (message.state, message.attempts, message.last_error) == (State.PENDING, 0, "")
     assert client.get(f"/admin/pod/outboxmessage/{message.pk}/change/").status_code == 200
+
+
+@pytest.mark.hazard("HAZ-02.C5")
+def test_a_worker_whose_claim_expired_does_not_record_over_the_next_claim(
+    clinician, nudges, settings
+):
+    """A stalled worker finishing after its lease: the row belongs to the new claim."""
+    owe(clinician)
+    first = outbox._claim_one(now=T0)
+    later = T0 + timedelta(seconds=settings.POD_OUTBOX_LEASE_SECONDS)
+    second = outbox._claim_one(now=later)
+    assert second is not None and second.claim_token != first.claim_token
+    outbox._record_failure(first, error="OSError: stalled", now=later)  # the stalled worker
+    outbox._record_sent(first, sent_at=later, answer="late")
+    message = OutboxMessage.objects.get()
+    assert (message.state, message.sent_at, message.last_error) == (State.SENDING, None, "")
+    outbox._record_sent(second, sent_at=later + timedelta(seconds=1), answer="250 OK")
+    message.refresh_from_db()
+    assert (message.state, message.provider_answer) == (State.SENT, "250 OK")
+    assert message.attempts == 2
