@@ -2,10 +2,13 @@
 and an email per recipient through the message outbox, sent one at a time; `delivered_at` is
 when the last of them was sent."""
 
+import threading
+import time
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import connection
 
 from meetings import alerts
 from meetings.alerts import alerts_deliver_pending
@@ -181,3 +184,42 @@ def test_an_alert_for_people_without_an_address_is_delivered_in_the_application(
     assert alert.delivered_at == due
     assert Notification.objects.filter(alert=alert, user=clinician).exists()
     assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.hazard("HAZ-02.C5")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_recording_an_alerts_last_two_emails_at_once_stamp_it_delivered(
+    undelivered_breach, monkeypatch
+):
+    """Each worker, in its own transaction, sees the other's email as not yet sent unless the
+    hook takes turns on the alert row; without that neither would stamp the alert."""
+    now = undelivered_breach.raised_at
+    alerts_deliver_pending(now=now)
+    emails = OutboxMessage.objects.filter(cause=f"alert:{undelivered_breach.pk}").order_by("pk")
+    OutboxMessage.objects.filter(pk=emails[0].pk).update(state="sent", sent_at=now)
+    first, second = (outbox._claim_one(now=now) for _ in range(2))
+    first_in_hook, second_started = threading.Event(), threading.Event()
+
+    def hook(message):
+        alerts.alert_email_sent(message)
+        if message.pk == first.pk:
+            first_in_hook.set()
+            second_started.wait(5)
+            time.sleep(0.5)  # the first transaction stays open while the second records
+
+    monkeypatch.setitem(outbox._SENT_HOOKS, "alert", hook)
+
+    def record_second():
+        try:
+            first_in_hook.wait(5)
+            second_started.set()
+            outbox._record_sent(second, sent_at=second.queued_at, answer="250 OK")
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=record_second)
+    worker.start()
+    outbox._record_sent(first, sent_at=first.queued_at, answer="250 OK")
+    worker.join(10)
+    undelivered_breach.refresh_from_db()
+    assert undelivered_breach.delivered_at is not None
