@@ -304,8 +304,9 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
 
 # No personal data in the logs (pod/foundation/log_filters.py): every handler redacts query
 # strings, emails, numbers, names and exception text, tracebacks included. Django's defaults give
-# `django` and the development server's request log (`django.server`) handlers of their own,
-# without the scrubber; they are replaced here. Workers and beat: pod/celery.py.
+# `django` (printing in DEBUG) and the development server's request log (`django.server`)
+# handlers of their own, without the scrubber; they are replaced here (tests/pod/
+# test_log_privacy.py fails without these two entries). Workers and beat: pod/celery.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -118,12 +118,13 @@ logging.getLogger("pod.example").error("person %s", "Jordan Rivers", stack_info=
 """
 
 
+@pytest.mark.parametrize("debug", ["0", "1"])  # Django's own handlers differ with DEBUG
 @pytest.mark.hazard("HAZ-10.C6")
-def test_the_web_process_writes_no_personal_data_in_errors_and_tracebacks():
+def test_the_web_process_writes_no_personal_data_in_errors_and_tracebacks(debug):
     result = subprocess.run(
         [sys.executable, "-c", WEB_ERROR_SCRIPT],
         cwd=ROOT,
-        env=process_env(django_settings.CELERY_BROKER_URL),
+        env=process_env(django_settings.CELERY_BROKER_URL, DEBUG=debug),
         capture_output=True,
         text=True,
         timeout=60,
