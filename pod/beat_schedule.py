@@ -16,10 +16,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
 from pod.celery import app as celery_app
+from pod.foundation.heartbeats import heartbeats_expect
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ def beat_schedule_sync(schedule: Mapping[str, Mapping[str, Any]] | None = None) 
         schedule = settings.CELERY_BEAT_SCHEDULE
     for name, entry in schedule.items():
         ModelEntry.from_entry(name, app=celery_app, **entry)
+    # The monitoring endpoint expects each task's first completion from now on.
+    heartbeats_expect((str(entry["task"]) for entry in schedule.values()), now=timezone.now())
     PeriodicTask.objects.filter(name__in=list(schedule), enabled=False).update(enabled=True)
     stale = (
         PeriodicTask.objects.filter(enabled=True)

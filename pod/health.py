@@ -14,7 +14,8 @@ when every check passes, 503 when any fails; JSON (`Accept: application/json` or
 - database: a SELECT 1.
 - broker: a connection to CELERY_BROKER_URL (2 s).
 - periodic_tasks: each task on beat's schedule completed within its interval plus
-  POD_HEALTH_SWEEP_GRACE_MINUTES (beat's heartbeat, pod/foundation/heartbeats.py).
+  POD_HEALTH_SWEEP_GRACE_MINUTES (beat's heartbeat, pod/foundation/heartbeats.py); one that has
+  never completed is late once it has been on the schedule that long.
 - undelivered_messages: the oldest email in the outbox not yet sent (waiting, being sent or
   failed), and the oldest alert not yet delivered, are younger than
   POD_HEALTH_UNDELIVERED_MINUTES.
@@ -93,11 +94,20 @@ class PeriodicTasksOnTime(_DatabaseCheck):
         ages: list[str] = []
         for entry_name, entry in sorted(settings.CELERY_BEAT_SCHEDULE.items()):
             limit = _interval(entry) + grace
-            last = completed.get(str(entry["task"]))
-            if last is None:
-                late.append(f"{entry_name} has never completed")
+            beat = completed.get(str(entry["task"]))
+            if beat is None:  # beat's schedule was never synchronised (no migrate, no beat)
+                late.append(f"{entry_name} is not on beat's schedule")
                 continue
-            age = now - last
+            if beat.completed_at is None:
+                waited = now - beat.expected_since
+                if waited > limit:
+                    late.append(
+                        f"{entry_name} has never completed in {_minutes(waited)} on the schedule"
+                    )
+                else:
+                    ages.append(f"{entry_name} not yet due")
+                continue
+            age = now - beat.completed_at
             ages.append(f"{entry_name} {_minutes(age)} ago")
             if age > limit:
                 late.append(

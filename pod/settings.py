@@ -338,5 +338,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["request_log"], "level": "INFO", "propagate": False},
+        # django-health-check logs every failing check with a traceback; /health/monitor/'s
+        # answer says what failed, so only its unexpected errors are worth a line.
+        "health_check": {"level": "ERROR"},
     },
 }

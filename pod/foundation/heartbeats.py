@@ -8,8 +8,9 @@ time turns the endpoint red.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from celery import Task
 from celery.signals import task_success
@@ -26,16 +27,37 @@ def heartbeat_record(task_name: str, *, now: datetime) -> None:
     table = connection.ops.quote_name(SweepHeartbeat._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} AS h (task_name, completed_at) VALUES (%s, %s) "
-            "ON CONFLICT (task_name) DO UPDATE "
+            f"INSERT INTO {table} AS h (task_name, expected_since, completed_at) "
+            "VALUES (%s, %s, %s) ON CONFLICT (task_name) DO UPDATE "
+            # GREATEST ignores NULL: a first completion is stored as it is.
             "SET completed_at = GREATEST(h.completed_at, EXCLUDED.completed_at)",
-            [task_name, now],
+            [task_name, now, now],
         )
 
 
-def heartbeats_by_task() -> dict[str, datetime]:
-    """Task name -> when it last completed, for every task that has completed at least once."""
-    return dict(SweepHeartbeat.objects.values_list("task_name", "completed_at"))
+def heartbeats_expect(task_names: Iterable[str], *, now: datetime) -> None:
+    """Note that the schedule holds `task_names` from `now`, for those not known yet (beat's
+    schedule sync, pod/beat_schedule.py)."""
+    SweepHeartbeat.objects.bulk_create(
+        [SweepHeartbeat(task_name=name, expected_since=now) for name in task_names],
+        ignore_conflicts=True,
+    )
+
+
+class Heartbeat(NamedTuple):
+    expected_since: datetime
+    completed_at: datetime | None  # None: it has never completed
+
+
+def heartbeats_by_task() -> dict[str, Heartbeat]:
+    """Task name -> when the schedule first held it and when it last completed, for every task
+    the schedule has held or that has completed."""
+    return {
+        name: Heartbeat(since, completed)
+        for name, since, completed in SweepHeartbeat.objects.values_list(
+            "task_name", "expected_since", "completed_at"
+        )
+    }
 
 
 def periodic_task_names() -> set[str]:

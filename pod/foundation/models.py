@@ -168,12 +168,16 @@ class FormSubmission(models.Model):
 class SweepHeartbeat(models.Model):
     """When each periodic task last completed: beat's heartbeat, read by the monitoring endpoint.
 
-    One row per Celery task name, written by pod.foundation.heartbeats after every successful run
-    of a task on the beat schedule (settings.CELERY_BEAT_SCHEDULE). Bookkeeping, not clinical data.
+    One row per Celery task name: written when the task joins beat's schedule (pod/beat_schedule.py,
+    `expected_since`) and after every successful run (pod.foundation.heartbeats, `completed_at`).
+    Bookkeeping, not clinical data.
     """
 
     task_name = models.CharField(max_length=200, unique=True)
-    completed_at = models.DateTimeField()
+    # When the schedule first held the task: a task that has never completed is late only once
+    # its first run was due.
+    expected_since = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.task_name} at {self.completed_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.task_name}: last completed {self.completed_at or 'never'}"

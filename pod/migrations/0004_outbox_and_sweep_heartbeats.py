@@ -17,7 +17,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('task_name', models.CharField(max_length=200, unique=True)),
-                ('completed_at', models.DateTimeField()),
+                ('expected_since', models.DateTimeField()),
+                ('completed_at', models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from meetings import rules
 from meetings.models import Alert, ClockCheckFailure
 from meetings.sweeps import CLOCK_RETRY_AFTER, first_meeting_sweep
+from pod.beat_schedule import beat_schedule_sync
 from pod.foundation.emails import RenderedEmail
 from pod.foundation.heartbeats import heartbeat_record
 from pod.foundation.models import SweepHeartbeat
@@ -74,12 +75,44 @@ def test_a_periodic_task_late_past_its_interval_and_grace_turns_it_red(client, s
 
 
 @pytest.mark.hazard("HAZ-01.C9")
-def test_a_periodic_task_that_never_completed_turns_it_red(client):
+def test_a_periodic_task_that_never_completed_turns_it_red_once_its_first_run_was_due(
+    client, settings
+):
+    settings.POD_HEALTH_SWEEP_GRACE_MINUTES = 5
     all_tasks_completed()
-    SweepHeartbeat.objects.filter(task_name="pod.tasks.deliver_messages").delete()
+    beat = SweepHeartbeat.objects.filter(task_name="pod.tasks.deliver_messages")
+    # Just put on the schedule (a new install, a new task): not yet due.
+    beat.update(completed_at=None, expected_since=timezone.now() - timedelta(minutes=5))
+    status, body = monitor(client)
+    assert status == 200, body
+    assert "deliver-messages not yet due" in body["checks"]["periodic_tasks"]["detail"]
+    beat.update(expected_since=timezone.now() - timedelta(minutes=6, seconds=1))
     status, body = monitor(client)
     assert status == 503
-    assert "deliver-messages has never completed" in body["checks"]["periodic_tasks"]["detail"]
+    assert (
+        "deliver-messages has never completed in 6 min on the schedule"
+        in (body["checks"]["periodic_tasks"]["detail"])
+    )
+    beat.delete()  # beat's schedule was never synchronised
+    status, body = monitor(client)
+    assert (
+        "deliver-messages is not on beat's schedule" in body["checks"]["periodic_tasks"]["detail"]
+    )
+
+
+@pytest.mark.hazard("HAZ-01.C9")
+def test_syncing_beats_schedule_expects_each_task_from_then_on():
+    SweepHeartbeat.objects.all().delete()
+    before = timezone.now()
+    beat_schedule_sync()
+    beats = SweepHeartbeat.objects.all()
+    assert {b.task_name for b in beats} == {
+        e["task"] for e in django_settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert all(b.completed_at is None and b.expected_since >= before for b in beats)
+    heartbeat_record("pod.tasks.deliver_messages", now=before)
+    beat_schedule_sync()  # a later sync keeps what it knew
+    assert SweepHeartbeat.objects.get(task_name="pod.tasks.deliver_messages").completed_at == before
 
 
 @pytest.mark.hazard("HAZ-01.C9")
@@ -182,7 +215,8 @@ def test_a_broker_that_cannot_be_reached_turns_it_red(client):
 
 
 def test_the_load_balancers_probe_stays_one_query_and_green(client, django_assert_num_queries):
-    # Nothing has completed, so the monitor is red; the probe does not care.
+    # Beat has never run, so the monitor is red; the probe does not care.
+    SweepHeartbeat.objects.all().delete()
     assert client.get(URL, HTTP_ACCEPT="application/json").status_code == 503
     with django_assert_num_queries(1):
         response = client.get("/health/")
