@@ -6,6 +6,7 @@ from meetings import rules
 from meetings.models import (
     Alert,
     CarePlanVersion,
+    ClockCheckFailure,
     Decision,
     Episode,
     Meeting,
@@ -138,7 +139,14 @@ class PrescriptionAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["kind", "episode", "raised_at", "delivered_at", "delivery_attempts"]
+    list_display = [
+        "kind",
+        "episode",
+        "raised_at",
+        "queued_at",
+        "delivered_at",
+        "delivery_attempts",
+    ]
     list_filter = ["kind", ("delivered_at", admin.EmptyFieldListFilter), "episode__team"]
     search_fields = ["message"]
     date_hierarchy = "raised_at"
@@ -149,7 +157,17 @@ class AlertAdmin(admin.ModelAdmin):
         "prescription",
         "message",
         "raised_at",
+        "queued_at",
         "delivered_at",
         "delivery_attempts",
         "last_error",
     ]
+
+
+@admin.register(ClockCheckFailure)
+class ClockCheckFailureAdmin(admin.ModelAdmin):
+    """Episodes whose 24-hour clock check keeps failing (also on /health/monitor/)."""
+
+    list_display = ["episode", "failures", "first_failed_at", "last_failed_at", "error_class"]
+    readonly_fields = ["episode", "failures", "first_failed_at", "last_failed_at", "error_class"]
+    raw_id_fields = ["episode"]

@@ -2,8 +2,12 @@
 
 Raising inserts with ON CONFLICT DO NOTHING against the unique (subject, kind) constraints, so
 two sweeps, a retried task or a killed worker can never write a second alert. Delivery claims
-undelivered rows with SKIP LOCKED, writes one in-app notification per recipient (unique, so a
-repeat writes nothing) and emails them; a row is marked delivered only after both succeeded.
+alerts not yet handed over with SKIP LOCKED and, in one transaction per alert, writes one in-app
+notification per recipient (unique, so a repeat writes nothing) and owes one email per recipient
+to the message outbox (pod/foundation/outbox.py; unique per alert, kind and recipient, so a
+repeat owes nothing). Nothing leaves the process in that transaction, so a killed worker loses
+or doubles nothing there; the outbox sends the emails one at a time, and when the last of an
+alert's emails has gone, `alert_email_sent` stamps the alert's `delivered_at`.
 """
 
 from __future__ import annotations
@@ -12,18 +16,25 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.db.models import Max, Q
+from django.urls import reverse
 
 from meetings.models import Alert, Episode, Prescription
-from pod.foundation.emails import email_send
+from meetings.selectors import episodes_for
+from pod.foundation.emails import email_render
 from pod.foundation.models import Notification, User
+from pod.foundation.outbox import Recipient, message_owe
+from pod.foundation.outbox_models import OutboxMessage
 from pod.foundation.task_queue import task_send
 
 # The Celery task that delivers the outbox, named rather than imported: meetings.tasks imports
 # this module (README "Architecture").
 DELIVER_ALERTS_TASK = "meetings.tasks.deliver_alerts"
+# The outbox's kind for alert emails; their cause is "alert:<id>" (`alert_cause`).
+ALERT_EMAIL = "alert"
 
 logger = logging.getLogger(__name__)
 
@@ -94,47 +105,88 @@ def alert_recipients(alert: Alert) -> list[User]:
     return list(User.objects.filter(recipients, is_active=True).distinct().order_by("pk"))
 
 
-def _episode_path(episode_id: int) -> str:
-    try:
-        return reverse("meetings:episode_detail", args=[episode_id])
-    except NoReverseMatch:
-        return f"/admin/meetings/episode/{episode_id}/change/"
+def manager_alert_path(alert: Alert) -> str:
+    """Where a service manager's alert email points: the section of the manager's dashboard
+    that lists it (breaches under the first-meeting rule, overrides and violations under the
+    medication rule), never the episode, which a manager may not open. The one place to change
+    when the manager's review page exists (issue 13)."""
+    section = "medication" if alert.prescription_id is not None else "first-meeting"
+    return f"{reverse('outcomes:dashboard')}#{section}"
 
 
-def alert_deliver(alert: Alert, *, now: datetime) -> None:
-    """Deliver one alert in-app and by email. Safe to repeat; raises if email fails."""
+def alert_link(alert: Alert, user: User) -> tuple[str, str]:
+    """(path, what it opens) for `user`'s copy of `alert`: a page they may open. The episode for
+    a clinician who may open it; the dashboard for a service manager (`manager_alert_path`);
+    otherwise their home page, which lists their alerts."""
+    if episodes_for(user).filter(pk=alert.episode_id).exists():
+        return reverse("meetings:episode_detail", args=[alert.episode_id]), "the episode"
+    if user.role == User.Role.SERVICE_MANAGER:
+        return manager_alert_path(alert), "your dashboard"
+    return reverse("home"), "your alerts in POD"
+
+
+def alert_cause(alert_id: int) -> str:
+    """The outbox cause of an alert's emails."""
+    return f"alert:{alert_id}"
+
+
+def alert_deliver(alert: Alert, *, now: datetime) -> int:
+    """Hand one alert to its recipients: an in-app notification each, and an email each (owed
+    to the outbox) for those with an address. Stamps `queued_at`, and `delivered_at` at once
+    when no email is owed. Returns how many emails were newly owed. Safe to repeat: both writes
+    are unique per recipient. Raises what rendering or the database raise."""
     recipients = alert_recipients(alert)
     Notification.objects.bulk_create(
         [Notification(user=user, alert=alert) for user in recipients], ignore_conflicts=True
     )
-    addresses = sorted({user.email for user in recipients if user.email})
-    if addresses:
-        email_send(
+    owed = 0
+    emailed = [user for user in recipients if user.email]
+    for user in emailed:
+        path, opens = alert_link(alert, user)
+        email = email_render(
             "alert",
-            to=addresses,
-            context={"alert": alert, "episode_path": _episode_path(alert.episode_id)},
+            {"alert": alert, "link": f"{settings.SITE_URL}{path}", "link_opens": opens},
         )
-    alert.delivered_at = now
-    alert.save(update_fields=["delivered_at"])
+        try:
+            owed += message_owe(
+                kind=ALERT_EMAIL,
+                cause=alert_cause(alert.pk),
+                recipient=Recipient.for_user(user),
+                email=email,
+                now=now,
+            )
+        except ValidationError as exc:  # a malformed address: the others still get theirs
+            # Ids and the exception's class only: the error quotes the address.
+            logger.error(
+                "alert %s: no email to user %s (%s)", alert.pk, user.pk, type(exc).__name__
+            )
+    alert.queued_at = now
+    fields = ["queued_at"]
+    if not emailed:
+        alert.delivered_at = now
+        fields.append("delivered_at")
+    alert.save(update_fields=fields)
+    return owed
 
 
 def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
-    """Deliver every undelivered alert; returns how many were delivered.
+    """Hand every alert not yet handed over to its recipients; returns how many were.
 
-    1. Claim a batch of undelivered alerts with FOR UPDATE SKIP LOCKED, so two workers never
-       deliver the same row at the same time.
-    2. Deliver each inside a savepoint: a failure (mail server down, one bad row) rolls back
-       that alert's notifications, counts the attempt, stores the error on the row and leaves
-       it undelivered for the next run; the rest of the run goes on without it.
-    3. A worker killed mid-way commits nothing for the batch, so the rows stay undelivered and
-       the next run delivers them (at least once; notifications are unique so never doubled).
+    1. Claim a batch of alerts without `queued_at` with FOR UPDATE SKIP LOCKED, so two workers
+       never hand over the same row at the same time.
+    2. Deliver each inside a savepoint (`alert_deliver`): a failure (a template error, one bad
+       row) rolls back that alert's notifications and emails, counts the attempt, stores the
+       error on the row and leaves it for the next run; the rest of the run goes on without it.
+    3. Nothing here leaves the process: a worker killed mid-batch commits nothing for the batch
+       and the next run hands it over, owing each email once (the outbox is unique per alert
+       and recipient). The emails go out one at a time from the outbox.
     """
     delivered = 0
     failed_ids: set[int] = set()
     while True:
         with transaction.atomic():
             batch = list(
-                Alert.objects.filter(delivered_at__isnull=True)
+                Alert.objects.filter(queued_at__isnull=True)
                 .exclude(pk__in=failed_ids)
                 .select_related("episode__team", "prescription")
                 .select_for_update(skip_locked=True, of=("self",))
@@ -155,3 +207,25 @@ def alerts_deliver_pending(*, now: datetime, batch_size: int = 100) -> int:
                     Alert.objects.filter(pk=alert.pk).update(
                         delivery_attempts=alert.delivery_attempts + 1, last_error=str(exc)[:500]
                     )
+
+
+def alert_email_sent(message: OutboxMessage) -> None:
+    """The outbox's hook for a sent alert email (registered in MeetingsConfig.ready): once every
+    email of the alert has been sent, stamp its `delivered_at` with when the last one was.
+
+    The alert row is locked first, so two workers recording the alert's last two emails at
+    the same moment take turns, and the second sees the first's email as sent.
+    """
+    alert_id = int(message.cause.removeprefix("alert:"))
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(pk=alert_id, delivered_at__isnull=True, queued_at__isnull=False)
+        .first()
+    )
+    if alert is None:
+        return
+    emails = OutboxMessage.objects.filter(kind=ALERT_EMAIL, cause=message.cause)
+    if emails.exclude(state=OutboxMessage.State.SENT).exists():
+        return
+    alert.delivered_at = emails.aggregate(last=Max("sent_at"))["last"]
+    alert.save(update_fields=["delivered_at"])

@@ -11,7 +11,11 @@ class MeetingsConfig(AppConfig):
         # Imported here, not at the top: both load models, which cannot be imported while Django
         # is still reading the AppConfigs. `tasks` registers our Celery tasks in every process,
         # so the lower modules can send them by name (pod/foundation/task_queue.py).
-        from meetings import selectors, tasks  # noqa: F401, PLC0415 (loads models)
+        from meetings import alerts, selectors, tasks  # noqa: F401, PLC0415 (loads models)
+        from pod.foundation import outbox  # noqa: PLC0415 (loads models)
+
+        # When the last email of an alert has been sent, the alert is stamped delivered.
+        outbox.sent_hook_register(alerts.ALERT_EMAIL, alerts.alert_email_sent)
 
         # The access log (pod/foundation/middleware.py) learns which of our URLs open a person's
         # record: /episodes/<pk>/... is the episode's person, any <meeting_id> the meeting's.

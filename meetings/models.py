@@ -391,7 +391,12 @@ class Prescription(models.Model):
 
 
 class Alert(models.Model):
-    """The alert outbox. One row per (subject, kind); delivery is a separate, repeatable step."""
+    """The alert outbox. One row per (subject, kind); delivery is a separate, repeatable step.
+
+    Delivery (meetings/alerts.py) writes the in-app notifications and owes one email per
+    recipient to the message outbox (pod/foundation/outbox.py), then stamps `queued_at`;
+    `delivered_at` is when the last of those emails was sent (at once when there is none).
+    """
 
     class Kind(models.TextChoices):
         UNSCHEDULED = "unscheduled", "No first meeting arranged"
@@ -407,6 +412,7 @@ class Alert(models.Model):
     )
     message = models.TextField()
     raised_at = models.DateTimeField()
+    queued_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -426,12 +432,16 @@ class Alert(models.Model):
             ),
         ]
         indexes = [
-            # Used by meetings.tasks.deliver_alerts: the undelivered tail of the outbox.
+            # Used by meetings.tasks.deliver_alerts: alerts not yet handed to the outbox.
+            models.Index(
+                fields=["raised_at"], condition=Q(queued_at__isnull=True), name="alert_unqueued"
+            ),
+            # Used by /health/monitor/: the oldest alert not yet delivered.
             models.Index(
                 fields=["raised_at"],
                 condition=Q(delivered_at__isnull=True),
                 name="alert_undelivered",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -444,3 +454,21 @@ class Alert(models.Model):
             self.Kind.MEDICATION_OVERRIDE,
             self.Kind.MEDICATION_VIOLATION,
         )
+
+
+class ClockCheckFailure(models.Model):
+    """An episode whose 24-hour clock check raised, and how many times in a row.
+
+    Written by the sweep (meetings/sweeps.py), which tries such an episode again 10 minutes
+    later and deletes the row once a check succeeds; /health/monitor/ reports an episode that
+    keeps failing. Holds the exception's class only, never its text.
+    """
+
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="+")
+    failures = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    error_class = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"episode {self.episode_id}: {self.failures} failed clock checks"

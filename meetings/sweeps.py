@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from meetings import rules
 from meetings.alerts import alerts_raise_many, delivery_enqueue_on_commit
-from meetings.models import Alert, Episode, Meeting, Prescription
+from meetings.models import Alert, ClockCheckFailure, Episode, Meeting, Prescription
 from meetings.selectors import clock_policy
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
        (`clock_check`). An episode whose check raises is logged with its id and the exception
        class only (no personal data) and checked again CLOCK_RETRY_AFTER later: one bad row
        neither rolls back the batch nor makes every sweep fail on it again (as healthchecks'
-       `sendalerts` keeps going past one check that fails).
+       `sendalerts` keeps going past one check that fails). Its failures in a row are counted
+       (ClockCheckFailure, reported by /health/monitor/); a check that succeeds clears them.
     4. Raise the batch's alerts in one INSERT ... ON CONFLICT DO NOTHING (unique per episode
        and kind), store the next check times in one UPDATE, enqueue delivery once on commit.
     5. Repeat until no due episode is left.
@@ -121,6 +122,7 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                 raised[episode_id].add(kind)
             new_alerts: list[tuple[int, None, str, str]] = []
             next_checks: list[tuple[int, datetime | None]] = []
+            failed: list[tuple[int, str]] = []
             for episode in episodes:
                 try:
                     first_held, earliest_scheduled = times.get(episode.pk, (None, None))
@@ -141,11 +143,13 @@ def first_meeting_sweep(*, now: datetime, batch_size: int = 500) -> int:
                         CLOCK_RETRY_AFTER // timedelta(minutes=1),
                     )
                     next_checks.append((episode.pk, now + CLOCK_RETRY_AFTER))
+                    failed.append((episode.pk, type(exc).__qualname__))
                     continue
                 new_alerts += alerts
                 next_checks.append((episode.pk, next_check))
             created = alerts_raise_many(new_alerts, now=now)
             _next_checks_store(next_checks)
+            _clock_failures_store(failed, checked=ids, now=now)
             if created:
                 raised_total += len(created)
                 delivery_enqueue_on_commit()
@@ -224,6 +228,31 @@ def _next_checks_store(pairs: list[tuple[int, datetime | None]]) -> None:
             f"UPDATE {table} AS e SET {column} = v.next_check "
             f"FROM (VALUES {values}) AS v(id, next_check) WHERE e.id = v.id",
             [value for pair in pairs for value in pair],
+        )
+
+
+def _clock_failures_store(
+    failed: list[tuple[int, str]], *, checked: list[int], now: datetime
+) -> None:
+    """Count one more failure in a row for each (episode id, exception class) in `failed`, and
+    clear the count of every other episode in `checked`, whose check succeeded."""
+    failed_ids = {episode_id for episode_id, _ in failed}
+    ClockCheckFailure.objects.filter(episode_id__in=set(checked) - failed_ids).delete()
+    if not failed:
+        return
+    table = connection.ops.quote_name(ClockCheckFailure._meta.db_table)
+    values = ", ".join(["(%s, 1, %s, %s, %s)"] * len(failed))
+    params: list[int | str | datetime] = []
+    for episode_id, error_class in failed:
+        params += [episode_id, now, now, error_class[:200]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS f "
+            "(episode_id, failures, first_failed_at, last_failed_at, error_class) "
+            f"VALUES {values} ON CONFLICT (episode_id) DO UPDATE SET "
+            "failures = f.failures + 1, last_failed_at = EXCLUDED.last_failed_at, "
+            "error_class = EXCLUDED.error_class",
+            params,
         )
 
 

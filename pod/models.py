@@ -9,18 +9,22 @@ from pod.foundation.audit_models import AuditEvent, RecordAccess
 from pod.foundation.models import (
     FormSubmission,
     Notification,
+    SweepHeartbeat,
     Team,
     TeamMembership,
     TrainingRecord,
     Trust,
     User,
 )
+from pod.foundation.outbox_models import OutboxMessage
 
 __all__ = [
     "AuditEvent",
     "FormSubmission",
     "Notification",
+    "OutboxMessage",
     "RecordAccess",
+    "SweepHeartbeat",
     "Team",
     "TeamMembership",
     "TrainingRecord",

@@ -23,6 +23,7 @@ if not DEBUG and SECRET_KEY.startswith("insecure"):
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value when DEBUG is off")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Links in emails start with this; `make run` sets it from POD_PORT (pod/devstack).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "health_check",
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
@@ -95,7 +97,12 @@ TEMPLATES = [
 DATABASE_URL = env_url(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pod", schemes=("postgres", "postgresql")
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections are reused for 60 s, and checked (a cheap round trip) before their first use in each
+# request or task: after a failover or a restart of PostgreSQL, the first request in each process
+# reconnects instead of failing (tests/pod/test_database_failover.py).
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 # Per session, for the dashboards (benchmarks/dashboards/RESULTS.md): JIT compilation adds ~0.4 s
 # to each large aggregate and saves nothing; random_page_cost 1.1 (data in memory or on SSD)
 # lets the planner walk one team's episodes through their indexes instead of scanning all.
@@ -136,11 +143,14 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Email ------------------------------------------------------------------------------------
+# Demo mode writes one line per message to the log (the message itself is in the admin); the
+# SMTP backend is Django's, keeping the server's answer for the outbox (pod/foundation/
+# mail_backends.py).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    "pod.foundation.mail_backends.ConsoleSummaryBackend"
     if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    else "pod.foundation.mail_backends.SMTPBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
@@ -148,6 +158,26 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "POD <pod@localhost>")
+# Seconds the mail server has for each step (connect, each command) before the send fails.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+
+# --- The outbox (pod/foundation/outbox.py; README "Deploying" says what it guarantees). --------
+# How long a worker's claim on a message lasts; a killed worker's message is sent again after
+# it. Far longer than a send can take (EMAIL_TIMEOUT per step), so a slow send is never doubled.
+POD_OUTBOX_LEASE_SECONDS = env_int("POD_OUTBOX_LEASE_SECONDS", 300, minimum=30)
+if POD_OUTBOX_LEASE_SECONDS < 10 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured("POD_OUTBOX_LEASE_SECONDS must be at least 10 x EMAIL_TIMEOUT")
+# A message that failed this many times is marked failed and reported by /health/monitor/.
+POD_OUTBOX_MAX_ATTEMPTS = env_int("POD_OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
+
+# --- Monitoring (/health/monitor/, pod/health.py): when it stops answering 200. ---------------
+# A periodic task is late when it last completed longer ago than its interval plus this.
+POD_HEALTH_SWEEP_GRACE_MINUTES = env_int("POD_HEALTH_SWEEP_GRACE_MINUTES", 5, minimum=1)
+# An email or alert still undelivered this long after it was owed.
+POD_HEALTH_UNDELIVERED_MINUTES = env_int("POD_HEALTH_UNDELIVERED_MINUTES", 15, minimum=1)
+# An episode whose 24-hour clock check has failed this many times in a row (one try every 10
+# minutes, meetings/sweeps.py).
+POD_HEALTH_CLOCK_FAILURES = env_int("POD_HEALTH_CLOCK_FAILURES", 3, minimum=1)
 
 # --- Celery: Redis carries work; the database is the clock (README "Deploying"). ------------
 CELERY_BROKER_URL = env_url(
@@ -159,10 +189,24 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; every task is idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A broker that is down or hung must not hold up a page: the web process only sends nudges
+# (pod/foundation/task_queue.py), so it gives up after ~2 s and does not retry; beat's schedule
+# does the work a lost nudge would have started. Without these a Redis that accepts connections
+# but never answers hangs the request for good.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY = False
+# Our LOGGING (below) stays in charge of the root logger in workers and beat; pod/celery.py puts
+# the log scrubber on whatever handlers Celery adds.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "pod.beat_schedule:SynchronisedScheduler"
+# Synchronised into django-celery-beat's tables on beat start-up and after `migrate`; an entry
+# removed here is disabled there (pod/beat_schedule.py). Each completed run is recorded
+# (pod/foundation/heartbeats.py) and watched by /health/monitor/.
 CELERY_BEAT_SCHEDULE = {
     "first-meeting-sweep": {"task": "meetings.tasks.first_meeting_sweep", "schedule": 60.0},
     "deliver-alerts": {"task": "meetings.tasks.deliver_alerts", "schedule": 60.0},
+    "deliver-messages": {"task": "pod.tasks.deliver_messages", "schedule": 60.0},
     "audit-prescriptions": {"task": "meetings.tasks.audit_prescriptions", "schedule": 300.0},
     "forget-old-submissions": {"task": "pod.tasks.forget_old_submissions", "schedule": 86400.0},
     "forget-old-fhir-exports": {"task": "pod.fhir.tasks.forget_old_exports", "schedule": 3600.0},
@@ -320,11 +364,44 @@ POD_FHIR_RATE_BURST = env_int("POD_FHIR_RATE_BURST", 100, minimum=1)
 POD_FHIR_EXPORT_DIR = Path(env_str("POD_FHIR_EXPORT_DIR", str(BASE_DIR / "var" / "fhir-exports")))
 POD_FHIR_EXPORT_KEEP_HOURS = env_int("POD_FHIR_EXPORT_KEEP_HOURS", 24, minimum=1)
 
+# No personal data in the logs (pod/foundation/log_filters.py): every handler redacts query
+# strings, emails, numbers, names and exception text, tracebacks included. Django's defaults give
+# `django` (printing in DEBUG) and the development server's request log (`django.server`)
+# handlers of their own, without the scrubber; they are replaced here (tests/pod/
+# test_log_privacy.py fails without these two entries). Workers and beat: pod/celery.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # No personal data in the logs: every handler redacts query strings, emails and numbers.
     "filters": {"redact": {"()": "pod.foundation.log_filters.RedactPersonalData"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "formatters": {
+        "redacted": {
+            "()": "pod.foundation.log_filters.RedactingFormatter",
+            "format": "%(levelname)s %(name)s: %(message)s",
+        },
+        "request_log": {
+            "()": "pod.foundation.log_filters.server_formatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact"],
+            "formatter": "redacted",
+        },
+        "request_log": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact"],
+            "formatter": "request_log",
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["request_log"], "level": "INFO", "propagate": False},
+        # django-health-check logs every failing check with a traceback; /health/monitor/'s
+        # answer says what failed, so only its unexpected errors are worth a line.
+        "health_check": {"level": "ERROR"},
+    },
 }

@@ -6,8 +6,9 @@ from django.urls import include, path
 
 from meetings import urls as meetings_urls
 from networks import urls as networks_urls
-from pod import home
+from pod import health, home
 from pod.foundation import views as foundation_views
+from pod.foundation.forms import OutboxPasswordResetForm
 from pod.records import views as records_views
 
 # Namespace "security": a person's access log and subject access export (pod/records), and the
@@ -28,6 +29,7 @@ security_urlpatterns = [
 urlpatterns = [
     path("", home.home, name="home"),
     path("health/", home.health, name="health"),
+    path("health/monitor/", health.monitor, name="health_monitor"),
     path(
         "notifications/<int:pk>/read/",
         foundation_views.notification_read,
@@ -50,7 +52,12 @@ urlpatterns = [
     path("fhir/", include("pod.fhir.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/",
+        # The email goes through the outbox, like every other (pod/foundation/forms.py).
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "accounts/password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -240,7 +240,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
                 messages.warning(
                     request,
                     f"{prescription.medicine} prescribed under the rapid-response override. "
-                    "The service manager has been alerted to review it.",
+                    "The service manager will be alerted to review it.",
                 )
             else:
                 messages.success(request, f"{prescription.medicine} prescribed.")

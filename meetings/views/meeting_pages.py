@@ -79,7 +79,11 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Meeting scheduled; invitations are on their way.")
+            messages.success(
+                request,
+                "Meeting scheduled. Invitations will be emailed to the invited network members "
+                "who gave an address.",
+            )
             _warn(request, episode, list(data["staff"]), start, end, exclude=meeting.pk)
             return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
     return render(

@@ -14,7 +14,8 @@ from pod.devstack.backing import start_backing_services
 from pod.devstack.common import PYTHON, ROOT, port_answers, say
 from pod.devstack.supervisor import Supervisor
 
-BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, synchronised with settings.CELERY_BEAT_SCHEDULE.
+BEAT_SCHEDULER = "pod.beat_schedule:SynchronisedScheduler"
 
 
 class Stop(Exception):
@@ -46,10 +47,18 @@ def print_banner(url: str, has_demo_data: bool) -> None:
         say(line)
 
 
-def command_run(stack: ExitStack, env: dict[str, str]) -> int:
+def run_environment(env: dict[str, str]) -> int:
+    """Fill in `make run`'s defaults in `env` (development mode, a throwaway SECRET_KEY, links
+    in emails pointing at this server's port) and return the web server's port (POD_PORT)."""
     port = int(env.get("POD_PORT", "8000"))
     env.setdefault("DEBUG", "1")
     env.setdefault("SECRET_KEY", "insecure-development-key-devstack")
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    return port
+
+
+def command_run(stack: ExitStack, env: dict[str, str]) -> int:
+    port = run_environment(env)
     services = start_backing_services(stack, env, mode="run")
     manage(env, "migrate", "--noinput")
     has_demo_data = any(ROOT.glob("*/management/commands/demo_data.py"))

@@ -1,7 +1,20 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
 
-from pod.foundation.models import Notification, Team, TeamMembership, TrainingRecord, Trust, User
+from pod.foundation.models import (
+    Notification,
+    SweepHeartbeat,
+    Team,
+    TeamMembership,
+    TrainingRecord,
+    Trust,
+    User,
+)
+from pod.foundation.outbox import messages_send_again
+from pod.foundation.outbox_models import OutboxMessage
 
 
 @admin.register(Trust)
@@ -52,3 +65,38 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["alert__kind"]
     list_select_related = ["user", "alert"]
     search_fields = ["user__username"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Every email POD owes or has sent: read-only, except sending failed ones again once the
+    cause (an address, the mail server) is fixed. In demo mode, where emails are not sent, the
+    place to read them."""
+
+    list_display = ["queued_at", "kind", "cause", "recipient_key", "state", "attempts", "sent_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["cause", "recipient_key", "subject"]
+    date_hierarchy = "queued_at"
+    actions = ["send_again"]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: OutboxMessage | None = None
+    ) -> list[str]:
+        return [field.name for field in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: OutboxMessage | None = None) -> bool:
+        return False
+
+    @admin.action(description="Send the selected failed messages again")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
+        count = messages_send_again(list(queryset.values_list("pk", flat=True)), now=timezone.now())
+        self.message_user(request, f"{count} failed message(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(SweepHeartbeat)
+class SweepHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["task_name", "completed_at"]
+    readonly_fields = ["task_name", "completed_at"]

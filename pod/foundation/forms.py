@@ -3,9 +3,15 @@ every app's forms use to reach a field they fill at run time."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+import uuid
+from typing import Any, TypeVar
 
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
+from django.utils import timezone
+
+from pod.foundation.emails import RenderedEmail, render_plain_text
+from pod.foundation.outbox import Recipient, message_owe
 
 F = TypeVar("F", bound=forms.Field)
 
@@ -58,3 +64,29 @@ class SetupTokenForm(TokenForm):
         if not (token.isdigit() and len(token) == 6):
             raise forms.ValidationError("Enter the 6 digits your app shows.")
         return token
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's password-reset form, its email owed to the outbox (pod/foundation/outbox.py)
+    instead of sent inside the request: Django's own send swallows a mail-server error, so the
+    link was lost while the page said it was on its way. Each request owes a new message."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = " ".join(render_plain_text(subject_template_name, context).split())
+        message_owe(
+            kind="password_reset",
+            cause=f"password_reset:{uuid.uuid4().hex}",
+            recipient=Recipient(address=to_email, user_id=context["user"].pk),
+            email=RenderedEmail(
+                subject=subject, text=render_plain_text(email_template_name, context), html=""
+            ),
+            now=timezone.now(),
+        )

@@ -163,3 +163,21 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.view_name} {self.token}"
+
+
+class SweepHeartbeat(models.Model):
+    """When each periodic task last completed: beat's heartbeat, read by the monitoring endpoint.
+
+    One row per Celery task name: written when the task joins beat's schedule (pod/beat_schedule.py,
+    `expected_since`) and after every successful run (pod.foundation.heartbeats, `completed_at`).
+    Bookkeeping, not clinical data.
+    """
+
+    task_name = models.CharField(max_length=200, unique=True)
+    # When the schedule first held the task: a task that has never completed is late only once
+    # its first run was due.
+    expected_since = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_name}: last completed {self.completed_at or 'never'}"

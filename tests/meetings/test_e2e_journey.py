@@ -248,7 +248,7 @@ def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(live_server,
         "Not eaten or drunk for three days; physical safety threatened."
     )
     j.submit("Prescribe")
-    assert "service manager has been alerted" in page.content()
+    assert "service manager will be alerted" in page.content()
     j.check("prescribe-overridden")
     alert = Alert.objects.get(episode=second, kind=Alert.Kind.MEDICATION_OVERRIDE)
     assert Notification.objects.filter(alert=alert, user__username="morgan").exists()

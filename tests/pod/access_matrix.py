@@ -57,6 +57,9 @@ MANAGEMENT = row(403, 403, 403, 403, 200, 200, 403)
 EXPECTED = {
     "home": STAFF,
     "health": PUBLIC,
+    # The monitors' endpoint: public like /health/; 503 while something is wrong (in this test
+    # no periodic task has run yet).
+    "health_monitor": row(*[(200, 503)] * 8),
     "notification_read": row(405, 405, 405, 405, 405, 405, 405),
     # Taking a referral: any clinician, into their own teams.
     "meetings:episode_new": row(200, 200, 403, 403, 403, 403, 200),

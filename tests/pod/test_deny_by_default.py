@@ -18,6 +18,7 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "health",  # load balancer probe: {"status": "ok"}, no data
+    "health_monitor",  # monitors' probe (pod/health.py): ids, counts and ages, no personal data
     "outcomes:survey",  # the person's own experience-survey link (a random token)
     "admin:login",  # the admin's own sign-in page
     "admin:logout",
