@@ -37,7 +37,14 @@ class ServiceUser(models.Model):
                 condition=Q(nhs_number__regex=r"^[0-9]{10}$"),
                 name="service_user_nhs_number_10_digits",
                 violation_error_message="An NHS number is 10 digits.",
-            )
+            ),
+            # networks.rules.nhs_number_refusal, mirrored where no form can be bypassed.
+            models.CheckConstraint(
+                condition=~Q(nhs_number__in=[str(d) * 10 for d in range(10)])
+                & ~Q(nhs_number__startswith="999"),
+                name="service_user_nhs_number_not_placeholder_or_test",
+                violation_error_message="A placeholder or test-range NHS number is not a person's.",
+            ),
         ]
 
     def __str__(self) -> str:
