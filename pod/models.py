@@ -15,12 +15,14 @@ from pod.foundation.models import (
     Trust,
     User,
 )
+from pod.foundation.rights_models import SubjectAccessInclusion
 
 __all__ = [
     "AuditEvent",
     "FormSubmission",
     "Notification",
     "RecordAccess",
+    "SubjectAccessInclusion",
     "Team",
     "TeamMembership",
     "TrainingRecord",

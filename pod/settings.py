@@ -56,8 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    # Who made each change: the audit triggers copy this context (pod/foundation/audit.py).
-    "pod.foundation.audit.AuditContextMiddleware",  # pghistory's HistoryMiddleware, tokens removed
+    # Who made each change: the audit triggers copy this context (pod/foundation/audit_context.py).
+    "pod.foundation.audit_context.AuditContextMiddleware",  # signed; link tokens removed
     "django.contrib.messages.middleware.MessageMiddleware",
     "pod.foundation.middleware.SessionLimitsMiddleware",
     "pod.foundation.twofactor.TwoFactorMiddleware",
@@ -250,6 +250,8 @@ OTP_TOTP_ISSUER = "POD"
 # address comes from X-Forwarded-For only through POD_TRUSTED_PROXY_COUNT proxies (the load
 # balancer and/or reverse proxy in front of the app); 0 means "use the connection's address".
 POD_TRUSTED_PROXY_COUNT = env_int("POD_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# The least-privilege database role the application runs as (manage.py db_app_role).
+POD_APP_DB_ROLE = env_str("POD_APP_DB_ROLE", "pod_app")
 AXES_CLIENT_IP_CALLABLE = "pod.foundation.middleware.client_ip"
 AXES_FAILURE_LIMIT = env_int("POD_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("POD_LOCKOUT_MINUTES", 30, minimum=1))
