@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
 
 def nhs_number_check_digit(first_nine: str) -> int | None:
@@ -89,6 +92,55 @@ def format_nhs_number(value: str) -> str:
     if len(digits) != 10 or not digits.isdigit():
         return str(value)
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+# --- Identity ----------------------------------------------------------------------------------
+
+_APOSTROPHES = re.compile(r"['`´‘’ʼʻ]")
+_DASHES_AND_SPACES = re.compile(r"[-‐‑–—\s]+")
+
+
+def fold_name(value: str) -> str:
+    """A name as the identity checks compare it: lower case, accents removed, apostrophes of any
+    style dropped, hyphens and runs of spaces made one space ("Siobhán O’Brien-Quill" ->
+    "siobhan obrien quill"). The same folding as PostgreSQL's `pod_fold` (networks migration
+    0008), which the person search uses in the database."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = _APOSTROPHES.sub("", plain.casefold())
+    return _DASHES_AND_SPACES.sub(" ", plain).strip()
+
+
+IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth")
+
+
+def identity_differences(
+    *, recorded: Mapping[str, object], entered: Mapping[str, object]
+) -> list[str]:
+    """The identity fields (IDENTITY_FIELDS) on which what was entered for an NHS number differs
+    from the person on record under it. Names compare folded (`fold_name`: case, accents and
+    apostrophe style do not count); a field left blank on entry is not a difference (the
+    referral may give only the number). [] means the same person as far as these fields tell.
+    """
+    differences = []
+    for name in IDENTITY_FIELDS:
+        given = entered.get(name)
+        if given in (None, ""):
+            continue
+        held = recorded.get(name)
+        if isinstance(given, str):
+            if fold_name(given) != fold_name(str(held or "")):
+                differences.append(name)
+        elif given != held:
+            differences.append(name)
+    return differences
+
+
+def age_on(date_of_birth: date, today: date) -> int:
+    """Age in whole years on `today` (a birthday on 29 February counts from 1 March in other
+    years, as UK law treats it)."""
+    had_birthday = (today.month, today.day) >= (date_of_birth.month, date_of_birth.day)
+    return today.year - date_of_birth.year - (0 if had_birthday else 1)
 
 
 # --- Peer work --------------------------------------------------------------------------------

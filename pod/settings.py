@@ -83,6 +83,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # `first_meeting_hours`: the configured window, for pages that name it.
                 "meetings.context_processors.first_meeting_window",
+                # `person_banner`: who a page about one person is about (pod/records/banner.py).
+                "pod.records.banner.person_banner",
             ],
         },
     },

@@ -20,6 +20,7 @@ from outcomes import charts, rules, selectors, services
 from outcomes.forms import LicensedMeasureForm, OutcomeAssessmentForm, ScoredMeasureForm
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
 from pod.foundation.access import clinical_required, request_user
+from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.localtime import LONDON
 
@@ -191,12 +192,14 @@ def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
 def team_follow_up(request: HttpRequest, team_id: int) -> HttpResponse:
     team = selectors.get_team_for_user(request_user(request), team_id)
     today = timezone.now().astimezone(LONDON).date()
+    rows = selectors.assessments_follow_up(team, today=today)
+    note_shown(request, "person", [r["id"] for r in rows], "list:follow_up")
     return render(
         request,
         "outcomes/follow_up.html",
         {
             "team": team,
-            "rows": selectors.assessments_follow_up(team, today=today),
+            "rows": rows,
             "today": today,
             "show_names": request_user(request).is_clinical,
             "timepoints": rules.timepoints_in_words(),

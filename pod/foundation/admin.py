@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from pod.foundation.admin_access import PersonRecordAdmin
 from pod.foundation.models import Notification, Team, TeamMembership, TrainingRecord, Trust, User
 
 
@@ -47,7 +48,8 @@ class TrainingRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PersonRecordAdmin):
+    person_path = "alert__episode__service_user"
     list_display = ["user", "alert", "created_at", "read_at"]
     list_filter = ["alert__kind"]
     list_select_related = ["user", "alert"]

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from networks.models import ServiceUser
 from networks.selectors import get_service_user_for_user
 from pod.foundation.access import CLINICAL_ROLES, request_user
-from pod.foundation.audit import record_access
+from pod.foundation.audit import note_shown, record_access
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from pod.foundation.models import User
 from pod.records.subject_access import as_display, subject_access_data
@@ -38,6 +38,7 @@ def _get_person_for_audit(user: User, pk: int):
 @login_required
 def access_log(request: HttpRequest, pk: int) -> HttpResponse:
     person = _get_person_for_audit(request_user(request), pk)
+    note_shown(request, "person", [person.pk], "access_log")
     accesses = list(
         RecordAccess.objects.filter(service_user_id=person.pk)
         .select_related("user")

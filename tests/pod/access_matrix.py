@@ -61,6 +61,10 @@ EXPECTED = {
     # Taking a referral: any clinician, into their own teams.
     "meetings:episode_new": row(200, 200, 403, 403, 403, 403, 200),
     "meetings:person_lookup": row(405, 405, 403, 403, 403, 403, 405),  # POST only
+    # Finding a person: clinicians, within their own teams (the outsider searches theirs).
+    "people:person_search": row(200, 200, 403, 403, 403, 403, 200),
+    "people:person_detail": CLINICAL,
+    "people:person_correct": CLINICAL,
     "meetings:episode_detail": CLINICAL,
     "meetings:episode_timeline": CLINICAL,
     "meetings:care_plan": CLINICAL,
