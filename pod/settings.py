@@ -46,6 +46,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: decides http or https from X-Forwarded-Proto, believed only through the trusted
+    # proxies (POD_TRUSTED_PROXY_COUNT); SecurityMiddleware's redirect reads the result.
+    "pod.foundation.middleware.TrustedProxySchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -207,7 +210,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client.
+# pod.foundation.middleware.TrustedProxySchemeMiddleware believes it only through the
+# POD_TRUSTED_PROXY_COUNT proxies in front of the app.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -247,6 +252,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # (pod.foundation.twofactor.TwoFactorMiddleware). Turn off only for local development.
 POD_REQUIRE_2FA = env_bool("POD_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "POD"
+# django-otp's own admin never shows keys, QR codes or backup codes (ours shows none either:
+# pod/foundation/admin.py).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Lockout after repeated failed sign-ins (django-axes), per username and client address. The
 # address comes from X-Forwarded-For only through POD_TRUSTED_PROXY_COUNT proxies (the load

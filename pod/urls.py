@@ -22,6 +22,7 @@ security_urlpatterns = [
         {"as_json": True},
         name="subject_access_json",
     ),
+    path("two-factor/", foundation_views.twofactor_manage, name="twofactor_manage"),
     path("two-factor/set-up/", foundation_views.twofactor_setup, name="twofactor_setup"),
     path("two-factor/verify/", foundation_views.twofactor_verify, name="twofactor_verify"),
 ]

@@ -118,7 +118,9 @@ def scored_measure_new(request: HttpRequest, person_id: int, instrument: str) ->
         {
             "form": form,
             "person": person,
-            "title": f"{dict(ScoredMeasure.Instrument.choices)[instrument]} for {person}",
+            # Page titles carry no names (browser history, tabs on shared computers); the
+            # identity banner says whose page this is.
+            "title": str(dict(ScoredMeasure.Instrument.choices)[instrument]),
         },
     )
 
@@ -166,7 +168,7 @@ def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
         LicensedMeasureForm(request.POST or None),
         record=services.licensed_measure_record,
         saved="Measure saved.",
-        title=f"Licensed measure for {person}",
+        title="Licensed measure",
         note="Record the total score only. The items and their wording are licensed and are not "
         "kept here.",
     )
@@ -184,7 +186,7 @@ def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
         ),
         record=services.outcome_assessment_record,
         saved="Outcome assessment saved.",
-        title=f"Outcome assessment for {person}",
+        title="Outcome assessment",
     )
 
 

@@ -14,12 +14,40 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import NestedObjects
+from django.db import router
 from django.http import HttpRequest, HttpResponse
 
 from pod.foundation.audit import note_shown
 
 
-class PersonRecordAdmin(admin.ModelAdmin):
+class DeletionShowsPeopleMixin:
+    """A delete confirmation lists every object the deletion would take with it (or that
+    protects it): a team's or a staff member's can list people. Note them for the access log."""
+
+    def get_deleted_objects(self, objs, request):
+        result = super().get_deleted_objects(objs, request)  # type: ignore[misc]
+        collector = NestedObjects(using=router.db_for_write(self.model))  # type: ignore[attr-defined]
+        collector.collect(objs)
+        related: dict[type, set] = {}
+        for model, instances in collector.data.items():
+            related.setdefault(model, set()).update(instances)
+        for instance in collector.protected:
+            related.setdefault(type(instance), set()).add(instance)
+        registry = self.admin_site._registry  # type: ignore[attr-defined]
+        for model, instances in related.items():
+            model_admin = registry.get(model)
+            if isinstance(model_admin, PersonRecordAdmin):
+                note_shown(
+                    request,
+                    "person",
+                    model_admin._people([i.pk for i in instances]),
+                    "admin:delete_related",
+                )
+        return result
+
+
+class PersonRecordAdmin(DeletionShowsPeopleMixin, admin.ModelAdmin):
     # The lookup from this model to the person's id: "pk" for ServiceUser itself.
     person_path = "service_user"
 

@@ -48,6 +48,38 @@ def client_ip(request: HttpRequest) -> str | None:
         return remote
 
 
+def _forwarded_hops(request: HttpRequest, header: str) -> list[str]:
+    return [h.strip() for h in request.META.get(header, "").split(",") if h.strip()]
+
+
+class TrustedProxySchemeMiddleware:
+    """Believe `X-Forwarded-Proto` only from the trusted proxies (POD_TRUSTED_PROXY_COUNT).
+
+    Django's SECURE_PROXY_SSL_HEADER believes the header from anyone who sends it, so a client
+    talking plain HTTP straight to the app could claim HTTPS (and get Secure cookies and
+    "https" links over plain text). Here, with N trusted proxies, the request counts as HTTPS
+    only when `X-Forwarded-For` shows it came through at least N of them and the N-th value of
+    `X-Forwarded-Proto` from the right (the one our outermost trusted proxy set) is "https".
+    Otherwise the header is removed, so nothing later can read it. With no trusted proxies it
+    is always removed. Goes first in settings.MIDDLEWARE: SecurityMiddleware's HTTPS redirect
+    reads the scheme it decides.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        count = settings.POD_TRUSTED_PROXY_COUNT
+        protos = _forwarded_hops(request, "HTTP_X_FORWARDED_PROTO")
+        came_through = len(_forwarded_hops(request, "HTTP_X_FORWARDED_FOR")) >= count
+        request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+        if count > 0 and came_through and protos:
+            proto = (protos[-count] if len(protos) >= count else protos[0]).lower()
+            if proto in ("http", "https"):
+                request.META["wsgi.url_scheme"] = proto
+        return self.get_response(request)
+
+
 def on_user_logged_in(sender, request: HttpRequest, user, **kwargs) -> None:
     """Start both session clocks at sign-in (connected in PodConfig.ready)."""
     if request is not None and hasattr(request, "session"):

@@ -22,6 +22,7 @@ import segno
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -31,6 +32,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from pod.foundation.emails import email_send
 from pod.foundation.models import User
 
 # Pages a signed-in but unverified session may still open.
@@ -111,7 +113,8 @@ def qr_data_uri(text: str) -> str:
 
 
 def backup_codes_replace(user) -> list[str]:
-    """Issue a fresh set of one-time backup codes (the old ones stop working)."""
+    """Issue a fresh set of one-time backup codes (the old ones stop working). They are shown
+    once, by the caller; afterwards only their number is (never the codes, not in the admin)."""
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
     )
@@ -119,6 +122,67 @@ def backup_codes_replace(user) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     return codes
+
+
+# --- Replacing or removing a second factor --------------------------------------------------
+# After the password and a current code (pod.foundation.views.twofactor_manage), the session may
+# enrol a new authenticator for this long.
+REAUTH_SESSION_KEY = "pod_2fa_reauth_at"
+REAUTH_SECONDS = 10 * 60
+
+CHANGES = {
+    "replaced": "Your POD authenticator app was replaced",
+    "codes": "New POD backup codes were issued",
+    "removed": "Your POD second factor was removed",
+    "removed_by_admin": "An administrator removed your POD second factor",
+}
+
+
+def reauth_is_fresh(session, now: float) -> bool:
+    """True when this session proved the password and a current code in the last
+    REAUTH_SECONDS (see `REAUTH_SESSION_KEY`)."""
+    at = session.get(REAUTH_SESSION_KEY)
+    return isinstance(at, (int, float)) and 0 <= now - at <= REAUTH_SECONDS
+
+
+def second_factor_notify(user: User, change: str) -> None:
+    """Email the account holder that their second factor changed (`change`, a key of CHANGES),
+    after the change commits. Sent with pod.foundation.emails.email_send as it is today; when
+    the outbox (issue 11) lands this becomes an outbox row written in the same transaction.
+    A user without an email address is not written to (the audit records the change anyway)."""
+    if not user.email:
+        return
+    transaction.on_commit(
+        lambda: email_send(
+            "second_factor_changed",
+            to=[user.email],
+            context={"user": user, "change": CHANGES[change]},
+        ),
+        robust=True,
+    )
+
+
+@transaction.atomic
+def app_device_confirm(user: User, device: TOTPDevice) -> list[str]:
+    """Confirm a newly scanned authenticator: the user's earlier ones stop working, and a fresh
+    set of backup codes is issued (returned, to be shown once). Emails the user when an earlier
+    authenticator was replaced."""
+    replaced = TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = backup_codes_replace(user)
+    if replaced[0]:
+        second_factor_notify(user, "replaced")
+    return codes
+
+
+@transaction.atomic
+def second_factor_remove(user: User, *, by_admin: bool = False) -> None:
+    """Delete every authenticator and backup code of `user` (they enrol again at their next
+    sign-in) and email them."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    second_factor_notify(user, "removed_by_admin" if by_admin else "removed")
 
 
 def demo_key(username: str) -> str:

@@ -123,6 +123,8 @@ EXPECTED = {
     "security:subject_access": row(200, 200, 403, 403, 403, 200, 404),
     "security:subject_access_json": row(200, 200, 403, 403, 403, 200, 404),
     "security:twofactor_setup": STAFF,
+    # Each member of staff's own second factor (replacing it needs the password and a code).
+    "security:twofactor_manage": STAFF,
     # Nobody in this world has an authenticator yet, so verify sends them to set-up.
     "security:twofactor_verify": row(302, 302, 302, 302, 302, 302, 302),
     # The admin: administrators only; everyone else is sent to the admin's sign-in.
