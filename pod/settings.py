@@ -167,6 +167,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-alerts": {"task": "meetings.tasks.deliver_alerts", "schedule": 60.0},
     "audit-prescriptions": {"task": "meetings.tasks.audit_prescriptions", "schedule": 300.0},
     "forget-old-submissions": {"task": "pod.tasks.forget_old_submissions", "schedule": 86400.0},
+    # The audit's hash chains, daily (manage.py audit_verify does the same by hand).
+    "audit-verify": {"task": "pod.tasks.audit_verify", "schedule": 86400.0},
 }
 
 # --- Clinical thresholds (README "Configuration" documents each). ------------------------------

@@ -22,6 +22,16 @@ security_urlpatterns = [
         {"as_json": True},
         name="subject_access_json",
     ),
+    path(
+        "people/<int:pk>/subject-access/released/",
+        records_views.subject_access_release,
+        name="subject_access_release",
+    ),
+    path(
+        "people/<int:pk>/subject-access/include/",
+        records_views.subject_access_include,
+        name="subject_access_include",
+    ),
     path("two-factor/", foundation_views.twofactor_manage, name="twofactor_manage"),
     path("two-factor/set-up/", foundation_views.twofactor_setup, name="twofactor_setup"),
     path("two-factor/verify/", foundation_views.twofactor_verify, name="twofactor_verify"),

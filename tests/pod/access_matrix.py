@@ -122,6 +122,9 @@ EXPECTED = {
     "security:access_log": row(200, 200, 403, 403, 403, 200, 404),
     "security:subject_access": row(200, 200, 403, 403, 403, 200, 404),
     "security:subject_access_json": row(200, 200, 403, 403, 403, 200, 404),
+    "security:subject_access_release": row(200, 200, 403, 403, 403, 200, 404),
+    # Including third-party data in the released copy: the team's clinicians (POST only).
+    "security:subject_access_include": row(405, 405, 403, 403, 403, 403, 405),
     "security:twofactor_setup": STAFF,
     # Each member of staff's own second factor (replacing it needs the password and a code).
     "security:twofactor_manage": STAFF,

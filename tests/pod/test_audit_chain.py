@@ -16,6 +16,7 @@ from networks.models import ServiceUser
 from pod.foundation.audit_chain import verify_attribution, verify_chain
 from pod.foundation.audit_context import context_is_verified
 from pod.foundation.audit_models import AuditEvent, RecordAccess
+from pod.tasks import audit_verify
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +197,18 @@ def test_concurrent_writers_append_one_unbroken_chain(team):
     report = verify_chain("pod_auditevent")
     assert report.intact, report.first_break
     assert report.checked == AuditEvent.objects.count() >= 64
+
+
+@pytest.mark.hazard("HAZ-07.C7")
+def test_the_daily_task_logs_the_heads_and_an_error_on_a_break(team, caplog):
+    for _ in range(3):
+        f.make_service_user(team)
+    with caplog.at_level("INFO", logger="pod.audit"):
+        assert audit_verify() is True
+    assert "audit chain pod_auditevent:" in caplog.text and "head pod_auditevent:" in caplog.text
+    victim = AuditEvent.objects.order_by("seq")[1]
+    _as_owner_without_triggers("DELETE FROM pod_auditevent WHERE id = %s", [victim.pk])
+    caplog.clear()
+    with caplog.at_level("INFO", logger="pod.audit"):
+        assert audit_verify() is False
+    assert f"seq {victim.seq}" in caplog.text and "ERROR" in caplog.text

@@ -78,6 +78,8 @@ PARAM_OBJECT = {
     ("security:access_log", "pk"): "person",
     ("security:subject_access", "pk"): "person",
     ("security:subject_access_json", "pk"): "person",
+    ("security:subject_access_release", "pk"): "person",
+    ("security:subject_access_include", "pk"): "person",
     ("notification_read", "pk"): "none",
 }
 PARAM_DEFAULT = {
