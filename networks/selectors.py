@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, F, FloatField, Func, Max, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 
 from networks import rules
@@ -110,7 +109,11 @@ def people_search(
     folded = Fold(Value(text))
     return (
         people.filter(TrigramWordSimilar(F("search_name"), folded))
-        .annotate(similarity=TrigramWordSimilarity(folded, "search_name"))
+        .annotate(
+            similarity=Func(
+                folded, F("search_name"), function="WORD_SIMILARITY", output_field=FloatField()
+            )
+        )
         .select_related("team")
         .order_by("-similarity", "family_name", "given_name", "pk")[:limit]
     )

@@ -42,25 +42,29 @@ def _home_clinical(request: HttpRequest, now: datetime) -> dict:
     user = request_user(request)
     today = meeting_selectors.day_bounds(now, 0)
     tomorrow = meeting_selectors.day_bounds(now, 1)
-    context = {
-        "template": "pod/home.html",
-        "clocks": meeting_selectors.home_open_clocks(user, now=now),
-        "today": meeting_selectors.home_meetings(user, start=today[0], end=today[1]),
-        "tomorrow": meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1]),
-        "notifications": unread_notifications(user),
-        "caseload": meeting_selectors.home_caseload(user),
-    }
+    clocks = meeting_selectors.home_open_clocks(user, now=now)
+    meetings_today = meeting_selectors.home_meetings(user, start=today[0], end=today[1])
+    meetings_tomorrow = meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1])
+    notifications = unread_notifications(user)
+    caseload = meeting_selectors.home_caseload(user)
     # Every list on the page names people (loaded with them: no extra query).
     note_shown(
         request,
         "person",
-        [c.episode.service_user_id for c in context["clocks"]]
-        + [m.episode.service_user_id for m in [*context["today"], *context["tomorrow"]]]
-        + [e.service_user_id for e in context["caseload"]],
+        [c.episode.service_user_id for c in clocks]
+        + [m.episode.service_user_id for m in [*meetings_today, *meetings_tomorrow]]
+        + [e.service_user_id for e in caseload],
         "list:home",
     )
-    _note_alerts(request, context["notifications"])
-    return context
+    _note_alerts(request, notifications)
+    return {
+        "template": "pod/home.html",
+        "clocks": clocks,
+        "today": meetings_today,
+        "tomorrow": meetings_tomorrow,
+        "notifications": notifications,
+        "caseload": caseload,
+    }
 
 
 def _home_simple(request: HttpRequest, now: datetime) -> dict:

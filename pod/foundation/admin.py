@@ -66,18 +66,18 @@ class NotificationAdmin(PersonRecordAdmin):
 # has what and when it was used, and lets an administrator remove a lost device (the user is
 # emailed and enrols again at their next sign-in). Nothing can be added or edited here: devices
 # are enrolled by their owner (pod.foundation.views.twofactor_setup).
-_DEVICE_FIELDS = ["user", "name", "confirmed", "created_at", "last_used_at"]
+_DEVICE_FIELDS = ("user", "name", "confirmed", "created_at", "last_used_at")
 
 
-class _DeviceAdminMixin:
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    fieldsets = [(None, {"fields": _DEVICE_FIELDS})]
+class _DeviceAdminMixin(admin.ModelAdmin):
+    list_display = _DEVICE_FIELDS
+    fieldsets = ((None, {"fields": _DEVICE_FIELDS}),)
     readonly_fields = _DEVICE_FIELDS
-    exclude = ["key"]
-    inlines: list = []
+    exclude = ("key",)
+    inlines = ()
 
     def get_fieldsets(self, request, obj=None):
-        return [(None, {"fields": _DEVICE_FIELDS})]
+        return self.fieldsets
 
     def get_inline_instances(self, request, obj=None):
         return []  # never the backup codes

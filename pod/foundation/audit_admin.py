@@ -88,7 +88,9 @@ class AuditEventAdmin(_ReadOnlyAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         event = (
-            AuditEvent.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+            AuditEvent.objects.filter(pk=int(object_id)).first()
+            if object_id is not None and object_id.isdigit()
+            else None
         )
         subject = audit_event_subject(event) if event is not None else None
         if subject is not None:
@@ -123,7 +125,9 @@ class RecordAccessAdmin(_ReadOnlyAdmin):
     ) -> HttpResponse:
         # The page names the person whose record was looked at.
         access = (
-            RecordAccess.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+            RecordAccess.objects.filter(pk=int(object_id)).first()
+            if object_id is not None and object_id.isdigit()
+            else None
         )
         if access is not None:
             note_shown(request, "person", [access.service_user_id], "admin:access_log")

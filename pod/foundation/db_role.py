@@ -23,9 +23,11 @@ tries each attack.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.utils import DatabaseError
 
 ATTRIBUTES = "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
@@ -39,7 +41,7 @@ NARROWED: dict[str, tuple[str, ...]] = {
 ROW_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
-def _statements(role: str, schema: str, database: str, tables: set[str]):
+def _statements(role: str, schema: str, database: str, tables: set[str]) -> Iterator[str]:
     """The statements that (re)create the role's privileges from nothing. Idempotent."""
     yield f"ALTER ROLE {role} LOGIN {ATTRIBUTES}"
     yield f"GRANT CONNECT ON DATABASE {database} TO {role}"
@@ -55,7 +57,7 @@ def _statements(role: str, schema: str, database: str, tables: set[str]):
     yield f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"
 
 
-def _revoke_parameter(cursor, role: str, pg_version: int) -> None:
+def _revoke_parameter(cursor: CursorWrapper, role: str, pg_version: int) -> None:
     """PostgreSQL 15+ lets a superuser GRANT SET on a superuser-only parameter; take any such
     grant back. Only a superuser may do this; another owner leaves it (the check reports it)."""
     if pg_version < 150000:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -56,7 +56,7 @@ def _subject(request: HttpRequest) -> tuple[str, int] | None:
     return record_targets.target_for(match.namespace, match.kwargs)
 
 
-def _people_for(user: User, kind: str, object_id: int):
+def _people_for(user: User, kind: str, object_id: int) -> QuerySet[ServiceUser]:
     if user.role == User.Role.ADMINISTRATOR:
         people = ServiceUser.objects.all()
     else:

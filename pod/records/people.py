@@ -8,6 +8,8 @@ records it by itself (RecordAccessMiddleware); the search notes the people it li
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -33,7 +35,7 @@ def person_search(request: HttpRequest) -> HttpResponse:
     """Find a person of the user's teams by NHS number or name (networks.selectors.
     people_search). POST only for the query: nothing personal in the URL."""
     form = PersonSearchForm(request.POST or None)
-    results = None
+    results: list[dict[str, Any]] | None = None
     if request.method == "POST" and form.is_valid():
         people = people_search(service_users_for(request_user(request)), form.cleaned_data["q"])
         results = [
@@ -43,7 +45,7 @@ def person_search(request: HttpRequest) -> HttpResponse:
             }
             for p in people
         ]
-        note_shown(request, "person", [r["person"].pk for r in results], "search:people")
+        note_shown(request, "person", [p.pk for p in people], "search:people")
     return render(request, "pod/people/search.html", {"form": form, "results": results})
 
 
