@@ -62,7 +62,7 @@ def _tries(cursor_execute) -> dict[str, str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.hazard("HAZ-07.C6")
+@pytest.mark.hazard("HAZ-07.C9")
 def test_the_command_creates_a_role_that_owns_nothing_and_cannot_truncate():
     out = StringIO()
     call_command("db_app_role", stdout=out)
@@ -71,7 +71,7 @@ def test_the_command_creates_a_role_that_owns_nothing_and_cannot_truncate():
 
 
 @pytest.mark.django_db
-@pytest.mark.hazard("HAZ-07.C6", "HAZ-07.C3")
+@pytest.mark.hazard("HAZ-07.C9", "HAZ-07.C3")
 def test_as_the_app_role_every_way_around_the_audit_is_refused(team, clinician):
     call_command("db_app_role", stdout=StringIO())
     person = f.make_service_user(team)
@@ -94,7 +94,7 @@ def test_as_the_app_role_every_way_around_the_audit_is_refused(team, clinician):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.hazard("HAZ-07.C6")
+@pytest.mark.hazard("HAZ-07.C9")
 def test_logged_in_as_the_app_role_it_is_refused_and_named_in_the_audit(team):
     call_command("db_app_role", stdout=StringIO())
     person = f.make_service_user(team)

@@ -9,7 +9,7 @@ from networks.models import DetailsCorrection
 from pod.foundation.audit_models import AuditEvent
 from tests import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.hazard("HAZ-05.C10")]
+pytestmark = [pytest.mark.django_db, pytest.mark.hazard("HAZ-05.C9")]
 
 
 def _data(person, **overrides):

@@ -14,7 +14,7 @@ from pod.foundation import record_targets
 from pod.records.banner import person_banner_for
 from tests.pod.urlwalk import routes, url_for_world
 
-pytestmark = [pytest.mark.django_db, pytest.mark.hazard("HAZ-05.C9")]
+pytestmark = [pytest.mark.django_db, pytest.mark.hazard("HAZ-05.C8")]
 
 
 def _person_routes():
