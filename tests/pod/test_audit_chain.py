@@ -7,6 +7,8 @@ import threading
 from io import StringIO
 
 import pghistory
+import psycopg2
+import psycopg2.errors
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
@@ -212,3 +214,28 @@ def test_the_daily_task_logs_the_heads_and_an_error_on_a_break(team, caplog):
     with caplog.at_level("INFO", logger="pod.audit"):
         assert audit_verify() is False
     assert f"seq {victim.seq}" in caplog.text and "ERROR" in caplog.text
+
+
+@pytest.mark.hazard("HAZ-07.C7")
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_snapshot_cannot_fork_the_chain(team):
+    """A REPEATABLE READ transaction reads the head from its old snapshot; the unique `seq`
+    turns that into an error instead of a second row claiming the same place."""
+    person = f.make_service_user(team)
+    db = connection.settings_dict
+    stale = psycopg2.connect(
+        dbname=db["NAME"], host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"]
+    )
+    try:
+        stale.set_session(isolation_level="REPEATABLE READ")
+        with stale.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pod_auditevent")  # the snapshot is taken here
+            f.make_service_user(team)  # another transaction appends and commits meanwhile
+            with pytest.raises(psycopg2.errors.UniqueViolation):
+                cursor.execute(
+                    "UPDATE networks_serviceuser SET phone = '01234' WHERE id = %s", [person.pk]
+                )
+        stale.rollback()
+    finally:
+        stale.close()
+    assert verify_chain("pod_auditevent").intact
