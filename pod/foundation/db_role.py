@@ -3,8 +3,8 @@
 Migrations run as the database owner; the web app and the workers connect as this role, which
 owns nothing. What it may do, table by table:
 
-- every application table: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no TRIGGER, no
-  REFERENCES);
+- every application table: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE - row triggers do not
+  fire on it, so it would empty a table without a trace - no TRIGGER, no REFERENCES);
 - pod_auditevent: SELECT only. The audit trigger's function runs as the owner (SECURITY DEFINER),
   so changes are still recorded; the role cannot write, change, delete or forge an audit row;
 - pod_recordaccess: SELECT and INSERT (the application writes the access log), never UPDATE or
@@ -139,7 +139,8 @@ def app_role_problems(role: str, using: str = "default") -> list[str]:
             [role],
         )
         for table, privilege in cursor.fetchall():
-            allowed = NARROWED.get(table, ROW_PRIVILEGES)
+            # Never TRUNCATE (row triggers do not see it), TRIGGER or REFERENCES, on any table.
+            allowed = NARROWED.get(table, ("SELECT", "INSERT", "UPDATE", "DELETE"))
             if privilege not in allowed:
                 problems.append(f"{role} may {privilege} on {table}")
         cursor.execute("SELECT current_setting('server_version_num')::int")

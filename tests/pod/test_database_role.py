@@ -35,6 +35,12 @@ ATTACKS = {
     "alter the audit table": "ALTER TABLE pod_auditevent DROP COLUMN row_hash",
     "truncate the audit": "TRUNCATE pod_auditevent",
     "truncate the access log": "TRUNCATE pod_recordaccess",
+    # Row triggers do not fire on TRUNCATE: a clinical table emptied so would leave no trace.
+    "truncate a clinical table": "TRUNCATE networks_serviceuser CASCADE",
+    "add a trigger": (
+        "CREATE TRIGGER x AFTER INSERT ON networks_serviceuser "
+        "FOR EACH ROW EXECUTE FUNCTION pod_audit_refuse()"
+    ),
     "switch triggers off": "SET session_replication_role = replica",
     "rewrite an audit row": "UPDATE pod_auditevent SET after = '{}'",
     "delete audit rows": "DELETE FROM pod_auditevent",
