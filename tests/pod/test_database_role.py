@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 
 from pod.foundation.audit_chain import verify_chain
 from pod.foundation.audit_models import AuditEvent, RecordAccess
-from pod.foundation.db_role import app_role_problems
+from pod.foundation.db_role import app_role_problems, ensure_on_migrate
 from tests import factories as f
 
 ROLE = settings.POD_APP_DB_ROLE
@@ -128,3 +128,18 @@ def test_logged_in_as_the_app_role_it_is_refused_and_named_in_the_audit(team):
     assert sorted(refused) == sorted(ATTACKS)
     change = AuditEvent.objects.get(table_name="networks_serviceuser", operation="UPDATE")
     assert change.db_user == ROLE  # the login role, from the server, not from the application
+
+
+@pytest.mark.django_db
+@pytest.mark.hazard("HAZ-07.C9")
+def test_migrate_keeps_the_role_current_in_development_only(settings):
+    settings.POD_APP_DB_ROLE = "pod_app_dev_check"
+    settings.DEBUG = False
+    ensure_on_migrate()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [settings.POD_APP_DB_ROLE])
+        created_in_production = cursor.fetchone() is not None
+    assert not created_in_production  # production: the operator runs db_app_role
+    settings.DEBUG = True
+    ensure_on_migrate()
+    assert app_role_problems(settings.POD_APP_DB_ROLE) == []  # created, least privilege
