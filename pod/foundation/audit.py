@@ -140,8 +140,10 @@ def _sql_array(values: tuple[str, ...]) -> str:
 
 def tracked_tables() -> list[tuple[str, tuple[str, ...], tuple[str, ...], str]]:
     """(db table, redacted keys, ignored keys, operations) for every audited table."""
+    # Tracked(*entry): an entry written as a plain (label, redact, ignore) tuple works too.
+    entries = [Tracked(*entry) for entry in TRACKED]
     tables = [
-        (apps.get_model(t.label)._meta.db_table, t.redact, t.ignore, t.operations) for t in TRACKED
+        (apps.get_model(t.label)._meta.db_table, t.redact, t.ignore, t.operations) for t in entries
     ]
     for label, field in TRACKED_M2M:
         through = apps.get_model(label)._meta.get_field(field).remote_field.through

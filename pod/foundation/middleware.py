@@ -1,5 +1,5 @@
-"""Security middleware: client address behind a proxy, session limits, no-store caching, and
-the log of every opened page of a person's record.
+"""Security middleware: the scheme and client address behind the trusted proxies, session limits,
+no-store caching, and the log of every response that shows a person's identifiable data.
 
 Order in settings.MIDDLEWARE matters; each class says where it belongs.
 """
