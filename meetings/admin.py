@@ -16,10 +16,11 @@ from meetings.models import (
 )
 from meetings.services.clock import episode_refresh_clock
 from meetings.services.meetings import meeting_attendance_refresh
+from pod.foundation.admin_access import PersonRecordAdmin
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(PersonRecordAdmin):
     list_display = [
         "pk",
         "service_user",
@@ -68,7 +69,8 @@ class ParticipantInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(PersonRecordAdmin):
+    person_path = "episode__service_user"
     list_display = ["pk", "episode", "scheduled_start", "location", "status", "actual_start"]
     list_filter = ["status", "location", "episode__team"]
     search_fields = ["episode__service_user__family_name", "episode__service_user__nhs_number"]
@@ -86,7 +88,8 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Utterance)
-class UtteranceAdmin(admin.ModelAdmin):
+class UtteranceAdmin(PersonRecordAdmin):
+    person_path = "meeting__episode__service_user"
     list_display = ["meeting", "position", "kind", "participant", "recorded_by"]
     list_filter = ["kind"]
     search_fields = ["words"]
@@ -94,7 +97,8 @@ class UtteranceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(PersonRecordAdmin):
+    person_path = "meeting__episode__service_user"
     list_display = ["meeting", "kind", "text", "person_agreed", "recorded_at"]
     list_filter = ["kind", "person_agreed"]
     search_fields = ["text"]
@@ -102,7 +106,8 @@ class DecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CarePlanVersion)
-class CarePlanVersionAdmin(admin.ModelAdmin):
+class CarePlanVersionAdmin(PersonRecordAdmin):
+    person_path = "episode__service_user"
     list_display = [
         "episode",
         "version",
@@ -117,7 +122,8 @@ class CarePlanVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(admin.ModelAdmin):
+class PrescriptionAdmin(PersonRecordAdmin):
+    person_path = "episode__service_user"
     list_display = [
         "medicine",
         "episode",
@@ -138,7 +144,8 @@ class PrescriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(PersonRecordAdmin):
+    person_path = "episode__service_user"
     list_display = [
         "kind",
         "episode",

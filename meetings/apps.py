@@ -20,8 +20,8 @@ class MeetingsConfig(AppConfig):
         # The access log (pod/foundation/middleware.py) learns which of our URLs open a person's
         # record: /episodes/<pk>/... is the episode's person, any <meeting_id> the meeting's.
         record_targets.register(
-            "episode", url_kwarg="pk", namespace="meetings", person_id=selectors.episode_person_id
+            "episode", url_kwarg="pk", namespace="meetings", person_ids=selectors.episode_person_ids
         )
         record_targets.register(
-            "meeting", url_kwarg="meeting_id", person_id=selectors.meeting_person_id
+            "meeting", url_kwarg="meeting_id", person_ids=selectors.meeting_person_ids
         )

@@ -77,12 +77,22 @@ class ReferralForm(_Crispy, forms.Form):
         label="Core team (two or three named staff)",
         widget=forms.CheckboxSelectMultiple,
     )
+    # Shown only beside the side-by-side comparison, when the number is on record under another
+    # name or date of birth (meetings.services.episodes.IdentityMismatch).
+    same_person = forms.BooleanField(
+        label="Same person: this referral is about the person on record",
+        required=False,
+        help_text="What you entered is kept with the record; correct the record's details "
+        "afterwards, with a reason, if they are wrong.",
+    )
 
     def __init__(self, *args, teams, staff, lookup_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         form_field(self, "team", forms.ModelChoiceField).queryset = teams
         form_field(self, "core_team", StaffChoiceField).queryset = staff
         self._helper()
+        # same_person is drawn by the template beside the comparison, never in the layout.
+        self.helper.layout = Layout(*[name for name in self.fields if name != "same_person"])
         if lookup_url:
             # htmx: say at once whether the NHS number is a person the team already knows.
             self.fields["nhs_number"].widget.attrs.update(
@@ -94,12 +104,16 @@ class ReferralForm(_Crispy, forms.Form):
                     "autocomplete": "off",
                 }
             )
-            names = [name for name in self.fields if name != "nhs_number"]
+            names = [name for name in self.fields if name not in ("nhs_number", "same_person")]
             self.helper.layout = Layout(
                 Field("nhs_number"),
                 HTML('<div id="nhs-lookup" class="mb-3" aria-live="polite"></div>'),
                 *names,
             )
+
+    def offer_same_person(self) -> None:
+        """Draw the "same person" box under the NHS number (after an IdentityMismatch)."""
+        self.helper.layout.insert(1, Field("same_person"))
 
     def clean_nhs_number(self):
         return "".join(ch for ch in self.cleaned_data["nhs_number"] if ch not in " -")

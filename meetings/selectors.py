@@ -7,7 +7,7 @@ episodes (the page tests check this with 1 and 50).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -52,18 +52,20 @@ def get_episode_for_user(user: User, pk: int, *, for_update: bool = False) -> Ep
     return episode
 
 
-def episode_person_id(episode_id: int) -> int | None:
-    """The id of the person an episode is about; None when there is no such episode. One query.
+def episode_person_ids(episode_ids: Collection[int]) -> dict[int, int]:
+    """{episode id: the id of the person it is about} for the episodes that exist. One query.
     Registered with pod.foundation.record_targets (MeetingsConfig.ready) for the access log."""
-    return Episode.objects.filter(pk=episode_id).values_list("service_user_id", flat=True).first()
+    return dict(
+        Episode.objects.filter(pk__in=list(episode_ids)).values_list("pk", "service_user_id")
+    )
 
 
-def meeting_person_id(meeting_id: int) -> int | None:
-    """The id of the person a meeting is about; None when there is no such meeting. One query."""
-    return (
-        Meeting.objects.filter(pk=meeting_id)
-        .values_list("episode__service_user_id", flat=True)
-        .first()
+def meeting_person_ids(meeting_ids: Collection[int]) -> dict[int, int]:
+    """{meeting id: the id of the person it is about} for the meetings that exist. One query."""
+    return dict(
+        Meeting.objects.filter(pk__in=list(meeting_ids)).values_list(
+            "pk", "episode__service_user_id"
+        )
     )
 
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
+from networks.selectors import people_search
+from pod.foundation.admin_access import PersonRecordAdmin
 
 
 class NetworkMemberInline(admin.TabularInline):
@@ -12,16 +14,26 @@ class NetworkMemberInline(admin.TabularInline):
 
 
 @admin.register(ServiceUser)
-class ServiceUserAdmin(admin.ModelAdmin):
+class ServiceUserAdmin(PersonRecordAdmin):
+    person_path = "pk"
     list_display = ["nhs_number", "family_name", "given_name", "date_of_birth", "team", "trial_arm"]
     list_filter = ["trial_arm", "team__trust", "team"]
-    search_fields = ["nhs_number", "family_name", "given_name", "preferred_name"]
+    # The same search as the clinicians' (networks.selectors.people_search): NHS number with any
+    # spacing, names whatever their accents, capitals or apostrophes, most similar first.
+    search_fields = ["nhs_number"]
+    search_help_text = "An NHS number (any spacing) or a name."
     list_select_related = ["team__trust"]
     inlines = [NetworkMemberInline]
 
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        found = people_search(queryset, search_term, limit=100)
+        return queryset.filter(pk__in=[p.pk for p in found]), False
+
 
 @admin.register(NetworkMember)
-class NetworkMemberAdmin(admin.ModelAdmin):
+class NetworkMemberAdmin(PersonRecordAdmin):
     list_display = [
         "name",
         "relationship",
@@ -52,7 +64,7 @@ class NetworkMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(PeerAssignment)
-class PeerAssignmentAdmin(admin.ModelAdmin):
+class PeerAssignmentAdmin(PersonRecordAdmin):
     list_display = ["peer", "service_user", "assigned_by", "assigned_at", "ended_at"]
     list_filter = ["peer__role", ("ended_at", admin.EmptyFieldListFilter), "service_user__team"]
     search_fields = ["peer__username", "peer__last_name", "service_user__family_name"]
@@ -61,7 +73,7 @@ class PeerAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(PeerContact)
-class PeerContactAdmin(admin.ModelAdmin):
+class PeerContactAdmin(PersonRecordAdmin):
     list_display = ["contact_at", "peer", "service_user", "mode", "purpose", "duration_minutes"]
     list_filter = ["mode", "purpose"]
     search_fields = ["service_user__family_name", "peer__username", "note"]

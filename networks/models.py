@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q, Value
+from django.db.models.functions import Concat, Now
 
 from networks.validators import validate_nhs_number
+
+
+class Fold(Func):
+    """`pod_fold(text)`: lower case, accents removed (PostgreSQL `unaccent`), apostrophes of any
+    style dropped and hyphens made spaces, so "O’Brien", "O'Brien" and "obrien", or "Siobhán"
+    and "Siobhan", compare equal. An IMMUTABLE SQL function created by networks' migration
+    0008 (it wraps `unaccent` with its dictionary named, which is what lets an index use it)."""
+
+    function = "pod_fold"
+    output_field = models.TextField()
 
 
 class ServiceUser(models.Model):
@@ -29,15 +41,44 @@ class ServiceUser(models.Model):
     team = models.ForeignKey("pod.Team", on_delete=models.PROTECT, related_name="service_users")
     trial_arm = models.CharField(max_length=3, choices=TrialArm.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The names as the person search compares them (networks.selectors.people_search), kept by
+    # PostgreSQL itself and indexed for trigram similarity (pg_trgm).
+    search_name = models.GeneratedField(
+        expression=Fold(
+            Concat(
+                "given_name",
+                Value(" "),
+                "preferred_name",
+                Value(" "),
+                "family_name",
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["family_name", "given_name"]
+        indexes = [
+            GinIndex(
+                fields=["search_name"], opclasses=["gin_trgm_ops"], name="service_user_name_trgm"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(nhs_number__regex=r"^[0-9]{10}$"),
                 name="service_user_nhs_number_10_digits",
                 violation_error_message="An NHS number is 10 digits.",
-            )
+            ),
+            # networks.rules.nhs_number_refusal, mirrored where no form can be bypassed.
+            models.CheckConstraint(
+                condition=~Q(nhs_number__in=[str(d) * 10 for d in range(10)])
+                & ~Q(nhs_number__startswith="999"),
+                name="service_user_nhs_number_not_placeholder_or_test",
+                violation_error_message="A placeholder or test-range NHS number is not a person's.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,3 +270,58 @@ class PeerContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} by {self.peer} on {self.contact_at:%d %b %Y}"
+
+
+class IdentityConfirmation(models.Model):
+    """A clinician's "same person" on a referral whose NHS number was on record under another
+    name or date of birth. What was entered is kept here, beside the record it was matched to;
+    the record itself is changed only by a correction (DetailsCorrection)."""
+
+    service_user = models.ForeignKey(
+        ServiceUser, on_delete=models.CASCADE, related_name="identity_confirmations"
+    )
+    entered_given_name = models.CharField(max_length=100, blank=True)
+    entered_family_name = models.CharField(max_length=100, blank=True)
+    entered_date_of_birth = models.DateField(null=True, blank=True)
+    # The record's details at the moment of the confirmation, as they were shown side by side.
+    recorded_given_name = models.CharField(max_length=100)
+    recorded_family_name = models.CharField(max_length=100)
+    recorded_date_of_birth = models.DateField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-confirmed_at"]
+
+    def __str__(self) -> str:
+        return f"Identity confirmed for person {self.service_user_id}"
+
+
+class DetailsCorrection(models.Model):
+    """A correction of a person's identifying details, with the reason (the change itself is in
+    the audit too; this keeps the reason beside it). `changes` is {field: [before, after]}."""
+
+    service_user = models.ForeignKey(
+        ServiceUser, on_delete=models.CASCADE, related_name="details_corrections"
+    )
+    changes = models.JSONField()
+    reason = models.TextField()
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    corrected_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-corrected_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="details_correction_has_reason",
+                violation_error_message="Say why the details are corrected.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Details corrected for person {self.service_user_id}"

@@ -24,6 +24,7 @@ from pod.foundation.access import (
     peer_required,
     request_user,
 )
+from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
 from pod.foundation.selectors import unread_notifications
@@ -46,12 +47,20 @@ def peer_home_builder(request: HttpRequest, now) -> dict:
     """A builder for pod.home.HOME_BUILDERS (roles peer_worker and peer_volunteer): the simple
     home (unread alerts) with the peer's caseload and thin-network flags above it."""
     user = request_user(request)
-    return {
+    context = {
         "template": "networks/peer/home.html",
         "notifications": unread_notifications(user),
         "threshold": selectors.thin_network_threshold(),
         **peer_home_context(user),
     }
+    note_shown(
+        request,
+        "person",
+        [p.pk for p in context.get("peer_caseload", [])]
+        + [n.alert.episode.service_user_id for n in context["notifications"]],
+        "list:peer_home",
+    )
+    return context
 
 
 # --- Peer pages -------------------------------------------------------------------------------
@@ -59,13 +68,12 @@ def peer_home_builder(request: HttpRequest, now) -> dict:
 
 @peer_required
 def peer_caseload(request: HttpRequest) -> HttpResponse:
+    people = selectors.peer_caseload(request_user(request))
+    note_shown(request, "person", [p.pk for p in people], "list:peer_caseload")
     return render(
         request,
         "networks/peer/caseload.html",
-        {
-            "people": selectors.peer_caseload(request_user(request)),
-            "threshold": selectors.thin_network_threshold(),
-        },
+        {"people": people, "threshold": selectors.thin_network_threshold()},
     )
 
 
@@ -224,13 +232,12 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
 @clinical_required
 def peer_work(request: HttpRequest) -> HttpResponse:
     """The team's people with their peers and thin-network flags."""
+    people = selectors.team_peer_work(request_user(request))
+    note_shown(request, "person", [p.pk for p in people], "list:peer_work")
     return render(
         request,
         "networks/peer/team_list.html",
-        {
-            "people": selectors.team_peer_work(request_user(request)),
-            "threshold": selectors.thin_network_threshold(),
-        },
+        {"people": people, "threshold": selectors.thin_network_threshold()},
     )
 
 

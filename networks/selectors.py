@@ -15,11 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.db.models import Count, F, FloatField, Func, Max, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 
 from networks import rules
-from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
+from networks.models import Fold, NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from pod.foundation.access import CLINICAL_ROLES
 from pod.foundation.models import User
 
@@ -79,6 +80,43 @@ def get_service_user_for_user(user: User, pk: int) -> ServiceUser:
     if person is None:
         raise Http404("No such person")
     return person
+
+
+# --- Finding a person -----------------------------------------------------------------------------
+
+PEOPLE_SEARCH_LIMIT = 20
+
+
+def people_search(
+    people: QuerySet[ServiceUser], query: str, *, limit: int = PEOPLE_SEARCH_LIMIT
+) -> QuerySet[ServiceUser]:
+    """The people among `people` (already scoped to the user: `service_users_for`, or everyone
+    for the admin) that `query` finds, best match first, at most `limit`. One query.
+
+    - Ten digits, with any spaces or hyphens ("943-476-5919"): that NHS number, exactly.
+    - Anything else of two characters or more: names, compared folded (networks.models.Fold:
+      case, accents, apostrophe style and hyphens do not count, so "O’Brien" finds "O'Brien"
+      and "Siobhan" finds "Siobhán"), by pg_trgm word similarity against the given, preferred
+      and family names (the GIN index service_user_name_trgm), most similar first.
+    - Shorter or empty: nobody.
+    """
+    text = query.strip()[:100]
+    digits = rules.normalise_nhs_number(text)
+    if len(digits) == 10 and digits.isascii() and digits.isdigit():
+        return people.filter(nhs_number=digits).select_related("team")[:limit]
+    if len(rules.fold_name(text)) < 2:
+        return people.none()
+    folded = Fold(Value(text))
+    return (
+        people.filter(TrigramWordSimilar(F("search_name"), folded))
+        .annotate(
+            similarity=Func(
+                folded, F("search_name"), function="WORD_SIMILARITY", output_field=FloatField()
+            )
+        )
+        .select_related("team")
+        .order_by("-similarity", "family_name", "given_name", "pk")[:limit]
+    )
 
 
 # --- Peer work and networks ---------------------------------------------------------------------

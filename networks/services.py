@@ -2,14 +2,105 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from networks.models import NetworkMember, ServiceUser
+from networks.models import DetailsCorrection, IdentityConfirmation, NetworkMember, ServiceUser
+from networks.rules import normalise_nhs_number
 from pod.foundation.models import User
+from pod.foundation.plausibility import birth_date_error
+
+# What a clinician may correct about a person, with a reason (service_user_correct).
+CORRECTABLE_FIELDS = (
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+)
+
+
+def _jsonable(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@transaction.atomic
+def service_user_correct(
+    *,
+    person: ServiceUser,
+    changes: dict[str, Any],
+    reason: str,
+    corrected_by: User,
+    today: date,
+) -> DetailsCorrection:
+    """Correct a person's identifying details and keep the reason beside the change.
+
+    `changes` maps fields of CORRECTABLE_FIELDS to their new values; fields whose value does not
+    change are left out of the record. The person's row is locked first. ValidationError (by
+    field) for an empty reason, nothing changed, an unknown field, or a value the model refuses
+    (an NHS number refused by networks.rules.nhs_number_refusal or on another person's record,
+    a date of birth that pod.foundation.plausibility.birth_date_error refuses on the London
+    date `today`); nothing is saved then. Both rows are audited.
+    """
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These details cannot be corrected here: {sorted(unknown)}")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the details are corrected."})
+    locked = ServiceUser.objects.select_for_update().get(pk=person.pk)
+    if "nhs_number" in changes:
+        changes = {**changes, "nhs_number": normalise_nhs_number(changes["nhs_number"])}
+    diff = {
+        field: [_jsonable(getattr(locked, field)), _jsonable(value)]
+        for field, value in changes.items()
+        if getattr(locked, field) != value
+    }
+    if not diff:
+        raise ValidationError("Nothing was changed: the details are as recorded.")
+    born = changes.get("date_of_birth")
+    if "date_of_birth" in diff and born is not None:
+        refusal = birth_date_error(born, today=today)
+        if refusal:
+            raise ValidationError({"date_of_birth": refusal})
+    for field in diff:
+        setattr(locked, field, changes[field])
+    locked.full_clean()
+    locked.save(update_fields=list(diff))
+    correction = DetailsCorrection(
+        service_user=locked, changes=diff, reason=reason.strip(), corrected_by=corrected_by
+    )
+    correction.full_clean()
+    correction.save()
+    return correction
+
+
+def identity_confirmation_record(
+    *, person: ServiceUser, entered: dict[str, Any], confirmed_by: User
+) -> IdentityConfirmation:
+    """Keep what a referral entered for a number already on record under other details, beside
+    the record it was confirmed to be (the clinician's explicit "same person"). Call inside the
+    referral's transaction."""
+    confirmation = IdentityConfirmation(
+        service_user=person,
+        entered_given_name=str(entered.get("given_name") or ""),
+        entered_family_name=str(entered.get("family_name") or ""),
+        entered_date_of_birth=entered.get("date_of_birth") or None,
+        recorded_given_name=person.given_name,
+        recorded_family_name=person.family_name,
+        recorded_date_of_birth=person.date_of_birth,
+        confirmed_by=confirmed_by,
+    )
+    confirmation.full_clean()
+    confirmation.save()
+    return confirmation
+
 
 # The fields a clinician edits on the member form; consent is recorded separately because it
 # carries who took it and when.

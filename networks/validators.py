@@ -1,11 +1,10 @@
 from django.core.exceptions import ValidationError
 
-from networks.rules import nhs_number_is_valid
+from networks.rules import nhs_number_refusal
 
 
 def validate_nhs_number(value: str) -> None:
-    if not nhs_number_is_valid(value):
-        raise ValidationError(
-            "Enter a valid 10-digit NHS number (the last digit is a check digit).",
-            code="invalid_nhs_number",
-        )
+    """Refuse a value that is not a person's NHS number, saying why (`nhs_number_refusal`)."""
+    refusal = nhs_number_refusal(value)
+    if refusal is not None:
+        raise ValidationError(refusal, code="invalid_nhs_number")

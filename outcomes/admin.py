@@ -7,10 +7,11 @@ from outcomes.models import (
     ScoredMeasure,
     SurveyInvitation,
 )
+from pod.foundation.admin_access import PersonRecordAdmin
 
 
 @admin.register(OutcomeAssessment)
-class OutcomeAssessmentAdmin(admin.ModelAdmin):
+class OutcomeAssessmentAdmin(PersonRecordAdmin):
     list_display = [
         "service_user",
         "timepoint_months",
@@ -35,7 +36,7 @@ class OutcomeAssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScoredMeasure)
-class ScoredMeasureAdmin(admin.ModelAdmin):
+class ScoredMeasureAdmin(PersonRecordAdmin):
     list_display = [
         "service_user",
         "instrument",
@@ -52,7 +53,7 @@ class ScoredMeasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(LicensedMeasure)
-class LicensedMeasureAdmin(admin.ModelAdmin):
+class LicensedMeasureAdmin(PersonRecordAdmin):
     list_display = ["service_user", "name", "completed_on", "score"]
     list_filter = ["name"]
     search_fields = ["service_user__nhs_number", "service_user__family_name"]
@@ -60,7 +61,7 @@ class LicensedMeasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyInvitation)
-class SurveyInvitationAdmin(admin.ModelAdmin):
+class SurveyInvitationAdmin(PersonRecordAdmin):
     list_display = ["pk", "team", "issued_at", "expires_at", "used_at"]
     list_filter = ["team", ("used_at", admin.EmptyFieldListFilter)]
     search_fields = ["service_user__nhs_number", "service_user__family_name"]
@@ -69,7 +70,8 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(FidelityRating)
-class FidelityRatingAdmin(admin.ModelAdmin):
+class FidelityRatingAdmin(PersonRecordAdmin):
+    person_path = "meeting__episode__service_user"
     list_display = ["meeting", "rater", "rated_at"]
     list_filter = ["meeting__episode__team"]
     search_fields = ["rater__username", "rater__last_name"]

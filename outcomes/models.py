@@ -169,13 +169,23 @@ class SurveyInvitation(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # A clinician withdrew it (lost), or it had expired unused when the next one was issued.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("issued_at")), name="survey_expires_after_issue"
-            )
+            ),
+            # One open link per person (outcomes.services.survey_invitation_issue withdraws an
+            # expired one before issuing the next): the experience figures cannot be stuffed.
+            models.UniqueConstraint(
+                fields=["service_user"],
+                condition=Q(used_at__isnull=True, withdrawn_at__isnull=True),
+                name="survey_one_open_link_per_person",
+                violation_error_message="This person already has an open survey link.",
+            ),
         ]
 
     def __str__(self) -> str:

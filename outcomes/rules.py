@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from statistics import NormalDist
 
+from pod.foundation.localtime import LONDON
+
 # --- Reference figures ----------------------------------------------------------------------------
 # From the 2015 NHS talk on Peer-supported Open Dialogue that POD is built from: the 2014 national
 # community mental health survey (16,400 people, 51 trusts), a 2013 audit of care plans, and
@@ -63,6 +65,10 @@ FIDELITY_ELEMENTS: tuple[tuple[str, str], ...] = (
 SMALL_CELL = 5  # a dashboard cell resting on fewer people than this is suppressed
 SUPPRESSED_TEXT = f"suppressed (n<{SMALL_CELL})"
 SURVEY_LINK_LIFETIME = timedelta(days=14)
+# One answer per person in this long: a person may be offered the survey again only this long
+# after they last answered, so one person cannot count many times in the experience figures
+# (HAZ-11). Quarterly, like the service's reviews of the figures.
+SURVEY_INTERVAL = timedelta(days=90)
 
 # --- Outcome time points -------------------------------------------------------------------------
 
@@ -462,11 +468,46 @@ def survey_expires_at(*, issued_at: datetime) -> datetime:
 
 
 def survey_link_refusal(
-    *, expires_at: datetime, used_at: datetime | None, now: datetime
+    *,
+    expires_at: datetime,
+    used_at: datetime | None,
+    now: datetime,
+    withdrawn_at: datetime | None = None,
 ) -> str | None:
     """Why a survey link can no longer be used, or None when it can."""
     if used_at is not None:
         return "This link has already been used. Thank you for your answers."
+    if withdrawn_at is not None:
+        return "This link has been withdrawn. Please ask your team for a new one."
     if now >= expires_at:
         return "This link has expired. Please ask your team for a new one."
+    return None
+
+
+def survey_issue_refusal(
+    *,
+    open_link_expires_at: datetime | None,
+    last_answered_at: datetime | None,
+    now: datetime,
+) -> str | None:
+    """Why a new experience-survey link may not be issued to a person now, or None when it may.
+
+    One live link per person, and one answer per SURVEY_INTERVAL: `open_link_expires_at` is the
+    expiry of the person's link that is neither used nor withdrawn (None: there is none),
+    `last_answered_at` when they last answered (None: never). An expired link does not count as
+    live (it is withdrawn when the next one is issued).
+    """
+    if open_link_expires_at is not None and now < open_link_expires_at:
+        return (
+            "This person already has a live link, until "
+            f"{open_link_expires_at.astimezone(LONDON):%d %b %Y %H:%M}. If it was lost, withdraw "
+            "it first; a person has one live link at a time."
+        )
+    if last_answered_at is not None and now < last_answered_at + SURVEY_INTERVAL:
+        again = (last_answered_at + SURVEY_INTERVAL).astimezone(LONDON)
+        return (
+            f"This person answered the survey on {last_answered_at.astimezone(LONDON):%d %b %Y}; "
+            f"they can be asked again from {again:%d %b %Y} (once every "
+            f"{SURVEY_INTERVAL.days} days)."
+        )
     return None

@@ -137,7 +137,27 @@ def survey_invitation_issue(
     *, service_user: ServiceUser, issued_by: User, now: datetime
 ) -> tuple[SurveyInvitation, str]:
     """Issue a one-time link. Returns the invitation and the token; only its hash is stored, so
-    the token must be shown (link, QR code) now - it cannot be recovered later."""
+    the token must be shown (link, QR code) now - it cannot be recovered later.
+
+    One live link per person and one answer per rules.SURVEY_INTERVAL (rules.
+    survey_issue_refusal): ValidationError otherwise. The person's row is locked first, so two
+    clinicians issuing at once are decided one after the other; a link that expired unused is
+    withdrawn here; the database's unique constraint on open links backs the rule.
+    """
+    ServiceUser.objects.select_for_update().filter(pk=service_user.pk).first()
+    mine = SurveyInvitation.objects.filter(service_user=service_user)
+    open_link = mine.filter(used_at__isnull=True, withdrawn_at__isnull=True).first()
+    last_answered = mine.filter(used_at__isnull=False).order_by("-used_at").first()
+    refusal = rules.survey_issue_refusal(
+        open_link_expires_at=open_link.expires_at if open_link else None,
+        last_answered_at=last_answered.used_at if last_answered else None,
+        now=now,
+    )
+    if refusal:
+        raise ValidationError(refusal)
+    if open_link is not None:  # expired unused: it can never be used, so it is closed now
+        open_link.withdrawn_at = now
+        open_link.save(update_fields=["withdrawn_at"])
     token = secrets.token_urlsafe(32)
     invitation = SurveyInvitation(
         service_user=service_user,
@@ -150,6 +170,25 @@ def survey_invitation_issue(
     invitation.full_clean()
     invitation.save()
     return invitation, token
+
+
+@transaction.atomic
+def survey_invitation_withdraw(*, service_user: ServiceUser, now: datetime) -> int:
+    """Withdraw the person's open link (lost, or given to the wrong person): it stops working
+    and a new one may be issued. Returns how many were withdrawn (0 or 1)."""
+    return SurveyInvitation.objects.filter(
+        service_user=service_user, used_at__isnull=True, withdrawn_at__isnull=True
+    ).update(withdrawn_at=now)
+
+
+def survey_open_link(service_user: ServiceUser, now: datetime) -> SurveyInvitation | None:
+    """The person's live link (neither used, withdrawn nor expired), if any."""
+    return SurveyInvitation.objects.filter(
+        service_user=service_user,
+        used_at__isnull=True,
+        withdrawn_at__isnull=True,
+        expires_at__gt=now,
+    ).first()
 
 
 def survey_invitation_for_token(token: str) -> SurveyInvitation | None:
@@ -174,7 +213,10 @@ def survey_response_submit(
     if invitation is None:
         raise ValidationError("This link is not valid.")
     refusal = rules.survey_link_refusal(
-        expires_at=invitation.expires_at, used_at=invitation.used_at, now=now
+        expires_at=invitation.expires_at,
+        used_at=invitation.used_at,
+        withdrawn_at=invitation.withdrawn_at,
+        now=now,
     )
     if refusal:
         raise ValidationError(refusal)

@@ -36,6 +36,16 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]  # cells: numbers, text, Cells, datetimes, None (see fmt)
     limited: bool = False  # a list cut at rules.DASHBOARD_LIST_LIMIT rows on the page
+    # A list of episodes (one per person): the column holding the episode id, so the page and
+    # the CSV can log whose records they showed (pod.foundation.audit.note_shown).
+    episode_column: int | None = None
+
+    def episode_ids(self, limit: int | None = None) -> list[int]:
+        """The episode ids in the rows shown (the first `limit` rows; all when None)."""
+        if self.episode_column is None:
+            return []
+        rows = self.rows if limit is None else self.rows[:limit]
+        return [row[self.episode_column] for row in rows]
 
 
 def fmt(value: Any) -> str:
@@ -110,6 +120,7 @@ def _first_meeting(d: FirstMeetingRule) -> list[Table]:
                 for b in d["breaches"]
             ],
             limited=True,
+            episode_column=0,
         ),
     ]
 
@@ -198,6 +209,7 @@ def _medication(d: MedicationRule) -> list[Table]:
                 for r in d["override_list"]
             ],
             limited=True,
+            episode_column=1,
         ),
         Table(
             "violations",
@@ -215,6 +227,7 @@ def _medication(d: MedicationRule) -> list[Table]:
                 for r in d["violation_list"]
             ],
             limited=True,
+            episode_column=1,
         ),
     ]
 
@@ -250,6 +263,7 @@ def _peer(d: PeerWork) -> list[Table]:
             ["Episode", "Team", "Active non-professional members"],
             [[r["episode_id"], r["team_name"], r["non_professional"]] for r in d["thin_list"]],
             limited=True,
+            episode_column=0,
         ),
     ]
 

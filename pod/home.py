@@ -19,7 +19,8 @@ from django.utils import timezone
 from meetings import selectors as meeting_selectors
 from networks.peer_views import peer_home_builder
 from pod.foundation.access import request_user
-from pod.foundation.models import User
+from pod.foundation.audit import note_shown
+from pod.foundation.models import Notification, User
 from pod.foundation.selectors import unread_notifications
 
 
@@ -30,26 +31,47 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _note_alerts(request: HttpRequest, notifications: list[Notification]) -> None:
+    """The alerts list names each alert's person: the access log records that it was shown."""
+    note_shown(
+        request, "person", [n.alert.episode.service_user_id for n in notifications], "list:alerts"
+    )
+
+
 def _home_clinical(request: HttpRequest, now: datetime) -> dict:
     user = request_user(request)
     today = meeting_selectors.day_bounds(now, 0)
     tomorrow = meeting_selectors.day_bounds(now, 1)
+    clocks = meeting_selectors.home_open_clocks(user, now=now)
+    meetings_today = meeting_selectors.home_meetings(user, start=today[0], end=today[1])
+    meetings_tomorrow = meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1])
+    notifications = unread_notifications(user)
+    caseload = meeting_selectors.home_caseload(user)
+    # Every list on the page names people (loaded with them: no extra query).
+    note_shown(
+        request,
+        "person",
+        [c.episode.service_user_id for c in clocks]
+        + [m.episode.service_user_id for m in [*meetings_today, *meetings_tomorrow]]
+        + [e.service_user_id for e in caseload],
+        "list:home",
+    )
+    _note_alerts(request, notifications)
     return {
         "template": "pod/home.html",
-        "clocks": meeting_selectors.home_open_clocks(user, now=now),
-        "today": meeting_selectors.home_meetings(user, start=today[0], end=today[1]),
-        "tomorrow": meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1]),
-        "notifications": unread_notifications(user),
-        "caseload": meeting_selectors.home_caseload(user),
+        "clocks": clocks,
+        "today": meetings_today,
+        "tomorrow": meetings_tomorrow,
+        "notifications": notifications,
+        "caseload": caseload,
     }
 
 
 def _home_simple(request: HttpRequest, now: datetime) -> dict:
     """Peers, managers and administrators: unread alerts for now; their pages extend this."""
-    return {
-        "template": "pod/home_simple.html",
-        "notifications": unread_notifications(request_user(request)),
-    }
+    notifications = unread_notifications(request_user(request))
+    _note_alerts(request, notifications)
+    return {"template": "pod/home_simple.html", "notifications": notifications}
 
 
 # Role -> builder: (request, now) -> the template's context, with the template under "template".

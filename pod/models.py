@@ -17,6 +17,7 @@ from pod.foundation.models import (
     User,
 )
 from pod.foundation.outbox_models import OutboxMessage
+from pod.foundation.rights_models import SubjectAccessInclusion
 
 __all__ = [
     "AuditEvent",
@@ -25,6 +26,7 @@ __all__ = [
     "OutboxMessage",
     "RecordAccess",
     "SweepHeartbeat",
+    "SubjectAccessInclusion",
     "Team",
     "TeamMembership",
     "TrainingRecord",

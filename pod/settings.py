@@ -51,6 +51,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: decides http or https from X-Forwarded-Proto, believed only through the trusted
+    # proxies (POD_TRUSTED_PROXY_COUNT); SecurityMiddleware's redirect reads the result.
+    "pod.foundation.middleware.TrustedProxySchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -61,8 +64,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    # Who made each change: the audit triggers copy this context (pod/foundation/audit.py).
-    "pod.foundation.audit.AuditContextMiddleware",  # pghistory's HistoryMiddleware, tokens removed
+    # Who made each change: the audit triggers copy this context (pod/foundation/audit_context.py).
+    "pod.foundation.audit_context.AuditContextMiddleware",  # signed; link tokens removed
     "django.contrib.messages.middleware.MessageMiddleware",
     "pod.foundation.middleware.SessionLimitsMiddleware",
     "pod.foundation.twofactor.TwoFactorMiddleware",
@@ -88,6 +91,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # `first_meeting_hours`: the configured window, for pages that name it.
                 "meetings.context_processors.first_meeting_window",
+                # `person_banner`: who a page about one person is about (pod/records/banner.py).
+                "pod.records.banner.person_banner",
             ],
         },
     },
@@ -214,6 +219,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pod.fhir.tasks.forget_expired_tokens",
         "schedule": 86400.0,
     },
+    # The audit's hash chains, daily (manage.py audit_verify does the same by hand).
+    "audit-verify": {"task": "pod.tasks.audit_verify", "schedule": 86400.0},
 }
 
 # --- Clinical thresholds (README "Configuration" documents each). ------------------------------
@@ -270,7 +277,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client.
+# pod.foundation.middleware.TrustedProxySchemeMiddleware believes it only through the
+# POD_TRUSTED_PROXY_COUNT proxies in front of the app.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -310,11 +319,16 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # (pod.foundation.twofactor.TwoFactorMiddleware). Turn off only for local development.
 POD_REQUIRE_2FA = env_bool("POD_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "POD"
+# django-otp's own admin never shows keys, QR codes or backup codes (ours shows none either:
+# pod/foundation/admin.py).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Lockout after repeated failed sign-ins (django-axes), per username and client address. The
 # address comes from X-Forwarded-For only through POD_TRUSTED_PROXY_COUNT proxies (the load
 # balancer and/or reverse proxy in front of the app); 0 means "use the connection's address".
 POD_TRUSTED_PROXY_COUNT = env_int("POD_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# The least-privilege database role the application runs as (manage.py db_app_role).
+POD_APP_DB_ROLE = env_str("POD_APP_DB_ROLE", "pod_app")
 AXES_CLIENT_IP_CALLABLE = "pod.foundation.middleware.client_ip"
 AXES_FAILURE_LIMIT = env_int("POD_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("POD_LOCKOUT_MINUTES", 30, minimum=1))

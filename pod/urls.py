@@ -9,6 +9,7 @@ from networks import urls as networks_urls
 from pod import health, home
 from pod.foundation import views as foundation_views
 from pod.foundation.forms import OutboxPasswordResetForm
+from pod.records import people
 from pod.records import views as records_views
 
 # Namespace "security": a person's access log and subject access export (pod/records), and the
@@ -22,8 +23,26 @@ security_urlpatterns = [
         {"as_json": True},
         name="subject_access_json",
     ),
+    path(
+        "people/<int:pk>/subject-access/released/",
+        records_views.subject_access_release,
+        name="subject_access_release",
+    ),
+    path(
+        "people/<int:pk>/subject-access/include/",
+        records_views.subject_access_include,
+        name="subject_access_include",
+    ),
+    path("two-factor/", foundation_views.twofactor_manage, name="twofactor_manage"),
     path("two-factor/set-up/", foundation_views.twofactor_setup, name="twofactor_setup"),
     path("two-factor/verify/", foundation_views.twofactor_verify, name="twofactor_verify"),
+]
+
+# Namespace "people": find a person, their details, correcting them (pod/records/people.py).
+people_urlpatterns = [
+    path("search/", people.person_search, name="person_search"),
+    path("<int:person_pk>/", people.person_detail, name="person_detail"),
+    path("<int:person_pk>/correct/", people.person_correct, name="person_correct"),
 ]
 
 urlpatterns = [
@@ -73,6 +92,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("people/", include((people_urlpatterns, "people"))),
     path("security/", include((security_urlpatterns, "security"))),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests import factories as f
+from tests.audit_flush import allow_flush
+
+allow_flush()
 
 # Records every @pytest.mark.hazard test's outcome for the safety case (README "Clinical safety").
 pytest_plugins = ["tests.hazard_plugin"]

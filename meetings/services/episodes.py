@@ -13,8 +13,25 @@ from meetings import rules
 from meetings.models import Episode
 from meetings.services.clock import episode_refresh_clock
 from networks.models import ServiceUser
-from networks.rules import normalise_nhs_number
+from networks.rules import identity_differences, normalise_nhs_number
+from networks.services import identity_confirmation_record
 from pod.foundation.models import Team, User
+
+SAME_PERSON_NEEDED = (
+    "This NHS number is on record under another name or date of birth. Compare the two below: "
+    'if they are the same person, tick "Same person"; if not, check the number.'
+)
+
+
+class IdentityMismatch(ValidationError):
+    """A referral's NHS number is on record (in the user's team) under another name or date of
+    birth, and no one has said they are the same person. Carries the person on record and the
+    fields that differ, for the side-by-side comparison."""
+
+    def __init__(self, person: ServiceUser, differences: list[str]) -> None:
+        super().__init__({"nhs_number": SAME_PERSON_NEEDED})
+        self.person = person
+        self.differences = differences
 
 
 def episode_lock_for_change(episode: Episode) -> Episode:
@@ -82,13 +99,23 @@ def episode_open(
 
 @transaction.atomic
 def service_user_find_or_create(
-    *, team: Team, nhs_number: str, person_fields: Mapping[str, object]
+    *,
+    team: Team,
+    nhs_number: str,
+    person_fields: Mapping[str, object],
+    same_person: bool = False,
+    confirmed_by: User | None = None,
 ) -> tuple[ServiceUser, bool]:
-    """The person with this NHS number, or a new one in `team`. Never a duplicate.
+    """The person with this NHS number, or a new one in `team`. Never a duplicate, and never
+    another person's record in silence.
 
     Returns (person, created). A person already known to another team is not opened here: their
     team holds their record, so the referral is refused at the NHS number with a message to
-    contact that team. A new person needs given name, family name and date of birth
+    contact that team. When the number is on record under another given name, family name or
+    date of birth (networks.rules.identity_differences: case, accents and apostrophes aside),
+    IdentityMismatch is raised unless `same_person` is True; then what was entered is kept in
+    an IdentityConfirmation by `confirmed_by`, and the record keeps its details (a correction,
+    with a reason, changes them). A new person needs given name, family name and date of birth
     (ValidationError by field otherwise).
     """
     digits = normalise_nhs_number(nhs_number)
@@ -100,6 +127,20 @@ def service_user_find_or_create(
                     "nhs_number": "This person is known to another team. Contact that team: the "
                     "team that first met them keeps responsibility."
                 }
+            )
+        differences = identity_differences(
+            recorded={
+                "given_name": existing.given_name,
+                "family_name": existing.family_name,
+                "date_of_birth": existing.date_of_birth,
+            },
+            entered=person_fields,
+        )
+        if differences:
+            if not same_person or confirmed_by is None:
+                raise IdentityMismatch(existing, differences)
+            identity_confirmation_record(
+                person=existing, entered=dict(person_fields), confirmed_by=confirmed_by
             )
         return existing, False
     required = ("given_name", "family_name", "date_of_birth")
@@ -127,14 +168,20 @@ def episode_open_from_referral(
     core_team: Iterable[User],
     created_by: User,
     now: datetime,
+    same_person: bool = False,
 ) -> Episode:
     """Take a referral: find (or register) the person and open the episode, starting the clock.
 
     ValidationError when the person already has an open episode, and for the errors of
-    `service_user_find_or_create` and `episode_open`; nothing is saved then.
+    `service_user_find_or_create` (IdentityMismatch when the number is on record under other
+    details and `same_person` is not given) and `episode_open`; nothing is saved then.
     """
     person, _ = service_user_find_or_create(
-        team=team, nhs_number=nhs_number, person_fields=person_fields
+        team=team,
+        nhs_number=nhs_number,
+        person_fields=person_fields,
+        same_person=same_person,
+        confirmed_by=created_by,
     )
     if Episode.objects.filter(service_user=person).exclude(status=Episode.Status.CLOSED).exists():
         raise ValidationError({"nhs_number": "This person already has an open episode."})

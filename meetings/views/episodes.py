@@ -16,9 +16,10 @@ from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralFo
 from meetings.models import Episode, Meeting
 from meetings.services import care_plans, episodes, prescriptions
 from meetings.views.common import episode_view, open_episode_only
-from networks.rules import nhs_number_is_valid, normalise_nhs_number
+from networks.rules import nhs_number_refusal, normalise_nhs_number
 from networks.selectors import service_users_for
 from pod.foundation.access import clinical_required, request_user, teams_for
+from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
 
@@ -50,6 +51,7 @@ def episode_new(request: HttpRequest) -> HttpResponse:
         initial=initial,
         lookup_url=reverse("meetings:person_lookup"),
     )
+    mismatch = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person_fields = {k: data[k] for k in PERSON_FIELDS if data.get(k)}
@@ -65,7 +67,13 @@ def episode_new(request: HttpRequest) -> HttpResponse:
                 core_team=data["core_team"],
                 created_by=user,
                 now=now,
+                same_person=data["same_person"],
             )
+        except episodes.IdentityMismatch as error:
+            add_service_errors(form, error)
+            mismatch = _side_by_side(error, person_fields)
+            form.offer_same_person()
+            note_shown(request, "person", [error.person.pk], "referral:identity_check")
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -75,7 +83,27 @@ def episode_new(request: HttpRequest) -> HttpResponse:
                 f"Referral taken for {episode.service_user}. The {hours}-hour clock has started.",
             )
             return redirect("meetings:episode_detail", pk=episode.pk)
-    return render(request, "meetings/episode_new.html", {"form": form})
+    return render(request, "meetings/episode_new.html", {"form": form, "mismatch": mismatch})
+
+
+def _side_by_side(error: episodes.IdentityMismatch, entered: dict) -> list[dict]:
+    """The rows of the identity comparison: what is on record against what was entered."""
+    person = error.person
+    rows = [
+        ("Given name", person.given_name, entered.get("given_name"), "given_name"),
+        ("Family name", person.family_name, entered.get("family_name"), "family_name"),
+        ("Date of birth", person.date_of_birth, entered.get("date_of_birth"), "date_of_birth"),
+        ("Team", person.team, None, None),
+    ]
+    return [
+        {
+            "label": label,
+            "recorded": recorded,
+            "entered": given,
+            "differs": field in error.differences,
+        }
+        for label, recorded, given, field in rows
+    ]
 
 
 @clinical_required
@@ -89,9 +117,16 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
     digits = normalise_nhs_number(request.POST.get("nhs_number", ""))
     person = None
     open_episode = None
-    if nhs_number_is_valid(digits):
-        person = service_users_for(request_user(request)).filter(nhs_number=digits).first()
+    refusal = nhs_number_refusal(digits)
+    if refusal is None:
+        person = (
+            service_users_for(request_user(request))
+            .filter(nhs_number=digits)
+            .select_related("team")
+            .first()
+        )
         if person is not None:
+            note_shown(request, "person", [person.pk], "lookup:nhs_number")
             open_episode = (
                 Episode.objects.filter(service_user=person)
                 .exclude(status=Episode.Status.CLOSED)
@@ -102,7 +137,8 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
         "meetings/_person_lookup.html",
         {
             "digits": digits,
-            "valid": nhs_number_is_valid(digits),
+            "valid": refusal is None,
+            "refusal": refusal,
             "person": person,
             "open_episode": open_episode,
         },

@@ -20,6 +20,7 @@ from outcomes.dashboard.sections import Dashboard
 from outcomes.forms import DashboardFilterForm
 from outcomes.rules import Cell
 from pod.foundation.access import manager_required, request_user, teams_for
+from pod.foundation.audit import note_shown
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
 
@@ -140,8 +141,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if scope is not None:
         data = sections.dashboard(scope, timepoint_months=timepoint)
+        shown = tables.dashboard_tables(data)
+        # The lists of breaches, overrides and thin networks name episodes, one per person.
+        note_shown(
+            request,
+            "episode",
+            [i for t in shown.values() for i in t.episode_ids(limit=rules.DASHBOARD_LIST_LIMIT)],
+            "list:dashboard",
+        )
         context.update(
-            tables=tables.dashboard_tables(data),
+            tables=shown,
             charts=_charts(data),
             csv=True,  # each table links to its CSV download, with the same filter
             query=request.GET.urlencode(),
@@ -161,7 +170,9 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    body = table_csv.to_csv(tables.csv_table(table, scope, timepoint_months=timepoint))
+    csv_table = tables.csv_table(table, scope, timepoint_months=timepoint)
+    note_shown(request, "episode", csv_table.episode_ids(), "export:dashboard_csv")
+    body = table_csv.to_csv(csv_table)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="pod-{table}-{scope.start}-{scope.end}.csv"'

@@ -20,6 +20,7 @@ from outcomes import charts, rules, scoring, selectors, services
 from outcomes.forms import LicensedMeasureForm, OutcomeAssessmentForm, ScoredMeasureForm
 from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
 from pod.foundation.access import clinical_required, request_user
+from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.localtime import LONDON
 
@@ -117,7 +118,9 @@ def scored_measure_new(request: HttpRequest, person_id: int, instrument: str) ->
         {
             "form": form,
             "person": person,
-            "title": f"{dict(ScoredMeasure.Instrument.choices)[instrument]} for {person}",
+            # Page titles carry no names (browser history, tabs on shared computers); the
+            # identity banner says whose page this is.
+            "title": str(dict(ScoredMeasure.Instrument.choices)[instrument]),
         },
     )
 
@@ -165,7 +168,7 @@ def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
         LicensedMeasureForm(request.POST or None),
         record=services.licensed_measure_record,
         saved="Measure saved.",
-        title=f"Licensed measure for {person}",
+        title="Licensed measure",
         note="Record the total score only. The items and their wording are licensed and are not "
         "kept here.",
     )
@@ -183,7 +186,7 @@ def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
         ),
         record=services.outcome_assessment_record,
         saved="Outcome assessment saved.",
-        title=f"Outcome assessment for {person}",
+        title="Outcome assessment",
     )
 
 
@@ -191,12 +194,14 @@ def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
 def team_follow_up(request: HttpRequest, team_id: int) -> HttpResponse:
     team = selectors.get_team_for_user(request_user(request), team_id)
     today = timezone.now().astimezone(LONDON).date()
+    rows = selectors.assessments_follow_up(team, today=today)
+    note_shown(request, "person", [r["id"] for r in rows], "list:follow_up")
     return render(
         request,
         "outcomes/follow_up.html",
         {
             "team": team,
-            "rows": selectors.assessments_follow_up(team, today=today),
+            "rows": rows,
             "today": today,
             "show_names": request_user(request).is_clinical,
             "timepoints": rules.timepoints_in_words(),

@@ -21,7 +21,7 @@ from outcomes import research, selectors
 from outcomes.forms import TeamChoiceForm
 from outcomes.views.dashboards import refuse_foreign_choice
 from pod.foundation.access import request_user, role_required, teams_for
-from pod.foundation.audit import record_access_many
+from pod.foundation.audit import write_accesses
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 
@@ -44,7 +44,12 @@ def research_export(request: HttpRequest) -> HttpResponse:
         assessments, measures = selectors.research_records(team_ids)
         rows = research.export_rows(assessments, measures, key=settings.POD_RESEARCH_ID_KEY)
         body = research.to_csv(rows)
-        record_access_many(request, {a.person_id for a in assessments}, "research_export")
+        # Written now, not after the response: the file is the record shown.
+        write_accesses(
+            user_id=request_user(request).pk,
+            view_name="outcomes:research_export",
+            shown=[("person", [a.person_id for a in assessments], "research_export")],
+        )
         day = timezone.now().astimezone(LONDON).date()
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="pod-research-{day}.csv"'

@@ -10,10 +10,12 @@ fails inside the trigger. Storing `to_jsonb(OLD)` / `to_jsonb(NEW)` survives sch
 the other apps untouched. pghistory still supplies the "who": its middleware and
 `pghistory.context()` put the user, URL or task into the transaction, and the trigger copies it.
 
-Both tables are append-only: a trigger installed by pod/foundation/audit.py refuses UPDATE and
-DELETE inside PostgreSQL, so neither the admin, `.update()` nor raw SQL from the application can
-rewrite history. Production also revokes UPDATE, DELETE and TRUNCATE from the application's
-database role (README "Security").
+Both tables are append-only: triggers installed by pod/foundation/audit.py refuse UPDATE,
+DELETE and TRUNCATE inside PostgreSQL, so neither the admin, `.update()` nor raw SQL from the
+application can rewrite history; the application's database role has no such privilege either
+(pod/foundation/db_role.py). Each row carries the hash of the row before it in its table
+(`seq`, `prev_hash`, `row_hash`, set by a trigger), so a row the owner removes or changes breaks
+the chain where `manage.py audit_verify` finds it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ class AuditEvent(models.Model):
     # The PostgreSQL role that made the change: tells a DBA's raw SQL apart from the web app.
     db_user = models.CharField(max_length=63, blank=True)
     txid = models.BigIntegerField(null=True, blank=True)
+    # The hash chain, filled in by the database (pod/foundation/audit_sql.py); rows written
+    # before the chain existed have no seq.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -88,6 +95,11 @@ class RecordAccess(models.Model):
     what = models.CharField(max_length=60)
     # The URL name (never the full path or query string, which could carry personal data).
     view_name = models.CharField(max_length=120, blank=True)
+    # Set by the database whatever the application sends: the login role, and the chain.
+    db_user = models.CharField(max_length=63, blank=True, editable=False)
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]

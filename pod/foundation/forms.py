@@ -90,3 +90,33 @@ class OutboxPasswordResetForm(PasswordResetForm):
             ),
             now=timezone.now(),
         )
+
+
+class ReauthForm(forms.Form):
+    """Proof that the person at the keyboard is the account holder, before the second factor is
+    replaced or removed: the password and a current code (a stolen session has neither)."""
+
+    ACTIONS = (
+        ("replace", "Replace my authenticator"),
+        ("codes", "Issue new backup codes"),
+        ("remove", "Remove my second factor"),
+    )
+
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.HiddenInput)
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    token = forms.CharField(
+        label="A current code",
+        max_length=16,
+        help_text="From your authenticator app, or one of your backup codes (used up).",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none"}),
+    )
+
+    def clean_token(self) -> str:
+        token = "".join(self.cleaned_data["token"].split()).lower()
+        if not token.isalnum():
+            raise forms.ValidationError("Enter the code as it is shown, letters and digits only.")
+        return token

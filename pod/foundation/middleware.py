@@ -1,5 +1,5 @@
-"""Security middleware: client address behind a proxy, session limits, no-store caching, and
-the log of every opened page of a person's record.
+"""Security middleware: the scheme and client address behind the trusted proxies, session limits,
+no-store caching, and the log of every response that shows a person's identifiable data.
 
 Order in settings.MIDDLEWARE matters; each class says where it belongs.
 """
@@ -18,8 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from pod.foundation import record_targets
-from pod.foundation.audit_models import RecordAccess
+from pod.foundation import audit, record_targets
 
 SESSION_LOGIN_AT = "pod_login_at"
 SESSION_SEEN_AT = "pod_seen_at"
@@ -47,6 +46,38 @@ def client_ip(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def _forwarded_hops(request: HttpRequest, header: str) -> list[str]:
+    return [h.strip() for h in request.META.get(header, "").split(",") if h.strip()]
+
+
+class TrustedProxySchemeMiddleware:
+    """Believe `X-Forwarded-Proto` only from the trusted proxies (POD_TRUSTED_PROXY_COUNT).
+
+    Django's SECURE_PROXY_SSL_HEADER believes the header from anyone who sends it, so a client
+    talking plain HTTP straight to the app could claim HTTPS (and get Secure cookies and
+    "https" links over plain text). Here, with N trusted proxies, the request counts as HTTPS
+    only when `X-Forwarded-For` shows it came through at least N of them and the N-th value of
+    `X-Forwarded-Proto` from the right (the one our outermost trusted proxy set) is "https".
+    Otherwise the header is removed, so nothing later can read it. With no trusted proxies it
+    is always removed. Goes first in settings.MIDDLEWARE: SecurityMiddleware's HTTPS redirect
+    reads the scheme it decides.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        count = settings.POD_TRUSTED_PROXY_COUNT
+        protos = _forwarded_hops(request, "HTTP_X_FORWARDED_PROTO")
+        came_through = len(_forwarded_hops(request, "HTTP_X_FORWARDED_FOR")) >= count
+        request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+        if count > 0 and came_through and protos:
+            proto = (protos[-count] if len(protos) >= count else protos[0]).lower()
+            if proto in ("http", "https"):
+                request.META["wsgi.url_scheme"] = proto
+        return self.get_response(request)
 
 
 def on_user_logged_in(sender, request: HttpRequest, user, **kwargs) -> None:
@@ -118,15 +149,15 @@ _RECORD_TARGET = "_pod_record_target"
 
 
 class RecordAccessMiddleware:
-    """Log every page or download of a person's record that a signed-in user opened.
+    """Log every response that shows a person's identifiable data to a signed-in user.
 
-    Views do not each have to remember: a GET answered 200 whose URL names a person
-    (`person_pk`, `person_id`) or something of theirs that an app registered (pod/foundation/
-    record_targets.py: the meetings app registers episodes and meetings) is written to
-    pod.RecordAccess as "<view name>", with who and when. Exports and pages that are not shaped
-    like that call pod.foundation.audit.record_access() themselves. The write happens after the
-    response is built, on commit, and resolves an episode or meeting id to the person there, so
-    it adds nothing to a page's own queries.
+    Views do not each have to remember the pages of one person: a response answered 200 (GET,
+    or a POST shown again with errors) whose URL names a person (`person_pk`, `person_id`) or
+    something of theirs that an app registered (pod/foundation/record_targets.py: the meetings
+    app registers episodes and meetings) is logged as "<view name>". Lists, lookups, exports and
+    the admin name the people they show with `pod.foundation.audit.note_shown()`. After the
+    response is built, on commit, everything shown is resolved to people and written as one
+    RecordAccess row per person in one insert, so a page's own queries do not grow with it.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -134,20 +165,25 @@ class RecordAccessMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        target = getattr(request, _RECORD_TARGET, None)
         user = getattr(request, "user", None)
         match = request.resolver_match
         if (
-            target
-            and match is not None
+            match is not None
             and response.status_code == 200
             and user is not None
             and user.is_authenticated
         ):
-            kind, object_id = target
-            view_name = match.view_name
-            user_id = user.pk
-            transaction.on_commit(lambda: _log_access(user_id, kind, object_id, view_name))
+            shown = audit.shown_on(request)
+            target = getattr(request, _RECORD_TARGET, None)
+            if target is not None:
+                kind, object_id = target
+                shown.insert(0, (kind, [object_id], match.view_name))
+            if shown:
+                view_name = match.view_name
+                user_id = user.pk
+                transaction.on_commit(
+                    lambda: audit.write_accesses(user_id=user_id, view_name=view_name, shown=shown)
+                )
         return response
 
     def process_view(
@@ -157,23 +193,10 @@ class RecordAccessMiddleware:
         view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
     ) -> None:
-        if request.method != "GET":
-            return None
         match = request.resolver_match
         if match is None or match.namespace in ("security", "admin"):
-            return None
+            return None  # those pages log what they show themselves
         target = record_targets.target_for(match.namespace, view_kwargs)
         if target is not None:
             setattr(request, _RECORD_TARGET, target)
         return None
-
-
-def _log_access(user_id: int, kind: str, object_id: int, view_name: str) -> None:
-    person_id = record_targets.person_id_for(kind, object_id)
-    if person_id is not None:
-        RecordAccess.objects.create(
-            user_id=user_id,
-            service_user_id=person_id,
-            what=view_name[:60],
-            view_name=view_name[:120],
-        )

@@ -16,22 +16,27 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable, Iterable
 
 import segno
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django_otp import user_has_device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from pod.foundation.emails import email_render
 from pod.foundation.models import User
+from pod.foundation.outbox import Recipient, message_owe
 
 # Pages a signed-in but unverified session may still open.
 EXEMPT_VIEW_NAMES = {
@@ -115,7 +120,8 @@ def qr_data_uri(text: str) -> str:
 
 
 def backup_codes_replace(user) -> list[str]:
-    """Issue a fresh set of one-time backup codes (the old ones stop working)."""
+    """Issue a fresh set of one-time backup codes (the old ones stop working). They are shown
+    once, by the caller; afterwards only their number is (never the codes, not in the admin)."""
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
     )
@@ -123,6 +129,66 @@ def backup_codes_replace(user) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     return codes
+
+
+# --- Replacing or removing a second factor --------------------------------------------------
+# After the password and a current code (pod.foundation.views.twofactor_manage), the session may
+# enrol a new authenticator for this long.
+REAUTH_SESSION_KEY = "pod_2fa_reauth_at"
+REAUTH_SECONDS = 10 * 60
+
+CHANGES = {
+    "replaced": "Your POD authenticator app was replaced",
+    "codes": "New POD backup codes were issued",
+    "removed": "Your POD second factor was removed",
+    "removed_by_admin": "An administrator removed your POD second factor",
+}
+
+
+def reauth_is_fresh(session, now: float) -> bool:
+    """True when this session proved the password and a current code in the last
+    REAUTH_SECONDS (see `REAUTH_SESSION_KEY`)."""
+    at = session.get(REAUTH_SESSION_KEY)
+    return isinstance(at, (int, float)) and 0 <= now - at <= REAUTH_SECONDS
+
+
+def second_factor_notify(user: User, change: str) -> None:
+    """Owe the account holder an email that their second factor changed (`change`, a key of
+    CHANGES), in the transaction of the change (pod/foundation/outbox.py delivers it after
+    commit). A user without an email address is not written to (the audit records the change
+    anyway)."""
+    if not user.email:
+        return
+    message_owe(
+        kind="second_factor_changed",
+        cause=f"second_factor:{user.pk}:{uuid.uuid4().hex}",
+        recipient=Recipient.for_user(user),
+        email=email_render("second_factor_changed", {"user": user, "change": CHANGES[change]}),
+        now=timezone.now(),
+    )
+
+
+@transaction.atomic
+def app_device_confirm(user: User, device: TOTPDevice) -> list[str]:
+    """Confirm a newly scanned authenticator: the user's earlier ones stop working, and a fresh
+    set of backup codes is issued (returned, to be shown once). Emails the user when an earlier
+    authenticator was replaced."""
+    replaced = TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = backup_codes_replace(user)
+    if replaced[0]:
+        second_factor_notify(user, "replaced")
+    return codes
+
+
+@transaction.atomic
+def second_factor_remove(user: User, *, by_admin: bool = False) -> None:
+    """Delete every authenticator and backup code of `user` (they enrol again at their next
+    sign-in) and email them."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    second_factor_notify(user, "removed_by_admin" if by_admin else "removed")
 
 
 def demo_key(username: str) -> str:

@@ -79,7 +79,13 @@ def test_it_refuses_a_person_of_another_team_at_the_nhs_number(
 def test_it_refuses_a_second_open_episode(client, team, clinician, clinician2, episode):
     client.force_login(clinician)
     response = _post(
-        client, team, [clinician, clinician2], nhs_number=episode.service_user.nhs_number
+        client,
+        team,
+        [clinician, clinician2],
+        nhs_number=episode.service_user.nhs_number,
+        given_name="",
+        family_name="",
+        date_of_birth="",
     )
     assert "already has an open episode" in response.context["form"].errors["nhs_number"][0]
     assert Episode.objects.count() == 1

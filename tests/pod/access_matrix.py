@@ -64,6 +64,10 @@ EXPECTED = {
     # Taking a referral: any clinician, into their own teams.
     "meetings:episode_new": row(200, 200, 403, 403, 403, 403, 200),
     "meetings:person_lookup": row(405, 405, 403, 403, 403, 403, 405),  # POST only
+    # Finding a person: clinicians, within their own teams (the outsider searches theirs).
+    "people:person_search": row(200, 200, 403, 403, 403, 403, 200),
+    "people:person_detail": CLINICAL,
+    "people:person_correct": CLINICAL,
     "meetings:episode_detail": CLINICAL,
     "meetings:episode_timeline": CLINICAL,
     "meetings:care_plan": CLINICAL,
@@ -128,7 +132,12 @@ EXPECTED = {
     "security:access_log": row(200, 200, 403, 403, 403, 200, 404),
     "security:subject_access": row(200, 200, 403, 403, 403, 200, 404),
     "security:subject_access_json": row(200, 200, 403, 403, 403, 200, 404),
+    "security:subject_access_release": row(200, 200, 403, 403, 403, 200, 404),
+    # Including third-party data in the released copy: the team's clinicians (POST only).
+    "security:subject_access_include": row(405, 405, 403, 403, 403, 403, 405),
     "security:twofactor_setup": STAFF,
+    # Each member of staff's own second factor (replacing it needs the password and a code).
+    "security:twofactor_manage": STAFF,
     # Nobody in this world has an authenticator yet, so verify sends them to set-up.
     "security:twofactor_verify": row(302, 302, 302, 302, 302, 302, 302),
     # The admin: administrators only; everyone else is sent to the admin's sign-in.

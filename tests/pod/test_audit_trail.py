@@ -176,14 +176,14 @@ def test_it_has_a_trigger_on_every_tracked_table():
             "WHERE trigger_name = 'pod_audit'"
         )
         triggered = {row[0] for row in cursor.fetchall()}
-    expected = {table for table, _, _ in tracked_tables()}
+    expected = {table for table, *_ in tracked_tables()}
     assert len(expected) == len(TRACKED) + len(TRACKED_M2M)
     assert expected <= triggered
 
 
 @pytest.mark.hazard("HAZ-10.C3")
 def test_it_keeps_link_tokens_out_of_the_recorded_url(rf, clinician):
-    from pod.foundation.audit import AuditContextMiddleware
+    from pod.foundation.audit_context import AuditContextMiddleware
 
     captured = {}
 

@@ -12,130 +12,13 @@ scope (another team's record "does not exist"); 405 GET not allowed.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.conf import settings
 
-from meetings.services.meetings import meeting_schedule
-from networks.models import PeerAssignment, PeerContact
-from tests import factories as f
 from tests.pod.access_matrix import EXPECTED, ROLES
-from tests.pod.urlwalk import build_url, routes
+from tests.pod.urlwalk import routes, url_for_world
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(
-    team,
-    episode,
-    service_user,
-    clinician,
-    prescriber,
-    peer_worker,
-    peer_volunteer,
-    manager,
-    admin_user,
-    outsider,
-    referral_at,
-):
-    member = f.make_member(service_user, name="Sky", consent_to_contact=False)
-    meeting = meeting_schedule(
-        episode=episode,
-        scheduled_start=referral_at + timedelta(hours=3),
-        scheduled_end=referral_at + timedelta(hours=4),
-        location="home",
-        staff=[clinician],
-        network_members=[member],
-        created_by=clinician,
-        now=referral_at + timedelta(hours=1),
-    )
-    assignments = {
-        peer: PeerAssignment.objects.create(
-            service_user=service_user, peer=peer, assigned_by=clinician, assigned_at=referral_at
-        )
-        for peer in (peer_worker, peer_volunteer)
-    }
-    contact = PeerContact.objects.create(
-        service_user=service_user,
-        peer=peer_worker,
-        contact_at=referral_at + timedelta(hours=2),
-        mode="phone",
-        duration_minutes=10,
-        purpose="support",
-    )
-    users = {
-        "clinician": clinician,
-        "prescriber": prescriber,
-        "peer_worker": peer_worker,
-        "peer_volunteer": peer_volunteer,
-        "manager": manager,
-        "admin": admin_user,
-        "outsider": outsider,
-        "anonymous": None,
-    }
-    ids = {
-        "episode": episode.pk,
-        "meeting": meeting.pk,
-        "person": service_user.pk,
-        "member": member.pk,
-        "contact": contact.pk,
-        "assignment": assignments[peer_worker].pk,
-        "team": team.pk,
-    }
-    return users, ids
-
-
-# Which object an id parameter stands for, per route (default by parameter name below).
-PARAM_OBJECT = {
-    ("networks:member_edit", "pk"): "member",
-    ("networks:member_end", "pk"): "member",
-    ("networks:member_consent", "pk"): "member",
-    ("networks:peer_contact_edit", "pk"): "contact",
-    ("networks:peer_unassign", "pk"): "assignment",
-    ("security:access_log", "pk"): "person",
-    ("security:subject_access", "pk"): "person",
-    ("security:subject_access_json", "pk"): "person",
-    ("notification_read", "pk"): "none",
-    ("fhir:read", "resource_id"): "person",
-}
-PARAM_DEFAULT = {
-    "pk": "episode",
-    "meeting_pk": "meeting",
-    "meeting_id": "meeting",
-    "person_pk": "person",
-    "person_id": "person",
-    "team_id": "team",
-    "group_id": "team",
-}
-# A literal for one route's parameter, where the default below would name nothing there.
-ROUTE_LITERAL = {("outcomes:relapse_csv", "table"): "summary"}
-LITERAL = {
-    "instrument": "PHQ9",
-    "table": "first_meeting",
-    "token": "not-a-real-token",
-    "uidb64": "x",
-    "app_label": "pod",
-    "model_name": "user",
-    "object_id": "1",
-    "resource_type": "Patient",
-    "job_id": "0b6a2d4e-5f0a-4c2e-9a51-3e0f4c1d2b7a",
-    "output_file": "Patient.ndjson",
-    "rest": "nothing/here",
-}
-
-
-def _url_for(route, ids):
-    def value(route_name, param):
-        if (route_name, param) in ROUTE_LITERAL:
-            return ROUTE_LITERAL[(route_name, param)]
-        if param in LITERAL:
-            return LITERAL[param]
-        kind = PARAM_OBJECT.get((route_name, param)) or PARAM_DEFAULT.get(param)
-        return str(ids.get(kind, 999999))
-
-    return build_url(route, value)
 
 
 def _matrix_routes():
@@ -165,7 +48,7 @@ def test_it_gives_every_role_the_expected_status_on_every_url(client, world):
         expected = EXPECTED.get(route.name)
         if expected is None:
             problems.append(f"{route.name}: no row in EXPECTED (tests/pod/access_matrix.py)")
-        url = _url_for(route, ids)
+        url = url_for_world(route, ids)
         row = {}
         for role in ROLES:
             client.logout()

@@ -68,3 +68,58 @@ def build_url(route: Route, value_for: Callable[[str, str], str]) -> str:
     path = re.sub(r"\$(?=/|$)", "", path.replace("^", ""))
     path = path.replace("\\Z", "").replace("\\.", ".")
     return "/" + path
+
+
+# Which object an id parameter stands for, per route (default by parameter name below).
+PARAM_OBJECT = {
+    ("networks:member_edit", "pk"): "member",
+    ("networks:member_end", "pk"): "member",
+    ("networks:member_consent", "pk"): "member",
+    ("networks:peer_contact_edit", "pk"): "contact",
+    ("networks:peer_unassign", "pk"): "assignment",
+    ("security:access_log", "pk"): "person",
+    ("security:subject_access", "pk"): "person",
+    ("security:subject_access_json", "pk"): "person",
+    ("security:subject_access_release", "pk"): "person",
+    ("security:subject_access_include", "pk"): "person",
+    ("notification_read", "pk"): "none",
+    ("fhir:read", "resource_id"): "person",
+}
+PARAM_DEFAULT = {
+    "pk": "episode",
+    "meeting_pk": "meeting",
+    "meeting_id": "meeting",
+    "person_pk": "person",
+    "person_id": "person",
+    "team_id": "team",
+    "group_id": "team",
+}
+# A literal for one route's parameter, where the default below would name nothing there.
+ROUTE_LITERAL = {("outcomes:relapse_csv", "table"): "summary"}
+LITERAL = {
+    "instrument": "PHQ9",
+    "table": "first_meeting",
+    "token": "not-a-real-token",
+    "uidb64": "x",
+    "app_label": "pod",
+    "model_name": "user",
+    "object_id": "1",
+    "resource_type": "Patient",
+    "job_id": "0b6a2d4e-5f0a-4c2e-9a51-3e0f4c1d2b7a",
+    "output_file": "Patient.ndjson",
+    "rest": "nothing/here",
+}
+
+
+def url_for_world(route: Route, ids: dict[str, int]) -> str:
+    """The concrete URL of `route` in a world whose objects' ids are `ids` (kind -> id)."""
+
+    def value(route_name, param):
+        if (route_name, param) in ROUTE_LITERAL:
+            return ROUTE_LITERAL[(route_name, param)]
+        if param in LITERAL:
+            return LITERAL[param]
+        kind = PARAM_OBJECT.get((route_name, param)) or PARAM_DEFAULT.get(param)
+        return str(ids.get(kind, 999999))
+
+    return build_url(route, value)
