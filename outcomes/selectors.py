@@ -13,7 +13,7 @@ from django.http import Http404
 from meetings.models import Episode, Meeting, Participant
 from networks.models import ServiceUser
 from outcomes import rules
-from outcomes.models import OutcomeAssessment
+from outcomes.models import OutcomeAssessment, OutcomeImport
 from pod.foundation.access import teams_for
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
@@ -62,6 +62,39 @@ def get_meeting_for_rater(user: User, meeting_id: int) -> Meeting:
     if meeting is None:
         raise Http404("No such meeting")
     return meeting
+
+
+# --- The outcome import ------------------------------------------------------------------------
+
+IMPORT_HISTORY_LIMIT = 50
+# Never read on a page: the file itself (up to 20 MB until imported) and the full report.
+_IMPORT_HEAVY_FIELDS = ("file_content", "problems_csv")
+
+
+def outcome_imports_for(user: User) -> QuerySet[OutcomeImport]:
+    """The import history a user may see: the imports into the teams whose dashboards they see
+    (teams_visible_to), newest first, at most IMPORT_HISTORY_LIMIT, without the files."""
+    return (
+        OutcomeImport.objects.filter(team__in=teams_visible_to(user))
+        .select_related("team", "uploaded_by", "imported_by")
+        .defer(*_IMPORT_HEAVY_FIELDS, "preview")
+        .order_by("-created_at", "-id")[:IMPORT_HISTORY_LIMIT]
+    )
+
+
+def get_outcome_import_for_user(
+    user: User, job_id: int, *, with_report: bool = False
+) -> OutcomeImport:
+    """An import into one of the user's teams (teams_visible_to); Http404 for any other."""
+    jobs = OutcomeImport.objects.filter(pk=job_id, team__in=teams_visible_to(user))
+    job = (
+        jobs.select_related("team", "uploaded_by", "imported_by")
+        .defer(*(f for f in _IMPORT_HEAVY_FIELDS if not (with_report and f == "problems_csv")))
+        .first()
+    )
+    if job is None:
+        raise Http404("No such import")
+    return job
 
 
 # --- Follow-up of outcome assessments ----------------------------------------------------------

@@ -162,6 +162,11 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-alerts": {"task": "meetings.tasks.deliver_alerts", "schedule": 60.0},
     "audit-prescriptions": {"task": "meetings.tasks.audit_prescriptions", "schedule": 300.0},
     "forget-old-submissions": {"task": "pod.tasks.forget_old_submissions", "schedule": 86400.0},
+    # An outcome import whose Celery task was lost is sent again (outcomes/importing/jobs.py).
+    "resume-outcome-imports": {
+        "task": "outcomes.tasks.resume_stalled_outcome_imports",
+        "schedule": 300.0,
+    },
 }
 
 # --- Clinical thresholds (README "Configuration" documents each). ------------------------------

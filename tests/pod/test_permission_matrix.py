@@ -19,6 +19,7 @@ from django.conf import settings
 
 from meetings.services.meetings import meeting_schedule
 from networks.models import PeerAssignment, PeerContact
+from outcomes.models import OutcomeImport
 from tests import factories as f
 from tests.pod.access_matrix import EXPECTED, ROLES
 from tests.pod.urlwalk import build_url, routes
@@ -65,6 +66,18 @@ def world(
         duration_minutes=10,
         purpose="support",
     )
+    import_job = OutcomeImport.objects.create(
+        team=team,
+        uploaded_by=manager,
+        created_at=referral_at,
+        updated_at=referral_at,
+        file_name="trial.csv",
+        file_sha256="0" * 64,
+        file_size=0,
+        mode="add",
+        date_format="iso",
+        status="refused",
+    )
     users = {
         "clinician": clinician,
         "prescriber": prescriber,
@@ -83,6 +96,7 @@ def world(
         "contact": contact.pk,
         "assignment": assignments[peer_worker].pk,
         "team": team.pk,
+        "import_job": import_job.pk,
     }
     return users, ids
 
@@ -106,6 +120,7 @@ PARAM_DEFAULT = {
     "person_pk": "person",
     "person_id": "person",
     "team_id": "team",
+    "job_id": "import_job",
 }
 LITERAL = {
     "instrument": "PHQ9",
