@@ -140,6 +140,9 @@ class OutcomeImport(models.Model):
     # the plan it showed: the import writes only that plan.
     preview = models.JSONField(default=dict, blank=True)
     plan_fingerprint = models.CharField(max_length=64, blank=True)
+    # SHA-256 of what the preview read from the record (people and their assessments): the
+    # import writes the staged plan only if the record, re-read under lock, still gives it.
+    facts_fingerprint = models.CharField(max_length=64, blank=True)
     problems_csv = models.TextField(blank=True)
 
     class Meta:
@@ -157,6 +160,43 @@ class OutcomeImport(models.Model):
     @property
     def running(self) -> bool:
         return self.status in (self.Status.PREVIEWING, self.Status.IMPORTING)
+
+
+class OutcomeImportRow(models.Model):
+    """One row of a previewed import's plan, staged until "Import" (then deleted): what will be
+    added, updated or left unchanged. The import writes the assessments with one INSERT ...
+    SELECT from these rows (outcomes/importing/writing.py). Not audited: derived from the file,
+    like it, and never the record itself."""
+
+    class Action(models.TextChoices):
+        ADD = "add"
+        UPDATE = "update"
+        UNCHANGED = "unchanged"
+
+    job = models.ForeignKey(OutcomeImport, on_delete=models.CASCADE, related_name="+")
+    line = models.PositiveIntegerField()
+    action = models.CharField(max_length=9, choices=Action.choices)
+    nhs_number = models.CharField(max_length=10)
+    person_id = models.BigIntegerField(null=True)  # None: a person this import registers
+    trial_arm = models.CharField(max_length=3)
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True)
+    timepoint_months = models.PositiveSmallIntegerField()
+    assessed_on = models.DateField()
+    symptom_level = models.CharField(max_length=10)
+    relapse = models.BooleanField()
+    relapse_on = models.DateField(null=True)
+    hospital_bed_days = models.PositiveIntegerField()
+    disability_benefit = models.BooleanField()
+    neuroleptic_use = models.BooleanField()
+    work_or_study = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "action"])]
+
+    def __str__(self) -> str:
+        return f"Line {self.line} of import {self.job_id}"
 
 
 # --- Scored and licensed measures ------------------------------------------------------------

@@ -7,6 +7,7 @@ where time matters, so tests can pin any instant.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -216,6 +217,7 @@ def import_header_key(header: str) -> str:
 ASSESSMENT_WINDOW_MONTHS: dict[int, int] = {12: 3, 24: 3, 60: 6}
 
 
+@functools.lru_cache(maxsize=65536)  # an import asks for the same baselines row after row
 def assessment_window(*, baseline_on: date, timepoint_months: int) -> tuple[date, date] | None:
     """The first and last day (inclusive) a follow-up at `timepoint_months` may be dated, given
     the baseline assessment's date; None for the baseline itself (0 months) and any time point

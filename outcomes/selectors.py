@@ -82,17 +82,26 @@ def outcome_imports_for(user: User) -> QuerySet[OutcomeImport]:
     )
 
 
+def outcome_import_openable(user: User, job: OutcomeImport) -> bool:
+    """May `user` open this import's preview, problem report and "Import"? Its uploader, and
+    administrators. What a preview says was worked out within its uploader's teams ("on record
+    in another of your teams", names on record side by side): another manager of the team, who
+    may belong to fewer teams, sees the import in the history but not its details."""
+    return user.role == User.Role.ADMINISTRATOR or job.uploaded_by_id == user.pk
+
+
 def get_outcome_import_for_user(
     user: User, job_id: int, *, with_report: bool = False
 ) -> OutcomeImport:
-    """An import into one of the user's teams (teams_visible_to); Http404 for any other."""
+    """An import the user may open (outcome_import_openable) into one of their teams
+    (teams_visible_to); Http404 for any other."""
     jobs = OutcomeImport.objects.filter(pk=job_id, team__in=teams_visible_to(user))
     job = (
         jobs.select_related("team", "uploaded_by", "imported_by")
         .defer(*(f for f in _IMPORT_HEAVY_FIELDS if not (with_report and f == "problems_csv")))
         .first()
     )
-    if job is None:
+    if job is None or not outcome_import_openable(user, job):
         raise Http404("No such import")
     return job
 

@@ -8,10 +8,12 @@
    the preview and its fingerprint: `ready` when nothing is refused, else `refused`.
 3. `import_start` claims a `ready` job for import in one conditional UPDATE (`importing`): a
    second press of the button, a second tab or a resubmitted form claims nothing.
-4. `import_run` reads the file again, then in one transaction locks the job row and the people
-   and assessments the file names, plans again, and writes only if the plan's fingerprint is
-   the one the uploader previewed; otherwise it stores the new preview and says the records
-   changed. The job row's lock and status make a duplicate or redelivered task a no-op.
+4. `import_run`, in one transaction, locks the job row and the people and assessments the
+   staged plan names, and writes the plan (writing.staged_write) only if the record re-read
+   under lock has the fingerprint the preview's plan was built on: the same file, options and
+   record give the same plan. Otherwise nothing is written; the file is checked again and the
+   new preview says the records changed. The job row's lock and status make a duplicate or
+   redelivered task a no-op.
 
 Small files (at most FOREGROUND_LINES lines) are checked and imported in the web request; larger
 ones by the Celery tasks in outcomes/tasks.py (sent by name after commit), whose progress the job
@@ -35,9 +37,9 @@ from outcomes.importing import preview as preview_summary
 from outcomes.importing.parsing import ParsedFile, parse_file
 from outcomes.importing.planning import Options, Plan, build_plan
 from outcomes.importing.problems import Problem, report_csv
-from outcomes.importing.records import load_facts
+from outcomes.importing.records import facts_fingerprint, load_facts
 from outcomes.importing.values import ImportRow, read_rows
-from outcomes.importing.writing import plan_write
+from outcomes.importing.writing import plan_stage, staged_nhs_numbers, staged_write
 from outcomes.models import OutcomeImport
 from pod.foundation.models import Team, User
 from pod.foundation.task_queue import task_send_on_commit
@@ -207,14 +209,10 @@ def _read(
 
 
 def _plan(
-    job: OutcomeImport,
-    parsed: ParsedFile,
-    rows: list[ImportRow],
-    problems: list[Problem],
-    *,
-    lock: bool,
-) -> Plan:
-    facts = load_facts({row.nhs_number for row in rows}, scope_team_ids=scope_of(job), lock=lock)
+    job: OutcomeImport, parsed: ParsedFile, rows: list[ImportRow], problems: list[Problem]
+) -> tuple[Plan, str]:
+    """The plan and the fingerprint of the facts it was built on."""
+    facts = load_facts({row.nhs_number for row in rows}, scope_team_ids=scope_of(job))
     options = Options(
         team_id=job.team_id,
         update=job.mode == OutcomeImport.Mode.UPDATE,
@@ -222,15 +220,16 @@ def _plan(
         same_person=frozenset(job.same_person),
         has_relapse_on="relapse_on" in parsed.columns,
     )
-    return build_plan(rows, problems, facts, options, rows_total=len(parsed.rows))
+    plan = build_plan(rows, problems, facts, options, rows_total=len(parsed.rows))
+    return plan, facts_fingerprint(facts)
 
 
 _PREVIEW_FIELDS = [
     "preview",
     "plan_fingerprint",
+    "facts_fingerprint",
     "problems_csv",
     "status",
-    "note",
     "rows_total",
     "rows_checked",
     "added",
@@ -245,14 +244,14 @@ _PREVIEW_FIELDS = [
 
 
 def _store_preview(
-    job: OutcomeImport, plan: Plan, parsed: ParsedFile, *, now: datetime, note: str = ""
+    job: OutcomeImport, plan: Plan, parsed: ParsedFile, facts: str, *, now: datetime
 ) -> None:
     summary = preview_summary.summarise(plan, parsed)
     job.preview = dict(summary)
-    job.plan_fingerprint = "" if plan.refused else plan.fingerprint
+    job.plan_fingerprint = plan_stage(plan, job_id=job.pk)
+    job.facts_fingerprint = "" if plan.refused else facts
     job.problems_csv = report_csv(plan.problems) if plan.problems else ""
     job.status = Status.REFUSED if plan.refused else Status.READY
-    job.note = note
     job.rows_total = job.rows_checked = plan.rows_total
     job.added, job.updated = summary["add"], summary["update"]
     job.unchanged, job.refused = summary["unchanged"], summary["refused_rows"]
@@ -267,54 +266,69 @@ def import_preview_run(job_id: int, *, now: datetime) -> None:
     if job is None or job.status != Status.PREVIEWING:
         return
     parsed, rows, problems = _read(job, now=now)
-    plan = _plan(job, parsed, rows, problems, lock=False)
+    plan, facts = _plan(job, parsed, rows, problems)
     with transaction.atomic():
         if (
             OutcomeImport.objects.select_for_update()
             .filter(pk=job_id, status=Status.PREVIEWING)
             .exists()
         ):
-            _store_preview(job, plan, parsed, now=now)
+            _store_preview(job, plan, parsed, facts, now=now)
+
+
+def _write_if_unchanged(job: OutcomeImport, *, now: datetime) -> bool | None:
+    """In one transaction: lock the job, the people and their assessments; write the staged
+    plan if the record is as the preview read it. True: imported; False: the record changed
+    (nothing written); None: the job was not `importing` any more (nothing to do)."""
+    with transaction.atomic():
+        locked = OutcomeImport.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None or locked.status != Status.IMPORTING:
+            return None
+        numbers = staged_nhs_numbers(job.pk)
+        facts = load_facts(
+            numbers,
+            scope_team_ids=scope_of(job),
+            lock=True,
+            lock_assessments=job.mode == OutcomeImport.Mode.UPDATE,
+        )
+        if not numbers or facts_fingerprint(facts) != locked.facts_fingerprint:
+            return False
+        staged_write(
+            job.pk,
+            team_id=job.team_id,
+            recorded_by_id=locked.imported_by_id,
+            has_relapse_on="relapse_on" in job.preview.get("columns", []),
+        )
+        locked.status = Status.IMPORTED
+        locked.imported_at = locked.updated_at = now
+        locked.file_content = b""  # only the name and hash are kept once imported
+        locked.save(update_fields=["status", "imported_at", "updated_at", "file_content"])
+        return True
 
 
 def import_run(job_id: int, *, now: datetime) -> None:
-    """Step 4 (module docstring). Does nothing unless the job is `importing`."""
+    """Step 4 (module docstring). Does nothing unless the job is `importing`; when the record
+    changed since the preview, nothing is written and the job is checked again (a new preview,
+    with a note saying why)."""
     job = OutcomeImport.objects.select_related("uploaded_by").filter(pk=job_id).first()
     if job is None or job.status != Status.IMPORTING:
         return  # a re-run of a finished (or never started) job writes nothing
-    parsed, rows, problems = _read(job, now=now)
     try:
-        with transaction.atomic():
-            locked = OutcomeImport.objects.select_for_update().get(pk=job_id)
-            if locked.status != Status.IMPORTING:
-                return
-            plan = _plan(job, parsed, rows, problems, lock=True)
-            if plan.refused or plan.fingerprint != locked.plan_fingerprint:
-                _store_preview(job, plan, parsed, now=now, note=CHANGED)
-                return
-            plan_write(
-                plan,
-                team_id=job.team_id,
-                recorded_by_id=job.imported_by_id,
-                import_id=job.pk,
-                has_relapse_on="relapse_on" in parsed.columns,
-            )
-            job.status = Status.IMPORTED
-            job.imported_at = job.updated_at = now
-            job.file_content = b""  # only the name and hash are kept once imported
-            job.save(update_fields=["status", "imported_at", "updated_at", "file_content"])
-    except IntegrityError:  # another writer added an assessment or person meanwhile
-        OutcomeImport.objects.filter(pk=job_id, status=Status.IMPORTING).update(
-            status=Status.PREVIEWING, updated_at=now
-        )
-        import_preview_run(job_id, now=now)
-        OutcomeImport.objects.filter(pk=job_id).update(note=CHANGED)
+        if _write_if_unchanged(job, now=now) is not False:
+            return
+    except IntegrityError:  # a row added where none was, between our read and our write
+        pass
     except Exception:
         logger.exception("outcome import %s failed", job_id)
         OutcomeImport.objects.filter(pk=job_id, status=Status.IMPORTING).update(
             status=Status.FAILED, note=FAILED, updated_at=timezone.now()
         )
         raise
+    OutcomeImport.objects.filter(pk=job_id, status=Status.IMPORTING).update(
+        status=Status.PREVIEWING, rows_checked=0, updated_at=now
+    )
+    import_preview_run(job_id, now=now)
+    OutcomeImport.objects.filter(pk=job_id).update(note=CHANGED)
 
 
 def imports_resume_stalled(*, now: datetime) -> int:

@@ -161,8 +161,8 @@ def _read_rows(parsed: ParsedFile, reader: Reader, *, width: int) -> None:
     try:
         for cells in reader:
             line, line_end = line_end + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
+            if not any(cells):
+                continue  # a blank line, or only delimiters (a row of spaces: values.py)
             if len(parsed.rows) >= rules.IMPORT_MAX_ROWS:
                 parsed.problems.append(
                     refused(line, "", f"More than {rules.IMPORT_MAX_ROWS:,} rows: split the file.")

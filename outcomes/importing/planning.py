@@ -18,25 +18,22 @@
    values is unchanged (so a cumulative file imports again cleanly). One with different values
    is updated in update mode and refused in add mode, with a hint to use update mode.
 
-The fingerprint is a SHA-256 over everything the plan would write: the import re-plans under
-lock and writes only when it matches the fingerprint of the preview the uploader saw.
+The import does not plan again: it writes the plan staged at preview (writing.py) once it has
+checked, under lock, that the record gives the facts the plan was built on
+(records.facts_fingerprint): the same file, options and facts give the same plan.
 """
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from outcomes import rules
+from outcomes.importing import checks
 from outcomes.importing.problems import Problem, Severity, refused, warning
 from outcomes.importing.records import COMPARED_FIELDS, AssessmentFact, Facts, PersonFact
 from outcomes.importing.values import ImportRow
 
-PLACEHOLDER_GIVEN_NAME = "Imported"
-PLACEHOLDER_FAMILY_NAME = "Person"
 NOT_FOUND = "Not found in your teams."
 FIELD_LABELS = {
     "assessed_on": "assessed on",
@@ -101,7 +98,6 @@ class Plan:
     new_people: dict[str, ImportRow] = field(default_factory=dict)  # NHS number -> first row
     arm_updates: dict[int, str] = field(default_factory=dict)  # person id -> arm
     identity: list[IdentityCheck] = field(default_factory=list)
-    fingerprint: str = ""
 
     @property
     def refused(self) -> bool:
@@ -117,31 +113,6 @@ class Plan:
     @property
     def warned_rows(self) -> int:
         return len({p.line for p in self.problems if p.severity == Severity.WARNING and p.line > 1})
-
-
-def name_key(name: str) -> str:
-    """A name as compared: accents, case, apostrophe style, spaces and hyphens ignored
-    ("O’Brien" = "o'brien" = "OBrien"; "Siobhán" = "Siobhan")."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
-
-
-def identity_differs(row: ImportRow, person: PersonFact) -> bool:
-    """Does the file's name or date of birth contradict the record? Only what both know is
-    compared: placeholder names and a missing date of birth on record compare with nothing."""
-    if row.date_of_birth and person.date_of_birth and row.date_of_birth != person.date_of_birth:
-        return True
-    named = (person.given_name, person.family_name) != (
-        PLACEHOLDER_GIVEN_NAME,
-        PLACEHOLDER_FAMILY_NAME,
-    )
-    if named and row.family_name and name_key(row.family_name) != name_key(person.family_name):
-        return True
-    if named and row.given_name:
-        given = name_key(row.given_name)
-        if given not in (name_key(person.given_name), name_key(person.preferred_name)):
-            return True
-    return False
 
 
 def _text(value: object) -> str:
@@ -163,52 +134,6 @@ def _changes(row: ImportRow, existing: AssessmentFact, *, has_relapse_on: bool) 
     return changes
 
 
-def _within_file(rows: list[ImportRow], problems: list[Problem]) -> set[int]:
-    """Step 1; returns the lines refused."""
-    bad: set[int] = set()
-    seen: dict[tuple[str, int], int] = {}
-    first: dict[str, ImportRow] = {}
-    for row in rows:
-        key = (row.nhs_number, row.timepoint_months)
-        if key in seen:
-            problems.append(
-                refused(
-                    row.line,
-                    "",
-                    "The same person and time point are on an earlier line.",
-                    f"line {seen[key]}",
-                )
-            )
-            bad.add(row.line)
-        seen.setdefault(key, row.line)
-        earlier = first.setdefault(row.nhs_number, row)
-        if earlier.trial_arm != row.trial_arm:
-            problems.append(
-                refused(
-                    row.line,
-                    "trial_arm",
-                    "The trial arm differs from this person's earlier line.",
-                    f"line {earlier.line}",
-                )
-            )
-            bad.add(row.line)
-        if (earlier.given_name, earlier.family_name, earlier.date_of_birth) != (
-            row.given_name,
-            row.family_name,
-            row.date_of_birth,
-        ):
-            problems.append(
-                refused(
-                    row.line,
-                    "",
-                    "The name or date of birth differs from this person's earlier line.",
-                    f"line {earlier.line}",
-                )
-            )
-            bad.add(row.line)
-    return bad
-
-
 def build_plan(
     rows: list[ImportRow],
     problems: list[Problem],
@@ -220,7 +145,7 @@ def build_plan(
     """The plan for `rows` (the rows that were read; `problems` already holds what is wrong
     with the others and with the file) against `facts` (module docstring)."""
     plan = Plan(rows_total=rows_total, problems=list(problems))
-    bad = _within_file(rows, plan.problems)
+    bad = checks.within_file(rows, plan.problems)
     in_file = {(r.nhs_number, r.timepoint_months) for r in rows}
     file_baseline = {r.nhs_number: r.assessed_on for r in rows if r.timepoint_months == 0}
     identity_listed: set[str] = set()
@@ -251,9 +176,9 @@ def build_plan(
         baseline = file_baseline.get(row.nhs_number)
         if baseline is None and person_id is not None:
             baseline = facts.baseline_on(person_id)
-        _check_timing(row, baseline, found)
+        checks.check_timing(row, baseline, found)
         if row.timepoint_months == 0 and person_id is not None:
-            _check_follow_ups_on_record(row, facts.follow_ups(person_id), in_file, found)
+            checks.check_follow_ups_on_record(row, facts.follow_ups(person_id), in_file, found)
         existing = facts.assessment(person_id, row.timepoint_months) if person_id else None
         planned = _action(row, existing, person_id, options, found)
         plan.problems.extend(found)
@@ -261,7 +186,6 @@ def build_plan(
             planned = Planned(row, Action.REFUSED, person_id)
         plan.planned.append(planned)
     plan.planned.sort(key=lambda p: p.row.line)
-    plan.fingerprint = fingerprint(plan)
     return plan
 
 
@@ -283,7 +207,7 @@ def _check_person(
         )
     elif not person.trial_arm:
         plan.arm_updates[person.id] = row.trial_arm
-    if identity_differs(row, person):
+    if checks.identity_differs(row, person):
         if row.nhs_number in options.same_person:
             found.append(
                 warning(
@@ -311,59 +235,6 @@ def _check_person(
                     person_id=person.id,
                     file=(row.given_name, row.family_name, row.date_of_birth),
                     record=(person.given_name, person.family_name, person.date_of_birth),
-                )
-            )
-
-
-def _check_timing(row: ImportRow, baseline: date | None, found: list[Problem]) -> None:
-    if baseline is None:
-        if row.timepoint_months:
-            found.append(
-                warning(
-                    row.line,
-                    "assessed_on",
-                    "This person has no baseline assessment, so "
-                    "the date could not be checked against the time point.",
-                )
-            )
-        return
-    message = rules.assessment_timing_error(
-        assessed_on=row.assessed_on, baseline_on=baseline, timepoint_months=row.timepoint_months
-    )
-    if message:
-        found.append(refused(row.line, "assessed_on", message))
-    if row.relapse_on is not None and row.relapse_on < baseline:
-        found.append(
-            refused(
-                row.line,
-                "relapse_on",
-                "The relapse date is before the person's baseline assessment.",
-            )
-        )
-
-
-def _check_follow_ups_on_record(
-    row: ImportRow,
-    follow_ups: list[AssessmentFact],
-    in_file: set[tuple[str, int]],
-    found: list[Problem],
-) -> None:
-    """A new or moved baseline must leave the follow-ups already on record (and not replaced
-    by this file) inside their windows."""
-    for follow_up in follow_ups:
-        if (row.nhs_number, follow_up.timepoint_months) in in_file:
-            continue
-        if rules.assessment_timing_error(
-            assessed_on=follow_up.assessed_on,
-            baseline_on=row.assessed_on,
-            timepoint_months=follow_up.timepoint_months,
-        ):
-            found.append(
-                refused(
-                    row.line,
-                    "assessed_on",
-                    "A follow-up on record would no longer fit this baseline date.",
-                    f"{follow_up.timepoint_months} months",
                 )
             )
 
@@ -400,27 +271,3 @@ def _action(
             )
         )
     return Planned(row, Action.UPDATE, person_id, existing.id, tuple(changes))
-
-
-def fingerprint(plan: Plan) -> str:
-    """SHA-256 over every write the plan makes, each update with the values it replaces (so a
-    record changed since the preview changes the fingerprint, even if the file did not)."""
-    digest = hashlib.sha256()
-    for planned in plan.planned:
-        if planned.action in (Action.ADD, Action.UPDATE):
-            digest.update(
-                repr(
-                    (
-                        planned.action.value,
-                        planned.row,
-                        planned.person_id,
-                        planned.assessment_id,
-                        planned.changes,
-                    )
-                ).encode()
-            )
-    for nhs in sorted(plan.new_people):
-        digest.update(repr(("person", plan.new_people[nhs])).encode())
-    for person_id in sorted(plan.arm_updates):
-        digest.update(repr(("arm", person_id, plan.arm_updates[person_id])).encode())
-    return digest.hexdigest()

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -88,149 +89,168 @@ def parse_whole_number(text: str) -> int | None:
     return int(text.split(".", 1)[0])
 
 
+class _Refusal:
+    """Why a cell's text cannot be read (kept apart from values, some of which are text)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+_MISSING = object()
+_FLAGS = ("relapse", "disability_benefit", "neuroleptic_use", "work_or_study")
+_OPTIONAL_DEFAULT: dict[str, object] = {"given_name": "", "family_name": ""}
+_SLOTS = ImportRow.__slots__[1:]  # ImportRow's fields after `line`, in order
+_SLOT_OF_COLUMN = {
+    ("hospital_days" if slot == "hospital_bed_days" else slot): i for i, slot in enumerate(_SLOTS)
+}
+
+
 class _RowReader:
-    """Reads rows one by one, caching what repeats across a file (NHS numbers, dates)."""
+    """Reads rows one by one. Each column has a converter from a cell's text to its value (or a
+    _Refusal), and what a column's text gave once it gives again from a cache: a file repeats
+    its NHS numbers, dates, time points and yes/no down the rows, so most cells cost a lookup."""
 
     def __init__(self, parsed: ParsedFile, *, day_first: bool, now: datetime) -> None:
-        self.columns = parsed.columns
         self.day_first = day_first
         self.now = now
         self.today = now.astimezone(LONDON).date()
-        self._nhs: dict[str, str | None] = {}
-        self._dates: dict[str, date | str] = {}
+        converters: dict[str, Callable[[str], object]] = {
+            "nhs_number": self._nhs_number,
+            "trial_arm": _choice(rules.TRIAL_ARMS, str.upper, "The trial arm is POD or TAU."),
+            "timepoint_months": self._timepoint,
+            "assessed_on": lambda text: self._event_date(text, "The assessment date"),
+            "symptom_level": _choice(
+                rules.SYMPTOM_LEVELS,
+                str.lower,
+                "The symptom level is none, mild, moderate or severe.",
+            ),
+            "relapse_on": lambda text: self._event_date(text, "The relapse date"),
+            "hospital_days": self._bed_days,
+            "given_name": _name,
+            "family_name": _name,
+            "date_of_birth": self._date,
+            **dict.fromkeys(_FLAGS, _yes_no),
+        }
+        # (column, its index in a row, its slot in ImportRow after `line`, converter, cache,
+        # required), and the values of a row before any cell is read.
+        self.columns: list[
+            tuple[str, int, int, Callable[[str], object], dict[str, object], bool]
+        ] = [
+            (
+                name,
+                index,
+                _SLOT_OF_COLUMN[name],
+                converters[name],
+                {},
+                name in rules.IMPORT_REQUIRED_COLUMNS,
+            )
+            for name, index in parsed.columns.items()
+        ]
+        self.template: list[Any] = [_OPTIONAL_DEFAULT.get(slot) for slot in _SLOTS]
 
-    def nhs_problem(self, digits: str) -> str | None:
-        if digits not in self._nhs:
-            try:
-                nhs_validators.validate_nhs_number(digits)
-            except ValidationError as error:
-                self._nhs[digits] = " ".join(error.messages)
-            else:
-                self._nhs[digits] = None
-        return self._nhs[digits]
+    def _nhs_number(self, text: str) -> object:
+        digits = normalise_nhs_number(text)
+        try:
+            nhs_validators.validate_nhs_number(digits)
+        except ValidationError as error:
+            return _Refusal(" ".join(error.messages))
+        return digits
 
-    def date_of(self, text: str) -> date | str:
-        if text not in self._dates:
-            self._dates[text] = parse_date(text, day_first=self.day_first)
-        return self._dates[text]
+    def _timepoint(self, text: str) -> object:
+        months = parse_whole_number(text)
+        if months not in rules.OUTCOME_TIMEPOINTS:
+            return _Refusal(f"The time point is {_TIMEPOINTS_TEXT} (months).")
+        return months
+
+    def _bed_days(self, text: str) -> object:
+        days = parse_whole_number(text)
+        if days is None or days > rules.MAX_HOSPITAL_BED_DAYS:
+            return _Refusal(f"Bed-days are a whole number from 0 to {rules.MAX_HOSPITAL_BED_DAYS}.")
+        return days
+
+    def _date(self, text: str) -> object:
+        value = parse_date(text, day_first=self.day_first)
+        return _Refusal(value) if isinstance(value, str) else value
+
+    def _event_date(self, text: str, what: str) -> object:
+        value = self._date(text)
+        if isinstance(value, date):
+            message = plausibility.event_error(value, now=self.now, what=what)
+            if message is not None:
+                return _Refusal(message)
+        return value
 
     def read(self, line: int, cells: list[str], problems: list[Problem]) -> ImportRow | None:
+        """The row, or None with its problems added to `problems` (None and no problem for a
+        row of nothing but spaces)."""
+        values = self.template.copy()
+        failed = False
+        for name, index, slot, convert, cache, required in self.columns:
+            text = cells[index].strip()
+            if not text:
+                if required:
+                    if not failed and not "".join(cells).strip():
+                        return None  # a row of spaces: as a blank line
+                    problems.append(refused(line, name, _REQUIRED))
+                    failed = True
+                continue
+            value = cache.get(text, _MISSING)
+            if value is _MISSING:
+                value = cache[text] = convert(text)
+            if type(value) is _Refusal:
+                problems.append(refused(line, name, value.message, text[:60]))
+                failed = True
+            else:
+                values[slot] = value
+        if failed:
+            return None
+        row = ImportRow(line, *values)
+        return row if self._across(row, problems) else None
+
+    def _across(self, row: ImportRow, problems: list[Problem]) -> bool:
+        """The checks that compare one cell of the row with another; False when one fails."""
         count = len(problems)
-        cell = {name: cells[index].strip() for name, index in self.columns.items()}
-
-        def bad(column: str, message: str) -> None:
-            problems.append(refused(line, column, message, cell.get(column, "")[:60]))
-
-        def required(column: str) -> str | None:
-            value = cell.get(column, "")
-            if not value:
-                bad(column, _REQUIRED)
-                return None
-            return value
-
-        nhs = ""
-        if (raw := required("nhs_number")) is not None:
-            nhs = normalise_nhs_number(raw)
-            if (message := self.nhs_problem(nhs)) is not None:
-                bad("nhs_number", message)
-        arm = (required("trial_arm") or "").upper()
-        if arm and arm not in rules.TRIAL_ARMS:
-            bad("trial_arm", "The trial arm is POD or TAU.")
-        timepoint: int | None = None
-        if (raw := required("timepoint_months")) is not None:
-            timepoint = parse_whole_number(raw)
-            if timepoint not in rules.OUTCOME_TIMEPOINTS:
-                timepoint = None
-                bad("timepoint_months", f"The time point is {_TIMEPOINTS_TEXT} (months).")
-        assessed_on = self._event_date(cell, "assessed_on", "The assessment date", bad, True)
-        symptom = (required("symptom_level") or "").lower()
-        if symptom and symptom not in rules.SYMPTOM_LEVELS:
-            bad("symptom_level", "The symptom level is none, mild, moderate or severe.")
-        days: int | None = None
-        if (raw := required("hospital_days")) is not None:
-            days = parse_whole_number(raw)
-            if days is None or days > rules.MAX_HOSPITAL_BED_DAYS:
-                days = None
-                bad(
-                    "hospital_days",
-                    f"Bed-days are a whole number from 0 to {rules.MAX_HOSPITAL_BED_DAYS}.",
+        if row.relapse_on is not None:
+            if not row.relapse:
+                problems.append(
+                    refused(row.line, "relapse_on", "A relapse date needs relapse = yes.")
                 )
-        flags: dict[str, bool] = {}
-        for name in ("relapse", "disability_benefit", "neuroleptic_use", "work_or_study"):
-            if (raw := required(name)) is not None:
-                if (flag := _YES_NO.get(raw.lower())) is None:
-                    bad(name, "Write yes or no.")
-                else:
-                    flags[name] = flag
-        relapse_on = self._event_date(cell, "relapse_on", "The relapse date", bad, False)
-        if relapse_on is not None:
-            if flags.get("relapse") is False:
-                bad("relapse_on", "A relapse date needs relapse = yes.")
-            elif assessed_on is not None and relapse_on > assessed_on:
-                bad("relapse_on", "The relapse date is after the assessment date.")
-        names = {}
-        for name in ("given_name", "family_name"):
-            names[name] = cell.get(name, "")
-            if len(names[name]) > NAME_MAX_LENGTH:
-                bad(name, f"A name is at most {NAME_MAX_LENGTH} characters.")
-        date_of_birth = self._birth_date(cell, assessed_on, bad)
-        if len(problems) > count or timepoint is None or assessed_on is None or days is None:
-            return None
-        return ImportRow(
-            line=line,
-            nhs_number=nhs,
-            trial_arm=arm,
-            timepoint_months=timepoint,
-            assessed_on=assessed_on,
-            symptom_level=symptom,
-            relapse=flags["relapse"],
-            relapse_on=relapse_on,
-            hospital_bed_days=days,
-            disability_benefit=flags["disability_benefit"],
-            neuroleptic_use=flags["neuroleptic_use"],
-            work_or_study=flags["work_or_study"],
-            given_name=names["given_name"],
-            family_name=names["family_name"],
-            date_of_birth=date_of_birth,
-        )
+            elif row.relapse_on > row.assessed_on:
+                problems.append(
+                    refused(
+                        row.line, "relapse_on", "The relapse date is after the assessment date."
+                    )
+                )
+        if row.date_of_birth is not None:
+            message = plausibility.birth_date_error(
+                row.date_of_birth, today=self.today, first_event=row.assessed_on
+            )
+            if message is not None:
+                problems.append(refused(row.line, "date_of_birth", message))
+        return len(problems) == count
 
-    def _event_date(
-        self,
-        cell: dict[str, str],
-        column: str,
-        what: str,
-        bad: Callable[[str, str], None],
-        required: bool,
-    ) -> date | None:
-        text = cell.get(column, "")
-        if not text:
-            if required:
-                bad(column, _REQUIRED)
-            return None
-        value = self.date_of(text)
-        if isinstance(value, str):
-            bad(column, value)
-            return None
-        if (message := plausibility.event_error(value, now=self.now, what=what)) is not None:
-            bad(column, message)
-            return None
-        return value
 
-    def _birth_date(
-        self, cell: dict[str, str], assessed_on: date | None, bad: Callable[[str, str], None]
-    ) -> date | None:
-        text = cell.get("date_of_birth", "")
-        if not text:
-            return None
-        value = self.date_of(text)
-        if isinstance(value, str):
-            bad("date_of_birth", value)
-            return None
-        message = plausibility.birth_date_error(value, today=self.today, first_event=assessed_on)
-        if message is not None:
-            bad("date_of_birth", message)
-            return None
-        return value
+def _choice(
+    allowed: tuple[str, ...], case: Callable[[str], str], message: str
+) -> Callable[[str], object]:
+    def convert(text: str) -> object:
+        value = case(text)
+        return value if value in allowed else _Refusal(message)
+
+    return convert
+
+
+def _yes_no(text: str) -> object:
+    flag = _YES_NO.get(text.lower())
+    return _Refusal("Write yes or no.") if flag is None else flag
+
+
+def _name(text: str) -> object:
+    if len(text) > NAME_MAX_LENGTH:
+        return _Refusal(f"A name is at most {NAME_MAX_LENGTH} characters.")
+    return text
 
 
 def read_rows(

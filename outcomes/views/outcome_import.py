@@ -58,15 +58,17 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         )
         if not started:
             messages.info(request, ALREADY)
+            if not selectors.outcome_import_openable(user, job):
+                return redirect("outcomes:import")  # its line in the history says the rest
         return redirect("outcomes:import_job", job_id=job.pk)
+    history = [
+        (job, selectors.outcome_import_openable(user, job))
+        for job in selectors.outcome_imports_for(user)
+    ]
     return render(
         request,
         "outcomes/import.html",
-        {
-            "form": form,
-            "history": selectors.outcome_imports_for(user),
-            "dictionary": reports.dictionary_rows(),
-        },
+        {"form": form, "history": history, "dictionary": reports.dictionary_rows()},
     )
 
 

@@ -77,9 +77,9 @@ def test_an_assessment_added_meanwhile_rolls_the_whole_import_back(
 ):
     people(team, A, B)
     job = submit(HEADER + good_rows(), team, user=manager)
-    real = writing.plan_write
+    real = writing.staged_write
 
-    def someone_else_first(plan, **kwargs):
+    def someone_else_first(job_id, **kwargs):
         # The race row locks cannot prevent: an assessment added where none existed, between
         # the import's read and its write (here on the same connection, so it rolls back too).
         outcome_assessment_record(
@@ -95,9 +95,9 @@ def test_an_assessment_added_meanwhile_rolls_the_whole_import_back(
             neuroleptic_use=False,
             work_or_study=False,
         )
-        return real(plan, **kwargs)
+        return real(job_id, **kwargs)
 
-    monkeypatch.setattr(jobs, "plan_write", someone_else_first)
+    monkeypatch.setattr(jobs, "staged_write", someone_else_first)
     jobs.import_start(job, user=manager, now=NOW, inline=True)
     job.refresh_from_db()
     assert job.status == "ready" and "records changed" in job.note
@@ -108,11 +108,13 @@ def test_a_failed_import_writes_nothing_and_says_so(team, manager, monkeypatch):
     people(team, A, B)
     job = submit(HEADER + good_rows(), team, user=manager)
 
-    def broken(plan, **kwargs):
-        OutcomeAssessment.objects.bulk_create([])
+    real = writing.staged_write
+
+    def broken(job_id, **kwargs):
+        real(job_id, **kwargs)  # everything written, then the commit never comes
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(jobs, "plan_write", broken)
+    monkeypatch.setattr(jobs, "staged_write", broken)
     with pytest.raises(RuntimeError):
         jobs.import_start(job, user=manager, now=NOW, inline=True)
     job.refresh_from_db()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from outcomes.importing import jobs
 from outcomes.models import OutcomeAssessment, OutcomeImport
 from pod.foundation.audit_models import RecordAccess
+from pod.foundation.models import TeamMembership
 from tests import factories as f
 from tests.outcomes.import_helpers import HEADER, A, B, good_rows, people, row, run_import
 
@@ -164,3 +165,25 @@ def test_only_administrators_are_offered_registering_new_people(client, manager,
     assert "register_new" not in client.get(UPLOAD).context["form"].fields
     client.force_login(admin_user)
     assert "register_new" in client.get(UPLOAD).context["form"].fields
+
+
+@pytest.mark.hazard("HAZ-05.C6")
+def test_a_colleague_sees_the_import_in_the_history_but_not_what_its_uploader_could_see(
+    client, manager, team, trust
+):
+    """The uploader's preview names a team the colleague does not belong to."""
+    second = f.make_team(trust, name="Early Intervention", kind="EIP")
+    TeamMembership.objects.create(user=manager, team=second)
+    f.make_service_user(second, nhs_number=A)
+    job = run_import(HEADER + row(A), team, user=manager)
+    assert "Early Intervention" in job.problems_csv  # the uploader's own teams
+    colleague = f.make_user("service_manager", team)
+    client.force_login(colleague)
+    for name in ("import_job", "import_problems", "import_progress"):
+        assert client.get(job_url(job, name)).status_code == 404
+    history = client.get(UPLOAD).content.decode()
+    assert "trial.csv" in history and job_url(job) not in history
+    upload(client, team, HEADER + row(A))  # the same file, checked again as the colleague's
+    job.refresh_from_db()
+    assert job.uploaded_by == colleague and "Early Intervention" not in job.problems_csv
+    assert "Not found in your teams." in job.problems_csv
