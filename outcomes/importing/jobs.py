@@ -4,8 +4,9 @@
    uploaded again for the same team and mode finds its job - still running, already imported
    (a re-run writes nothing), or, when it was never imported, checked again with the new
    options. The job then checks the file (status `previewing`).
-2. `import_preview_run` reads the file, plans it against the record without locks and stores
-   the preview and its fingerprint: `ready` when nothing is refused, else `refused`.
+2. `import_preview_run` reads the file, plans it against the record without locks, stores the
+   preview and stages the plan (writing.plan_stage) with the fingerprint of the facts it was
+   built on: `ready` when nothing is refused, else `refused`.
 3. `import_start` claims a `ready` job for import in one conditional UPDATE (`importing`): a
    second press of the button, a second tab or a resubmitted form claims nothing.
 4. `import_run`, in one transaction, locks the job row and the people and assessments the
@@ -265,8 +266,15 @@ def import_preview_run(job_id: int, *, now: datetime) -> None:
     job = OutcomeImport.objects.select_related("uploaded_by").filter(pk=job_id).first()
     if job is None or job.status != Status.PREVIEWING:
         return
-    parsed, rows, problems = _read(job, now=now)
-    plan, facts = _plan(job, parsed, rows, problems)
+    try:
+        parsed, rows, problems = _read(job, now=now)
+        plan, facts = _plan(job, parsed, rows, problems)
+    except Exception:
+        logger.exception("outcome import %s could not be checked", job_id)
+        OutcomeImport.objects.filter(pk=job_id, status=Status.PREVIEWING).update(
+            status=Status.FAILED, note=FAILED, updated_at=timezone.now()
+        )
+        raise
     with transaction.atomic():
         if (
             OutcomeImport.objects.select_for_update()

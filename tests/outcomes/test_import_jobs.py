@@ -165,3 +165,28 @@ def test_a_job_whose_task_was_lost_is_sent_again(team, manager, django_capture_o
         assert jobs.imports_resume_stalled(now=NOW) == 1
     job.refresh_from_db()
     assert job.status == "imported" and OutcomeAssessment.objects.count() == 4
+
+
+def test_a_check_that_fails_in_the_background_says_so_rather_than_running_for_ever(
+    team, manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    people(team, A, B)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(jobs, "build_plan", broken)
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's error is logged
+        jobs.import_submit(
+            team=team,
+            uploaded_by=manager,
+            file_name="big.csv",
+            data=(HEADER + good_rows()).encode(),
+            mode="add",
+            date_format="iso",
+            inline=False,
+            now=NOW,
+        )
+    job = OutcomeImport.objects.get()
+    assert job.status == "failed" and not job.running
+    assert jobs.imports_resume_stalled(now=NOW + timedelta(hours=1)) == 0
