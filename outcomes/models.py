@@ -173,7 +173,12 @@ class OutcomeImportRow(models.Model):
         UPDATE = "update"
         UNCHANGED = "unchanged"
 
-    job = models.ForeignKey(OutcomeImport, on_delete=models.CASCADE, related_name="+")
+    # No database constraint (nor WAL: the table is UNLOGGED, migration 0005): staging is
+    # written with COPY at preview and deleted at import, as fast as the disk allows. Rows lost
+    # in a crash only make the import check the file again (jobs.import_run).
+    job = models.ForeignKey(
+        OutcomeImport, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     line = models.PositiveIntegerField()
     action = models.CharField(max_length=9, choices=Action.choices)
     nhs_number = models.CharField(max_length=10)

@@ -182,7 +182,7 @@ def build_plan(
         existing = facts.assessment(person_id, row.timepoint_months) if person_id else None
         planned = _action(row, existing, person_id, options, found)
         plan.problems.extend(found)
-        if row.line in bad or any(p.severity == Severity.REFUSED for p in found):
+        if row.line in bad or (found and any(p.severity == Severity.REFUSED for p in found)):
             planned = Planned(row, Action.REFUSED, person_id)
         plan.planned.append(planned)
     plan.planned.sort(key=lambda p: p.row.line)

@@ -85,7 +85,9 @@ class Facts:
 
     def follow_ups(self, person_id: int) -> list[AssessmentFact]:
         """The person's assessments after baseline, by time point."""
-        held = self.assessments.get(person_id, {})
+        held = self.assessments.get(person_id)
+        if not held:
+            return []
         return [held[months] for months in sorted(held) if months]
 
 

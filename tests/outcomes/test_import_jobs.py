@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from networks.models import ServiceUser
 from outcomes.importing import jobs, writing
-from outcomes.models import OutcomeAssessment, OutcomeImport
+from outcomes.models import OutcomeAssessment, OutcomeImport, OutcomeImportRow
 from outcomes.services import outcome_assessment_record
 from pod.foundation.audit_models import AuditEvent
 from tests.outcomes.import_helpers import (
@@ -190,3 +190,18 @@ def test_a_check_that_fails_in_the_background_says_so_rather_than_running_for_ev
     job = OutcomeImport.objects.get()
     assert job.status == "failed" and not job.running
     assert jobs.imports_resume_stalled(now=NOW + timedelta(hours=1)) == 0
+
+
+def test_a_staged_plan_lost_in_a_crash_only_makes_the_import_check_again(team, manager):
+    """The staging table is UNLOGGED: PostgreSQL empties it after a crash."""
+    people(team, A, B)
+    job = submit(HEADER + good_rows(), team, user=manager)
+    assert OutcomeImportRow.objects.filter(job_id=job.pk).count() == 4
+    OutcomeImportRow.objects.filter(job_id=job.pk).delete()
+    jobs.import_start(job, user=manager, now=NOW, inline=True)
+    job.refresh_from_db()
+    assert job.status == "ready" and OutcomeAssessment.objects.count() == 0
+    jobs.import_start(job, user=manager, now=NOW, inline=True)
+    job.refresh_from_db()
+    assert job.status == "imported" and OutcomeAssessment.objects.count() == 4
+    assert not OutcomeImportRow.objects.filter(job_id=job.pk).exists()
