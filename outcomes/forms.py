@@ -13,9 +13,17 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
 from outcomes import rules, scoring
-from outcomes.models import FidelityRating, LicensedMeasure, OutcomeAssessment, SurveyResponse
+from outcomes.models import (
+    FidelityRating,
+    LicensedMeasure,
+    OutcomeAssessment,
+    OutcomeImport,
+    SurveyResponse,
+)
 from pod.foundation.fields import PlausibleDateField
+from pod.foundation.forms import form_field
 from pod.foundation.models import Team, Trust
+from pod.foundation.submissions import SubmissionTokenMixin
 
 MAX_PERIOD_DAYS = 366 * 10
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -236,20 +244,69 @@ class FidelityForm(forms.Form):
         self.helper = _helper("Save rating")
 
 
-class ImportForm(forms.Form):
+class ImportForm(SubmissionTokenMixin, forms.Form):
+    """Upload a file of outcome assessments to preview (nothing is written until "Import")."""
+
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: " + ", ".join(rules.IMPORT_COLUMNS),
+        help_text="Comma, semicolon or tab separated; UTF-8 or Excel's Windows CSV. "
+        "Headers as in the template (case, spaces and underscores do not matter).",
+    )
+    mode = forms.ChoiceField(
+        choices=OutcomeImport.Mode.choices,
+        initial=OutcomeImport.Mode.ADD,
+        widget=forms.RadioSelect,
+        help_text="Add: rows already recorded with the same values are left alone; rows that "
+        "differ are refused. Update: rows that differ replace what is recorded (shown before "
+        "and after in the preview).",
+    )
+    date_format = forms.ChoiceField(
+        label="Dates in the file",
+        choices=OutcomeImport.DateFormat.choices,
+        initial=OutcomeImport.DateFormat.ISO,
+        widget=forms.RadioSelect,
+        help_text="Day/month/year is never guessed: 03/04/2015 is read as 3 April only when "
+        "you choose DD/MM/YYYY.",
+    )
+    register_new = forms.BooleanField(
+        label="Register people not found as new people (placeholder names until the team "
+        "meets them)",
+        required=False,
     )
 
-    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, teams: QuerySet[Team], may_register: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
         _choose_from(self, "team", teams)
-        self.helper = _helper("Import")
+        if not may_register:
+            del self.fields["register_new"]
+        self.helper = _helper("Check the file")
 
     def clean_file(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["file"]
-        if (upload.size or 0) > 20 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 20 MB; split it.")
+        if (upload.size or 0) > rules.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {rules.IMPORT_MAX_BYTES // 2**20} MB; split it."
+            )
         return upload
+
+
+class ImportStartForm(SubmissionTokenMixin, forms.Form):
+    """ "Import" under a preview: writes the previewed plan, once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Import")
+
+
+class SamePersonForm(SubmissionTokenMixin, forms.Form):
+    """The uploader's "same person" for NHS numbers whose name or date of birth differ."""
+
+    same_person = forms.MultipleChoiceField(
+        label="These are the same people as on record", widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "same_person", forms.MultipleChoiceField).choices = choices
+        self.helper = _helper("Confirm and check again")

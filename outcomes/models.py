@@ -73,6 +73,137 @@ class OutcomeAssessment(models.Model):
         return f"{self.service_user} at {self.get_timepoint_months_display()}"
 
 
+# --- The outcome import (outcomes/importing/) ---------------------------------------------------
+
+
+class OutcomeImport(models.Model):
+    """One uploaded file of outcome assessments: the job that previews and imports it, and its
+    line in the import history.
+
+    The row is the job. It is unique on (team, file hash, mode): uploading the same file again
+    for the same team and mode finds this row instead of starting a second import, and once it
+    is imported a re-run writes nothing. The file is kept (in the database, not on disk) until
+    it is imported, then emptied: only its name and SHA-256 stay. Not audited by the trigger
+    (pod/foundation/audit.py): the row would copy the whole file into the audit; the
+    assessments and people it writes are audited, attributed to `imported_by`.
+    """
+
+    class Mode(models.TextChoices):
+        ADD = "add", "Add new assessments"
+        UPDATE = "update", "Add new and update existing assessments"
+
+    class DateFormat(models.TextChoices):
+        ISO = "iso", "YYYY-MM-DD (ISO)"
+        UK = "uk", "DD/MM/YYYY (day first, UK)"
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Checking the file"
+        READY = "ready", "Checked: ready to import"
+        REFUSED = "refused", "Checked: rows refused, nothing can be imported"
+        IMPORTING = "importing", "Importing"
+        IMPORTED = "imported", "Imported"
+        FAILED = "failed", "Failed: nothing was imported"
+
+    team = models.ForeignKey("pod.Team", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_command = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    previewed_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.PositiveIntegerField()
+    file_content = models.BinaryField(blank=True)
+    mode = models.CharField(max_length=6, choices=Mode.choices)
+    date_format = models.CharField(max_length=3, choices=DateFormat.choices)
+    register_new = models.BooleanField(default=False)
+    # NHS numbers the uploader confirmed are the same person despite a different name or date
+    # of birth in the file.
+    same_person = ArrayField(models.CharField(max_length=10), default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    note = models.TextField(blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    warned = models.PositiveIntegerField(default=0)
+    people_registered = models.PositiveIntegerField(default=0)
+    # What the preview shows (counts, grouped problems, changes; capped) and the fingerprint of
+    # the plan it showed: the import writes only that plan.
+    preview = models.JSONField(default=dict, blank=True)
+    plan_fingerprint = models.CharField(max_length=64, blank=True)
+    # SHA-256 of what the preview read from the record (people and their assessments): the
+    # import writes the staged plan only if the record, re-read under lock, still gives it.
+    facts_fingerprint = models.CharField(max_length=64, blank=True)
+    problems_csv = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "file_sha256", "mode"], name="outcome_import_once_per_file"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name} ({self.get_mode_display()})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.PREVIEWING, self.Status.IMPORTING)
+
+
+class OutcomeImportRow(models.Model):
+    """One row of a previewed import's plan, staged until "Import" (then deleted): what will be
+    added, updated or left unchanged. The import writes the assessments with one INSERT ...
+    SELECT from these rows (outcomes/importing/writing.py). Not audited: derived from the file,
+    like it, and never the record itself."""
+
+    class Action(models.TextChoices):
+        ADD = "add"
+        UPDATE = "update"
+        UNCHANGED = "unchanged"
+
+    # No database constraint (nor WAL: the table is UNLOGGED, migration 0005): staging is
+    # written with COPY at preview and deleted at import, as fast as the disk allows. Rows lost
+    # in a crash only make the import check the file again (jobs.import_run).
+    job = models.ForeignKey(
+        OutcomeImport, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    line = models.PositiveIntegerField()
+    action = models.CharField(max_length=9, choices=Action.choices)
+    nhs_number = models.CharField(max_length=10)
+    person_id = models.BigIntegerField(null=True)  # None: a person this import registers
+    trial_arm = models.CharField(max_length=3)
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True)
+    timepoint_months = models.PositiveSmallIntegerField()
+    assessed_on = models.DateField()
+    symptom_level = models.CharField(max_length=10)
+    relapse = models.BooleanField()
+    relapse_on = models.DateField(null=True)
+    hospital_bed_days = models.PositiveIntegerField()
+    disability_benefit = models.BooleanField()
+    neuroleptic_use = models.BooleanField()
+    work_or_study = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "action"])]
+
+    def __str__(self) -> str:
+        return f"Line {self.line} of import {self.job_id}"
+
+
 # --- Scored and licensed measures ------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ where time matters, so tests can pin any instant.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
@@ -107,19 +108,156 @@ def timepoints_in_words() -> str:
 # At most ten years in hospital between two assessments: a larger number is a typing error.
 MAX_HOSPITAL_BED_DAYS = 3660
 
-# The columns of the outcome import (outcomes.importer), in the order the template file has them.
-IMPORT_COLUMNS: tuple[str, ...] = (
-    "nhs_number",
-    "trial_arm",
-    "timepoint_months",
-    "assessed_on",
-    "symptom_level",
-    "relapse",
-    "hospital_days",
-    "disability_benefit",
-    "neuroleptic_use",
-    "work_or_study",
+# --- The outcome import (outcomes/importing/) -----------------------------------------------------
+
+# The symptom levels, as OutcomeAssessment.SymptomLevel stores them (a test keeps the two equal).
+SYMPTOM_LEVELS: tuple[str, ...] = ("none", "mild", "moderate", "severe")
+TRIAL_ARMS: tuple[str, ...] = ("POD", "TAU")
+YES_WORDS: tuple[str, ...] = ("yes", "y", "true", "1")
+NO_WORDS: tuple[str, ...] = ("no", "n", "false", "0")
+IMPORT_MAX_ROWS = 100_000
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    """One column of the outcome import: the template's header, the data dictionary's row and
+    what the importer checks all come from this one definition (`IMPORT_COLUMNS`).
+
+    `kind` is one of "nhs_number", "choice", "whole_number", "date", "yes_no", "text";
+    `aliases` are other headers accepted for it (matched like the name: case, spaces and
+    underscores ignored)."""
+
+    name: str
+    kind: str
+    allowed: str
+    required: bool
+    meaning: str
+    aliases: tuple[str, ...] = ()
+
+
+_YES_NO = "yes or no (also y/n, true/false, 1/0)"
+_DATE = "a date: YYYY-MM-DD, or DD/MM/YYYY when the upload says day/month/year"
+IMPORT_COLUMNS: tuple[ImportColumn, ...] = (
+    ImportColumn(
+        "nhs_number",
+        "nhs_number",
+        "10 digits (spaces or hyphens allowed) with a valid check digit; not a placeholder",
+        True,
+        "The person. They must be on record in the chosen team; people new to POD are "
+        "registered by a referral, or by an administrator's import that asks for it.",
+    ),
+    ImportColumn("trial_arm", "choice", "POD or TAU", True, "The person's trial arm."),
+    ImportColumn(
+        "timepoint_months",
+        "whole_number",
+        "0 (baseline), 12, 24 or 60",
+        True,
+        "Months after baseline this assessment stands for.",
+    ),
+    ImportColumn(
+        "assessed_on",
+        "date",
+        f"{_DATE}; not in the future, not before 1900; a follow-up within its window of the "
+        "baseline (12 and 24 months: 3 months either side; 60 months: 6)",
+        True,
+        "The day of the assessment.",
+    ),
+    ImportColumn(
+        "symptom_level", "choice", "none, mild, moderate or severe", True, "Symptom level."
+    ),
+    ImportColumn("relapse", "yes_no", _YES_NO, True, "Relapsed since the previous time point."),
+    ImportColumn(
+        "relapse_on",
+        "date",
+        f"{_DATE}; only with relapse = yes; on or before assessed_on, not before the baseline",
+        False,
+        "Date the first relapse began, when known (time to relapse). Blank when unknown; "
+        "without this column, update mode leaves the date on record as it is.",
+    ),
+    ImportColumn(
+        "hospital_days",
+        "whole_number",
+        "a whole number from 0 to 3660 ('14.0' is read as 14)",
+        True,
+        "Hospital bed-days since the previous time point.",
+        aliases=("hospital_bed_days",),
+    ),
+    ImportColumn("disability_benefit", "yes_no", _YES_NO, True, "Claiming disability benefit."),
+    ImportColumn(
+        "neuroleptic_use", "yes_no", _YES_NO, True, "Using neuroleptic (antipsychotic) medication."
+    ),
+    ImportColumn("work_or_study", "yes_no", _YES_NO, True, "In work or study."),
+    ImportColumn(
+        "given_name",
+        "text",
+        "text",
+        False,
+        "Checked against the record (case, accents and apostrophes ignored); never changes it. "
+        "For a person the import registers, their given name.",
+    ),
+    ImportColumn("family_name", "text", "text", False, "As given_name, for the family name."),
+    ImportColumn(
+        "date_of_birth",
+        "date",
+        f"{_DATE}; not in the future, not before 1900, not after the assessment",
+        False,
+        "As given_name, for the date of birth.",
+    ),
 )
+IMPORT_COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in IMPORT_COLUMNS)
+IMPORT_REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMPORT_COLUMNS if c.required)
+
+
+def import_header_key(header: str) -> str:
+    """How an uploaded header is matched to a column: case, spaces (of any kind), underscores
+    and hyphens ignored, so "Assessed On", "ASSESSED_ON" and "assessed-on" are one column."""
+    return "".join(ch for ch in header.casefold() if ch.isalnum())
+
+
+# Follow-up windows: how far from its time point after the baseline assessment a follow-up may
+# be dated, in months either side. The trial protocol defines its own visit windows (ODDESSI
+# protocol: Pilling et al., Contemp Clin Trials 2022;113:106664, two years of follow-up); these
+# are POD's defaults, chosen so that no two windows overlap - 12 months: 9 to 15, 24 months: 21
+# to 27, 60 months: 54 to 66 - and a row carrying the wrong time point (12 for 24, or a date a
+# year out) is refused rather than counted at the wrong time point. A quarter of the year either
+# side is the widest such window at 12 and 24 months; five-year follow-up is harder to arrange,
+# so it gets six months.
+ASSESSMENT_WINDOW_MONTHS: dict[int, int] = {12: 3, 24: 3, 60: 6}
+
+
+@functools.lru_cache(maxsize=65536)  # an import asks for the same baselines row after row
+def assessment_window(*, baseline_on: date, timepoint_months: int) -> tuple[date, date] | None:
+    """The first and last day (inclusive) a follow-up at `timepoint_months` may be dated, given
+    the baseline assessment's date; None for the baseline itself (0 months) and any time point
+    without a window."""
+    margin = ASSESSMENT_WINDOW_MONTHS.get(timepoint_months)
+    if margin is None:
+        return None
+    return (
+        add_months(baseline_on, timepoint_months - margin),
+        add_months(baseline_on, timepoint_months + margin),
+    )
+
+
+def assessment_timing_error(
+    *, assessed_on: date, baseline_on: date, timepoint_months: int
+) -> str | None:
+    """Why a follow-up's date does not fit its time point, or None when it does (or it is the
+    baseline). Messages are the same for every person, so repeated ones group."""
+    if timepoint_months == 0:
+        return None
+    if assessed_on < baseline_on:
+        return "This follow-up is dated before the person's baseline assessment."
+    window = assessment_window(baseline_on=baseline_on, timepoint_months=timepoint_months)
+    if window is not None and not window[0] <= assessed_on <= window[1]:
+        margin = ASSESSMENT_WINDOW_MONTHS[timepoint_months]
+        return (
+            f"This date is more than {margin} months from {timepoint_months} months after the "
+            "person's baseline assessment."
+        )
+    return None
+
 
 # --- Dashboards ----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from django.http import Http404
 from meetings.models import Episode, Meeting, Participant
 from networks.models import ServiceUser
 from outcomes import rules
-from outcomes.models import LicensedMeasure, OutcomeAssessment, ScoredMeasure
+from outcomes.models import LicensedMeasure, OutcomeAssessment, OutcomeImport, ScoredMeasure
 from outcomes.research import AssessmentRecord, MeasureRecord
 from outcomes.survival import ARMS, AssessmentFact
 from pod.foundation.access import teams_for
@@ -65,6 +65,48 @@ def get_meeting_for_rater(user: User, meeting_id: int) -> Meeting:
     if meeting is None:
         raise Http404("No such meeting")
     return meeting
+
+
+# --- The outcome import ------------------------------------------------------------------------
+
+IMPORT_HISTORY_LIMIT = 50
+# Never read on a page: the file itself (up to 20 MB until imported) and the full report.
+_IMPORT_HEAVY_FIELDS = ("file_content", "problems_csv")
+
+
+def outcome_imports_for(user: User) -> QuerySet[OutcomeImport]:
+    """The import history a user may see: the imports into the teams whose dashboards they see
+    (teams_visible_to), newest first, at most IMPORT_HISTORY_LIMIT, without the files."""
+    return (
+        OutcomeImport.objects.filter(team__in=teams_visible_to(user))
+        .select_related("team", "uploaded_by", "imported_by")
+        .defer(*_IMPORT_HEAVY_FIELDS, "preview")
+        .order_by("-created_at", "-id")[:IMPORT_HISTORY_LIMIT]
+    )
+
+
+def outcome_import_openable(user: User, job: OutcomeImport) -> bool:
+    """May `user` open this import's preview, problem report and "Import"? Its uploader, and
+    administrators. What a preview says was worked out within its uploader's teams ("on record
+    in another of your teams", names on record side by side): another manager of the team, who
+    may belong to fewer teams, sees the import in the history but not its details."""
+    return user.role == User.Role.ADMINISTRATOR or job.uploaded_by_id == user.pk
+
+
+def get_outcome_import_for_user(
+    user: User, job_id: int, *, with_report: bool = False
+) -> OutcomeImport:
+    """An import the user may open (outcome_import_openable) into one of their teams
+    (teams_visible_to); Http404 for any other."""
+    jobs = OutcomeImport.objects.filter(pk=job_id, team__in=teams_visible_to(user))
+    job = (
+        jobs.select_related("team", "uploaded_by", "imported_by")
+        .defer(*(f for f in _IMPORT_HEAVY_FIELDS if not (with_report and f == "problems_csv")))
+        .first()
+    )
+    if job is None or not outcome_import_openable(user, job):
+        raise Http404("No such import")
+    return job
 
 
 # --- Follow-up of outcome assessments ----------------------------------------------------------

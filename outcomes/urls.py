@@ -38,4 +38,17 @@ urlpatterns = [
     path("survey/<str:token>/", survey.survey, name="survey"),
     path("meetings/<int:meeting_id>/fidelity/", fidelity.meeting_fidelity, name="meeting_fidelity"),
     path("import/", outcome_import.import_upload, name="import"),
+    path("import/template.csv", outcome_import.import_template, name="import_template"),
+    path("import/dictionary.csv", outcome_import.import_dictionary, name="import_dictionary"),
+    path("import/<int:job_id>/", outcome_import.import_job, name="import_job"),
+    path("import/<int:job_id>/progress/", outcome_import.import_progress, name="import_progress"),
+    path("import/<int:job_id>/run/", outcome_import.import_run, name="import_run"),
+    path(
+        "import/<int:job_id>/same-person/",
+        outcome_import.import_same_person,
+        name="import_same_person",
+    ),
+    path(
+        "import/<int:job_id>/problems.csv", outcome_import.import_problems, name="import_problems"
+    ),
 ]

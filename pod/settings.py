@@ -221,6 +221,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The audit's hash chains, daily (manage.py audit_verify does the same by hand).
     "audit-verify": {"task": "pod.tasks.audit_verify", "schedule": 86400.0},
+    # An outcome import whose Celery task was lost is sent again (outcomes/importing/jobs.py).
+    "resume-outcome-imports": {
+        "task": "outcomes.tasks.resume_stalled_outcome_imports",
+        "schedule": 300.0,
+    },
 }
 
 # --- Clinical thresholds (README "Configuration" documents each). ------------------------------

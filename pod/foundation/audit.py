@@ -78,6 +78,14 @@ TRACKED: list[Tracked] = [
     Tracked("outcomes.LicensedMeasure"),
     Tracked("outcomes.FidelityRating"),
     Tracked("outcomes.SurveyInvitation", redact=("token_hash",)),
+    # An import's history (who, when, which file by its hash, what it did). The file and its
+    # problem report are not copied (the rows it writes are audited on their own tables), and
+    # its progress counter is not worth an event per step.
+    Tracked(
+        "outcomes.OutcomeImport",
+        redact=("file_content", "problems_csv"),
+        ignore=("updated_at", "rows_checked"),
+    ),
     # The answers are anonymous by design (HAZ-10.C4): an INSERT event would carry the time and
     # transaction of the invitation being spent and so lead back to the person. Changing or
     # deleting an answer afterwards is what tampering looks like, and that is recorded.
@@ -142,6 +150,8 @@ UNAUDITED_TABLES: dict[str, str] = {
     "pod_outboxmessage": "each row is itself the record of a message owed and sent (to whom, "
     "when, the provider's answer); its content is drawn from audited rows",
     "fhir_ratebucket": "the API's rate-limit counters, no data",
+    "outcomes_outcomeimportrow": "an import preview's staging rows (UNLOGGED), deleted after the "
+    "import; what the import writes is audited on the assessments",
     "oauth2_provider_accesstoken": "OAuth tokens are secrets (stored hashed), short-lived and "
     "purged daily; the clients that hold them are audited",
     "oauth2_provider_refreshtoken": "as oauth2_provider_accesstoken (POD issues none)",

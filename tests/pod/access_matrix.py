@@ -121,6 +121,15 @@ EXPECTED = {
     # Fidelity is rated for a held meeting; this world's meeting is only scheduled.
     "outcomes:meeting_fidelity": row(404, 404, 404, 404, 404, 404, 404),
     "outcomes:import": MANAGEMENT,
+    # The import's template, data dictionary, job page (preview and progress) and problem report;
+    # "Import" and "same person" are POST only.
+    "outcomes:import_template": MANAGEMENT,
+    "outcomes:import_dictionary": MANAGEMENT,
+    "outcomes:import_job": MANAGEMENT,
+    "outcomes:import_progress": MANAGEMENT,
+    "outcomes:import_problems": MANAGEMENT,
+    "outcomes:import_run": row(403, 403, 403, 403, 405, 405, 403),
+    "outcomes:import_same_person": row(403, 403, 403, 403, 405, 405, 403),
     "login": PUBLIC,
     "logout": row(405, 405, 405, 405, 405, 405, 405, 405),  # POST only
     "password_reset": PUBLIC,

@@ -8,6 +8,7 @@ import pytest
 
 from meetings.services.meetings import meeting_schedule
 from networks.models import PeerAssignment, PeerContact
+from outcomes.models import OutcomeImport
 from tests import factories as f
 
 
@@ -50,6 +51,18 @@ def world(
         duration_minutes=10,
         purpose="support",
     )
+    import_job = OutcomeImport.objects.create(
+        team=team,
+        uploaded_by=manager,
+        created_at=referral_at,
+        updated_at=referral_at,
+        file_name="trial.csv",
+        file_sha256="0" * 64,
+        file_size=0,
+        mode="add",
+        date_format="iso",
+        status="refused",
+    )
     users = {
         "clinician": clinician,
         "prescriber": prescriber,
@@ -68,5 +81,6 @@ def world(
         "contact": contact.pk,
         "assignment": assignments[peer_worker].pk,
         "team": team.pk,
+        "import_job": import_job.pk,
     }
     return users, ids

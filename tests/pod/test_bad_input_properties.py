@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 from meetings.services.meetings import meeting_record_held, meeting_schedule
 from networks.models import PeerAssignment
-from outcomes.importer import import_outcomes_text
 from outcomes.models import OutcomeAssessment
-from outcomes.rules import IMPORT_COLUMNS
+from outcomes.rules import IMPORT_COLUMN_NAMES
 from outcomes.services import survey_invitation_issue
 from pod.foundation.audit_models import AuditEvent
 from tests import factories as f
+from tests.outcomes.import_helpers import HEADER, A, row, run_import, submit
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -115,7 +115,10 @@ def world(team, episode, service_user, clinician, prescriber, peer_worker, manag
     _, survey_token = survey_invitation_issue(
         service_user=service_user, issued_by=clinician, now=timezone.now()
     )
+    f.make_service_user(team, nhs_number=A)
+    import_job = submit(HEADER + row(A), team, user=manager)
     return {
+        "import_job": import_job.pk,
         "proposed": proposed.pk,
         "token": survey_token,
         "clinician": clinician,
@@ -158,6 +161,7 @@ FORM_PAGES = [
     ("clinician", "/outcomes/meetings/{held}/fidelity/"),
     ("clinician", "/outcomes/survey/{token}/"),
     ("manager", "/outcomes/import/"),
+    ("manager", "/outcomes/import/{import_job}/run/ from /outcomes/import/{import_job}/"),
 ]
 
 
@@ -233,12 +237,14 @@ CSV_VALUE = st.one_of(
 
 @HYPOTHESIS
 @given(
-    header=st.permutations(IMPORT_COLUMNS).map(list)
-    | st.lists(st.sampled_from(IMPORT_COLUMNS), max_size=12),
-    rows=st.lists(st.lists(CSV_VALUE, min_size=0, max_size=12), max_size=6),
+    header=st.permutations(IMPORT_COLUMN_NAMES).map(list)
+    | st.lists(st.sampled_from(IMPORT_COLUMN_NAMES), max_size=16),
+    rows=st.lists(st.lists(CSV_VALUE, min_size=0, max_size=16), max_size=6),
+    mode=st.sampled_from(["add", "update"]),
+    dates=st.sampled_from(["iso", "uk"]),
 )
 @pytest.mark.hazard("HAZ-05.C3")
-def test_it_imports_all_or_nothing_whatever_the_csv_says(team, clinician, header, rows):
+def test_it_imports_all_or_nothing_whatever_the_csv_says(team, manager, header, rows, mode, dates):
     import csv
     import io
 
@@ -247,13 +253,15 @@ def test_it_imports_all_or_nothing_whatever_the_csv_says(team, clinician, header
     writer.writerow(header)
     writer.writerows(rows)
     with transaction.atomic():
+        for number in ("9434765919", "4010232137"):  # so some generated rows can import
+            f.make_service_user(team, nhs_number=number)
         people_before = team.service_users.count()
         outcomes_before = OutcomeAssessment.objects.count()
-        result = import_outcomes_text(buffer.getvalue(), team=team, recorded_by=clinician)
+        job = run_import(buffer.getvalue(), team, user=manager, mode=mode, dates=dates)
         written = OutcomeAssessment.objects.count() - outcomes_before
-        if result.ok:
-            assert written == result.assessments
+        if job.status == "imported":
+            assert written == job.added
         else:
-            assert result.errors and all(isinstance(line, int) for line, _ in result.errors)
+            assert job.status == "refused" and job.problems_csv.startswith("line,column")
             assert written == 0 and team.service_users.count() == people_before
         transaction.set_rollback(True)

@@ -84,6 +84,11 @@ PARAM_OBJECT = {
     ("security:subject_access_include", "pk"): "person",
     ("notification_read", "pk"): "none",
     ("fhir:read", "resource_id"): "person",
+    ("outcomes:import_job", "job_id"): "import_job",
+    ("outcomes:import_progress", "job_id"): "import_job",
+    ("outcomes:import_run", "job_id"): "import_job",
+    ("outcomes:import_same_person", "job_id"): "import_job",
+    ("outcomes:import_problems", "job_id"): "import_job",
 }
 PARAM_DEFAULT = {
     "pk": "episode",
@@ -117,9 +122,11 @@ def url_for_world(route: Route, ids: dict[str, int]) -> str:
     def value(route_name, param):
         if (route_name, param) in ROUTE_LITERAL:
             return ROUTE_LITERAL[(route_name, param)]
+        if (route_name, param) in PARAM_OBJECT:
+            return str(ids.get(PARAM_OBJECT[(route_name, param)], 999999))
         if param in LITERAL:
             return LITERAL[param]
-        kind = PARAM_OBJECT.get((route_name, param)) or PARAM_DEFAULT.get(param)
+        kind = PARAM_DEFAULT.get(param)
         return str(ids.get(kind, 999999))
 
     return build_url(route, value)

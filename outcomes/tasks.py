@@ -1,0 +1,28 @@
+"""Celery tasks of outcomes: thin interfaces over outcomes/importing/jobs.py. They take a job id
+(or nothing), are idempotent, and are safe to run twice or concurrently: each step acts only on
+a job in the status it expects, and the import holds the job row's lock while it writes."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from outcomes.importing import jobs
+
+
+@shared_task
+def outcome_import_preview(job_id: int) -> None:
+    """Check an uploaded file against the record and store the preview."""
+    jobs.import_preview_run(job_id, now=timezone.now())
+
+
+@shared_task
+def outcome_import_run(job_id: int) -> None:
+    """Import a previewed file, all or nothing, if the record still matches its preview."""
+    jobs.import_run(job_id, now=timezone.now())
+
+
+@shared_task
+def resume_stalled_outcome_imports() -> int:
+    """Every five minutes (beat): send again imports whose task was lost."""
+    return jobs.imports_resume_stalled(now=timezone.now())
