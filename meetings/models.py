@@ -422,10 +422,10 @@ class Prescription(models.Model):
     meetings_held_before = models.PositiveIntegerField(null=True, blank=True)
     # The decision it was made under, so an auditor can replay it (issue 10, point 2): the ids
     # of the meetings counted (meetings.medication_rules), the threshold and the rule's version.
-    # Empty / NULL for prescriptions made before these were kept.
-    counted_meeting_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # NULL / "" for prescriptions made before these were kept, or not through the service.
+    counted_meeting_ids = ArrayField(models.BigIntegerField(), null=True, blank=True)
     meetings_required = models.PositiveSmallIntegerField(null=True, blank=True)
-    rule_version = models.CharField(max_length=40, blank=True)
+    rule_version = models.CharField(max_length=40, blank=True, default="", db_default="")
     # A continuing prescription names the entry of the current-medication list it continues.
     current_medication = models.ForeignKey(
         CurrentMedication,
