@@ -82,6 +82,12 @@ class MeetingAdmin(PersonRecordAdmin):
     raw_id_fields = ["episode"]
     inlines = [ParticipantInline]
 
+    def save_model(self, request, obj, form, change):
+        # Marked held here: when it was recorded held, as meetings.services.meetings does.
+        if obj.status == Meeting.Status.HELD and obj.recorded_held_at is None:
+            obj.recorded_held_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         # A meeting marked held or cancelled here moves the 24-hour clock like the pages do,
         # and its stored attendance follows the participant rows edited inline.
