@@ -293,7 +293,7 @@ class PrescriptionForm(SubmissionTokenMixin, _Crispy, forms.Form):
     continuing = CurrentMedicationChoiceField(
         queryset=None,
         required=False,
-        label="Continuing a medicine the person already takes",
+        label="Continuing what the person already takes (from the current-medication list)",
         empty_label="No: a new medicine (the 3-meeting rule applies)",
         help_text="Only a medicine on the person's current-medication list is continuing; "
         "anything else is new.",
