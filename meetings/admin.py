@@ -7,6 +7,7 @@ from meetings.models import (
     Alert,
     CarePlanVersion,
     ClockCheckFailure,
+    CurrentMedication,
     Decision,
     Episode,
     Meeting,
@@ -15,6 +16,7 @@ from meetings.models import (
     Utterance,
 )
 from meetings.services.clock import episode_refresh_clock
+from meetings.services.counting import episode_counted_meetings_refresh
 from meetings.services.meetings import meeting_attendance_refresh
 from pod.foundation.admin_access import PersonRecordAdmin
 
@@ -59,6 +61,7 @@ class EpisodeAdmin(PersonRecordAdmin):
         if "core_team" in form.changed_data:
             for meeting in form.instance.meetings.filter(status=Meeting.Status.HELD):
                 meeting_attendance_refresh(meeting)
+            episode_counted_meetings_refresh(form.instance, now=timezone.now())
         episode_refresh_clock(form.instance, now=timezone.now())
 
 
@@ -79,11 +82,19 @@ class MeetingAdmin(PersonRecordAdmin):
     raw_id_fields = ["episode"]
     inlines = [ParticipantInline]
 
+    def save_model(self, request, obj, form, change):
+        # Marked held here: when it was recorded held, as meetings.services.meetings does.
+        if obj.status == Meeting.Status.HELD and obj.recorded_held_at is None:
+            obj.recorded_held_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         # A meeting marked held or cancelled here moves the 24-hour clock like the pages do,
         # and its stored attendance follows the participant rows edited inline.
         super().save_related(request, form, formsets, change)
         meeting_attendance_refresh(form.instance)
+        # Whether it (and the episode's other meetings) count towards the medication rule.
+        episode_counted_meetings_refresh(form.instance.episode, now=timezone.now())
         episode_refresh_clock(form.instance.episode, now=timezone.now())
 
 
@@ -138,9 +149,24 @@ class PrescriptionAdmin(PersonRecordAdmin):
     list_filter = ["is_new", "is_antipsychotic", "override_reason", "episode__team"]
     search_fields = ["medicine", "episode__service_user__nhs_number"]
     date_hierarchy = "prescribed_at"
-    raw_id_fields = ["episode", "decision"]
+    raw_id_fields = ["episode", "decision", "current_medication"]
     list_select_related = ["prescriber", "episode"]
-    readonly_fields = ["meetings_held_before", "audited_at"]
+    readonly_fields = [
+        "meetings_held_before",
+        "counted_meeting_ids",
+        "meetings_required",
+        "rule_version",
+        "audited_at",
+    ]
+
+
+@admin.register(CurrentMedication)
+class CurrentMedicationAdmin(PersonRecordAdmin):
+    person_path = "episode__service_user"
+    list_display = ["medicine", "episode", "source", "source_date", "recorded_at"]
+    list_filter = ["source"]
+    search_fields = ["medicine"]
+    raw_id_fields = ["episode"]
 
 
 @admin.register(Alert)

@@ -9,11 +9,13 @@ from crispy_forms.layout import HTML, Field, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from meetings.models import Decision, Episode, Meeting, Participant, Utterance
+from meetings.models import CurrentMedication, Decision, Episode, Meeting, Participant, Utterance
 from networks.models import NetworkMember
 from networks.validators import validate_nhs_number
+from pod.foundation.fields import LocalDateTimeField, PlausibleDateField
 from pod.foundation.forms import form_field
 from pod.foundation.models import Team, User
+from pod.foundation.submissions import SubmissionTokenMixin
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -277,15 +279,31 @@ class CarePlanForm(_Crispy, forms.Form):
         self._helper()
 
 
-class PrescriptionForm(_Crispy, forms.Form):
+class CurrentMedicationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: CurrentMedication) -> str:
+        dose = f" {obj.dose}" if obj.dose else ""
+        return f"{obj.medicine}{dose} (on the list from {obj.get_source_display().lower()})"
+
+
+class PrescriptionForm(SubmissionTokenMixin, _Crispy, forms.Form):
+    """A new medicine, or a continuing one chosen from the episode's current-medication list:
+    there is no "new to this person" box to untick (issue 10, point 2)."""
+
     submit_label = "Prescribe"
-    medicine = forms.CharField(label="Medicine", max_length=200)
-    dose = forms.CharField(label="Dose and frequency", max_length=200, required=False)
-    is_new = forms.BooleanField(
-        label="New to this person (the 3-meeting rule applies)", required=False, initial=True
+    continuing = CurrentMedicationChoiceField(
+        queryset=None,
+        required=False,
+        label="Continuing what the person already takes (from the current-medication list)",
+        empty_label="No: a new medicine (the 3-meeting rule applies)",
+        help_text="Only a medicine on the person's current-medication list is continuing; "
+        "anything else is new.",
     )
+    medicine = forms.CharField(
+        label="Medicine", max_length=200, required=False, help_text="For a new medicine."
+    )
+    dose = forms.CharField(label="Dose and frequency", max_length=200, required=False)
     is_antipsychotic = forms.BooleanField(label="Antipsychotic (neuroleptic)", required=False)
-    prescribed_at = dt_field("Prescribed at")
+    prescribed_at = LocalDateTimeField(label="Prescribed at", kind="event", what="A prescription")
     rapid_response = forms.BooleanField(
         label="Rapid response: physical safety is threatened (override the 3-meeting rule)",
         required=False,
@@ -293,8 +311,42 @@ class PrescriptionForm(_Crispy, forms.Form):
     override_explanation = forms.CharField(
         label="Why the override is needed (written reason, sent to the service manager)",
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="At least 20 characters: say what threatens physical safety.",
     )
+
+    def __init__(self, *args, current, **kwargs):
+        super().__init__(*args, **kwargs)
+        form_field(self, "continuing", CurrentMedicationChoiceField).queryset = current
+        self._helper()
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if not data.get("continuing") and not (data.get("medicine") or "").strip():
+            self.add_error("medicine", "Name the new medicine, or choose a continuing one.")
+        return data
+
+
+class CurrentMedicationForm(SubmissionTokenMixin, _Crispy, forms.Form):
+    submit_label = "Add to the list"
+    medicine = forms.CharField(label="Medicine", max_length=200)
+    dose = forms.CharField(label="Dose and frequency", max_length=200, required=False)
+    source = forms.ChoiceField(
+        label="Where the team learnt it",
+        choices=[
+            c
+            for c in CurrentMedication.Source.choices
+            if c[0] != CurrentMedication.Source.EARLIER_PRESCRIPTION
+        ],
+    )
+    source_detail = forms.CharField(
+        label="Details of the source (e.g. the letter or who said so)",
+        max_length=300,
+        required=False,
+    )
+    source_date = PlausibleDateField(label="Date of the source", kind="event", what="The date")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -316,6 +368,7 @@ class CloseForm(_Crispy, forms.Form):
 __all__ = [
     "CarePlanForm",
     "CloseForm",
+    "CurrentMedicationForm",
     "DailyRunForm",
     "DecisionForm",
     "MeetingHeldForm",

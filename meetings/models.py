@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 
 class Episode(models.Model):
@@ -145,6 +147,18 @@ class Meeting(models.Model):
     )
     staff_present = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     core_team_present = models.BooleanField(null=True, blank=True, editable=False)
+    person_present = models.BooleanField(null=True, blank=True, editable=False)
+    # When the meeting was recorded as held (the service's `now`); NULL when not held, and for
+    # meetings recorded held before this was kept. meetings.medication_rules reads it: a meeting
+    # recorded held before it ended never counts towards the medication rule, and one recorded
+    # more than POD_RECORDED_AFTER_EVENT_HOURS after it ended is "recorded after the event".
+    recorded_held_at = models.DateTimeField(null=True, blank=True)
+    recorded_after_event = models.BooleanField(null=True, blank=True, editable=False)
+    # Whether this held meeting counts as a network meeting under meetings.medication_rules
+    # (plausible, attended, distinct), recomputed for the whole episode by
+    # meetings.services.counting.episode_counted_meetings_refresh whenever a held meeting of the
+    # episode changes; NULL until held. The dashboards' meeting figures read it.
+    counts_as_network_meeting = models.BooleanField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["scheduled_start"]
@@ -337,6 +351,55 @@ class CarePlanVersion(models.Model):
         return f"Care plan v{self.version} for episode {self.episode_id}"
 
 
+class CurrentMedication(models.Model):
+    """A medicine the person already takes, on the episode's current-medication list, with where
+    the team learnt it and the date of that source. A prescription is "continuing" only for a
+    medicine on this list (meetings.services.prescriptions); anything else is new and the
+    3-meetings rule applies (DOMAIN.md; issue 10, point 2)."""
+
+    class Source(models.TextChoices):
+        REFERRAL = "referral", "The referral"
+        GP_RECORD = "gp_record", "GP record or summary care record"
+        PERSON = "person", "The person"
+        NETWORK = "network", "A member of the person's network"
+        OTHER_SERVICE = "other_service", "Another service or hospital discharge letter"
+        PHARMACY = "pharmacy", "Pharmacy or dispensing record"
+        EARLIER_PRESCRIPTION = (
+            "earlier_prescription",
+            "A continuing prescription recorded before POD kept this list",
+        )
+
+    episode = models.ForeignKey(
+        Episode, on_delete=models.PROTECT, related_name="current_medications"
+    )
+    medicine = models.CharField(max_length=200)
+    dose = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=25, choices=Source.choices)
+    source_detail = models.CharField(max_length=300, blank=True)
+    source_date = models.DateField(help_text="The date of the source (letter, record, account)")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["episode", "medicine"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("medicine"),
+                "episode",
+                name="current_medication_once_per_episode",
+                violation_error_message="This medicine is already on the list.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(medicine=""), name="current_medication_has_medicine"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.medicine
+
+
 class Prescription(models.Model):
     class OverrideReason(models.TextChoices):
         NONE = "", "No override"
@@ -346,7 +409,9 @@ class Prescription(models.Model):
     medicine = models.CharField(max_length=200)
     dose = models.CharField(max_length=200, blank=True)
     is_new = models.BooleanField(
-        "new medication", help_text="New to this person (the 3-meeting rule applies)"
+        "new medication",
+        help_text="Not a continuing medicine from the current-medication list (the 3-meeting rule "
+        "applies)",
     )
     is_antipsychotic = models.BooleanField("antipsychotic (neuroleptic)")
     prescriber = models.ForeignKey(
@@ -355,6 +420,20 @@ class Prescription(models.Model):
     prescribed_at = models.DateTimeField()
     # Snapshot of the rule's input at prescribing time, so the record explains itself.
     meetings_held_before = models.PositiveIntegerField(null=True, blank=True)
+    # The decision it was made under, so an auditor can replay it (issue 10, point 2): the ids
+    # of the meetings counted (meetings.medication_rules), the threshold and the rule's version.
+    # NULL / "" for prescriptions made before these were kept, or not through the service.
+    counted_meeting_ids = ArrayField(models.BigIntegerField(), null=True, blank=True)
+    meetings_required = models.PositiveSmallIntegerField(null=True, blank=True)
+    rule_version = models.CharField(max_length=40, blank=True, default="", db_default="")
+    # A continuing prescription names the entry of the current-medication list it continues.
+    current_medication = models.ForeignKey(
+        CurrentMedication,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="prescriptions",
+    )
     override_reason = models.CharField(
         max_length=20, choices=OverrideReason.choices, blank=True, default=""
     )
@@ -374,6 +453,14 @@ class Prescription(models.Model):
                 name="prescription_override_explained",
                 violation_error_message="An override needs a written explanation.",
             ),
+            models.CheckConstraint(
+                condition=Q(is_new=True) | Q(current_medication__isnull=False),
+                name="prescription_continuing_is_on_the_list",
+                violation_error_message=(
+                    "A continuing prescription must be for a medicine on the person's "
+                    "current-medication list."
+                ),
+            ),
         ]
         indexes = [
             # Used by meetings.tasks.audit_prescriptions to find rows not yet audited.
@@ -388,6 +475,13 @@ class Prescription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.medicine} ({'new' if self.is_new else 'continuing'})"
+
+    @property
+    def kind(self) -> str:
+        """ "override", "new" or "continuing": how the manager's medication section counts it."""
+        if self.override_reason:
+            return "override"
+        return "new" if self.is_new else "continuing"
 
 
 class Alert(models.Model):

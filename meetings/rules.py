@@ -150,6 +150,36 @@ class MedicationDecision:
     message: str
 
 
+# The rapid-response override's written reason: at least this many characters of real text
+# (issue 10, point 2: "ok" or a few repeated characters is refused).
+OVERRIDE_EXPLANATION_MIN_CHARS = 20
+
+
+def override_explanation_refusal(text: str) -> str | None:
+    """Why a rapid-response override's explanation is not a real explanation, or None when it
+    is. Real means: at least OVERRIDE_EXPLANATION_MIN_CHARS characters once runs of spaces are
+    one space, at least three different words, at least six different letters, and no single
+    character making up half the text or more. Source: DOMAIN.md (the override needs a written
+    reason, reviewed by the service manager) and issue 10, point 2."""
+    collapsed = " ".join(text.split())
+    if not collapsed:
+        return "A rapid-response override needs a written explanation."
+    too_thin = (
+        "A rapid-response override needs a written explanation of at least "
+        f"{OVERRIDE_EXPLANATION_MIN_CHARS} characters of real text: say what threatens "
+        "physical safety."
+    )
+    if len(collapsed) < OVERRIDE_EXPLANATION_MIN_CHARS:
+        return too_thin
+    compact = collapsed.replace(" ", "").casefold()
+    words = {w.casefold() for w in collapsed.split(" ")}
+    letters = {ch for ch in compact if ch.isalpha()}
+    most = max(compact.count(ch) for ch in set(compact))
+    if len(words) < 3 or len(letters) < 6 or most * 2 >= len(compact):
+        return too_thin
+    return None
+
+
 def medication_decision(
     *,
     is_new: bool,
@@ -158,11 +188,15 @@ def medication_decision(
     override_reason: str,
     override_explanation: str,
 ) -> MedicationDecision:
-    """Whether a prescription may be made under the 3-meetings-before-medication rule.
+    """Whether a prescription may be made under the 3-meetings-before-medication rule
+    (DOMAIN.md "At least 3 network meetings before any new medication"; issue 10, point 2).
 
-    A continuing medicine is always allowed. A new one needs `meetings_required` network
-    meetings held in the episode before it, or the rapid-response override (physical safety
-    threatened) with a written explanation; an overridden prescription is allowed but flagged.
+    `is_new`: False only for a medicine on the person's current-medication list for the
+    episode (the caller checks the list; anything else is new). `meetings_held_before`: the
+    network meetings that count (meetings.medication_rules.counted_meeting_ids). A continuing
+    medicine is always allowed. A new one needs `meetings_required` counted meetings, or the
+    rapid-response override (physical safety threatened) with a real written explanation
+    (`override_explanation_refusal`); an overridden prescription is allowed but flagged.
     """
     enough = meetings_held_before >= meetings_required
     if not is_new or enough:
@@ -172,7 +206,8 @@ def medication_decision(
         f"this episode. A new medicine needs {meetings_required} before it"
     )
     if override_reason == "rapid_response":
-        if override_explanation.strip():
+        refusal = override_explanation_refusal(override_explanation)
+        if refusal is None:
             return MedicationDecision(
                 True, True, meetings_held_before, meetings_required, shortfall + " (overridden)."
             )
@@ -181,7 +216,7 @@ def medication_decision(
             True,
             meetings_held_before,
             meetings_required,
-            shortfall + "; a rapid-response override needs a written explanation.",
+            shortfall + "; " + refusal[0].lower() + refusal[1:],
         )
     return MedicationDecision(
         False,

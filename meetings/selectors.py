@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db.models import Case, Count, Min, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
-from meetings import rules
+from meetings import medication_rules, rules
 from meetings.models import (
     Alert,
     CarePlanVersion,
+    CurrentMedication,
     Decision,
     Episode,
     Meeting,
@@ -108,12 +109,57 @@ def episode_clock_facts(
     )
 
 
-def meetings_held_before(episode: Episode, instant: datetime) -> int:
-    """Network meetings of the episode held (started) at or before an instant: the count the
-    medication rule compares with POD_MEETINGS_BEFORE_MEDICATION."""
-    return Meeting.objects.filter(
-        episode=episode, status=Meeting.Status.HELD, actual_start__lte=instant
-    ).count()
+def counting_policy() -> medication_rules.CountingPolicy:
+    """Which held meetings count towards the medication rule, as this deployment configures it
+    (POD_MIN_COUNTED_MEETING_MINUTES, POD_RECORDED_AFTER_EVENT_HOURS; README "Configuration")."""
+    return medication_rules.CountingPolicy(
+        minimum_length=timedelta(minutes=settings.POD_MIN_COUNTED_MEETING_MINUTES),
+        late_record_after=timedelta(hours=settings.POD_RECORDED_AFTER_EVENT_HOURS),
+    )
+
+
+def held_meeting_facts(meeting: Meeting) -> medication_rules.HeldMeeting:
+    """The facts meetings.medication_rules reads about one held meeting (its stored times,
+    recording time and attendance counts)."""
+    assert meeting.actual_start is not None and meeting.actual_end is not None
+    return medication_rules.HeldMeeting(
+        id=meeting.pk,
+        actual_start=meeting.actual_start,
+        actual_end=meeting.actual_end,
+        recorded_at=meeting.recorded_held_at,
+        staff_present=meeting.staff_present or 0,
+        person_present=bool(meeting.person_present),
+        network_members_present=meeting.network_members_present or 0,
+    )
+
+
+def episode_held_meetings(episode_ids: Collection[int]) -> dict[int, list[Meeting]]:
+    """{episode id: its held meetings} for the given episodes (episodes without any held
+    meeting are absent). One query."""
+    held: dict[int, list[Meeting]] = {}
+    for meeting in Meeting.objects.filter(
+        episode_id__in=list(episode_ids), status=Meeting.Status.HELD
+    ).order_by("actual_start", "pk"):
+        held.setdefault(meeting.episode_id, []).append(meeting)
+    return held
+
+
+def meetings_counted_before(episode: Episode, instant: datetime, *, now: datetime) -> list[int]:
+    """Ids of the episode's network meetings that count towards a prescription made at
+    `instant` and decided at `now` (meetings.medication_rules.counted_meeting_ids), in order
+    of start. One query."""
+    meetings = episode_held_meetings([episode.pk]).get(episode.pk, [])
+    return medication_rules.counted_meeting_ids(
+        [held_meeting_facts(m) for m in meetings],
+        before=instant,
+        policy=counting_policy(),
+        now=now,
+    )
+
+
+def current_medications(episode: Episode) -> list[CurrentMedication]:
+    """The episode's current-medication list, by medicine. One query."""
+    return list(episode.current_medications.select_related("recorded_by").order_by("medicine"))
 
 
 # The person first, then their network, then staff: the order every page lists people in.

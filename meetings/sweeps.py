@@ -9,21 +9,25 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
-from meetings import rules
+from meetings import medication_rules, rules
 from meetings.alerts import alerts_raise_many, delivery_enqueue_on_commit
 from meetings.models import Alert, ClockCheckFailure, Episode, Meeting, Prescription
-from meetings.selectors import clock_policy
+from meetings.selectors import (
+    clock_policy,
+    counting_policy,
+    episode_held_meetings,
+    held_meeting_facts,
+)
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +266,10 @@ def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
     Returns how many violation alerts were raised.
 
     1. Claim unaudited rows through the partial index `prescription_unaudited`, SKIP LOCKED.
-    2. Count, in the same query, the held meetings of each row's episode at or before it.
+    2. Read, in one query, the held meetings of the batch's episodes, and count for each row
+       the network meetings that count towards it (meetings.medication_rules: plausible,
+       attended, distinct, started at or before it and recorded held before it was created).
+       A continuing row that names no entry of the current-medication list is judged as new.
     3. Judge each row with meetings.rules. A row whose judgement raises is logged with its id
        and the exception class only, left unaudited and skipped for the rest of this run, so it
        cannot stop the others; the next run (every five minutes) tries it again.
@@ -270,35 +277,31 @@ def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
        judged rows audited.
     """
     required = settings.POD_MEETINGS_BEFORE_MEDICATION
+    policy = counting_policy()
     violations = 0
     failed_ids: set[int] = set()
-    held_before = (
-        Meeting.objects.filter(
-            episode_id=OuterRef("episode_id"),
-            status=Meeting.Status.HELD,
-            actual_start__lte=OuterRef("prescribed_at"),
-        )
-        .order_by()
-        .values("episode_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     while True:
         with transaction.atomic():
             batch = list(
                 Prescription.objects.filter(audited_at__isnull=True)
                 .exclude(pk__in=failed_ids)
                 .select_for_update(skip_locked=True, of=("self",))
-                .annotate(held=Coalesce(Subquery(held_before), 0))
                 .order_by("created_at")[:batch_size]
             )
             if not batch:
                 return violations
+            held = episode_held_meetings({p.episode_id for p in batch})
             new_alerts: list[tuple[int, int | None, str, str]] = []
             audited: list[int] = []
             for prescription in batch:
                 try:
-                    alert = _prescription_check(prescription, required=required)
+                    counted = medication_rules.counted_meeting_ids(
+                        [held_meeting_facts(m) for m in held.get(prescription.episode_id, [])],
+                        before=prescription.prescribed_at,
+                        policy=policy,
+                        now=prescription.created_at,
+                    )
+                    alert = _prescription_check(prescription, held=len(counted), required=required)
                 except Exception as exc:  # one bad row must not stop the others
                     # The id and the exception's class only: its message may quote the record.
                     logger.error(
@@ -320,21 +323,16 @@ def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
             return violations
 
 
-class HeldBefore(TypedDict):
-    """What the audit's claim annotates on each prescription."""
-
-    held: int  # held meetings of its episode at or before it was prescribed
-
-
 def _prescription_check(
-    prescription: WithAnnotations[Prescription, HeldBefore], *, required: int
+    prescription: Prescription, *, held: int, required: int
 ) -> tuple[int, int | None, str, str] | None:
     """One claimed prescription's judgement, with no database access: the violation alert row
     to raise ((episode id, prescription id, kind, message), as alerts_raise_many takes them), or
-    None when it keeps the rule. `prescription.held` is the count annotated by the claim."""
+    None when it keeps the rule. `held`: the network meetings that count towards it."""
+    is_new = prescription.is_new or prescription.current_medication_id is None
     if not rules.prescription_violates_rule(
-        is_new=prescription.is_new,
-        meetings_held_before=prescription.held,
+        is_new=is_new,
+        meetings_held_before=held,
         meetings_required=required,
         override_reason=prescription.override_reason,
         override_explanation=prescription.override_explanation,
@@ -342,7 +340,7 @@ def _prescription_check(
         return None
     message = (
         f"Episode {prescription.episode_id}: a new medicine "
-        f"(prescription {prescription.pk}) was recorded after {prescription.held} "
+        f"(prescription {prescription.pk}) was recorded after {held} "
         f"of {required} network meetings, without a rapid-response override. "
         "It did not go through POD's prescribing form (admin, import or direct "
         "database change)."

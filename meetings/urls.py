@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from meetings.views import episodes, meeting_pages, network_pages
+from meetings.views import episodes, medication, meeting_pages, network_pages
 
 app_name = "meetings"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/timeline/", episodes.episode_timeline, name="episode_timeline"),
     path("<int:pk>/care-plan/", episodes.care_plan, name="care_plan"),
     path("<int:pk>/prescribe/", episodes.prescribe, name="prescribe"),
+    path("<int:pk>/medication/", medication.current_medication, name="current_medication"),
     path("<int:pk>/close/", episodes.episode_close, name="episode_close"),
     path("<int:pk>/meetings/new/", meeting_pages.meeting_new, name="meeting_new"),
     path("<int:pk>/meetings/daily/", meeting_pages.meeting_daily_run, name="meeting_daily_run"),

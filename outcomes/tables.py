@@ -130,12 +130,12 @@ def _first_14(d: FirstDays) -> list[Table]:
     return [
         Table(
             "first_14_days",
-            f"Meetings in the first {days} days",
+            f"Network meetings in the first {days} days",
             ["Measure", "Value"],
             [
                 [f"Episodes whose first {days} days have ended", d["episodes"]],
-                ["Mean held meetings per episode", d["mean"]],
-                ["Episodes with no meeting", d["none"]],
+                ["Mean network meetings per episode", d["mean"]],
+                ["Episodes with no network meeting", d["none"]],
             ],
         )
     ]
@@ -149,6 +149,11 @@ def _attendance(d: Attendance) -> list[Table]:
             ["Measure", "Meetings", "Share"],
             [
                 ["Held meetings", d["held"], "-"],
+                [
+                    "Network meetings (counted for the medication rule)",
+                    d["network"],
+                    d["share_network"],
+                ],
                 ["With a network member present", d["members"], d["share_members"]],
                 ["With a core-team member present", d["core"], d["share_core"]],
                 ["With two or more staff present", d["two_staff"], d["share_two_staff"]],
@@ -174,15 +179,51 @@ def _medication(d: MedicationRule) -> list[Table]:
             ["Measure", "Value"],
             [
                 ["Prescriptions", d["prescriptions"]],
-                ["New medicines", d["new"]],
+                ["New medicines under the rule", d["new_under_rule"]],
+                ["Continuing medicines (on the current-medication list)", d["continuing"]],
+                ["Rapid-response overrides", d["overrides"]],
+                ["New medicines (under the rule or overridden)", d["new"]],
                 [
-                    f"New medicines with {d['required']} or more meetings before them",
+                    f"New medicines with {d['required']} or more network meetings before them",
                     d["new_with_meetings"],
                 ],
                 ["Share of new medicines", d["share_with_meetings"]],
-                ["Rapid-response overrides", d["overrides"]],
                 ["Violations found by the audit", d["violations"]],
+                ["Held meetings recorded after the event", d["late_records"]],
             ],
+        ),
+        Table(
+            "prescriptions",
+            "Every prescription",
+            [
+                "Prescription",
+                "Episode",
+                "Team",
+                "Prescribed",
+                "Medicine",
+                "How",
+                "Network meetings before",
+                "Threshold",
+                "Rule version",
+            ],
+            [
+                [
+                    r["id"],
+                    r["episode_id"],
+                    r["team_name"],
+                    r["prescribed_at"],
+                    r["medicine"],
+                    "override"
+                    if r["override_reason"]
+                    else ("new" if r["is_new"] else "continuing"),
+                    r["meetings_held_before"],
+                    r["meetings_required"],
+                    r["rule_version"],
+                ]
+                for r in d["prescription_list"]
+            ],
+            limited=True,
+            episode_column=1,
         ),
         Table(
             "overrides",
@@ -225,6 +266,25 @@ def _medication(d: MedicationRule) -> list[Table]:
                     r["message"],
                 ]
                 for r in d["violation_list"]
+            ],
+            limited=True,
+            episode_column=1,
+        ),
+        Table(
+            "late_records",
+            "Meetings recorded after the event",
+            ["Meeting", "Episode", "Team", "Started", "Ended", "Recorded held", "Counts"],
+            [
+                [
+                    r["id"],
+                    r["episode_id"],
+                    r["team_name"],
+                    r["actual_start"],
+                    r["actual_end"],
+                    r["recorded_held_at"],
+                    "yes" if r["counts_as_network_meeting"] else "no",
+                ]
+                for r in d["late_record_list"]
             ],
             limited=True,
             episode_column=1,
@@ -405,8 +465,10 @@ TABLE_SECTION: dict[str, SectionName] = {
     "attendance": "attendance",
     "attendance_trend": "attendance",
     "medication": "medication",
+    "prescriptions": "medication",
     "overrides": "medication",
     "violations": "medication",
+    "late_records": "medication",
     "peer": "peer",
     "peer_weekly": "peer",
     "thin_networks": "peer",

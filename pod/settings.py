@@ -237,6 +237,14 @@ POD_UNSCHEDULED_AFTER_HOURS = env_float("POD_UNSCHEDULED_AFTER_HOURS", 4.0, mini
 POD_AT_RISK_LEAD_HOURS = env_float("POD_AT_RISK_LEAD_HOURS", 4.0, minimum=0)
 # Network meetings held in an episode before a new medication may be prescribed.
 POD_MEETINGS_BEFORE_MEDICATION = env_int("POD_MEETINGS_BEFORE_MEDICATION", 3, minimum=0)
+# A held meeting counts towards the medication rule only if it lasted at least this many
+# minutes (and at most 8 hours; meetings.medication_rules has the whole definition).
+POD_MIN_COUNTED_MEETING_MINUTES = env_int("POD_MIN_COUNTED_MEETING_MINUTES", 20, minimum=1)
+if POD_MIN_COUNTED_MEETING_MINUTES >= 8 * 60:
+    raise ImproperlyConfigured("POD_MIN_COUNTED_MEETING_MINUTES must be less than 480 (8 hours)")
+# A meeting recorded held more than this many hours after it ended is marked "recorded after
+# the event" (it still counts; the service manager sees the mark).
+POD_RECORDED_AFTER_EVENT_HOURS = env_float("POD_RECORDED_AFTER_EVENT_HOURS", 24.0, minimum=0)
 if POD_UNSCHEDULED_AFTER_HOURS >= POD_FIRST_MEETING_HOURS:
     raise ImproperlyConfigured(
         "POD_UNSCHEDULED_AFTER_HOURS must be less than POD_FIRST_MEETING_HOURS"

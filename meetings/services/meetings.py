@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from meetings import rules
 from meetings.models import Episode, Meeting, Participant
 from meetings.services.clock import episode_refresh_clock
+from meetings.services.counting import episode_counted_meetings_refresh
 from meetings.services.episodes import episode_lock_for_change
 from meetings.services.invitations import meeting_invitations_enqueue_on_commit
 from networks.models import NetworkMember
@@ -189,9 +190,11 @@ def meeting_record_held(
 ) -> Meeting:
     """Record that a meeting was held, when, and who attended (participant id -> attended).
 
-    Stops the 24-hour clock when it is the first meeting held. ValidationError for a closed
-    episode, a cancelled meeting, times that end before they start or start before the referral,
-    or a start in the future (more than 5 minutes after `now`).
+    Stops the 24-hour clock when it is the first meeting held. Stores when it was recorded
+    (`now`) and judges, for the whole episode, which held meetings count towards the medication
+    rule (meetings.services.counting). ValidationError for a closed episode, a cancelled
+    meeting, times that end before they start or start before the referral, or a start or end
+    in the future (more than 5 minutes after `now`).
     """
     episode = episode_lock_for_change(meeting.episode)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -202,9 +205,14 @@ def meeting_record_held(
         raise ValidationError(
             {"actual_start": "A meeting cannot be recorded as held in the future."}
         )
+    if actual_end > now + timedelta(minutes=5):
+        raise ValidationError(
+            {"actual_end": "A meeting cannot be recorded as having ended in the future."}
+        )
     meeting.status = Meeting.Status.HELD
     meeting.actual_start = actual_start
     meeting.actual_end = actual_end
+    meeting.recorded_held_at = now
     meeting.full_clean()
     meeting.save()
     participants = list(meeting.participants.all())
@@ -212,6 +220,7 @@ def meeting_record_held(
         participant.attended = bool(attended.get(participant.pk, False))
     Participant.objects.bulk_update(participants, ["attended"])
     meeting_attendance_refresh(meeting)
+    episode_counted_meetings_refresh(episode, now=now)
     episode_refresh_clock(episode, now=now)
     return meeting
 
@@ -219,17 +228,21 @@ def meeting_record_held(
 @transaction.atomic
 def meeting_attendance_refresh(meeting: Meeting) -> Meeting:
     """Store a held meeting's attendance on its row, from its participant rows and the
-    episode's core team: network members and staff present, and whether a member of the core
-    team was there. NULL for a meeting that is not held. The dashboards read these columns."""
+    episode's core team: network members and staff present, whether the person and whether a
+    member of the core team was there. NULL for a meeting that is not held. The dashboards read
+    these columns. A caller that changes attendance of a held meeting then calls
+    meetings.services.counting.episode_counted_meetings_refresh."""
     members: int | None
     staff: int | None
     core: bool | None
+    person: bool | None
     if meeting.status != Meeting.Status.HELD:
-        members = staff = core = None
+        members = staff = core = person = None
     else:
         counts = Participant.objects.filter(meeting=meeting, attended=True).aggregate(
             n_members=Count("id", filter=Q(kind=Participant.Kind.NETWORK_MEMBER)),
             n_staff=Count("id", filter=Q(kind=Participant.Kind.STAFF)),
+            n_person=Count("id", filter=Q(kind=Participant.Kind.SERVICE_USER)),
             n_core=Count(
                 "id",
                 filter=Q(
@@ -241,10 +254,15 @@ def meeting_attendance_refresh(meeting: Meeting) -> Meeting:
             ),
         )
         members, staff, core = counts["n_members"], counts["n_staff"], counts["n_core"] > 0
+        person = counts["n_person"] > 0
     meeting.network_members_present = members
     meeting.staff_present = staff
     meeting.core_team_present = core
+    meeting.person_present = person
     Meeting.objects.filter(pk=meeting.pk).update(
-        network_members_present=members, staff_present=staff, core_team_present=core
+        network_members_present=members,
+        staff_present=staff,
+        core_team_present=core,
+        person_present=person,
     )
     return meeting

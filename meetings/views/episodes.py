@@ -22,6 +22,7 @@ from pod.foundation.access import clinical_required, request_user, teams_for
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
+from pod.foundation.submissions import one_submission
 
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "phone")
 
@@ -149,7 +150,8 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
 def episode_detail(request: HttpRequest, episode) -> HttpResponse:
     now = timezone.now()
     meetings = selectors.episode_meetings(episode)
-    held = sum(1 for m in meetings if m.status == Meeting.Status.HELD)
+    # Network meetings that count towards the medication rule (meetings.medication_rules).
+    held = sum(1 for m in meetings if m.counts_as_network_meeting)
     clock = None
     if episode.first_meeting_held_at is None and not episode.is_closed:
         level, words = rules.clock_time_left(
@@ -238,15 +240,18 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
+@one_submission
 def prescribe(request: HttpRequest, episode) -> HttpResponse:
     user = request_user(request)
     if not user.is_prescriber:
         raise PermissionDenied("Only a prescriber can prescribe.")
     now = timezone.now()
-    held = selectors.meetings_held_count(episode)
     required = settings.POD_MEETINGS_BEFORE_MEDICATION
+    held = len(selectors.meetings_counted_before(episode, now, now=now))
+    current = episode.current_medications.order_by("medicine")
     form = PrescriptionForm(
         request.POST or None,
+        current=current,
         initial={"prescribed_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")},
     )
     refused = None
@@ -257,7 +262,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
                 episode=episode,
                 medicine=data["medicine"],
                 dose=data["dose"],
-                is_new=data["is_new"],
+                continuing=data["continuing"],
                 is_antipsychotic=data["is_antipsychotic"],
                 prescriber=user,
                 prescribed_at=data["prescribed_at"],
@@ -291,6 +296,8 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
             "required": required,
             "allowed_now": held >= required,
             "refused": refused,
+            "current": list(current),
+            "min_minutes": settings.POD_MIN_COUNTED_MEETING_MINUTES,
         },
     )
 

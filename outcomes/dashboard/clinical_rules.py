@@ -180,16 +180,48 @@ class ViolationRow(TypedDict):
     message: str
 
 
+class PrescriptionRow(TypedDict):
+    """Every prescription of the period, with how it was made (new, continuing, override)."""
+
+    id: int
+    episode_id: int
+    team_name: str
+    prescribed_at: datetime
+    medicine: str
+    is_new: bool
+    override_reason: str
+    meetings_held_before: int | None
+    meetings_required: int | None
+    rule_version: str
+
+
+class LateRecordRow(TypedDict):
+    """A held meeting recorded more than POD_RECORDED_AFTER_EVENT_HOURS after it ended."""
+
+    id: int
+    episode_id: int
+    team_name: str
+    actual_start: datetime
+    actual_end: datetime
+    recorded_held_at: datetime
+    counts_as_network_meeting: bool | None
+
+
 class MedicationRule(TypedDict):
-    prescriptions: int
-    new: int  # new medicines
-    new_with_meetings: int  # new medicines with `required` meetings held before them
+    prescriptions: int  # = new_under_rule + continuing + overrides
+    new: int  # new medicines (under the rule or overridden)
+    new_under_rule: int  # new medicines prescribed without an override
+    continuing: int  # medicines continued from the person's current-medication list
+    new_with_meetings: int  # new medicines with `required` network meetings before them
     required: int  # settings.POD_MEETINGS_BEFORE_MEDICATION
     share_with_meetings: Cell
     overrides: int
     violations: int
+    late_records: int  # held meetings of the period recorded after the event
+    prescription_list: list[PrescriptionRow]  # newest first
     override_list: list[OverrideRow]  # newest first
     violation_list: list[ViolationRow]  # newest first
+    late_record_list: list[LateRecordRow]  # newest first
 
 
 def _prescriptions(scope: Scope) -> QuerySet[Prescription]:
@@ -202,9 +234,11 @@ def _medication_head(scope: Scope, required: int) -> Totals:
     held_before = Coalesce(
         "meetings_held_before",
         count_subquery(
+            # Only network meetings (meetings.medication_rules, stored on each meeting).
             Meeting.objects.filter(
                 episode=OuterRef("episode"),
                 status=Meeting.Status.HELD,
+                counts_as_network_meeting=True,
                 actual_start__lte=OuterRef("prescribed_at"),
             ),
             "episode",
@@ -218,10 +252,45 @@ def _medication_head(scope: Scope, required: int) -> Totals:
         {
             "prescriptions": Count("id"),
             "new": Count("id", filter=Q(is_new=True)),
+            "new_under_rule": Count("id", filter=Q(is_new=True, override_reason="")),
+            "continuing": Count("id", filter=Q(is_new=False, override_reason="")),
             "new_with_meetings": Count("id", filter=Q(is_new=True, held__gte=required)),
             "overrides": Count("id", filter=~Q(override_reason="")),
             "violations": Count("id", filter=Q(violated=True)),
         },
+    )
+
+
+def _all_prescriptions(scope: Scope, list_limit: int | None) -> ValuesQuery:
+    return limited(
+        _prescriptions(scope)
+        .annotate(team_name=F("episode__team__name"))
+        .values(*PrescriptionRow.__annotations__)
+        .order_by("-prescribed_at", "-id"),
+        list_limit,
+    )
+
+
+def _late_records_q(scope: Scope) -> QuerySet[Meeting]:
+    return Meeting.objects.filter(
+        in_period("actual_start", scope),
+        status=Meeting.Status.HELD,
+        recorded_after_event=True,
+        episode__team_id__in=scope.team_ids,
+    )
+
+
+def _late_head(scope: Scope) -> Totals:
+    return Totals(_late_records_q(scope), {"late_records": Count("id")})
+
+
+def _late_records(scope: Scope, list_limit: int | None) -> ValuesQuery:
+    return limited(
+        _late_records_q(scope)
+        .annotate(team_name=F("episode__team__name"))
+        .values(*LateRecordRow.__annotations__)
+        .order_by("-actual_start", "-id"),
+        list_limit,
     )
 
 
@@ -259,12 +328,23 @@ def _violations(scope: Scope, list_limit: int | None) -> ValuesQuery:
 def medication_rule(
     scope: Scope, *, list_limit: int | None = rules.DASHBOARD_LIST_LIMIT
 ) -> MedicationRule:
-    """Prescriptions in the period: new medicines with the required number of meetings
-    (settings.POD_MEETINGS_BEFORE_MEDICATION) held before them, overrides with their reasons,
-    and violations found by the audit (lists: the first `list_limit`, all when None). Three
-    queries."""
+    """Prescriptions in the period, every one listed and counted by how it was made: new
+    under the rule, continuing (from the current-medication list) and overridden; new
+    medicines with the required number of network meetings (settings.
+    POD_MEETINGS_BEFORE_MEDICATION; meetings.medication_rules) before them, overrides with
+    their reasons, violations found by the audit, and held meetings of the period recorded
+    after the event (lists: the first `list_limit`, all when None). Seven queries."""
     required: int = settings.POD_MEETINGS_BEFORE_MEDICATION
     head = totals(("medication.head", required), scope, lambda s: _medication_head(s, required))
+    late = totals(("medication.late_head",), scope, _late_head)
+    every = rows(
+        ("medication.prescriptions", list_limit),
+        scope,
+        lambda s: _all_prescriptions(s, list_limit),
+    )
+    late_list = rows(
+        ("medication.late_records", list_limit), scope, lambda s: _late_records(s, list_limit)
+    )
     overrides = rows(
         ("medication.overrides", list_limit), scope, lambda s: _overrides(s, list_limit)
     )
@@ -274,12 +354,17 @@ def medication_rule(
     return MedicationRule(
         prescriptions=head["prescriptions"],
         new=head["new"],
+        new_under_rule=head["new_under_rule"],
+        continuing=head["continuing"],
         new_with_meetings=head["new_with_meetings"],
         required=required,
         share_with_meetings=rules.share(head["new_with_meetings"], head["new"]),
         overrides=head["overrides"],
         violations=head["violations"],
+        late_records=late["late_records"],
         # The queries select exactly the row types' keys.
+        prescription_list=cast(list[PrescriptionRow], every),
         override_list=cast(list[OverrideRow], overrides),
         violation_list=cast(list[ViolationRow], violations),
+        late_record_list=cast(list[LateRecordRow], late_list),
     )

@@ -23,14 +23,17 @@ from pod.foundation.localtime import LONDON
 
 class FirstDays(TypedDict):
     episodes: int  # referred in the period, whose first days had all passed by `now`
-    mean: Mean  # held meetings per episode in its first days, with its t interval
-    none: int  # episodes with no meeting held in their first days
+    mean: Mean  # network meetings per episode in its first days, with its t interval
+    none: int  # episodes with no network meeting held in their first days
 
 
 def _first_days(scope: Scope) -> Totals:
     early = Meeting.objects.filter(
         episode=OuterRef("pk"),
         status=Meeting.Status.HELD,
+        # Network meetings only (meetings.medication_rules, stored on each held meeting): a
+        # one-minute or staff-only "meeting" is not one, here as for the medication rule.
+        counts_as_network_meeting=True,
         actual_start__lt=LondonDayStart(
             OuterRef("referral_received_at"), rules.EARLY_MEETINGS_DAYS
         ),
@@ -51,9 +54,10 @@ def _first_days(scope: Scope) -> Totals:
 
 
 def meetings_first_14_days(scope: Scope) -> FirstDays:
-    """Held network meetings per episode in its first rules.EARLY_MEETINGS_DAYS (14) London
-    calendar days (the referral day is day 1), over episodes referred in the period whose first
-    days had all passed by `now`. One query; the count per episode is a correlated subquery that
+    """Network meetings per episode (held meetings that count as network meetings under
+    meetings.medication_rules) in its first rules.EARLY_MEETINGS_DAYS (14) London calendar
+    days (the referral day is day 1), over episodes referred in the period whose first days
+    had all passed by `now`. One query; the count per episode is a correlated subquery that
     PostgreSQL answers from the (episode, actual_start) index of held meetings."""
     head = totals(("first_14_days",), scope, _first_days)
     return FirstDays(
@@ -71,6 +75,7 @@ def meetings_first_14_days(scope: Scope) -> FirstDays:
 class AttendanceMonth(TypedDict):
     month: str  # YYYY-MM, London
     held: int
+    network: int  # held meetings that count as network meetings (meetings.medication_rules)
     members: int  # with a network member present
     core: int  # with a member of the episode's core team present
     two_staff: int  # with two or more staff present
@@ -81,6 +86,8 @@ class AttendanceMonth(TypedDict):
 
 class Attendance(TypedDict):
     held: int
+    network: int  # of them, network meetings (plausible, distinct, two staff, the network)
+    share_network: Cell
     members: int
     core: int
     two_staff: int
@@ -101,6 +108,7 @@ def _attendance_by_month(scope: Scope) -> ValuesQuery:
         .values("month")
         .annotate(
             held=Count("id"),
+            network=Count("id", filter=Q(counts_as_network_meeting=True)),
             members=Count("id", filter=Q(network_members_present__gt=0)),
             core=Count("id", filter=Q(core_team_present=True)),
             two_staff=Count("id", filter=Q(staff_present__gte=2)),
@@ -115,6 +123,7 @@ def _month(month: str, found: Row) -> AttendanceMonth:
     return AttendanceMonth(
         month=month,
         held=held,
+        network=found.get("network", 0),
         members=members,
         core=core,
         two_staff=two_staff,
@@ -125,9 +134,11 @@ def _month(month: str, found: Row) -> AttendanceMonth:
 
 
 def meeting_attendance(scope: Scope) -> Attendance:
-    """Of meetings held in the period: the share with a network member present, with a member
-    of the episode's core team present, and with two or more staff present, in all and by
-    month (every month of the period, 0 where none was held).
+    """Of meetings held in the period: the share that count as network meetings
+    (meetings.medication_rules), with a network member present, with a member of the episode's
+    core team present, and with two or more staff present, in all and by month (every month of
+    the period, 0 where none was held). The attendance shares are over every held meeting, not
+    only network meetings: they measure how often meetings fall short of one.
 
     One query, grouped by London month; the headline is the sum of the months. It reads the
     attendance stored on each held meeting (meetings.services.meeting_attendance_refresh)
@@ -137,11 +148,14 @@ def meeting_attendance(scope: Scope) -> Attendance:
     by_month = {month_key(r["month"]): r for r in found}
     trend = [_month(month_key(m), by_month.get(month_key(m), {})) for m in scope.months()]
     held = sum(m["held"] for m in trend)
+    network = sum(m["network"] for m in trend)
     members = sum(m["members"] for m in trend)
     core = sum(m["core"] for m in trend)
     two_staff = sum(m["two_staff"] for m in trend)
     return Attendance(
         held=held,
+        network=network,
+        share_network=rules.share(network, held),
         members=members,
         core=core,
         two_staff=two_staff,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -138,6 +139,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "small_cell": rules.SMALL_CELL,
         "targets": staffing_targets(),
+        # The network-meeting definition under the medication tables (meetings.medication_rules).
+        "min_counted_minutes": settings.POD_MIN_COUNTED_MEETING_MINUTES,
+        "late_record_hours": f"{settings.POD_RECORDED_AFTER_EVENT_HOURS:g}",
     }
     if scope is not None:
         data = sections.dashboard(scope, timepoint_months=timepoint)

@@ -64,13 +64,22 @@ TRACKED: list[Tracked] = [
     Tracked("meetings.Episode", ignore=("clock_next_check_at",)),
     Tracked(
         "meetings.Meeting",
-        ignore=("network_members_present", "staff_present", "core_team_present"),
+        ignore=(
+            "network_members_present",
+            "staff_present",
+            "core_team_present",
+            "person_present",
+            # Derived by meetings.services.counting from the audited times and attendance.
+            "counts_as_network_meeting",
+            "recorded_after_event",
+        ),
     ),
     Tracked("meetings.Participant"),
     Tracked("meetings.Utterance"),
     Tracked("meetings.Decision"),
     Tracked("meetings.CarePlanVersion"),
     Tracked("meetings.Prescription", ignore=("audited_at",)),
+    Tracked("meetings.CurrentMedication"),
     Tracked("meetings.Alert"),
     # Outcomes: assessments, every scored and licensed measure (PHQ-9 item 9 included), fidelity.
     Tracked("outcomes.OutcomeAssessment"),

@@ -11,7 +11,7 @@ import pytest
 
 from meetings.models import Alert, Meeting, Prescription
 from meetings.services.meetings import meeting_record_held, meeting_schedule
-from meetings.services.prescriptions import prescription_create
+from meetings.services.prescriptions import current_medication_add, prescription_create
 from outcomes.services import scored_measure_record
 from pod.fhir.clients import api_client_create
 from tests import factories as f
@@ -121,7 +121,6 @@ def rich(team, episode, service_user, clinician, clinician2, prescriber, referra
             episode=episode,
             medicine="Lorazepam",
             dose="1 mg",
-            is_new=True,
             is_antipsychotic=False,
             prescriber=prescriber,
             prescribed_at=at + timedelta(hours=1),
@@ -133,7 +132,6 @@ def rich(team, episode, service_user, clinician, clinician2, prescriber, referra
             episode=episode,
             medicine="Aripiprazole",
             dose="5 mg daily",
-            is_new=True,
             is_antipsychotic=True,
             prescriber=prescriber,
             prescribed_at=at + timedelta(days=3),
@@ -142,7 +140,14 @@ def rich(team, episode, service_user, clinician, clinician2, prescriber, referra
         "continuing": prescription_create(
             episode=episode,
             medicine="Sertraline",
-            is_new=False,
+            continuing=current_medication_add(
+                episode=episode,
+                medicine="Sertraline",
+                source="gp_record",
+                source_date=at.date(),
+                recorded_by=prescriber,
+                now=now,
+            ),
             is_antipsychotic=False,
             prescriber=prescriber,
             prescribed_at=at + timedelta(days=3),
@@ -228,7 +233,14 @@ def bare(team, referral_at):
     prescription = prescription_create(
         episode=episode,
         medicine="Paracetamol",
-        is_new=False,
+        continuing=current_medication_add(
+            episode=episode,
+            medicine="Paracetamol",
+            source="person",
+            source_date=referral_at.date(),
+            recorded_by=prescriber,
+            now=referral_at + timedelta(hours=1),
+        ),
         is_antipsychotic=False,
         prescriber=prescriber,
         prescribed_at=referral_at + timedelta(hours=1),

@@ -109,7 +109,6 @@ def test_the_managers_link_for_an_override_goes_to_the_medication_section(
         episode=episode,
         medicine="Olanzapine",
         dose="5 mg at night",
-        is_new=True,
         is_antipsychotic=True,
         prescriber=people["prescriber"],
         prescribed_at=at,

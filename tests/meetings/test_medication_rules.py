@@ -52,5 +52,33 @@ def test_the_audit_flags_only_unexplained_shortfalls():
         meetings_held_before=2,
         meetings_required=3,
         override_reason="rapid_response",
+        override_explanation="Physical safety threatened: not drinking",
+    )
+    # An explanation too thin to review is a violation too, however the row got there.
+    assert rules.prescription_violates_rule(
+        is_new=True,
+        meetings_held_before=2,
+        meetings_required=3,
+        override_reason="rapid_response",
         override_explanation="Physical safety",
     )
+
+
+@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.parametrize(
+    ("text", "real"),
+    [
+        ("", False),
+        ("ok", False),
+        ("xxxxxxxxxxxxxxxxxxxxxxxxx", False),
+        ("ok ok ok ok ok ok ok ok ok", False),
+        ("no no no no no no no no no no", False),
+        ("abc abc abc abc abc abc abc", False),
+        ("Not eaten for 4 days", True),  # exactly 20 characters
+        ("Not eaten for 4 day", False),  # 19
+        ("  Not   eaten   for  4 days ", True),  # spaces collapse before counting
+        ("Threatening to jump from a bridge; police present", True),
+    ],
+)
+def test_an_override_explanation_is_twenty_characters_of_real_text(text, real):
+    assert (rules.override_explanation_refusal(text) is None) is real

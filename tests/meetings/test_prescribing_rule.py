@@ -1,16 +1,17 @@
 """The 3-meetings-before-medication rule in the prescribing transaction, and the audit."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
+from meetings import medication_rules
 from meetings.models import Alert, Prescription
 from meetings.services.meetings import meeting_record_held, meeting_schedule
-from meetings.services.prescriptions import prescription_create
+from meetings.services.prescriptions import current_medication_add, prescription_create
 from meetings.sweeps import prescriptions_audit
+from tests import factories as f
 
 
 def hold_meetings(episode, staff, n, start):
@@ -37,11 +38,21 @@ def hold_meetings(episode, staff, n, start):
 
 
 def prescribe(episode, prescriber, at, **kw):
+    """A prescription of Olanzapine at `at`; `is_new=False` puts it on the person's
+    current-medication list first and continues it."""
+    if not kw.pop("is_new", True):
+        kw["continuing"] = current_medication_add(
+            episode=episode,
+            medicine="Olanzapine",
+            source="gp_record",
+            source_date=episode.referral_received_at.date(),
+            recorded_by=None,
+            now=at,
+        )
     return prescription_create(
         episode=episode,
         medicine="Olanzapine",
         dose="5 mg at night",
-        is_new=kw.pop("is_new", True),
         is_antipsychotic=True,
         prescriber=prescriber,
         prescribed_at=at,
@@ -75,6 +86,19 @@ def test_it_refuses_a_new_medicine_after_two_meetings_and_saves_nothing(
     assert not Prescription.objects.exists()
 
 
+@pytest.mark.hazard("HAZ-03.C21")
+def test_the_prescription_stores_the_decision_it_was_made_under(
+    episode, staff, prescriber, referral_at
+):
+    after = hold_meetings(episode, staff, 3, referral_at + timedelta(hours=2))
+    prescription = prescribe(episode, prescriber, after)
+    held = list(episode.meetings.order_by("actual_start").values_list("pk", flat=True))
+    assert prescription.counted_meeting_ids == held
+    assert prescription.meetings_required == 3
+    assert prescription.rule_version == medication_rules.RULE_VERSION
+    assert prescription.is_new and prescription.current_medication is None
+
+
 @pytest.mark.hazard("HAZ-04.C1")
 def test_a_meeting_held_after_the_prescription_does_not_count(
     episode, staff, prescriber, referral_at
@@ -93,6 +117,7 @@ def test_the_override_needs_a_written_reason_and_alerts_the_manager(
         prescribe(
             episode, prescriber, at, override_reason="rapid_response", override_explanation=" "
         )
+    assert not Prescription.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         prescription = prescribe(
             episode,
@@ -111,43 +136,95 @@ def test_it_refuses_prescribers_only_and_dates_before_referral(
     episode, clinician, prescriber, referral_at
 ):
     with pytest.raises(ValidationError, match="Only a prescriber"):
-        prescribe(episode, clinician, referral_at + timedelta(hours=1), is_new=False)
+        prescribe(episode, clinician, referral_at + timedelta(hours=1))
     with pytest.raises(ValidationError) as exc:
-        prescribe(episode, prescriber, referral_at - timedelta(days=1), is_new=False)
+        prescribe(episode, prescriber, referral_at - timedelta(days=1))
     assert "before the referral" in str(exc.value.message_dict["prescribed_at"])
     assert not Prescription.objects.exists()
 
 
-@pytest.mark.hazard("HAZ-03.C2")
+@pytest.mark.hazard("HAZ-03.C2", "HAZ-03.C20")
 def test_a_continuing_medicine_needs_no_meetings(episode, prescriber, referral_at):
-    assert prescribe(episode, prescriber, referral_at + timedelta(hours=1), is_new=False).pk
+    prescription = prescribe(episode, prescriber, referral_at + timedelta(hours=1), is_new=False)
+    assert not prescription.is_new
+    assert prescription.current_medication.medicine == "Olanzapine"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_prescriptions_with_two_meetings_both_fail(
-    episode, staff, prescriber, referral_at
+@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.parametrize("explanation", ["ok", "a" * 40, "ok ok ok ok ok ok ok ok", "asdf " * 6])
+def test_an_override_needs_a_real_explanation_of_twenty_characters(
+    episode, prescriber, referral_at, explanation
 ):
-    at = hold_meetings(episode, staff, 2, referral_at + timedelta(hours=2))
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def run():
-        try:
-            barrier.wait()
-            prescribe(episode, prescriber, at)
-            outcomes.append("saved")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert outcomes == ["refused", "refused"]
+    at = referral_at + timedelta(hours=1)
+    with pytest.raises(ValidationError, match="at least 20 characters") as refused:
+        prescribe(
+            episode,
+            prescriber,
+            at,
+            override_reason="rapid_response",
+            override_explanation=explanation,
+        )
+    assert "override_explanation" in refused.value.message_dict
     assert not Prescription.objects.exists()
+
+
+@pytest.mark.hazard("HAZ-03.C20")
+def test_continuing_is_only_for_a_medicine_on_this_episodes_list(
+    episode, team, clinician, clinician2, prescriber, referral_at
+):
+    at = referral_at + timedelta(hours=1)
+    listed = current_medication_add(
+        episode=episode,
+        medicine="Sertraline",
+        dose="50 mg",
+        source="referral",
+        source_date=referral_at.date(),
+        recorded_by=clinician,
+        now=at,
+    )
+    # Another medicine under a listed one's entry is new, not continuing: refused here.
+    with pytest.raises(ValidationError, match="a different medicine is new"):
+        prescribe(episode, prescriber, at, continuing=listed)
+    # Another person's list does not make this one's medicine continuing.
+    other = f.make_episode(
+        team=team, core_team=[clinician, clinician2], referral_received_at=referral_at
+    )
+    with pytest.raises(ValidationError, match="not on this episode's list"):
+        prescription_create(
+            episode=other,
+            medicine="Sertraline",
+            continuing=listed,
+            is_antipsychotic=False,
+            prescriber=prescriber,
+            prescribed_at=at,
+            now=at,
+        )
+    assert not Prescription.objects.exists()
+    kept = prescription_create(
+        episode=episode,
+        medicine="",
+        continuing=listed,
+        is_antipsychotic=False,
+        prescriber=prescriber,
+        prescribed_at=at,
+        now=at,
+    )
+    assert (kept.medicine, kept.is_new) == ("Sertraline", False)
+
+
+@pytest.mark.hazard("HAZ-03.C20")
+def test_the_database_refuses_a_continuing_row_that_names_no_list_entry(
+    episode, prescriber, referral_at
+):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Prescription.objects.create(
+            episode=episode,
+            medicine="Olanzapine",
+            is_new=False,
+            is_antipsychotic=True,
+            prescriber=prescriber,
+            prescribed_at=referral_at + timedelta(hours=1),
+        )
 
 
 @pytest.mark.hazard("HAZ-03.C4", "HAZ-02.C1")

@@ -63,7 +63,6 @@ def test_it_tells_the_episode_in_chronological_order(
     prescription_create(
         episode=episode,
         medicine="Sertraline",
-        is_new=True,
         is_antipsychotic=False,
         prescriber=prescriber,
         prescribed_at=timezone.now() - timedelta(minutes=1),

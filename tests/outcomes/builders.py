@@ -3,12 +3,15 @@ expected answer can be worked out by hand."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from meetings.models import Alert, Episode, Meeting, Participant, Prescription
+from meetings.models import Alert, CurrentMedication, Episode, Meeting, Participant, Prescription
+from meetings.services.counting import episode_counted_meetings_refresh
 from meetings.services.meetings import meeting_attendance_refresh
 from networks.models import NetworkMember
 from tests import factories as f
+
+JUDGED_AT = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def episode(
@@ -59,18 +62,31 @@ def meeting(
         Participant.objects.create(meeting=m, kind="staff", staff=user, attended=True)
     for user in absent_staff:
         Participant.objects.create(meeting=m, kind="staff", staff=user, attended=False)
-    # The attendance stored on the meeting, as meetings.services.meetings does when it is
-    # recorded held.
-    return meeting_attendance_refresh(m)
+    # The attendance stored on the meeting, and whether the episode's held meetings count as
+    # network meetings, as meetings.services.meetings does when it is recorded held.
+    meeting_attendance_refresh(m)
+    # Judged from far ahead: every hand-built meeting is in the past by then.
+    episode_counted_meetings_refresh(ep, now=JUDGED_AT)
+    m.refresh_from_db()
+    return m
 
 
 def prescription(
     ep: Episode, prescriber, *, at: datetime, is_new=True, held_before=None, override=""
 ) -> Prescription:
+    # A continuing medicine is one on the person's current-medication list.
+    listed = None
+    if not is_new:
+        listed, _ = CurrentMedication.objects.get_or_create(
+            episode=ep,
+            medicine="Test",
+            defaults={"source": "gp_record", "source_date": at.date(), "recorded_at": at},
+        )
     return Prescription.objects.create(
         episode=ep,
         medicine="Test",
         is_new=is_new,
+        current_medication=listed,
         is_antipsychotic=False,
         prescriber=prescriber,
         prescribed_at=at,

@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from meetings.models import CarePlanVersion
+from meetings.models import CarePlanVersion, Meeting
+from meetings.services.counting import episode_counted_meetings_refresh
 from networks.models import NetworkMember, PeerContact
 from outcomes import rules
 from outcomes.dashboard.clinical_rules import first_meeting_rule, medication_rule
@@ -66,20 +67,25 @@ def test_it_reports_the_24_hour_rule(team, other_team, scope):
 
 
 @pytest.mark.hazard("HAZ-11.C1", "HAZ-08.C2")
-def test_it_counts_meetings_in_the_first_14_london_calendar_days(team, scope):
+def test_it_counts_meetings_in_the_first_14_london_calendar_days(
+    team, scope, clinician, clinician2
+):
+    two = [clinician, clinician2]
     # Referral Monday 2 March (GMT): days 1-14 are 2-15 March.
     first = b.episode(team, referral=at("2026-03-02"), held_after_hours=2)
-    b.meeting(first, start=at("2026-03-02", "11:00"))
-    b.meeting(first, start=at("2026-03-07"))
-    b.meeting(first, start=at("2026-03-15", "23:30"))  # day 14, late evening: counts
-    b.meeting(first, start=at("2026-03-16", "00:30"))  # day 15: does not
-    b.meeting(first, start=at("2026-03-10"), held=False)  # only scheduled: does not
+    b.meeting(first, start=at("2026-03-02", "11:00"), staff=two)
+    b.meeting(first, start=at("2026-03-07"), staff=two)
+    b.meeting(first, start=at("2026-03-15", "23:30"), staff=two)  # day 14, late evening: counts
+    b.meeting(first, start=at("2026-03-16", "00:30"), staff=two)  # day 15: does not
+    b.meeting(first, start=at("2026-03-10"), staff=two, held=False)  # only scheduled: does not
+    # Held, but not a network meeting (one member of staff): does not count (HAZ-11).
+    b.meeting(first, start=at("2026-03-11"), staff=[clinician])
     # Referral 20 March; days 1-14 end at midnight London on 3 April, which is 23:00 UTC on
     # 2 April because the clocks went forward on 29 March.
     second = b.episode(team, referral=at("2026-03-20"), held_after_hours=10)
-    b.meeting(second, start=at("2026-03-20", "19:00"))
-    b.meeting(second, start=at("2026-04-02", "22:30"))  # 23:30 BST on day 14: counts
-    b.meeting(second, start=at("2026-04-02", "23:30"))  # 00:30 BST on day 15: does not
+    b.meeting(second, start=at("2026-03-20", "19:00"), staff=two)
+    b.meeting(second, start=at("2026-04-02", "22:30"), staff=two)  # 23:30 BST on day 14: counts
+    b.meeting(second, start=at("2026-04-02", "23:30"), staff=two)  # 00:30 BST on day 15: no
     b.episode(team, referral=at("2026-04-01"), held_after_hours=None)  # none held
     b.episode(team, referral=at("2026-06-25"), held_after_hours=1)  # 14 days not over yet
 
@@ -123,16 +129,20 @@ def test_it_reports_who_was_at_the_meetings(
 
     assert (result["held"], result["members"], result["core"], result["two_staff"]) == (3, 2, 2, 2)
     assert result["share_members"].percent == pytest.approx(200 / 3)
+    # Network meetings: the first and the third (the second had one member of staff).
+    assert result["network"] == 2
     march = next(r for r in result["trend"] if r["month"] == "2026-03")
     assert (march["held"], march["members"], march["core"]) == (2, 1, 1)
     assert len(result["trend"]) == 6  # every month of the period, January to June
 
 
-@pytest.mark.hazard("HAZ-11.C1")
-def test_it_reports_the_medication_rule(team, prescriber, scope):
+@pytest.mark.hazard("HAZ-11.C1", "HAZ-11.C20", "HAZ-03.C23")
+def test_it_reports_the_medication_rule(team, prescriber, clinician, clinician2, scope):
     ep = b.episode(team, referral=at("2026-02-01"), held_after_hours=2)
     for day in ("2026-02-01", "2026-02-02", "2026-02-03"):
-        b.meeting(ep, start=at(day, "12:00"))
+        b.meeting(ep, start=at(day, "12:00"), staff=[clinician, clinician2])
+    # Held, one member of staff: not a network meeting, so not counted before a medicine.
+    b.meeting(ep, start=at("2026-02-06", "08:00"), staff=[clinician])
     b.prescription(ep, prescriber, at=at("2026-02-05"), held_before=3)
     override = b.prescription(
         ep,
@@ -158,6 +168,9 @@ def test_it_reports_the_medication_rule(team, prescriber, scope):
     assert (result["prescriptions"], result["new"], result["new_with_meetings"]) == (5, 4, 2)
     assert result["share_with_meetings"].percent == 50.0
     assert result["overrides"] == 1 and result["violations"] == 1
+    # Every prescription, counted by how it was made: 3 new + 1 continuing + 1 override = 5.
+    assert (result["new_under_rule"], result["continuing"], result["overrides"]) == (3, 1, 1)
+    assert len(result["prescription_list"]) == 5
     assert result["override_list"][0]["id"] == override.pk
     assert "sedation" in result["override_list"][0]["override_explanation"]
     assert result["violation_list"][0]["message"] == "New medicine after 0 of 3 meetings."
@@ -436,3 +449,26 @@ def test_it_keeps_the_number_of_queries_constant_as_data_grows(
     with django_assert_num_queries(len(small.captured_queries)):
         data = dashboard(scope)
     assert data["first_meeting"]["referrals"] == 14
+
+
+@pytest.mark.hazard("HAZ-04.C23", "HAZ-11.C1")
+def test_the_manager_sees_meetings_recorded_after_the_event(
+    team, other_team, clinician, clinician2, scope
+):
+    ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=2)
+    prompt = b.meeting(ep, start=at("2026-03-02", "11:00"), staff=[clinician, clinician2])
+    late = b.meeting(ep, start=at("2026-03-05", "11:00"), staff=[clinician, clinician2])
+    Meeting.objects.filter(pk=prompt.pk).update(recorded_held_at=at("2026-03-02", "18:00"))
+    # Ended 12:00 on 5 March, recorded 24 h 1 min later.
+    Meeting.objects.filter(pk=late.pk).update(recorded_held_at=at("2026-03-06", "12:01"))
+    episode_counted_meetings_refresh(ep, now=NOW)
+    theirs = b.episode(other_team, referral=at("2026-03-02"), held_after_hours=2)
+    other = b.meeting(theirs, start=at("2026-03-02", "12:00"), staff=[clinician, clinician2])
+    Meeting.objects.filter(pk=other.pk).update(recorded_held_at=at("2026-03-09"))
+    episode_counted_meetings_refresh(theirs, now=NOW)
+
+    result = medication_rule(scope)
+
+    assert result["late_records"] == 1
+    (row,) = result["late_record_list"]
+    assert (row["id"], row["counts_as_network_meeting"]) == (late.pk, True)

@@ -72,6 +72,7 @@ EXPECTED = {
     "meetings:episode_timeline": CLINICAL,
     "meetings:care_plan": CLINICAL,
     "meetings:prescribe": row(403, 200, 403, 403, 403, 403, 404),  # prescribers only
+    "meetings:current_medication": CLINICAL,
     "meetings:episode_close": CLINICAL,
     "meetings:meeting_new": CLINICAL,
     "meetings:meeting_daily_run": CLINICAL,

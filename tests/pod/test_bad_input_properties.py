@@ -145,6 +145,7 @@ FORM_PAGES = [
     ("clinician", "/episodes/{e}/meetings/{held}/decisions/ from /episodes/{e}/meetings/{held}/"),
     ("clinician", "/episodes/{e}/care-plan/"),
     ("prescriber", "/episodes/{e}/prescribe/"),
+    ("clinician", "/episodes/{e}/medication/"),
     ("clinician", "/episodes/{e}/close/"),
     ("clinician", "/network/people/{p}/members/add/"),
     ("clinician", "/network/people/{p}/members/{member}/edit/"),

@@ -280,8 +280,10 @@ class Command(BaseCommand):
             created_by=staff[0],
             now=start - timedelta(hours=2),
         )
+        # Staff and the person always come (so each demo meeting is a network meeting for
+        # the medication rule, meetings.medication_rules); network members mostly do.
         attended = {
-            p.pk: (p.invited and self.rng.random() > 0.2) or p.kind == "staff"
+            p.pk: (p.invited and self.rng.random() > 0.2) or p.kind in ("staff", "service_user")
             for p in meeting.participants.all()
         }
         return meeting_record_held(
@@ -360,7 +362,6 @@ class Command(BaseCommand):
                     episode=episode,
                     medicine="Promethazine",
                     dose="25 mg",
-                    is_new=True,
                     is_antipsychotic=False,
                     prescriber=prescriber,
                     prescribed_at=now - timedelta(hours=2),
@@ -374,7 +375,6 @@ class Command(BaseCommand):
                     episode=episode,
                     medicine="Aripiprazole",
                     dose="5 mg once daily",
-                    is_new=True,
                     is_antipsychotic=True,
                     prescriber=prescriber,
                     prescribed_at=start + timedelta(days=held - 1, hours=2),
