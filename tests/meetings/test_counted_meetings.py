@@ -55,7 +55,7 @@ def staff(clinician, clinician2):
     return [clinician, clinician2]
 
 
-@pytest.mark.hazard("HAZ-04.C20", "HAZ-03.C20")
+@pytest.mark.hazard("HAZ-04.C40", "HAZ-03.C40")
 def test_three_meetings_recorded_held_for_a_minute_each_do_not_reach_three_of_three(
     episode, staff, prescriber, referral_at
 ):
@@ -70,7 +70,7 @@ def test_three_meetings_recorded_held_for_a_minute_each_do_not_reach_three_of_th
         prescribe(episode, prescriber, now + timedelta(minutes=1))
 
 
-@pytest.mark.hazard("HAZ-04.C21")
+@pytest.mark.hazard("HAZ-04.C41")
 def test_a_meeting_without_the_person_or_their_network_or_with_one_staff_does_not_count(
     episode, staff, prescriber, referral_at
 ):
@@ -91,7 +91,7 @@ def test_a_meeting_without_the_person_or_their_network_or_with_one_staff_does_no
     assert (one_staff.staff_present, one_staff.counts_as_network_meeting) == (1, False)
 
 
-@pytest.mark.hazard("HAZ-04.C22")
+@pytest.mark.hazard("HAZ-04.C42")
 def test_of_two_overlapping_held_meetings_the_first_counts(episode, staff, referral_at):
     start = referral_at + timedelta(hours=2)
     first = schedule(episode, staff, start)
@@ -103,7 +103,7 @@ def test_of_two_overlapping_held_meetings_the_first_counts(episode, staff, refer
     assert counts == {first.pk: True, second.pk: False}
 
 
-@pytest.mark.hazard("HAZ-04.C20")
+@pytest.mark.hazard("HAZ-04.C40")
 def test_a_held_meeting_cannot_end_in_the_future(episode, staff, referral_at):
     start = referral_at + timedelta(hours=2)
     meeting = schedule(episode, staff, start)
@@ -113,7 +113,7 @@ def test_a_held_meeting_cannot_end_in_the_future(episode, staff, referral_at):
     assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.SCHEDULED
 
 
-@pytest.mark.hazard("HAZ-04.C23")
+@pytest.mark.hazard("HAZ-04.C43")
 def test_a_meeting_recorded_days_later_counts_and_is_marked(
     episode, staff, prescriber, referral_at
 ):
@@ -130,7 +130,7 @@ def test_a_meeting_recorded_days_later_counts_and_is_marked(
     assert (late.recorded_after_event, late.counts_as_network_meeting) == (True, True)
 
 
-@pytest.mark.hazard("HAZ-03.C4", "HAZ-04.C20")
+@pytest.mark.hazard("HAZ-03.C4", "HAZ-04.C40")
 def test_the_audit_applies_the_same_definition_to_rows_made_another_way(
     episode, staff, prescriber, referral_at
 ):
@@ -154,7 +154,7 @@ def test_the_audit_applies_the_same_definition_to_rows_made_another_way(
     assert "0 of 3" in Alert.objects.get(kind="medication_violation").message
 
 
-@pytest.mark.hazard("HAZ-03.C4", "HAZ-03.C21")
+@pytest.mark.hazard("HAZ-03.C4", "HAZ-03.C41")
 def test_the_audit_does_not_count_meetings_recorded_after_the_prescription(
     episode, staff, prescriber, referral_at
 ):

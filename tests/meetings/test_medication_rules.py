@@ -64,7 +64,7 @@ def test_the_audit_flags_only_unexplained_shortfalls():
     )
 
 
-@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.hazard("HAZ-03.C40")
 @pytest.mark.parametrize(
     ("text", "real"),
     [

@@ -25,7 +25,7 @@ from meetings.services import prescriptions as prescription_services
 from meetings.services.meetings import meeting_record_held, meeting_schedule
 from meetings.services.prescriptions import prescription_create
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.hazard("HAZ-03.C22")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.hazard("HAZ-03.C42")]
 
 
 def _someone_waits_for_a_lock() -> bool:

@@ -86,7 +86,7 @@ def test_it_refuses_a_new_medicine_after_two_meetings_and_saves_nothing(
     assert not Prescription.objects.exists()
 
 
-@pytest.mark.hazard("HAZ-03.C21")
+@pytest.mark.hazard("HAZ-03.C41")
 def test_the_prescription_stores_the_decision_it_was_made_under(
     episode, staff, prescriber, referral_at
 ):
@@ -143,14 +143,14 @@ def test_it_refuses_prescribers_only_and_dates_before_referral(
     assert not Prescription.objects.exists()
 
 
-@pytest.mark.hazard("HAZ-03.C2", "HAZ-03.C20")
+@pytest.mark.hazard("HAZ-03.C2", "HAZ-03.C40")
 def test_a_continuing_medicine_needs_no_meetings(episode, prescriber, referral_at):
     prescription = prescribe(episode, prescriber, referral_at + timedelta(hours=1), is_new=False)
     assert not prescription.is_new
     assert prescription.current_medication.medicine == "Olanzapine"
 
 
-@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.hazard("HAZ-03.C40")
 @pytest.mark.parametrize("explanation", ["ok", "a" * 40, "ok ok ok ok ok ok ok ok", "asdf " * 6])
 def test_an_override_needs_a_real_explanation_of_twenty_characters(
     episode, prescriber, referral_at, explanation
@@ -168,7 +168,7 @@ def test_an_override_needs_a_real_explanation_of_twenty_characters(
     assert not Prescription.objects.exists()
 
 
-@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.hazard("HAZ-03.C40")
 def test_continuing_is_only_for_a_medicine_on_this_episodes_list(
     episode, team, clinician, clinician2, prescriber, referral_at
 ):
@@ -212,7 +212,7 @@ def test_continuing_is_only_for_a_medicine_on_this_episodes_list(
     assert (kept.medicine, kept.is_new) == ("Sertraline", False)
 
 
-@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.hazard("HAZ-03.C40")
 def test_the_database_refuses_a_continuing_row_that_names_no_list_entry(
     episode, prescriber, referral_at
 ):

@@ -71,7 +71,7 @@ def test_it_refuses_with_the_reason_and_offers_the_override(
     assert Notification.objects.filter(alert=alert, user=manager).exists()
 
 
-@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.hazard("HAZ-03.C40")
 def test_unticking_new_no_longer_skips_the_rule(client, team, clinician, prescriber):
     """The old loophole: "New to this person" unticked made any medicine continuing."""
     episode = recent_episode(team, [clinician, prescriber], hours_ago=30)
@@ -84,7 +84,7 @@ def test_unticking_new_no_longer_skips_the_rule(client, team, clinician, prescri
     assert Prescription.objects.count() == 0
 
 
-@pytest.mark.hazard("HAZ-03.C20")
+@pytest.mark.hazard("HAZ-03.C40")
 def test_a_clinician_lists_current_medication_and_the_prescriber_continues_it(
     client, team, clinician, prescriber
 ):

@@ -136,7 +136,7 @@ def test_it_reports_who_was_at_the_meetings(
     assert len(result["trend"]) == 6  # every month of the period, January to June
 
 
-@pytest.mark.hazard("HAZ-11.C1", "HAZ-11.C20", "HAZ-03.C23")
+@pytest.mark.hazard("HAZ-11.C1", "HAZ-11.C40", "HAZ-03.C43")
 def test_it_reports_the_medication_rule(team, prescriber, clinician, clinician2, scope):
     ep = b.episode(team, referral=at("2026-02-01"), held_after_hours=2)
     for day in ("2026-02-01", "2026-02-02", "2026-02-03"):
@@ -451,7 +451,7 @@ def test_it_keeps_the_number_of_queries_constant_as_data_grows(
     assert data["first_meeting"]["referrals"] == 14
 
 
-@pytest.mark.hazard("HAZ-04.C23", "HAZ-11.C1")
+@pytest.mark.hazard("HAZ-04.C43", "HAZ-11.C1")
 def test_the_manager_sees_meetings_recorded_after_the_event(
     team, other_team, clinician, clinician2, scope
 ):
