@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from meetings.models import Episode, Meeting
+from meetings.rules import ClockPolicy, clock_time_left
 from meetings.services import episodes as episode_services
 from meetings.services.meetings import meeting_record_held, meeting_schedule
 from networks.models import PeerAssignment, PeerContact
@@ -404,3 +405,21 @@ def test_a_referral_in_the_spring_gap_is_refused_with_the_reason(team, clinician
     )
     assert "did not happen" in _field_error(response, "referral_received_at")
     assert not Episode.objects.exists()
+
+
+def test_a_long_overdue_clock_reads_in_days():
+    due = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    policy = ClockPolicy(
+        window=timedelta(hours=24),
+        unscheduled_after=timedelta(hours=4),
+        at_risk_lead=timedelta(hours=4),
+    )
+    words = clock_time_left
+    assert words(first_meeting_due_at=due, policy=policy, now=due + timedelta(hours=5)) == (
+        "danger",
+        "Overdue by 5 h 00 min",
+    )
+    assert words(first_meeting_due_at=due, policy=policy, now=due + timedelta(days=3, hours=4)) == (
+        "danger",
+        "Overdue by 3 days 4 h",
+    )
