@@ -12,7 +12,7 @@ from django.utils import timezone
 from meetings.models import CurrentMedication, Decision, Episode, Meeting, Participant, Utterance
 from networks.models import NetworkMember
 from networks.validators import validate_nhs_number
-from pod.foundation.fields import LocalDateTimeField, PlausibleDateField
+from pod.foundation.fields import DateTimeKind, LocalDateTimeField, PlausibleDateField
 from pod.foundation.forms import form_field
 from pod.foundation.models import Team, User
 from pod.foundation.submissions import SubmissionTokenMixin
@@ -27,10 +27,13 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format=DT_FORMAT, **kwargs)
 
 
-def dt_field(label: str, **kwargs) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label, widget=DateTimeInput(), input_formats=[DT_FORMAT, "%Y-%m-%d %H:%M"], **kwargs
-    )
+def dt_field(
+    label: str, *, kind: DateTimeKind = "event", what: str = "This time", **kwargs
+) -> LocalDateTimeField:
+    """A London wall-clock time checked by pod.foundation.plausibility: `kind` "event" (has
+    happened: not before 1900, not in the future), "appointment" (within two years ahead) or
+    "any"; the autumn's repeated hour asks BST or GMT, the spring gap is refused."""
+    return LocalDateTimeField(label=label, kind=kind, what=what, **kwargs)
 
 
 class _Crispy:
@@ -58,8 +61,8 @@ class ReferralForm(_Crispy, forms.Form):
     given_name = forms.CharField(label="Given name", max_length=100, required=False)
     family_name = forms.CharField(label="Family name", max_length=100, required=False)
     preferred_name = forms.CharField(label="Preferred name", max_length=100, required=False)
-    date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    date_of_birth = PlausibleDateField(
+        kind="birth", what="The date of birth", label="Date of birth", required=False
     )
     phone = forms.CharField(label="Phone", max_length=30, required=False)
     team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
@@ -73,7 +76,7 @@ class ReferralForm(_Crispy, forms.Form):
     reason = forms.CharField(
         label="Reason for referral, as given", widget=forms.Textarea(attrs={"rows": 3})
     )
-    referral_received_at = dt_field("Referral received at")
+    referral_received_at = dt_field("Referral received at", what="The referral")
     core_team = StaffChoiceField(
         queryset=None,
         label="Core team (two or three named staff)",
@@ -129,7 +132,7 @@ class ReferralForm(_Crispy, forms.Form):
 
 class MeetingScheduleForm(_Crispy, forms.Form):
     submit_label = "Schedule and send invitations"
-    scheduled_start = dt_field("Starts at")
+    scheduled_start = dt_field("Starts at", kind="appointment", what="The meeting")
     duration_minutes = forms.IntegerField(
         label="Length (minutes)", min_value=15, max_value=480, initial=60
     )
@@ -171,8 +174,8 @@ class DailyRunForm(MeetingScheduleForm):
 
 class MeetingHeldForm(_Crispy, forms.Form):
     submit_label = "Record as held"
-    actual_start = dt_field("Actually started at")
-    actual_end = dt_field("Actually ended at")
+    actual_start = dt_field("Actually started at", what="The meeting's start")
+    actual_end = dt_field("Actually ended at", what="The meeting's end")
 
     def __init__(self, *args, participants, **kwargs):
         super().__init__(*args, **kwargs)
@@ -303,7 +306,7 @@ class PrescriptionForm(SubmissionTokenMixin, _Crispy, forms.Form):
     )
     dose = forms.CharField(label="Dose and frequency", max_length=200, required=False)
     is_antipsychotic = forms.BooleanField(label="Antipsychotic (neuroleptic)", required=False)
-    prescribed_at = LocalDateTimeField(label="Prescribed at", kind="event", what="A prescription")
+    prescribed_at = dt_field("Prescribed at", what="The prescription")
     rapid_response = forms.BooleanField(
         label="Rapid response: physical safety is threatened (override the 3-meeting rule)",
         required=False,
@@ -358,7 +361,7 @@ class CloseForm(_Crispy, forms.Form):
     closure_outcome = forms.CharField(
         label="Outcome of the episode", widget=forms.Textarea(attrs={"rows": 4})
     )
-    closed_at = dt_field("Closed at")
+    closed_at = dt_field("Closed at", what="The closing")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

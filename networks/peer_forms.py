@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from networks.models import NetworkMember, PeerContact
+from pod.foundation.fields import LocalDateTimeField, LocalDateTimeWidget
 from pod.foundation.forms import form_field
 from pod.foundation.models import User
 
@@ -44,9 +45,13 @@ class PeerContactForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how you were in contact."},
     )
-    contact_at = forms.DateTimeField(
+    # Not before 1900, not in the future; the autumn's repeated hour asks BST or GMT
+    # (pod.foundation.fields). The service checks again, with the person's date of birth.
+    contact_at = LocalDateTimeField(
         label="When",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        kind="event",
+        what="A contact",
+        widget=LocalDateTimeWidget(attrs={"class": "form-control form-control-lg"}),
         error_messages={"invalid": "Enter a date and time, like 26/11/2026 14:30."},
     )
     duration_minutes = forms.IntegerField(

@@ -17,6 +17,7 @@ from django.db import transaction
 from networks import rules, services
 from networks.models import NetworkMember, PeerAssignment, PeerContact, ServiceUser
 from pod.foundation.models import User
+from pod.foundation.plausibility import event_error
 
 # A contact logged "now" on a phone whose clock runs a little fast is still accepted.
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -87,6 +88,14 @@ def _check_contact(
         errors["duration_minutes"] = "A contact lasts between 1 minute and 24 hours."
     if contact_at > now + _CLOCK_SKEW:
         errors["contact_at"] = "A contact cannot be logged in the future."
+    elif refusal := event_error(
+        contact_at,
+        now=now,
+        what="A contact",
+        not_before=service_user.date_of_birth,
+        not_before_what="the person's date of birth",
+    ):
+        errors["contact_at"] = refusal
     if errors:
         raise ValidationError(errors)
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min
 
 from networks.models import DetailsCorrection, IdentityConfirmation, NetworkMember, ServiceUser
 from networks.rules import normalise_nhs_number
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 from pod.foundation.plausibility import birth_date_error
 
@@ -29,6 +31,29 @@ CORRECTABLE_FIELDS = (
 
 def _jsonable(value: object) -> object:
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _first_event_day(person: ServiceUser) -> date | None:
+    """The London day of the earliest dated event on the person's record (a referral, a peer
+    contact, an outcome assessment, a scored or licensed measure), or None when there is none:
+    a date of birth cannot be after it. Reverse relations only: networks imports no app above."""
+    days: list[date] = []
+    for manager, field in (
+        ("episodes", "referral_received_at"),
+        ("peer_contacts", "contact_at"),
+        ("outcome_assessments", "assessed_on"),
+        ("scored_measures", "completed_on"),
+        ("licensed_measures", "completed_on"),
+    ):
+        related = getattr(person, manager, None)
+        if related is None:
+            continue
+        first = related.aggregate(first=Min(field))["first"]
+        if isinstance(first, datetime):
+            days.append(first.astimezone(LONDON).date())
+        elif isinstance(first, date):
+            days.append(first)
+    return min(days, default=None)
 
 
 @transaction.atomic
@@ -66,7 +91,7 @@ def service_user_correct(
         raise ValidationError("Nothing was changed: the details are as recorded.")
     born = changes.get("date_of_birth")
     if "date_of_birth" in diff and born is not None:
-        refusal = birth_date_error(born, today=today)
+        refusal = birth_date_error(born, today=today, first_event=_first_event_day(locked))
         if refusal:
             raise ValidationError({"date_of_birth": refusal})
     for field in diff:

@@ -50,8 +50,8 @@ class DashboardFilterForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), required=False, empty_label="All my teams"
     )
-    start = forms.DateField(label="From", widget=DATE)
-    end = forms.DateField(label="To", widget=DATE)
+    start = PlausibleDateField(label="From", widget=DATE, kind="query", what="The start")
+    end = PlausibleDateField(label="To", widget=DATE, kind="query", what="The end")
     timepoint = forms.TypedChoiceField(
         label="Outcomes at",
         coerce=int,
@@ -143,7 +143,7 @@ class RelapseFilterForm(TeamChoiceForm):
 
 
 class ScoredMeasureForm(forms.Form):
-    completed_on = forms.DateField(widget=DATE)
+    completed_on = PlausibleDateField(widget=DATE, kind="event", what="The measure's date")
 
     def __init__(self, *args: Any, instrument: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,6 +173,8 @@ class ScoredMeasureForm(forms.Form):
 
 
 class LicensedMeasureForm(forms.ModelForm):
+    completed_on = PlausibleDateField(widget=DATE, kind="event", what="The measure's date")
+
     class Meta:
         model = LicensedMeasure
         fields = ["name", "completed_on", "score"]
@@ -185,6 +187,16 @@ class LicensedMeasureForm(forms.ModelForm):
 
 
 class OutcomeAssessmentForm(forms.ModelForm):
+    assessed_on = PlausibleDateField(widget=DATE, kind="event", what="The assessment")
+    relapse_on = PlausibleDateField(
+        widget=DATE,
+        kind="event",
+        what="The relapse",
+        required=False,
+        label="Date of relapse",
+        help_text="Date the relapse began, when known (only with a relapse)",
+    )
+
     class Meta:
         model = OutcomeAssessment
         fields = [

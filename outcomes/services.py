@@ -24,11 +24,17 @@ from outcomes.models import (
 )
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
+from pod.foundation.plausibility import earliest_error, event_error
 
 
-def _not_in_future(day: date, now: datetime, field: str) -> None:
-    if day > now.astimezone(LONDON).date():
-        raise ValidationError({field: "This date is in the future."})
+def _not_in_future(day: date, now: datetime, field: str, *, born: date | None = None) -> None:
+    """pod.foundation.plausibility.event_error at `field`: not before 1900, not after today
+    (London), not before the person's date of birth `born`."""
+    refusal = event_error(
+        day, now=now, what="This date", not_before=born, not_before_what="the date of birth"
+    )
+    if refusal:
+        raise ValidationError({field: refusal})
 
 
 def _check_relapse_date(service_user: ServiceUser, fields: dict[str, Any]) -> None:
@@ -37,6 +43,8 @@ def _check_relapse_date(service_user: ServiceUser, fields: dict[str, Any]) -> No
         return
     if not fields.get("relapse"):
         raise ValidationError({"relapse_on": "A relapse date needs a relapse recorded."})
+    if floor := earliest_error(relapse_on, what="The relapse"):
+        raise ValidationError({"relapse_on": floor})
     if relapse_on > fields["assessed_on"]:
         raise ValidationError({"relapse_on": "The relapse must be on or before the assessment."})
     baseline = OutcomeAssessment.objects.filter(service_user=service_user, timepoint_months=0)
@@ -60,7 +68,7 @@ def scored_measure_record(
     """Score a DIALOG, PHQ-9 or GAD-7 and keep the items with the computed scores."""
     if instrument not in scoring.SCORERS:
         raise ValidationError({"instrument": "Unknown measure."})
-    _not_in_future(completed_on, now, "completed_on")
+    _not_in_future(completed_on, now, "completed_on", born=service_user.date_of_birth)
     try:
         score = scoring.SCORERS[instrument](list(item_scores))
     except ValueError as error:
@@ -92,7 +100,7 @@ def licensed_measure_record(
     now: datetime,
 ) -> LicensedMeasure:
     """Keep a licensed measure by name and total score only."""
-    _not_in_future(completed_on, now, "completed_on")
+    _not_in_future(completed_on, now, "completed_on", born=service_user.date_of_birth)
     error = scoring.licensed_score_error(name=name, score=score)
     if error:
         raise ValidationError({"score": error})
@@ -115,7 +123,7 @@ def outcome_assessment_record(
     """Record the outcomes at one time point (one per person and time point). A relapse date
     (time to relapse: outcomes/survival.py) needs a relapse, on or before the assessment and
     after the person's baseline assessment; ValidationError at the field otherwise."""
-    _not_in_future(fields["assessed_on"], now, "assessed_on")
+    _not_in_future(fields["assessed_on"], now, "assessed_on", born=service_user.date_of_birth)
     _check_relapse_date(service_user, fields)
     if OutcomeAssessment.objects.filter(
         service_user=service_user, timepoint_months=fields["timepoint_months"]

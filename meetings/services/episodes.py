@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from meetings import rules
 from meetings.models import Episode
@@ -15,7 +16,9 @@ from meetings.services.clock import episode_refresh_clock
 from networks.models import ServiceUser
 from networks.rules import identity_differences, normalise_nhs_number
 from networks.services import identity_confirmation_record
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
+from pod.foundation.plausibility import birth_date_error, event_error
 
 SAME_PERSON_NEEDED = (
     "This NHS number is on record under another name or date of birth. Compare the two below: "
@@ -60,13 +63,20 @@ def episode_open(
     """Open an episode for a referral and start the 24-hour clock.
 
     The core team is two or three named staff of `team`. ValidationError (by field) for a
-    referral received in the future (more than 5 minutes after `now`) or a core team of the wrong
-    size or from outside the team; nothing is saved then.
+    referral received at an implausible time (pod.foundation.plausibility.event_error: before
+    1900, before the person's date of birth, or in the future, more than 5 minutes after `now`)
+    or a core team of the wrong size or from outside the team; nothing is saved then.
     """
     core = list(core_team)
     errors: dict[str, list[str]] = {}
-    if referral_received_at > now + timedelta(minutes=5):
-        errors["referral_received_at"] = ["A referral cannot be received in the future."]
+    if refusal := event_error(
+        referral_received_at,
+        now=now,
+        what="A referral",
+        not_before=service_user.date_of_birth,
+        not_before_what="the person's date of birth",
+    ):
+        errors["referral_received_at"] = [refusal]
     if len({u.pk for u in core}) < 2:
         errors["core_team"] = ["Name at least two staff for the core team."]
     elif len({u.pk for u in core}) > 3:
@@ -105,6 +115,8 @@ def service_user_find_or_create(
     person_fields: Mapping[str, object],
     same_person: bool = False,
     confirmed_by: User | None = None,
+    today: date | None = None,
+    first_event: date | None = None,
 ) -> tuple[ServiceUser, bool]:
     """The person with this NHS number, or a new one in `team`. Never a duplicate, and never
     another person's record in silence.
@@ -116,7 +128,9 @@ def service_user_find_or_create(
     IdentityMismatch is raised unless `same_person` is True; then what was entered is kept in
     an IdentityConfirmation by `confirmed_by`, and the record keeps its details (a correction,
     with a reason, changes them). A new person needs given name, family name and date of birth
-    (ValidationError by field otherwise).
+    (ValidationError by field otherwise), a plausible one (pod.foundation.plausibility:
+    not before 1900, not after `today` (London; the current day when None) nor after
+    `first_event`, e.g. the day the referral was received).
     """
     digits = normalise_nhs_number(nhs_number)
     existing = ServiceUser.objects.select_for_update().filter(nhs_number=digits).first()
@@ -149,6 +163,13 @@ def service_user_find_or_create(
         raise ValidationError(
             {k: "This person is new to POD: enter this to register them." for k in missing}
         )
+    born = person_fields["date_of_birth"]
+    if isinstance(born, date) and (
+        refusal := birth_date_error(
+            born, today=today or timezone.localdate(), first_event=first_event
+        )
+    ):
+        raise ValidationError({"date_of_birth": refusal})
     person = ServiceUser(team=team, nhs_number=digits, **person_fields)
     person.full_clean()
     person.save()
@@ -182,6 +203,7 @@ def episode_open_from_referral(
         person_fields=person_fields,
         same_person=same_person,
         confirmed_by=created_by,
+        today=now.astimezone(LONDON).date(),
     )
     if Episode.objects.filter(service_user=person).exclude(status=Episode.Status.CLOSED).exists():
         raise ValidationError({"nhs_number": "This person already has an open episode."})
@@ -211,8 +233,8 @@ def episode_close(*, episode: Episode, outcome: str, closed_at: datetime, now: d
         errors["closure_outcome"] = "Record the outcome of the episode."
     if closed_at < episode.referral_received_at:
         errors["closed_at"] = "An episode cannot close before its referral."
-    elif closed_at > now + timedelta(minutes=5):
-        errors["closed_at"] = "An episode cannot close in the future."
+    elif refusal := event_error(closed_at, now=now, what="An episode's closing"):
+        errors["closed_at"] = refusal
     if errors:
         raise ValidationError(errors)
     episode.status = Episode.Status.CLOSED

@@ -18,16 +18,39 @@ from meetings.services.invitations import meeting_invitations_enqueue_on_commit
 from networks.models import NetworkMember
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
+from pod.foundation.plausibility import appointment_error, duration_error, event_error
+
+# The longest a meeting can plausibly last, scheduled or held (a held meeting counts towards
+# the medication rule only under the rule's own, shorter, bound).
+MEETING_LONGEST = timedelta(hours=24)
 
 
 def _meeting_validate_times(
-    episode: Episode, start: datetime, end: datetime, field_prefix: str
+    episode: Episode,
+    start: datetime,
+    end: datetime,
+    field_prefix: str,
+    *,
+    now: datetime | None = None,
+    held: bool = False,
 ) -> None:
+    """ValidationError by field (`<field_prefix>_start`, `_end`) for times that are not
+    plausible (pod.foundation.plausibility): an end not after the start, a start before the
+    referral, a meeting longer than MEETING_LONGEST; with `now`, an appointment more than two
+    years ahead, or (`held`) a start or end in the future."""
     errors: dict[str, str] = {}
     if end <= start:
         errors[f"{field_prefix}_end"] = "A meeting must end after it starts."
+    elif length := duration_error(start, end, what="A meeting", maximum=MEETING_LONGEST):
+        errors[f"{field_prefix}_end"] = length
     if start < episode.referral_received_at:
         errors[f"{field_prefix}_start"] = "A meeting cannot take place before the referral."
+    elif now is not None and held:
+        for part, instant in (("start", start), ("end", end)):
+            if refusal := event_error(instant, now=now, what=f"A held meeting's {part}"):
+                errors[f"{field_prefix}_{part}"] = refusal
+    elif now is not None and (refusal := appointment_error(start, now=now, what="A meeting")):
+        errors[f"{field_prefix}_start"] = refusal
     if errors:
         raise ValidationError(errors)
 
@@ -53,7 +76,7 @@ def meeting_schedule(
     closed episode, or a meeting that ends before it starts or starts before the referral.
     """
     episode = episode_lock_for_change(episode)
-    _meeting_validate_times(episode, scheduled_start, scheduled_end, "scheduled")
+    _meeting_validate_times(episode, scheduled_start, scheduled_end, "scheduled", now=now)
     meeting = Meeting(
         episode=episode,
         scheduled_start=scheduled_start,
@@ -148,6 +171,8 @@ def meetings_schedule_daily_run(
     episode = episode_lock_for_change(episode)
     if duration <= timedelta(0):
         raise ValidationError({"duration_minutes": "A meeting must last some time."})
+    if refusal := appointment_error(first_start, now=now, what="The first meeting"):
+        raise ValidationError({"first_start": refusal})
     starts = rules.daily_run_starts(
         referral_received_at=episode.referral_received_at, first_start=first_start, days=days
     )
@@ -193,22 +218,14 @@ def meeting_record_held(
     Stops the 24-hour clock when it is the first meeting held. Stores when it was recorded
     (`now`) and judges, for the whole episode, which held meetings count towards the medication
     rule (meetings.services.counting). ValidationError for a closed episode, a cancelled
-    meeting, times that end before they start or start before the referral, or a start or end
-    in the future (more than 5 minutes after `now`).
+    meeting, times that end before they start or start before the referral, a start or an end
+    in the future (more than 5 minutes after `now`) or a length over a day.
     """
     episode = episode_lock_for_change(meeting.episode)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError("A cancelled meeting cannot be recorded as held.")
-    _meeting_validate_times(episode, actual_start, actual_end, "actual")
-    if actual_start > now + timedelta(minutes=5):
-        raise ValidationError(
-            {"actual_start": "A meeting cannot be recorded as held in the future."}
-        )
-    if actual_end > now + timedelta(minutes=5):
-        raise ValidationError(
-            {"actual_end": "A meeting cannot be recorded as having ended in the future."}
-        )
+    _meeting_validate_times(episode, actual_start, actual_end, "actual", now=now, held=True)
     meeting.status = Meeting.Status.HELD
     meeting.actual_start = actual_start
     meeting.actual_end = actual_end

@@ -13,7 +13,7 @@ record, care plan, prescription, risk or outcome.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +26,8 @@ from networks import network_map, rules, selectors
 from networks.models import NetworkMember
 from networks.selectors import get_service_user_for_user
 from pod.foundation.access import clinical_or_peer_required, peer_required, request_user
+from pod.foundation.localtime import LONDON
+from pod.foundation.plausibility import query_date
 
 
 @peer_required
@@ -79,10 +81,12 @@ def _snapshot_instant(
         if item["key"] == key:
             return item["at"]
     try:
-        day = date.fromisoformat(key)
+        # pod.foundation.plausibility: a real date from 1900 to a year ahead (9999-12-31 would
+        # overflow the end of its day).
+        day = query_date(key, today=now.astimezone(LONDON).date())
     except ValueError:
         return None
-    return network_map.end_of_day(day, now)
+    return None if day is None else network_map.end_of_day(day, now)
 
 
 @clinical_or_peer_required

@@ -31,6 +31,7 @@ from pod.foundation.plausibility import (
     earliest_error,
     event_error,
     local_to_instant,
+    query_date_error,
 )
 
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -39,7 +40,7 @@ _PARSE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%
 _MAX_INPUT = 19
 
 DateTimeKind = Literal["event", "appointment", "any"]
-DateKind = Literal["birth", "event", "any"]
+DateKind = Literal["birth", "event", "query", "any"]
 
 
 class LocalDateTimeWidget(forms.DateTimeInput):
@@ -153,8 +154,9 @@ class LocalDateTimeField(forms.Field):
 
 
 class PlausibleDateField(forms.DateField):
-    """A calendar date checked for plausibility: "birth", "event" (not in the future) or
-    "any" (the 1900 floor only). `what` starts the messages ("The assessment")."""
+    """A calendar date checked for plausibility: "birth", "event" (not in the future), "query"
+    (a period asked for: up to a year ahead) or "any" (the 1900 floor only). `what` starts the
+    messages ("The assessment")."""
 
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -178,6 +180,8 @@ class PlausibleDateField(forms.DateField):
             message = birth_date_error(value, today=today)
         elif self.kind == "event":
             message = event_error(value, now=timezone.now(), what=self.what)
+        elif self.kind == "query":
+            message = query_date_error(value, today=today, what=self.what)
         else:
             message = earliest_error(value, what=self.what)
         if message:

@@ -126,6 +126,16 @@ def appointment_error(
     return None
 
 
+def query_date_error(value: date, *, today: date, what: str) -> str | None:
+    """Check a date asked for in a query (a dashboard's period, a map's day): from 1900 to
+    `QUERY_HORIZON` after `today`, so date arithmetic on it cannot overflow."""
+    if floor := earliest_error(value, what=what):
+        return floor
+    if value > today + QUERY_HORIZON:
+        return f"{what} cannot be more than a year from today: check the year."
+    return None
+
+
 def birth_date_error(value: date, *, today: date, first_event: date | None = None) -> str | None:
     """Check a date of birth: not before 1900, not in the future, not after `first_event` (the
     earliest referral, assessment or other dated event already on the person's record)."""

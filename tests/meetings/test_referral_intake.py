@@ -97,7 +97,7 @@ def test_it_refuses_a_second_open_episode(client, team, clinician, clinician2, e
         ({"nhs_number": "1234567890"}, "nhs_number", "valid 10-digit"),
         ({"core_team": "ONE"}, "core_team", "at least two"),
         ({"reason": ""}, "reason", "required"),
-        ({"referral_received_at": "not a time"}, "referral_received_at", "valid date"),
+        ({"referral_received_at": "not a time"}, "referral_received_at", "Enter a date and time"),
         ({"referral_received_at": "2099-01-01T09:00"}, "referral_received_at", "future"),
         ({"given_name": ""}, "given_name", "new to POD"),
     ],
