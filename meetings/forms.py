@@ -63,10 +63,17 @@ class ReferralForm(_Crispy, forms.Form):
     team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
         queryset=None, label="Team", empty_label=None
     )
-    referral_source = forms.ChoiceField(label="Source", choices=Episode.Source.choices)
+    # Both start blank (issue 13): a preselected "A - Emergency" or "Self-referral" would be
+    # saved unread by anyone who skipped the field.
+    referral_source = forms.ChoiceField(
+        label="Source",
+        choices=[("", "Choose the source")] + Episode.Source.choices,
+        error_messages={"required": "Choose where the referral came from."},
+    )
     triage_category = forms.ChoiceField(
         label="Triage category (UK Mental Health Triage Scale)",
-        choices=Episode.TriageCategory.choices,
+        choices=[("", "Choose the triage category")] + Episode.TriageCategory.choices,
+        error_messages={"required": "Choose the triage category."},
     )
     reason = forms.CharField(
         label="Reason for referral, as given", widget=forms.Textarea(attrs={"rows": 3})

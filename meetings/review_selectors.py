@@ -50,9 +50,7 @@ def review_person_ids(review_ids: Collection[int]) -> dict[int, int]:
     """{review id: the id of the person it concerns}. One query. Registered with
     pod.foundation.record_targets for the access log (MeetingsConfig.ready)."""
     return dict(
-        Review.objects.filter(pk__in=list(review_ids)).values_list(
-            "pk", "episode__service_user_id"
-        )
+        Review.objects.filter(pk__in=list(review_ids)).values_list("pk", "episode__service_user_id")
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pod.foundation.localtime import LONDON
+from pod.foundation.time_words import span_words
 
 UNSCHEDULED = "unscheduled"
 AT_RISK = "at_risk"
@@ -280,7 +281,7 @@ def clock_time_left(
     *, first_meeting_due_at: datetime, policy: ClockPolicy, now: datetime
 ) -> tuple[str, str]:
     """How an open first-meeting clock reads at `now`: (level, words), e.g. ("warning",
-    "5 h 30 min left") or ("danger", "Overdue by 1 h 05 min").
+    "5 h 30 min left") or ("danger", "Overdue by 1 h 05 min"; "Overdue by 2 days 3 h" past a day).
 
     The levels follow the at-risk lead (POD_AT_RISK_LEAD_HOURS, default 4 h), so the badge turns
     urgent when the at-risk alert is raised: "danger" once at most the lead is left (and when
@@ -289,9 +290,8 @@ def clock_time_left(
     """
     left = first_meeting_due_at - now
     if left <= timedelta(0):
-        over = -left
-        hours, minutes = divmod(int(over.total_seconds()) // 60, 60)
-        return "danger", f"Overdue by {hours} h {minutes:02d} min"
+        # In days and hours once a day or more ("Overdue by 2 days 3 h"), not "51 h 00 min".
+        return "danger", f"Overdue by {span_words(-left)}"
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
     if left > 2 * policy.at_risk_lead:
         level = "ok"

@@ -63,9 +63,7 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
             "facts": review_selectors.review_facts(review, now=now),
             "form": form,
             "time_to_review": (
-                span_words(review.decided_at - review.raised_at)
-                if review.decided_at
-                else ""
+                span_words(review.decided_at - review.raised_at) if review.decided_at else ""
             ),
         },
     )
@@ -74,9 +72,7 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
 @manager_only
 def review_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    queue, open_count = review_selectors.open_reviews_queue(
-        user, limit=review_selectors.LIST_LIMIT
-    )
+    queue, open_count = review_selectors.open_reviews_queue(user, limit=review_selectors.LIST_LIMIT)
     closed = review_selectors.closed_reviews(user)
     note_shown(
         request, "person", [r.episode.service_user_id for r in [*queue, *closed]], "list:reviews"
