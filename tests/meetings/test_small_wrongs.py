@@ -40,9 +40,9 @@ def _meeting(episode, clinician, members, *, start, held_start):
 
 
 def test_a_meeting_held_at_another_time_is_titled_with_the_time_it_was_held(
-    client, team, clinician
+    client, team, clinician, clinician2
 ):
-    episode = recent_episode(team, [clinician], hours_ago=100)
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=100)
     arranged = episode.referral_received_at + timedelta(hours=2)
     held = arranged + timedelta(days=2, hours=3)
     meeting = _meeting(episode, clinician, [], start=arranged, held_start=held)
@@ -56,8 +56,8 @@ def test_a_meeting_held_at_another_time_is_titled_with_the_time_it_was_held(
     assert f"Arranged for {arranged_local:%a %-d %b %Y %H:%M}" in page
 
 
-def test_the_care_plan_names_each_person_involved_once(client, team, clinician):
-    episode = recent_episode(team, [clinician], hours_ago=30)
+def test_the_care_plan_names_each_person_involved_once(client, team, clinician, clinician2):
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
     sister = f.make_member(episode.service_user, name="Dana Rivers", relationship="sister")
     start = episode.referral_received_at + timedelta(hours=2)
     meeting = _meeting(episode, clinician, [sister], start=start, held_start=start)
