@@ -23,8 +23,8 @@ from django.db.models import Max, Q
 from django.urls import reverse
 
 from meetings.models import Alert, Episode, Prescription
+from meetings.reviews import review_open_for_alert
 from meetings.selectors import episodes_for
-from meetings.services.reviews import review_open_for_alert
 from pod.foundation.emails import email_render
 from pod.foundation.models import Notification, User
 from pod.foundation.outbox import Recipient, message_owe

@@ -19,8 +19,9 @@ from django.utils import timezone
 from meetings.alerts import alert_raise, alerts_deliver_pending
 from meetings.models import Alert, Review, Utterance
 from meetings.review_selectors import open_reviews_queue, review_summary
+from meetings.reviews import review_open
 from meetings.services.prescriptions import prescription_create
-from meetings.services.reviews import review_decide, review_open
+from meetings.services.reviews import review_decide
 from meetings.sweeps import first_meeting_sweep
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from tests import factories as f
