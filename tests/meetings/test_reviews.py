@@ -80,7 +80,7 @@ def test_it_refuses_an_unknown_kind(episode, referral_at):
 
 
 def test_the_breach_review_shows_the_rules_facts_and_not_the_dialogic_record(
-    client, episode, manager, clinician
+    client, episode, manager, clinician, django_capture_on_commit_callbacks
 ):
     meeting = held_meeting(episode, [clinician], hours_after_referral=30)
     Utterance.objects.create(
@@ -98,7 +98,9 @@ def test_the_breach_review_shows_the_rules_facts_and_not_the_dialogic_record(
         raised_at=episode.first_meeting_due_at,
     )
     client.force_login(manager)
-    page = client.get(reverse("meetings:review_detail", args=[review.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("meetings:review_detail", args=[review.pk]))
+    page = response.content.decode()
     assert "24-hour first meeting breached" in page
     # Referral Mon 2 Mar 2026 09:00 UTC (GMT), due 24 h later, held 30 h after the referral
     # (the year is written when it is not this year).

@@ -68,6 +68,8 @@ def test_the_error_summary_takes_the_focus_and_links_to_the_field(live_server, b
     )
     page = context.new_page()
     page.goto(live_server.url + reverse("meetings:episode_new"))
+    # The server's summary is under test, not the browser's own checks of required fields.
+    page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
     page.get_by_role("button", name="Take the referral").click()
     page.wait_for_selector("[data-error-summary]")
     assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
