@@ -16,6 +16,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.http import Http404
 
 from meetings.models import Alert, Review
+from meetings.rules import hours_label
 from pod.foundation.models import User
 from pod.foundation.time_words import instant_words, span_words
 
@@ -134,7 +135,7 @@ def _breach_facts(review: Review, now: datetime) -> list[Fact]:
         Fact("Referral received", instant_words(episode.referral_received_at, now=now)),
         Fact("Triage category", episode.get_triage_category_display()),
         Fact("First meeting due by", instant_words(episode.first_meeting_due_at, now=now)),
-        Fact("The rule's window", span_words(window)),
+        Fact("The rule's window", f"{hours_label(window)} hours"),
         Fact("Breach flagged", instant_words(review.raised_at, now=now)),
     ]
     if held is None:
