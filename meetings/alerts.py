@@ -23,6 +23,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 
 from meetings.models import Alert, Episode, Prescription
+from meetings.reviews import review_open_for_alert
 from meetings.selectors import episodes_for
 from pod.foundation.emails import email_render
 from pod.foundation.models import Notification, User
@@ -106,22 +107,25 @@ def alert_recipients(alert: Alert) -> list[User]:
 
 
 def manager_alert_path(alert: Alert) -> str:
-    """Where a service manager's alert email points: the section of the manager's dashboard
-    that lists it (breaches under the first-meeting rule, overrides and violations under the
-    medication rule), never the episode, which a manager may not open. The one place to change
-    when the manager's review page exists (issue 13)."""
+    """Where a service manager's alert email points: the review page of the alert (opened now
+    if it was not yet, meetings/services/reviews.py), which shows the facts the rule used and
+    takes the manager's decision; never the episode, which a manager may not open. An alert
+    that is not reviewed points at the section of the dashboard that counts it."""
+    review = review_open_for_alert(alert)
+    if review is not None:
+        return reverse("meetings:review_detail", args=[review.pk])
     section = "medication" if alert.prescription_id is not None else "first-meeting"
     return f"{reverse('outcomes:dashboard')}#{section}"
 
 
 def alert_link(alert: Alert, user: User) -> tuple[str, str]:
     """(path, what it opens) for `user`'s copy of `alert`: a page they may open. The episode for
-    a clinician who may open it; the dashboard for a service manager (`manager_alert_path`);
+    a clinician who may open it; the review for a service manager (`manager_alert_path`);
     otherwise their home page, which lists their alerts."""
     if episodes_for(user).filter(pk=alert.episode_id).exists():
         return reverse("meetings:episode_detail", args=[alert.episode_id]), "the episode"
     if user.role == User.Role.SERVICE_MANAGER:
-        return manager_alert_path(alert), "your dashboard"
+        return manager_alert_path(alert), "the review"
     return reverse("home"), "your alerts in POD"
 
 
@@ -134,7 +138,11 @@ def alert_deliver(alert: Alert, *, now: datetime) -> int:
     """Hand one alert to its recipients: an in-app notification each, and an email each (owed
     to the outbox) for those with an address. Stamps `queued_at`, and `delivered_at` at once
     when no email is owed. Returns how many emails were newly owed. Safe to repeat: both writes
-    are unique per recipient. Raises what rendering or the database raise."""
+    are unique per recipient. Raises what rendering or the database raise.
+
+    An alert escalated to the managers opens its review here too (issue 13), in the same
+    transaction, so the managers' queue and the email's link appear together."""
+    review_open_for_alert(alert)
     recipients = alert_recipients(alert)
     Notification.objects.bulk_create(
         [Notification(user=user, alert=alert) for user in recipients], ignore_conflicts=True

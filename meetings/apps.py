@@ -11,7 +11,12 @@ class MeetingsConfig(AppConfig):
         # Imported here, not at the top: both load models, which cannot be imported while Django
         # is still reading the AppConfigs. `tasks` registers our Celery tasks in every process,
         # so the lower modules can send them by name (pod/foundation/task_queue.py).
-        from meetings import alerts, selectors, tasks  # noqa: F401, PLC0415 (loads models)
+        from meetings import (  # noqa: F401, PLC0415 (loads models)
+            alerts,
+            review_selectors,
+            selectors,
+            tasks,
+        )
         from pod.foundation import outbox  # noqa: PLC0415 (loads models)
 
         # When the last email of an alert has been sent, the alert is stamped delivered.
@@ -24,4 +29,8 @@ class MeetingsConfig(AppConfig):
         )
         record_targets.register(
             "meeting", url_kwarg="meeting_id", person_ids=selectors.meeting_person_ids
+        )
+        # A manager's review page (/episodes/reviews/<review_pk>/) concerns the episode's person.
+        record_targets.register(
+            "review", url_kwarg="review_pk", person_ids=review_selectors.review_person_ids
         )

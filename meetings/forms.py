@@ -68,10 +68,17 @@ class ReferralForm(_Crispy, forms.Form):
     team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
         queryset=None, label="Team", empty_label=None
     )
-    referral_source = forms.ChoiceField(label="Source", choices=Episode.Source.choices)
+    # Both start blank (issue 13): a preselected "A - Emergency" or "Self-referral" would be
+    # saved unread by anyone who skipped the field.
+    referral_source = forms.ChoiceField(
+        label="Source",
+        choices=[("", "Choose the source")] + Episode.Source.choices,
+        error_messages={"required": "Choose where the referral came from."},
+    )
     triage_category = forms.ChoiceField(
         label="Triage category (UK Mental Health Triage Scale)",
-        choices=Episode.TriageCategory.choices,
+        choices=[("", "Choose the triage category")] + Episode.TriageCategory.choices,
+        error_messages={"required": "Choose the triage category."},
     )
     reason = forms.CharField(
         label="Reason for referral, as given", widget=forms.Textarea(attrs={"rows": 3})
@@ -130,6 +137,19 @@ class ReferralForm(_Crispy, forms.Form):
         return core
 
 
+class MemberInviteField(forms.ModelMultipleChoiceField):
+    """Network members, each shown with what limits inviting them (issue 13): one the person
+    chose not to invite, and one who has not consented to be contacted (no email is sent)."""
+
+    def label_from_instance(self, obj: NetworkMember) -> str:
+        label = f"{obj.name} ({obj.relationship})" if obj.relationship else obj.name
+        if not obj.person_wants_invited:
+            return f"{label} - the person chose not to invite them"
+        if not obj.consent_to_contact:
+            return f"{label} - no consent to be contacted: no invitation is sent"
+        return label
+
+
 class MeetingScheduleForm(_Crispy, forms.Form):
     submit_label = "Schedule and send invitations"
     scheduled_start = dt_field("Starts at", kind="appointment", what="The meeting")
@@ -143,7 +163,7 @@ class MeetingScheduleForm(_Crispy, forms.Form):
     staff = StaffChoiceField(
         queryset=None, label="Staff attending", widget=forms.CheckboxSelectMultiple
     )
-    network_members: forms.ModelMultipleChoiceField[NetworkMember] = forms.ModelMultipleChoiceField(
+    network_members = MemberInviteField(
         queryset=None,
         required=False,
         label="Network members to invite",
@@ -156,8 +176,20 @@ class MeetingScheduleForm(_Crispy, forms.Form):
     def __init__(self, *args, staff, members, **kwargs):
         super().__init__(*args, **kwargs)
         form_field(self, "staff", StaffChoiceField).queryset = staff
-        form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
+        form_field(self, "network_members", MemberInviteField).queryset = members
         self._helper()
+
+    def clean_network_members(self):
+        """A member the person chose not to invite cannot be ticked (it would be silently
+        dropped): say so, naming them."""
+        chosen = self.cleaned_data["network_members"]
+        refused = [m.name for m in chosen if not m.person_wants_invited]
+        if refused:
+            raise forms.ValidationError(
+                f"The person chose not to invite {', '.join(refused)}: untick them, or record "
+                "the person's change of mind on the network page first."
+            )
+        return chosen
 
 
 class DailyRunForm(MeetingScheduleForm):

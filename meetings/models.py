@@ -566,3 +566,7 @@ class ClockCheckFailure(models.Model):
 
     def __str__(self) -> str:
         return f"episode {self.episode_id}: {self.failures} failed clock checks"
+
+
+# The manager's review lives in its own module; imported here so Django registers the model.
+from meetings.review_models import Review  # noqa: E402, F401

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pod.foundation.localtime import LONDON
+from pod.foundation.time_words import span_words
 
 UNSCHEDULED = "unscheduled"
 AT_RISK = "at_risk"
@@ -315,7 +316,7 @@ def clock_time_left(
     *, first_meeting_due_at: datetime, policy: ClockPolicy, now: datetime
 ) -> tuple[str, str]:
     """How an open first-meeting clock reads at `now`: (level, words), e.g. ("warning",
-    "5 h 30 min left") or ("danger", "Overdue by 1 h 05 min"; from 48 h, "Overdue by 3 days 4 h").
+    "5 h 30 min left") or ("danger", "Overdue by 1 h 05 min"; "Overdue by 2 days 3 h" past a day).
 
     The levels follow the at-risk lead (POD_AT_RISK_LEAD_HOURS, default 4 h), so the badge turns
     urgent when the at-risk alert is raised: "danger" once at most the lead is left (and when
@@ -324,11 +325,8 @@ def clock_time_left(
     """
     left = first_meeting_due_at - now
     if left <= timedelta(0):
-        over = -left
-        hours, minutes = divmod(int(over.total_seconds()) // 60, 60)
-        if hours >= 48:  # "Overdue by 3 days 4 h", not "Overdue by 76 h 00 min"
-            return "danger", f"Overdue by {hours // 24} days {hours % 24} h"
-        return "danger", f"Overdue by {hours} h {minutes:02d} min"
+        # In days and hours once a day or more ("Overdue by 2 days 3 h"), not "51 h 00 min".
+        return "danger", f"Overdue by {span_words(-left)}"
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
     if left > 2 * policy.at_risk_lead:
         level = "ok"

@@ -13,7 +13,18 @@ from datetime import datetime, timedelta
 from typing import TypedDict
 
 from django.conf import settings
-from django.db.models import Case, Count, Min, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from meetings import medication_rules, rules
@@ -255,6 +266,8 @@ class OpenClock:
     episode: Episode
     level: str
     words: str
+    # Whether a meeting is arranged (scheduled): the badge never says "On track" without one.
+    arranged: bool = True
 
 
 def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
@@ -263,6 +276,11 @@ def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
         .filter(first_meeting_held_at__isnull=True)
         .exclude(status=Episode.Status.CLOSED)
         .select_related("service_user")
+        .annotate(
+            arranged=Exists(
+                Meeting.objects.filter(episode=OuterRef("pk"), status=Meeting.Status.SCHEDULED)
+            )
+        )
         .order_by("first_meeting_due_at")
     )
     policy = clock_policy()
@@ -271,7 +289,7 @@ def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
         level, words = rules.clock_time_left(
             first_meeting_due_at=episode.first_meeting_due_at, policy=policy, now=now
         )
-        clocks.append(OpenClock(episode, level, words))
+        clocks.append(OpenClock(episode, level, words, episode.arranged))
     return clocks
 
 
@@ -353,7 +371,10 @@ def meeting_record(meeting: Meeting) -> MeetingRecord:
 
 
 def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
-    return list(
+    """The episode's care plan versions, newest first; each with `involved`: who was involved,
+    each person once (the person, then who attended its meeting, then the members ticked as
+    involved who had not already been named)."""
+    versions = list(
         episode.care_plans.select_related("meeting", "created_by").prefetch_related(
             "involved_members",
             Prefetch(
@@ -365,6 +386,26 @@ def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:
             ),
         )
     )
+    for version in versions:
+        version.involved = _care_plan_involved(version)  # type: ignore[attr-defined]
+    return versions
+
+
+def _care_plan_involved(version: CarePlanVersion) -> list[str]:
+    names = ["The person"] if version.person_involved else []
+    members_named: set[int] = set()
+    attendees = getattr(version.meeting, "attendees", []) if version.meeting else []
+    for participant in attendees:
+        if participant.kind == Participant.Kind.SERVICE_USER:
+            continue
+        if participant.network_member_id is not None:
+            members_named.add(participant.network_member_id)
+        names.append(str(participant))
+    for member in version.involved_members.all():
+        if member.pk not in members_named:
+            members_named.add(member.pk)
+            names.append(str(member))
+    return names
 
 
 @dataclass

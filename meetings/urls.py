@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from meetings.views import episodes, medication, meeting_pages, network_pages
+from meetings.views import episodes, medication, meeting_pages, network_pages, reviews
 
 app_name = "meetings"
 
 urlpatterns = [
     path("new/", episodes.episode_new, name="episode_new"),
     path("new/person/", episodes.person_lookup, name="person_lookup"),
+    # The service managers' reviews of breaches, overrides and violations (issue 13).
+    path("reviews/", reviews.review_list, name="review_list"),
+    path("reviews/<int:review_pk>/", reviews.review_detail, name="review_detail"),
     path("<int:pk>/", episodes.episode_detail, name="episode_detail"),
     path("<int:pk>/timeline/", episodes.episode_timeline, name="episode_timeline"),
     path("<int:pk>/care-plan/", episodes.care_plan, name="care_plan"),

@@ -30,6 +30,15 @@ class PeerContactFields(TypedDict):
     note: str
 
 
+def _member_label(member: NetworkMember) -> str:
+    """A member as the contact form lists them: marked when they have not consented to be
+    contacted, so they are never picked without the peer seeing it (issue 13)."""
+    label = f"{member.name} ({member.relationship})"
+    if not member.consent_to_contact:
+        label += " - has not consented to be contacted"
+    return label
+
+
 class PeerContactForm(forms.Form):
     """Who, how, when, how long, why, and a short note. Rendered by
     templates/networks/peer/contact_form.html as toggle buttons, so one tap answers each."""
@@ -82,7 +91,7 @@ class PeerContactForm(forms.Form):
         self.members_by_id = {str(m.pk): m for m in members}
         form_field(self, "who", forms.MultipleChoiceField).choices = [
             (PERSON, f"{service_user.display_name} (the person)")
-        ] + [(str(m.pk), f"{m.name} ({m.relationship})") for m in members]
+        ] + [(str(m.pk), _member_label(m)) for m in members]
         if not self.is_bound and "contact_at" not in self.initial:
             self.initial["contact_at"] = timezone.localtime().replace(second=0, microsecond=0)
 

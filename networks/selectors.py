@@ -16,7 +16,19 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.db.models import Count, F, FloatField, Func, Max, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.http import Http404
 
 from networks import rules
@@ -211,9 +223,15 @@ def assignable_peers(service_user: ServiceUser) -> QuerySet[User]:
             is_active=True,
             memberships__team_id=service_user.team_id,
         )
+        # One condition on one assignment row (Exists), not two conditions across the
+        # multi-valued relation: `.exclude(a__x=..., a__y=...)` would also drop a peer whose
+        # ended assignment is to this person and whose open one is to someone else.
         .exclude(
-            peer_assignments__service_user=service_user,
-            peer_assignments__ended_at__isnull=True,
+            Exists(
+                PeerAssignment.objects.filter(
+                    peer=OuterRef("pk"), service_user=service_user, ended_at__isnull=True
+                )
+            )
         )
         .order_by("last_name", "first_name")
     )

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from meetings import review_selectors
 from meetings import selectors as meeting_selectors
 from networks.peer_views import peer_home_builder
 from pod.foundation.access import request_user
@@ -74,6 +75,25 @@ def _home_simple(request: HttpRequest, now: datetime) -> dict:
     return {"template": "pod/home_simple.html", "notifications": notifications}
 
 
+def _home_manager(request: HttpRequest, now: datetime) -> dict:
+    """A service manager's work queue: open reviews of their teams, oldest first (capped; the
+    reviews page has the rest), then unread alerts, each linked to its review."""
+    user = request_user(request)
+    queue, open_count = review_selectors.open_reviews_queue(user)
+    notifications = unread_notifications(user)
+    review_of = review_selectors.review_ids_for_alerts([n.alert_id for n in notifications])
+    for notification in notifications:
+        notification.review_pk = review_of.get(notification.alert_id)  # type: ignore[attr-defined]
+    note_shown(request, "person", [r.episode.service_user_id for r in queue], "list:reviews")
+    _note_alerts(request, notifications)
+    return {
+        "template": "pod/home_manager.html",
+        "queue": queue,
+        "open_count": open_count,
+        "notifications": notifications,
+    }
+
+
 # Role -> builder: (request, now) -> the template's context, with the template under "template".
 # A role without a builder gets the simple home.
 HOME_BUILDERS: dict[str, Callable[[HttpRequest, datetime], dict]] = {
@@ -81,6 +101,7 @@ HOME_BUILDERS: dict[str, Callable[[HttpRequest, datetime], dict]] = {
     User.Role.PRESCRIBER: _home_clinical,
     User.Role.PEER_WORKER: peer_home_builder,
     User.Role.PEER_VOLUNTEER: peer_home_builder,
+    User.Role.SERVICE_MANAGER: _home_manager,
 }
 
 

@@ -85,6 +85,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # `{% load pod_words %}`: times and spans in words (pod/foundation/time_words.py).
+            "libraries": {"pod_words": "pod.foundation.template_words"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -159,7 +159,9 @@ def episode_detail(request: HttpRequest, episode) -> HttpResponse:
             policy=selectors.clock_policy(),
             now=now,
         )
-        clock = {"level": level, "words": words}
+        # Never "On track" beside the alert that no meeting is arranged.
+        arranged = any(m.status == Meeting.Status.SCHEDULED for m in meetings)
+        clock = {"level": level, "words": words, "arranged": arranged}
     members = list(selectors.network_members_for_invitation(episode))
     return render(
         request,

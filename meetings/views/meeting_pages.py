@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods
 
 from meetings import rules, selectors
@@ -162,6 +162,13 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
         ctx["decision_form"] = DecisionForm()
         ctx["decision_form"].helper.form_action = request.path + "decisions/"
     ctx["attended"] = attended
+    # A meeting held at another time than arranged is titled with the time it was held.
+    ctx["held_at_other_time"] = meeting.status == Meeting.Status.HELD and (
+        meeting.actual_start != meeting.scheduled_start
+    )
+    shown_at = meeting.actual_start if ctx["held_at_other_time"] else meeting.scheduled_start
+    ctx["shown_at"] = shown_at
+    ctx["title"] = f"Meeting {dateformat.format(timezone.localtime(shown_at), 'j M')}"
     return render(request, "meetings/meeting_detail.html", ctx)
 
 

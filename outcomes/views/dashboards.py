@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from meetings.review_selectors import review_summary
 from outcomes import charts, rules, selectors, table_csv, tables
 from outcomes.dashboard import sections
 from outcomes.dashboard.peer_and_staffing import staffing_targets
@@ -159,6 +160,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             csv=True,  # each table links to its CSV download, with the same filter
             query=request.GET.urlencode(),
             list_limit=rules.DASHBOARD_LIST_LIMIT,
+            # The managers' reviews of events raised in the period (issue 13).
+            reviews=review_summary(scope.team_ids, start_at=scope.start_at, end_at=scope.end_at),
         )
     return render(request, "outcomes/dashboard.html", context)
 

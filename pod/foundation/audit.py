@@ -81,6 +81,7 @@ TRACKED: list[Tracked] = [
     Tracked("meetings.Prescription", ignore=("audited_at",)),
     Tracked("meetings.CurrentMedication"),
     Tracked("meetings.Alert"),
+    Tracked("meetings.Review"),  # the managers' decisions on breaches, overrides, violations
     # Outcomes: assessments, every scored and licensed measure (PHQ-9 item 9 included), fidelity.
     Tracked("outcomes.OutcomeAssessment"),
     Tracked("outcomes.ScoredMeasure"),

@@ -15,9 +15,11 @@ is derived from their username, so one phone enrolment survives a data reset, an
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import segno
 from django.conf import settings
@@ -224,3 +226,29 @@ def demo_code(username: str) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time()
     return f"{totp.token():0{device.digits}d}"
+
+
+@dataclass(frozen=True)
+class DemoCode:
+    """A demo authenticator's code as the sign-in page shows it: the code, whether it was
+    already used to sign in (django-otp refuses a code of a time step already used), and in
+    how many whole seconds the next code comes."""
+
+    code: str
+    used: bool
+    next_in_seconds: int
+
+
+def demo_code_status(username: str, *, now: float) -> DemoCode:
+    """The demo code at `now` (a Unix time), and whether it is spent; DEBUG only, like
+    `demo_code`. TOTPDevice.DoesNotExist for a user without a demo authenticator."""
+    _refuse_outside_debug()
+    device = TOTPDevice.objects.get(user__username=username, name="Demo authenticator")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = now
+    step_elapsed = (now - device.t0) % device.step
+    return DemoCode(
+        code=f"{totp.token():0{device.digits}d}",
+        used=device.last_t >= totp.t(),
+        next_in_seconds=max(1, math.ceil(device.step - step_elapsed)),
+    )

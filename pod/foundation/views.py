@@ -124,13 +124,15 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _demo_code_for(user) -> str | None:
+def _demo_code_for(user) -> twofactor.DemoCode | None:
     """Demo mode only (DEBUG on, `make run`): the current code of the user's demo
-    authenticator, so a newcomer can try the real two-step sign-in without a phone."""
+    authenticator, so a newcomer can try the real two-step sign-in without a phone; when that
+    code was already used (signing in twice within one 30-second step), the page says when the
+    next one comes instead of offering a code that would be refused."""
     if not settings.DEBUG:
         return None
     try:
-        return twofactor.demo_code(user.username)
+        return twofactor.demo_code_status(user.username, now=time.time())
     except TOTPDevice.DoesNotExist:
         return None
 

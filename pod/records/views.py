@@ -21,6 +21,7 @@ from pod.foundation.audit import note_shown, record_access
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from pod.foundation.models import User
 from pod.foundation.submissions import one_submission
+from pod.records.access_words import access_words
 from pod.records.forms import InclusionForm
 from pod.records.release import subject_access_include_item
 from pod.records.subject_access import (
@@ -55,6 +56,8 @@ def access_log(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("user")
         .order_by("-at", "-id")[:ACCESS_LOG_LIMIT]
     )
+    for access in accesses:
+        access.what_words = access_words(access.what)  # type: ignore[attr-defined]
     changes = list(
         AuditEvent.objects.filter(table_name="networks_serviceuser", row_id=str(person.pk))
         .select_related("user")

@@ -1,5 +1,5 @@
 """Alert emails people can read: plain text that is plain, a subject that says what and when,
-and a link each recipient may open (the manager's to their dashboard, never the episode)."""
+and a link each recipient may open (the manager's to the review, never the episode)."""
 
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from meetings.alerts import alerts_deliver_pending
-from meetings.models import Alert
+from meetings.models import Alert, Review
 from meetings.services.prescriptions import prescription_create
 from meetings.sweeps import first_meeting_sweep
 from pod.devstack.__main__ import run_environment
@@ -87,15 +87,16 @@ def test_each_recipient_gets_a_link_they_may_open(breach_emails, people, client)
         client.force_login(people[who])
         assert client.get(url.path).status_code == 200, who
     assert urlsplit(links["clinician"]).path == f"/episodes/{episode.pk}/"
-    # The manager may not open the episode: their link is the dashboard's list of breaches.
-    assert links["manager"] == f"{SITE}/outcomes/dashboard/#first-meeting"
+    # The manager may not open the episode: their link is the breach's review (issue 13).
+    review = Review.objects.get(kind=Review.Kind.BREACH, episode=episode)
+    assert links["manager"] == f"{SITE}/episodes/reviews/{review.pk}/"
     client.force_login(people["manager"])
     assert client.get(f"/episodes/{episode.pk}/").status_code == 403
-    assert "Open your dashboard" in emails[people["manager"].email].body
+    assert "Open the review" in emails[people["manager"].email].body
 
 
 @pytest.mark.hazard("HAZ-02.C7")
-def test_the_managers_link_for_an_override_goes_to_the_medication_section(
+def test_the_managers_link_for_an_override_goes_to_its_review(
     aande_team, people, referral_at, settings, mailoutbox
 ):
     settings.SITE_URL = SITE
@@ -119,7 +120,8 @@ def test_the_managers_link_for_an_override_goes_to_the_medication_section(
     deliver(at)
     emails = {m.to[0]: m for m in mailoutbox}
     manager_email = emails[people["manager"].email]
-    assert f"{SITE}/outcomes/dashboard/#medication" in manager_email.body
+    review = Review.objects.get(kind=Review.Kind.OVERRIDE, episode=episode)
+    assert f"{SITE}/episodes/reviews/{review.pk}/" in manager_email.body
     assert f"/episodes/{episode.pk}/" not in manager_email.body
     assert f"{SITE}/episodes/{episode.pk}/" in emails[people["prescriber"].email].body
 

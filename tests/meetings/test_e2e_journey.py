@@ -93,6 +93,7 @@ def _take_referral(
     page.get_by_label("Family name").fill("Rivers")
     page.get_by_label("Date of birth").fill("1998-04-12")
     page.get_by_label("Source").select_option("gp")
+    page.get_by_label("Triage category").select_option("C")  # starts blank (issue 13)
     page.get_by_label("Reason for referral").fill("Frightened, not sleeping; family worried.")
     page.get_by_label("Referral received at").fill(_local(referral_at))
     for name in core_names:

@@ -81,6 +81,10 @@ EXPECTED = {
     "meetings:utterance_add": CLINICAL_POST,
     "meetings:decision_add": CLINICAL_POST,
     "meetings:meeting_ics": CLINICAL,
+    # The reviews of breaches, overrides and violations: the team's service managers only
+    # (another team's manager finds nothing: tests/meetings/test_reviews.py).
+    "meetings:review_list": row(403, 403, 403, 403, 200, 403, 403),
+    "meetings:review_detail": row(403, 403, 403, 403, 200, 403, 403),
     "networks:member_list": CLINICAL,
     "networks:member_add": CLINICAL,
     "networks:member_edit": CLINICAL,

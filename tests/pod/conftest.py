@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from meetings.models import Review
 from meetings.services.meetings import meeting_schedule
 from networks.models import PeerAssignment, PeerContact
 from outcomes.models import OutcomeImport
@@ -63,6 +64,15 @@ def world(
         date_format="iso",
         status="refused",
     )
+    # A manager's review of a breach (its subject id names no alert: the breach's facts come from
+    # the episode, and the world's tests raise their own alerts).
+    review = Review.objects.create(
+        kind=Review.Kind.BREACH,
+        subject_id=987654,
+        episode=episode,
+        team=team,
+        raised_at=referral_at + timedelta(hours=24),
+    )
     users = {
         "clinician": clinician,
         "prescriber": prescriber,
@@ -82,5 +92,6 @@ def world(
         "assignment": assignments[peer_worker].pk,
         "team": team.pk,
         "import_job": import_job.pk,
+        "review": review.pk,
     }
     return users, ids

@@ -42,7 +42,19 @@ def test_it_shows_the_team_clinicians_who_looked(client, clinician, peer_worker,
     response = client.get(_url(service_user))
     assert response.status_code == 200
     page = response.content.decode()
-    assert str(peer_worker) in page and "peer:person" in page
+    assert str(peer_worker) in page and "Opened person" in page
+
+
+def test_it_names_pages_in_words_not_route_names(client, clinician, service_user):
+    for what in ("meetings:episode_detail", "list:home", "outcomes:team_fidelity"):
+        RecordAccess.objects.create(user=clinician, service_user=service_user, what=what)
+    client.force_login(clinician)
+    page = client.get(_url(service_user)).content.decode()
+    assert "Opened the episode" in page
+    assert "Saw the person listed on the home page" in page
+    assert "Opened team fidelity" in page  # a page not listed still reads as words
+    for code in ("meetings:episode_detail", "list:home", "outcomes:team_fidelity"):
+        assert f"<td>{code}</td>" not in page
 
 
 @pytest.mark.hazard("HAZ-06.C8")

@@ -33,6 +33,9 @@ def test_it_locks_an_account_out_after_five_failures(client, clinician, axes_on)
     response = _sign_in(client, "clinician", PASSWORD)
     assert response.status_code == 429
     assert "Signing in is paused" in response.content.decode()
+    # The wait in words (issue 13), not an ISO 8601 duration.
+    assert "signing in is paused for 30 minutes." in response.content.decode()
+    assert "PT30M" not in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

@@ -193,3 +193,23 @@ def test_it_refuses_demo_codes_outside_debug(clinician, settings):
         demo_devices_create([clinician])
     with pytest.raises(CommandError):
         call_command("demo_otp", "clinician")
+
+
+def test_a_second_demo_sign_in_within_the_step_says_when_the_next_code_comes(
+    client, clinician, settings
+):
+    settings.DEBUG = True
+    demo_devices_create([clinician])
+    device = TOTPDevice.objects.get(user=clinician, name="Demo authenticator")
+    left = device.step - time.time() % device.step
+    if left < 6:  # both sign-ins must fall in one 30-second step
+        time.sleep(left + 0.5)
+    client.force_login(clinician)
+    response = client.post(reverse("security:twofactor_verify"), {"token": _code(device)})
+    assert response.status_code == 302
+    client.logout()
+    client.force_login(clinician)
+    page = client.get(reverse("security:twofactor_verify")).content.decode()
+    assert "already used to sign in" in page
+    assert "The next code comes in" in page
+    assert f"<strong>{_code(device)}</strong>" not in page

@@ -98,6 +98,7 @@ PARAM_DEFAULT = {
     "person_id": "person",
     "team_id": "team",
     "group_id": "team",
+    "review_pk": "review",
 }
 # A literal for one route's parameter, where the default below would name nothing there.
 ROUTE_LITERAL = {("outcomes:relapse_csv", "table"): "summary"}
