@@ -35,7 +35,7 @@ def open_reviews_for_past_alerts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0007_alert_queued_and_clock_check_failures"),
+        ("meetings", "0008_medication_rule"),
         ("pod", "0005_audit_chain_and_subject_access"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
