@@ -17,6 +17,10 @@ from pod.foundation.models import User
 
 PERSON = "person"
 
+# One tap for the lengths most contacts have (issue 13, point 4); "Other" takes any minutes.
+QUICK_DURATIONS = [("5", "5 min"), ("15", "15 min"), ("30", "30 min"), ("60", "1 hour")]
+OTHER_DURATION = "other"
+
 
 class PeerContactFields(TypedDict):
     """A contact's fields, as the form cleans them and the peer services take them."""
@@ -63,8 +67,15 @@ class PeerContactForm(forms.Form):
         widget=LocalDateTimeWidget(attrs={"class": "form-control form-control-lg"}),
         error_messages={"invalid": "Enter a date and time, like 26/11/2026 14:30."},
     )
+    duration_quick = forms.ChoiceField(
+        label="How long",
+        choices=QUICK_DURATIONS + [(OTHER_DURATION, "Other")],
+        widget=forms.RadioSelect,
+        required=False,
+    )
     duration_minutes = forms.IntegerField(
         label="How long (minutes)",
+        required=False,
         min_value=1,
         max_value=24 * 60,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 1440}),
@@ -86,14 +97,39 @@ class PeerContactForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
     )
 
-    def __init__(self, *args, service_user, members: list[NetworkMember], **kwargs):
+    def __init__(
+        self,
+        *args,
+        service_user,
+        members: list[NetworkMember],
+        last_mode: str | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        # The peer's last contact type is chosen for them: most of a peer's contacts go the
+        # same way (a phone call, a visit); one tap changes it.
+        if not self.is_bound and last_mode and "mode" not in self.initial:
+            self.initial["mode"] = last_mode
         self.members_by_id = {str(m.pk): m for m in members}
         form_field(self, "who", forms.MultipleChoiceField).choices = [
             (PERSON, f"{service_user.display_name} (the person)")
         ] + [(str(m.pk), _member_label(m)) for m in members]
         if not self.is_bound and "contact_at" not in self.initial:
             self.initial["contact_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean(self) -> dict[str, object]:
+        """A quick duration (5, 15, 30, 60) wins; "Other" or none needs the minutes typed."""
+        data = super().clean() or {}
+        quick = data.get("duration_quick")
+        if quick and quick != OTHER_DURATION:
+            data["duration_minutes"] = int(quick)
+            self.errors.pop("duration_minutes", None)
+        elif data.get("duration_minutes") is None and "duration_minutes" not in self.errors:
+            self.add_error(
+                "duration_minutes",
+                "Choose how long the contact was, or type the minutes.",
+            )
+        return data
 
     def service_kwargs(self) -> PeerContactFields:
         """The cleaned contact, as peer_services.peer_contact_log and _update take it."""
@@ -121,6 +157,11 @@ class PeerContactForm(forms.Form):
             "purpose": contact.purpose,
             "note": contact.note,
             "contact_at": timezone.localtime(contact.contact_at),
+            "duration_quick": (
+                str(contact.duration_minutes)
+                if str(contact.duration_minutes) in dict(QUICK_DURATIONS)
+                else OTHER_DURATION
+            ),
             "duration_minutes": contact.duration_minutes,
         }
 

@@ -88,7 +88,12 @@ def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
     user = request_user(request)
     person = get_service_user_for_user(user, person_pk)
     members = _active_members(person)
-    form = peer_forms.PeerContactForm(_data(request), service_user=person, members=members)
+    form = peer_forms.PeerContactForm(
+        _data(request),
+        service_user=person,
+        members=members,
+        last_mode=selectors.peer_last_contact_mode(user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             peer_services.peer_contact_log(

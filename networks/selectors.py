@@ -293,3 +293,17 @@ def sector_counts(members: list[NetworkMember]) -> dict[str, int]:
     sector present)."""
     counts = Counter(rules.SECTOR_OF_CATEGORY.get(m.category, "community") for m in members)
     return {key: counts.get(key, 0) for key, _label, _cats in rules.SECTORS}
+
+
+def peer_last_contact_mode(peer: User) -> str | None:
+    """How `peer` was last in contact with anyone (a PeerContact.Mode value), or None.
+
+    The contact form starts with it chosen (issue 13, point 4: a contact in five taps).
+    One indexed query on the peer's contacts, newest first.
+    """
+    return (
+        PeerContact.objects.filter(peer=peer)
+        .order_by("-created_at", "-pk")
+        .values_list("mode", flat=True)
+        .first()
+    )
