@@ -20,6 +20,7 @@ from pod.foundation.access import CLINICAL_ROLES, clinical_required, request_use
 from pod.foundation.audit import note_shown, record_access
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from pod.foundation.models import User
+from pod.foundation.paging import LIST_SIZE, bounded
 from pod.foundation.submissions import one_submission
 from pod.records.forms import InclusionForm
 from pod.records.release import subject_access_include_item
@@ -31,7 +32,8 @@ from pod.records.subject_access import (
     third_party_items,
 )
 
-ACCESS_LOG_LIMIT = 200
+# Entries per page of each list of the access log (newest first; older ones page).
+ACCESS_LOG_LIMIT = LIST_SIZE
 
 
 def _get_person_for_audit(user: User, pk: int):
@@ -50,15 +52,21 @@ def _get_person_for_audit(user: User, pk: int):
 def access_log(request: HttpRequest, pk: int) -> HttpResponse:
     person = _get_person_for_audit(request_user(request), pk)
     note_shown(request, "person", [person.pk], "access_log")
-    accesses = list(
+    accesses = bounded(
+        request,
         RecordAccess.objects.filter(service_user_id=person.pk)
         .select_related("user")
-        .order_by("-at", "-id")[:ACCESS_LOG_LIMIT]
+        .order_by("-at", "-id"),
+        param="looks",
+        size=ACCESS_LOG_LIMIT,
     )
-    changes = list(
+    changes = bounded(
+        request,
         AuditEvent.objects.filter(table_name="networks_serviceuser", row_id=str(person.pk))
         .select_related("user")
-        .order_by("-at", "-id")[:ACCESS_LOG_LIMIT]
+        .order_by("-at", "-id"),
+        param="changes",
+        size=ACCESS_LOG_LIMIT,
     )
     return render(
         request,
