@@ -61,6 +61,8 @@ def main(argv: list[str]) -> int:
         return 2
     _ensure_database(db)
     call_command("migrate", verbosity=0)
+    # As production serves them: hashed names from the manifest (README "Deploying").
+    call_command("collectstatic", interactive=False, verbosity=0)
     now = run.utc_now_minute()
     costs: dict[int, dict[measure.Page, measure.PageCost]] = {}
     fills: dict[int, float] = {}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
@@ -87,7 +87,12 @@ def pages() -> list[Page]:
         Page("/health/", "anyone", None, reverse("health"), load=True),
         Page("home", c, CLINICIAN, reverse("home"), load=True),
         Page("episode", c, CLINICIAN, reverse("meetings:episode_detail", args=[episode.pk]), True),
-        Page("episode timeline", c, CLINICIAN, reverse("meetings:episode_timeline", args=[episode.pk])),
+        Page(
+            "episode timeline",
+            c,
+            CLINICIAN,
+            reverse("meetings:episode_timeline", args=[episode.pk]),
+        ),
         Page("care plan", c, CLINICIAN, reverse("meetings:care_plan", args=[episode.pk])),
         Page(
             "meeting",
@@ -145,6 +150,7 @@ def page_cost(client: Client, url: str, *, runs: int) -> PageCost:
     """One page's cost: queries and raw bytes of one request, the bytes when the browser accepts
     gzip (what POD sends; for an uncompressed response, what gzip would make of it), and the
     median of `runs` timed requests (each read to its end)."""
+    reset_queries()  # the log keeps at most 9,000 queries; the count must start from an empty one
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, secure=True)
         raw = _body(response)
@@ -264,13 +270,8 @@ def load_run(
     all_pages: list[Page], *, workers: int, clients: int, seconds: int
 ) -> dict[Page, LoadFigures]:
     """Start gunicorn as production runs it (DEBUG off, hashed static files from
-    collectstatic, the second factor required), check each load page answers 200 with its
-    session, then run wrk against each in turn, /health/ first."""
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        check=True,
-    )
+    collectstatic, which the caller has run; the second factor required), check each load
+    page answers 200 with its session, then run wrk against each in turn, /health/ first."""
     port = _free_port()
     env = {
         **os.environ,
@@ -295,4 +296,3 @@ def load_run(
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     return out
-

@@ -49,7 +49,14 @@ def markdown(
     for page in costs[sizes[0]]:
         row = f"| {page.label} | {page.role} |"
         for people in sizes:
-            cost = next((c for p, c in costs[people].items() if p.label == page.label and p.role == page.role), None)
+            cost = next(
+                (
+                    c
+                    for p, c in costs[people].items()
+                    if p.label == page.label and p.role == page.role
+                ),
+                None,
+            )
             if cost is None:
                 row += " – | – | – | – |"
                 continue
@@ -72,7 +79,7 @@ def markdown(
         lines += [
             f"## Load run at {load_people:,} people",
             "",
-            f"gunicorn, {workers} synchronous workers (README \"Deploying\"), DEBUG off, static "
+            f'gunicorn, {workers} synchronous workers (README "Deploying"), DEBUG off, static '
             f"files from collectstatic; `wrk` with {clients} connections for {seconds} s per page, "
             "one page after another in the same run, each with its role's session cookie (second "
             "factor passed) and `Accept-Encoding: gzip`. Target (issue 17): the clinician's home "

@@ -1,9 +1,10 @@
 """Bounded lists: a page shows at most a fixed number of rows of any list that grows with the
 service (open clocks, caseloads, meetings, logs), with the total and links to the other pages.
 
-A list is read in two queries whatever its length: its count and one page of rows (LIMIT/
-OFFSET). The page number comes from the query string under the list's own parameter (`clocks`,
-`caseload`, ...), so several lists on one page page independently; a missing, malformed or
+A list is read in one query whatever its length: one page of rows (LIMIT/OFFSET), each
+carrying the length of the whole list (a window count). The page number comes from the query
+string under the list's own parameter (`clocks`, `caseload`, ...), so several lists on one page
+page independently; a missing, malformed or
 out-of-range number shows the nearest page, never an error. Order the query by what needs
 attention first, with a unique last key (the primary key), so a row never shows on two pages.
 
@@ -16,8 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, QueryDict
 
 # Rows per page of a list on a page that shows several lists (the home pages).
@@ -93,7 +93,7 @@ class Bounded:
 def page_number(request: HttpRequest, param: str) -> int:
     """The page asked for in `request.GET[param]`; 1 when absent or not a positive number."""
     raw = request.GET.get(param, "")
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return 1
     return max(int(raw), 1)
 
@@ -107,22 +107,47 @@ def bounded(
     wrap: Callable[[list[Any]], Sequence[Any]] | None = None,
 ) -> Bounded:
     """The page of `queryset` that `request` asks for under `param`, `size` rows at most
-    (default SECTION_SIZE).
-    Two queries (count, rows); none when the count is 0. A list already in memory (rows
-    computed in Python) is cut the same way, so at least the page's bytes stay bounded. `wrap` turns the page's rows into
-    what the template shows (e.g. episodes into clocks), and is given only that page's rows.
-    A number past the last page shows the last page."""
+    (default SECTION_SIZE). `wrap` turns the page's rows into what the template shows (e.g.
+    episodes into clocks), and is given only that page's rows. A number past the last page
+    shows the last page.
+
+    One query: the page's rows, each carrying the whole list's length (`COUNT(*) OVER ()`,
+    computed before LIMIT). Two more only when the page asked for is past the end. A list
+    already in memory (rows computed in Python) is cut the same way, so at least the page's
+    bytes stay bounded."""
     size = size or SECTION_SIZE
-    paginator = Paginator(queryset, size, allow_empty_first_page=True)
-    number = min(page_number(request, param), paginator.num_pages)
-    rows = list(paginator.page(number).object_list) if paginator.count else []
-    items = wrap(rows) if wrap is not None else rows
+    number = page_number(request, param)
+    if isinstance(queryset, QuerySet):
+        rows, total = _rows_and_total(queryset, number, size)
+        if not rows and total:  # past the end: the last page
+            number = -(-total // size)
+            rows, total = _rows_and_total(queryset, number, size)
+    else:
+        total = len(queryset)
+        number = min(number, max(-(-total // size), 1))
+        rows = list(queryset[(number - 1) * size : number * size])
+    if not rows:
+        number = 1
     return Bounded(
-        items=items,
-        total=paginator.count,
+        items=wrap(rows) if wrap is not None else rows,
+        total=total,
         number=number,
-        pages=paginator.num_pages,
+        pages=max(-(-total // size), 1),
         size=size,
         param=param,
         query=request.GET,
     )
+
+
+def _rows_and_total(queryset: QuerySet[Any], number: int, size: int) -> tuple[list[Any], int]:
+    """Page `number` of `queryset` and the length of the whole list. The length rides on each
+    row; an empty page past the end costs one COUNT query to find the length."""
+    start = (number - 1) * size
+    rows = list(queryset.annotate(**{_TOTAL: Window(Count("*"))})[start : start + size])
+    if rows:
+        return rows, getattr(rows[0], _TOTAL)
+    return [], (queryset.count() if number > 1 else 0)
+
+
+# The annotation carrying the whole list's length on each row of a page.
+_TOTAL = "paging_total"

@@ -106,14 +106,16 @@ def test_pages_of_a_list_hold_different_rows_and_keep_other_lists_pages(
     third = client.get(reverse("home") + "?clocks=3").context["clocks"]
     seen = [c.episode.pk for page in (first, second["clocks"], third) for c in page]
     assert len(seen) == 7 and len(set(seen)) == 7  # every clock once, soonest due first
-    due = [c.episode.first_meeting_due_at for page in (first, second["clocks"], third) for c in page]
+    due = [
+        c.episode.first_meeting_due_at for page in (first, second["clocks"], third) for c in page
+    ]
     assert due == sorted(due)
     assert second["caseload"].number == 2
     assert "caseload=2" in second["clocks"].next_url and "clocks=3" in second["clocks"].next_url
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("raw", ["0", "-1", "x", "99999", "9" * 40, ""])
+@pytest.mark.parametrize("raw", ["0", "-1", "x", "99999", "9" * 40, "", "²", "1.5"])
 def test_a_bad_page_number_shows_a_page(client, team, clinician, clinician2, small_page, raw):
     client.force_login(clinician)
     _build(team, clinician, 4, clinician2)
