@@ -9,7 +9,7 @@ browser asks for the map only when its developer tools are open, and gets a 404)
 
 from __future__ import annotations
 
-from whitenoise.storage import CompressedManifestStaticFilesStorage
+from whitenoise.storage import CompressedManifestStaticFilesStorage  # type: ignore[import-untyped]
 
 
 class HashedStaticStorage(CompressedManifestStaticFilesStorage):

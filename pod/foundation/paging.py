@@ -13,7 +13,7 @@ Issue 17, point 1 (tests/pod/test_page_budgets.py proves that pages stay the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +80,7 @@ class Bounded:
         """True when the list does not fit on one page (the pager is shown)."""
         return self.pages > 1
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.items)
 
     def __len__(self) -> int:

@@ -51,7 +51,7 @@ def test_breach_mitigations_csrf_token_masked_afresh_and_length_padded(client, c
 
 def test_production_static_storage_is_hashed_manifest():
     # The suite swaps in the storage without a manifest (tests/conftest.py); production's:
-    production = importlib.import_module(settings.SETTINGS_MODULE)
+    production = importlib.import_module("pod.settings")
     assert production.STORAGES["staticfiles"]["BACKEND"] == "pod.static_storage.HashedStaticStorage"
 
 
