@@ -84,19 +84,20 @@ def main(argv: list[str]) -> int:
                 clients=options.clients,
                 seconds=options.load_seconds,
             )
-    options.output.write_text(
-        report.markdown(
-            now=now,
-            runs=options.runs,
-            costs=costs,
-            fills=fills,
-            load=load,
-            load_people=options.load_at if load else None,
-            workers=options.workers,
-            clients=options.clients,
-            seconds=options.load_seconds,
+        # Written after each size, so a later failure keeps what was measured.
+        options.output.write_text(
+            report.markdown(
+                now=now,
+                runs=options.runs,
+                costs=costs,
+                fills=fills,
+                load=load,
+                load_people=options.load_at if load else None,
+                workers=options.workers,
+                clients=options.clients,
+                seconds=options.load_seconds,
+            )
         )
-    )
     print(f"Wrote {options.output}")
     return 0
 

@@ -294,6 +294,10 @@ def load_run(
             out[page] = wrk(url, cookie, clients=clients, seconds=seconds)
             print(f"  load {page.role:<16} {page.label:<12} {out[page]}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        server.send_signal(signal.SIGINT)  # quick shutdown: wrk's last requests are not wanted
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     return out
