@@ -83,6 +83,9 @@ class Bounded:
     def __iter__(self) -> Iterator[Any]:
         return iter(self.items)
 
+    def __getitem__(self, index: int) -> Any:
+        return self.items[index]
+
     def __len__(self) -> int:
         return len(self.items)
 
