@@ -270,8 +270,11 @@ class OpenClock:
     arranged: bool = True
 
 
-def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
-    episodes = (
+def home_open_clock_episodes(user: User) -> QuerySet[Episode]:
+    """The user's teams' open episodes whose first meeting is not yet held, soonest due first
+    (what needs attention first), with their person. Lazy: the home page reads one page of it
+    (pod/foundation/paging.py); `open_clocks` turns that page into clocks."""
+    return (
         episodes_for(user)
         .filter(first_meeting_held_at__isnull=True)
         .exclude(status=Episode.Status.CLOSED)
@@ -281,8 +284,12 @@ def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
                 Meeting.objects.filter(episode=OuterRef("pk"), status=Meeting.Status.SCHEDULED)
             )
         )
-        .order_by("first_meeting_due_at")
+        .order_by("first_meeting_due_at", "pk")
     )
+
+
+def open_clocks(episodes: Iterable[Episode], *, now: datetime) -> list[OpenClock]:
+    """Each episode's clock (level and words, meetings.rules.clock_time_left) at `now`."""
     policy = clock_policy()
     clocks = []
     for episode in episodes:
@@ -293,9 +300,10 @@ def home_open_clocks(user: User, *, now: datetime) -> list[OpenClock]:
     return clocks
 
 
-def home_meetings(user: User, *, start: datetime, end: datetime) -> list[Meeting]:
-    """Scheduled meetings of the user's teams between two instants, with who is coming."""
-    return list(
+def home_meetings(user: User, *, start: datetime, end: datetime) -> QuerySet[Meeting]:
+    """Scheduled meetings of the user's teams between two instants, with who is coming, in
+    order of start. Lazy: the home page reads one page of it."""
+    return (
         Meeting.objects.filter(
             episode__in=episodes_for(user),
             status=Meeting.Status.SCHEDULED,
@@ -307,13 +315,14 @@ def home_meetings(user: User, *, start: datetime, end: datetime) -> list[Meeting
             staff_count=Count("participants", filter=Q(participants__kind="staff")),
             i_attend=Count("participants", filter=Q(participants__staff=user)),
         )
-        .order_by("scheduled_start")
+        .order_by("scheduled_start", "pk")
     )
 
 
-def home_caseload(user: User) -> list[Episode]:
-    """Open episodes of the user's teams: the ones they are core team for first."""
-    return list(
+def home_caseload(user: User) -> QuerySet[Episode]:
+    """Open episodes of the user's teams: the ones they are core team for first, then by family
+    name. Lazy: the home page reads one page of it."""
+    return (
         episodes_for(user)
         .exclude(status=Episode.Status.CLOSED)
         .select_related("service_user")
@@ -321,7 +330,7 @@ def home_caseload(user: User) -> list[Episode]:
             held=Count("meetings", filter=Q(meetings__status="held"), distinct=True),
             mine=Count("core_team", filter=Q(core_team=user), distinct=True),
         )
-        .order_by("-mine", "service_user__family_name")
+        .order_by("-mine", "service_user__family_name", "pk")
     )
 
 

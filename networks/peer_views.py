@@ -27,7 +27,8 @@ from pod.foundation.access import (
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
-from pod.foundation.selectors import unread_notifications
+from pod.foundation.paging import bounded
+from pod.foundation.selectors import ALERTS_PAGE_SIZE, unread_notifications_query
 
 
 def _data(request: HttpRequest):
@@ -49,7 +50,9 @@ def peer_home_builder(request: HttpRequest, now) -> dict:
     user = request_user(request)
     context = {
         "template": "networks/peer/home.html",
-        "notifications": unread_notifications(user),
+        "notifications": bounded(
+            request, unread_notifications_query(user), param="alerts", size=ALERTS_PAGE_SIZE
+        ),
         "threshold": selectors.thin_network_threshold(),
         **peer_home_context(user),
     }

@@ -7,7 +7,7 @@ from networks). Project wiring, free to import every app (README "Architecture")
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
@@ -22,7 +22,8 @@ from networks.peer_views import peer_home_builder
 from pod.foundation.access import request_user
 from pod.foundation.audit import note_shown
 from pod.foundation.models import Notification, User
-from pod.foundation.selectors import unread_notifications
+from pod.foundation.paging import Bounded, bounded
+from pod.foundation.selectors import ALERTS_PAGE_SIZE, unread_notifications_query
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -32,7 +33,17 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _note_alerts(request: HttpRequest, notifications: list[Notification]) -> None:
+def _alerts(request: HttpRequest) -> Bounded:
+    """One page of the user's unread alerts, newest first (pod/foundation/paging.py)."""
+    return bounded(
+        request,
+        unread_notifications_query(request_user(request)),
+        param="alerts",
+        size=ALERTS_PAGE_SIZE,
+    )
+
+
+def _note_alerts(request: HttpRequest, notifications: Iterable[Notification]) -> None:
     """The alerts list names each alert's person: the access log records that it was shown."""
     note_shown(
         request, "person", [n.alert.episode.service_user_id for n in notifications], "list:alerts"
@@ -40,14 +51,29 @@ def _note_alerts(request: HttpRequest, notifications: list[Notification]) -> Non
 
 
 def _home_clinical(request: HttpRequest, now: datetime) -> dict:
+    """Each list is bounded (pod/foundation/paging.py): one page of at most SECTION_SIZE rows,
+    its total and a pager, so the page's queries and bytes do not grow with the team."""
     user = request_user(request)
     today = meeting_selectors.day_bounds(now, 0)
     tomorrow = meeting_selectors.day_bounds(now, 1)
-    clocks = meeting_selectors.home_open_clocks(user, now=now)
-    meetings_today = meeting_selectors.home_meetings(user, start=today[0], end=today[1])
-    meetings_tomorrow = meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1])
-    notifications = unread_notifications(user)
-    caseload = meeting_selectors.home_caseload(user)
+    clocks = bounded(
+        request,
+        meeting_selectors.home_open_clock_episodes(user),
+        param="clocks",
+        wrap=lambda episodes: meeting_selectors.open_clocks(episodes, now=now),
+    )
+    meetings_today = bounded(
+        request,
+        meeting_selectors.home_meetings(user, start=today[0], end=today[1]),
+        param="today",
+    )
+    meetings_tomorrow = bounded(
+        request,
+        meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1]),
+        param="tomorrow",
+    )
+    notifications = _alerts(request)
+    caseload = bounded(request, meeting_selectors.home_caseload(user), param="caseload")
     # Every list on the page names people (loaded with them: no extra query).
     note_shown(
         request,
@@ -70,7 +96,7 @@ def _home_clinical(request: HttpRequest, now: datetime) -> dict:
 
 def _home_simple(request: HttpRequest, now: datetime) -> dict:
     """Peers, managers and administrators: unread alerts for now; their pages extend this."""
-    notifications = unread_notifications(request_user(request))
+    notifications = _alerts(request)
     _note_alerts(request, notifications)
     return {"template": "pod/home_simple.html", "notifications": notifications}
 

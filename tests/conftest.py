@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.test import override_settings
 
 from tests import factories as f
 from tests.audit_flush import allow_flush
@@ -15,6 +16,19 @@ allow_flush()
 pytest_plugins = ["tests.hazard_plugin"]
 
 UTC = UTC
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_manifest():
+    # Production names static files by their content's hash from collectstatic's manifest
+    # (pod/settings.py STORAGES); the suite does not run collectstatic, so it uses the same
+    # storage without the manifest. tests/pod/test_compression.py checks the manifest storage.
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from pod.foundation.access import clinical_required, request_user
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.localtime import LONDON
+from pod.foundation.paging import LIST_SIZE, bounded
 
 
 def _measure_chart(
@@ -194,7 +195,10 @@ def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
 def team_follow_up(request: HttpRequest, team_id: int) -> HttpResponse:
     team = selectors.get_team_for_user(request_user(request), team_id)
     today = timezone.now().astimezone(LONDON).date()
-    rows = selectors.assessments_follow_up(team, today=today)
+    # Overdue first, then by due date; one page at a time (pod/foundation/paging.py).
+    rows = bounded(
+        request, selectors.assessments_follow_up(team, today=today), param="page", size=LIST_SIZE
+    )
     note_shown(request, "person", [r["id"] for r in rows], "list:follow_up")
     return render(
         request,

@@ -61,6 +61,9 @@ def command_run(stack: ExitStack, env: dict[str, str]) -> int:
     port = run_environment(env)
     services = start_backing_services(stack, env, mode="run")
     manage(env, "migrate", "--noinput")
+    # As in production (README "Deploying"): hashed names and a manifest in var/staticfiles. In
+    # DEBUG the pages still link the unhashed names, served straight from static/.
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     has_demo_data = any(ROOT.glob("*/management/commands/demo_data.py"))
     if has_demo_data:
         manage(env, "demo_data")

@@ -20,6 +20,7 @@ from pod.foundation.access import CLINICAL_ROLES, clinical_required, request_use
 from pod.foundation.audit import note_shown, record_access
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from pod.foundation.models import User
+from pod.foundation.paging import LIST_SIZE, bounded
 from pod.foundation.submissions import one_submission
 from pod.records.access_words import access_words
 from pod.records.forms import InclusionForm
@@ -32,7 +33,8 @@ from pod.records.subject_access import (
     third_party_items,
 )
 
-ACCESS_LOG_LIMIT = 200
+# Entries per page of each list of the access log (newest first; older ones page).
+ACCESS_LOG_LIMIT = LIST_SIZE
 
 
 def _get_person_for_audit(user: User, pk: int):
@@ -51,17 +53,23 @@ def _get_person_for_audit(user: User, pk: int):
 def access_log(request: HttpRequest, pk: int) -> HttpResponse:
     person = _get_person_for_audit(request_user(request), pk)
     note_shown(request, "person", [person.pk], "access_log")
-    accesses = list(
+    accesses = bounded(
+        request,
         RecordAccess.objects.filter(service_user_id=person.pk)
         .select_related("user")
-        .order_by("-at", "-id")[:ACCESS_LOG_LIMIT]
+        .order_by("-at", "-id"),
+        param="looks",
+        size=ACCESS_LOG_LIMIT,
     )
     for access in accesses:
         access.what_words = access_words(access.what)  # type: ignore[attr-defined]
-    changes = list(
+    changes = bounded(
+        request,
         AuditEvent.objects.filter(table_name="networks_serviceuser", row_id=str(person.pk))
         .select_related("user")
-        .order_by("-at", "-id")[:ACCESS_LOG_LIMIT]
+        .order_by("-at", "-id"),
+        param="changes",
+        size=ACCESS_LOG_LIMIT,
     )
     return render(
         request,

@@ -1,0 +1,106 @@
+"""Benchmark what each page costs, and the throughput of the busiest pages under gunicorn.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pod_bench SECRET_KEY=x \\
+        .venv/bin/python -m benchmarks.pages [--people 1000 50000] [--load-at 1000]
+
+Same database rules as benchmarks.dashboards (the name must contain "bench": it is emptied and
+refilled by benchmarks/dashboards/generate.py, and kept). Writes benchmarks/pages/RESULTS.md
+(or --output). Run from the repository root; needs `wrk` (Debian: apt-get install wrk) for the
+load run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pod.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from benchmarks.dashboards import generate, run  # noqa: E402
+from benchmarks.dashboards.__main__ import _ensure_database  # noqa: E402
+from benchmarks.pages import measure, report  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.pages", description="What each page costs, and under load."
+    )
+    parser.add_argument("--people", type=int, nargs="+", default=[1_000, 50_000])
+    parser.add_argument("--runs", type=int, default=5, help="timed requests per page")
+    parser.add_argument(
+        "--load-at",
+        type=int,
+        default=1_000,
+        help="the size (one of --people) at which to run the load test; 0: no load run",
+    )
+    parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README)")
+    parser.add_argument("--skip-fill", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    options = _arguments(argv)
+    db = settings.DATABASES["default"]
+    if "bench" not in db["NAME"]:
+        print(f"Refusing to run on {db['NAME']!r}: the name must contain 'bench'.", file=sys.stderr)
+        return 2
+    _ensure_database(db)
+    call_command("migrate", verbosity=0)
+    # As production serves them: hashed names from the manifest (README "Deploying").
+    call_command("collectstatic", interactive=False, verbosity=0)
+    now = run.utc_now_minute()
+    costs: dict[int, dict[measure.Page, measure.PageCost]] = {}
+    fills: dict[int, float] = {}
+    load: dict[measure.Page, measure.LoadFigures] = {}
+    for people in sorted(set(options.people)):
+        if not options.skip_fill:
+            print(f"Filling {people:,} people ...")
+            t0 = time.monotonic()
+            generate.fill(connection, people=people, now=now)
+            fills[people] = time.monotonic() - t0
+        print(f"Measuring pages at {people:,} people ...")
+        pages = measure.pages()
+        costs[people] = measure.measure_pages(pages, runs=options.runs)
+        if people == options.load_at:
+            print(f"Load run at {people:,} people ...")
+            load = measure.load_run(
+                pages,
+                workers=options.workers,
+                clients=options.clients,
+                seconds=options.load_seconds,
+            )
+        # Written after each size, so a later failure keeps what was measured.
+        options.output.write_text(
+            report.markdown(
+                now=now,
+                runs=options.runs,
+                costs=costs,
+                fills=fills,
+                load=load,
+                load_people=options.load_at if load else None,
+                workers=options.workers,
+                clients=options.clients,
+                seconds=options.load_seconds,
+            )
+        )
+    print(f"Wrote {options.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,303 @@
+"""What each page costs: queries, bytes (raw and gzipped) and median time, through the test
+client as its usual role; and a load run of some of them under gunicorn, against /health/.
+
+The users are the dashboards' synthetic service's (benchmarks/dashboards/generate.py): team 1's
+first clinician (user 1), its peer worker (13) and its service manager (18). Every page is asked
+for with the second factor passed (a confirmed device recorded in the session, as after a real
+sign-in), so the second-factor check costs what it costs in production.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from benchmarks.dashboards.generate import STAFF_PER_TEAM
+from meetings.models import Episode, Meeting
+from pod.foundation.localtime import LONDON
+from pod.foundation.models import User
+
+ROOT = Path(__file__).resolve().parents[2]
+CLINICIAN, PEER_WORKER, MANAGER = 1, 13, STAFF_PER_TEAM
+HOST = "localhost"
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    role: str
+    user_id: int | None  # None: anonymous
+    url: str
+    load: bool = False  # also in the load run
+
+
+@dataclass(frozen=True)
+class PageCost:
+    queries: int
+    raw_bytes: int
+    gzip_bytes: int
+    median_ms: float
+    status: int
+
+
+def _episode_in_team_1() -> Episode:
+    """An open episode of team 1 with its meetings held (the episode page's usual case)."""
+    episode = (
+        Episode.objects.filter(team_id=1, first_meeting_held_at__isnull=False)
+        .exclude(status=Episode.Status.CLOSED)
+        .order_by("pk")
+        .first()
+    )
+    assert episode is not None, "the benchmark data has no open episode in team 1"
+    return episode
+
+
+def pages() -> list[Page]:
+    """Every page and export measured, with its usual role."""
+    episode = _episode_in_team_1()
+    meeting = Meeting.objects.filter(episode=episode, status="held").order_by("pk").first()
+    assert meeting is not None
+    person = episode.service_user_id
+    today = timezone.now().astimezone(LONDON).date()
+    year = f"start={today - timedelta(days=364)}&end={today}&team=1"
+    c, p, m = "clinician", "peer worker", "service manager"
+    return [
+        Page("/health/", "anyone", None, reverse("health"), load=True),
+        Page("home", c, CLINICIAN, reverse("home"), load=True),
+        Page("episode", c, CLINICIAN, reverse("meetings:episode_detail", args=[episode.pk]), True),
+        Page(
+            "episode timeline",
+            c,
+            CLINICIAN,
+            reverse("meetings:episode_timeline", args=[episode.pk]),
+        ),
+        Page("care plan", c, CLINICIAN, reverse("meetings:care_plan", args=[episode.pk])),
+        Page(
+            "meeting",
+            c,
+            CLINICIAN,
+            reverse("meetings:meeting_detail", args=[episode.pk, meeting.pk]),
+        ),
+        Page("person", c, CLINICIAN, reverse("people:person_detail", args=[person]), load=True),
+        Page("network members", c, CLINICIAN, reverse("networks:member_list", args=[person])),
+        Page("person search", c, CLINICIAN, reverse("people:person_search") + "?q=Person+1"),
+        Page("home", p, PEER_WORKER, reverse("home"), load=True),
+        Page("peer caseload", p, PEER_WORKER, reverse("networks:peer_caseload")),
+        Page("home", m, MANAGER, reverse("home"), load=True),
+        Page("follow-up list", m, MANAGER, reverse("outcomes:team_follow_up", args=[1])),
+        Page("access log", c, CLINICIAN, reverse("security:access_log", args=[person])),
+        Page("dashboard, team 1", m, MANAGER, reverse("outcomes:dashboard") + "?" + year),
+        Page(
+            "export: breaches CSV",
+            m,
+            MANAGER,
+            reverse("outcomes:dashboard_csv", args=["breaches"]) + "?" + year,
+        ),
+        Page(
+            "export: attendance CSV",
+            m,
+            MANAGER,
+            reverse("outcomes:dashboard_csv", args=["attendance"]) + "?" + year,
+        ),
+    ]
+
+
+def signed_in_client(user_id: int | None) -> Client:
+    """A test client signed in as `user_id` with the second factor passed (or anonymous)."""
+    client = Client(SERVER_NAME=HOST)
+    if user_id is None:
+        return client
+    user = User.objects.get(pk=user_id)
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="benchmark", defaults={"confirmed": True}
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def _body(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
+def page_cost(client: Client, url: str, *, runs: int) -> PageCost:
+    """One page's cost: queries and raw bytes of one request, the bytes when the browser accepts
+    gzip (what POD sends; for an uncompressed response, what gzip would make of it), and the
+    median of `runs` timed requests (each read to its end)."""
+    reset_queries()  # the log keeps at most 9,000 queries; the count must start from an empty one
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, secure=True)
+        raw = _body(response)
+    queries = len(ctx.captured_queries)  # now: the next request empties the log it reads
+    zipped_response = client.get(url, secure=True, HTTP_ACCEPT_ENCODING="gzip")
+    zipped = _body(zipped_response)
+    if zipped_response.get("Content-Encoding") != "gzip":
+        zipped = gzip.compress(zipped)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        _body(client.get(url, secure=True, HTTP_ACCEPT_ENCODING="gzip"))
+        times.append((time.perf_counter() - t0) * 1000)
+    return PageCost(
+        queries=queries,
+        raw_bytes=len(raw),
+        gzip_bytes=len(zipped),
+        median_ms=statistics.median(times),
+        status=response.status_code,
+    )
+
+
+def measure_pages(all_pages: list[Page], *, runs: int) -> dict[Page, PageCost]:
+    out: dict[Page, PageCost] = {}
+    clients: dict[int | None, Client] = {}
+    with override_settings(ALLOWED_HOSTS=[HOST]):
+        for page in all_pages:
+            client = clients.get(page.user_id) or clients.setdefault(
+                page.user_id, signed_in_client(page.user_id)
+            )
+            out[page] = page_cost(client, page.url, runs=runs)
+            print(f"  {page.role:<16} {page.label:<24} {out[page]}")
+    return out
+
+
+# --- The load run -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadFigures:
+    requests_per_second: float
+    requests: int
+    errors: int  # non-2xx answers, socket errors and timeouts
+    median_ms: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on port {port}")
+
+
+def gunicorn_command(port: int, workers: int) -> list[str]:
+    """README "Deploying": gunicorn with `workers` synchronous workers."""
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    assert gunicorn, "gunicorn is not installed in this virtualenv (requirements.txt)"
+    return [
+        gunicorn,
+        "pod.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+
+
+_WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_TOTAL = re.compile(r"(\d+) requests in")
+_WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_WRK_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_WRK_MEDIAN = re.compile(r"50%\s+([\d.]+)(us|ms|s)\b")
+
+
+def wrk(url: str, cookie: str | None, *, clients: int, seconds: int) -> LoadFigures:
+    """`wrk` (Debian's package) with `clients` connections for `seconds`, gzip accepted."""
+    command = ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--latency"]
+    command += ["--timeout", "30s", "-H", "Accept-Encoding: gzip"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = _WRK_RATE.search(out)
+    total = _WRK_TOTAL.search(out)
+    assert rate and total, out
+    socket_errors = _WRK_ERRORS.search(out)
+    errors = sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
+    non2xx = _WRK_NON2XX.search(out)
+    errors += int(non2xx.group(1)) if non2xx else 0
+    median = _WRK_MEDIAN.search(out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return LoadFigures(
+        requests_per_second=float(rate.group(1)),
+        requests=int(total.group(1)),
+        errors=errors,
+        median_ms=float(median.group(1)) * scale[median.group(2)] if median else float("nan"),
+    )
+
+
+def session_cookie(user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    client = signed_in_client(user_id)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def load_run(
+    all_pages: list[Page], *, workers: int, clients: int, seconds: int
+) -> dict[Page, LoadFigures]:
+    """Start gunicorn as production runs it (DEBUG off, hashed static files from
+    collectstatic, which the caller has run; the second factor required), check each load
+    page answers 200 with its session, then run wrk against each in turn, /health/ first."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback; no proxy in front
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    server = subprocess.Popen(gunicorn_command(port, workers), cwd=ROOT, env=env)
+    out: dict[Page, LoadFigures] = {}
+    try:
+        _wait_for(port)
+        for page in [p for p in all_pages if p.load]:
+            cookie = session_cookie(page.user_id)
+            url = f"http://127.0.0.1:{port}{page.url}"
+            request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+            with urllib.request.urlopen(request) as answer:  # a redirect (sign-in) is followed
+                if answer.status != 200 or answer.url != url:
+                    raise RuntimeError(f"{page.label} ({page.role}) was not served under gunicorn")
+            out[page] = wrk(url, cookie, clients=clients, seconds=seconds)
+            print(f"  load {page.role:<16} {page.label:<12} {out[page]}")
+    finally:
+        server.send_signal(signal.SIGINT)  # quick shutdown: wrk's last requests are not wanted
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return out

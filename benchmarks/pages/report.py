@@ -1,0 +1,99 @@
+"""The page-cost benchmark's Markdown (RESULTS.md)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from benchmarks.pages.measure import LoadFigures, Page, PageCost
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1024:.1f}"
+
+
+def markdown(
+    *,
+    now: datetime,
+    runs: int,
+    costs: dict[int, dict[Page, PageCost]],
+    fills: dict[int, float],
+    load: dict[Page, LoadFigures],
+    load_people: int | None,
+    workers: int,
+    clients: int,
+    seconds: int,
+) -> str:
+    sizes = sorted(costs)
+    lines = [
+        "# Page-cost benchmark: results",
+        "",
+        f"Run {now:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores shared with other work "
+        f"(load average at the end: {os.getloadavg()[0]:.1f}). How to rerun and what it "
+        "measures: [../README.md](../README.md#page-cost-benchmarkspages).",
+        "",
+        "## Each page and export, as its usual role",
+        "",
+        f"Through Django's test client, with the second factor passed; queries and bytes of one "
+        f"request, median time of {runs}. *gzip*: the bytes sent to a browser that accepts gzip "
+        "(every browser). People: the dashboards' synthetic service "
+        "(benchmarks/dashboards/generate.py); team 1 holds 1/20 of them.",
+        "",
+    ]
+    header = "| Page | Role |"
+    rule = "|---|---|"
+    for people in sizes:
+        header += f" queries @{people:,} | KB @{people:,} | gzip KB @{people:,} | ms @{people:,} |"
+        rule += "---:|---:|---:|---:|"
+    lines += [header, rule]
+    for page in costs[sizes[0]]:
+        row = f"| {page.label} | {page.role} |"
+        for people in sizes:
+            cost = next(
+                (
+                    c
+                    for p, c in costs[people].items()
+                    if p.label == page.label and p.role == page.role
+                ),
+                None,
+            )
+            if cost is None:
+                row += " – | – | – | – |"
+                continue
+            flag = "" if cost.status == 200 else f" ({cost.status})"
+            row += (
+                f" {cost.queries}{flag} | {_kb(cost.raw_bytes)} | {_kb(cost.gzip_bytes)} |"
+                f" {cost.median_ms:.0f} |"
+            )
+        lines.append(row)
+    lines.append("")
+    if fills:
+        lines.append(
+            "Data built in: "
+            + ", ".join(f"{people:,} people {seconds:.0f} s" for people, seconds in fills.items())
+            + "."
+        )
+        lines.append("")
+    if load:
+        health = next(f for p, f in load.items() if p.label == "/health/")
+        lines += [
+            f"## Load run at {load_people:,} people",
+            "",
+            f'gunicorn, {workers} synchronous workers (README "Deploying"), DEBUG off, static '
+            f"files from collectstatic; `wrk` with {clients} connections for {seconds} s per page, "
+            "one page after another in the same run, each with its role's session cookie (second "
+            "factor passed) and `Accept-Encoding: gzip`. Target (issue 17): the clinician's home "
+            "and episode pages at least 1/5 (0.20) of `/health/`'s rate.",
+            "",
+            "| Page | Role | requests/s | ratio to /health/ | median ms | requests | errors |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for page, figures in load.items():
+            ratio = figures.requests_per_second / health.requests_per_second
+            lines.append(
+                f"| {page.label} | {page.role} | {figures.requests_per_second:.1f} | "
+                f"{ratio:.2f} (1/{1 / ratio:.1f}) | {figures.median_ms:.0f} | {figures.requests} | "
+                f"{figures.errors} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
