@@ -106,7 +106,7 @@ def _home_manager(request: HttpRequest, now: datetime) -> dict:
     reviews page has the rest), then unread alerts, each linked to its review."""
     user = request_user(request)
     queue, open_count = review_selectors.open_reviews_queue(user)
-    notifications = unread_notifications(user)
+    notifications = _alerts(request)
     review_of = review_selectors.review_ids_for_alerts([n.alert_id for n in notifications])
     for notification in notifications:
         notification.review_pk = review_of.get(notification.alert_id)  # type: ignore[attr-defined]
