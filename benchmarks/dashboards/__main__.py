@@ -53,6 +53,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="measure the data already loaded (give its size as --people) without refilling",
     )
+    parser.add_argument(
+        "--freshness-only",
+        action="store_true",
+        help="measure only the trust's and the service's dashboards with and without the "
+        "kept figures (issue 17, point 4); RESULTS.md then holds only that table",
+    )
     return parser.parse_args(argv)
 
 
@@ -103,12 +109,15 @@ def main(argv: list[str]) -> int:
         print(f"Measuring at {people:,} people ...")
         t0 = time.monotonic()
         load_before = os.getloadavg()[0]
-        sections = run.measure_sections(now, runs=options.runs)
-        pages = run.measure_pages(now, runs=options.runs)
+        sections = {} if options.freshness_only else run.measure_sections(now, runs=options.runs)
+        pages = {} if options.freshness_only else run.measure_pages(now, runs=options.runs)
+        fresh = run.measure_freshness(now, runs=options.runs)
         load = (load_before, os.getloadavg()[0])
         print(f"  measured in {time.monotonic() - t0:.0f} s, load {load[0]:.1f} -> {load[1]:.1f}")
-        sizes[people] = report.Size(counts=counts, sections=sections, pages=pages, load=load)
-        print(report.console(sections, pages))
+        sizes[people] = report.Size(
+            counts=counts, sections=sections, pages=pages, load=load, freshness=fresh
+        )
+        print(report.console(sections, pages, fresh))
     options.output.write_text(report.markdown(now=now, runs=options.runs, sizes=sizes))
     print(f"Wrote {options.output}")
     return 0

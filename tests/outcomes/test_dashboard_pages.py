@@ -8,8 +8,8 @@ The figures kept for a few minutes, with the time they were computed shown (issu
 import csv
 import io
 import re
-from html import escape
 from datetime import UTC, date, datetime
+from html import escape
 
 import pytest
 from django.urls import reverse
@@ -133,18 +133,14 @@ def test_ticks_are_even_and_cover_the_largest_value():
 
 
 def test_a_line_chart_labels_its_even_ticks():
-    svg = charts.line_chart(
-        title="t", x_labels=["a", "b"], series=[charts.Series("s", [3, 37])]
-    )
+    svg = charts.line_chart(title="t", x_labels=["a", "b"], series=[charts.Series("s", [3, 37])])
     labels = re.findall(r'text-anchor="end" font-size="11">([0-9.]+)<', svg)
     assert labels == ["0", "10", "20", "30", "40"]
 
 
 def test_the_24_hour_trend_shows_every_month_of_the_period(team):
     now = timezone.now()
-    scope = Scope(
-        team_ids=(team.pk,), start=date(2026, 1, 1), end=date(2026, 4, 30), now=now
-    )
+    scope = Scope(team_ids=(team.pk,), start=date(2026, 1, 1), end=date(2026, 4, 30), now=now)
     referral = datetime(2026, 3, 10, 12, tzinfo=UTC)
     b.episode(team, referral=referral, held_after_hours=2)
     trend = first_meeting_rule(scope)["trend"]
@@ -211,4 +207,3 @@ def test_a_section_page_csv_links_cover_the_period_it_shows(client, manager, tea
     html = client.get(section_url("outcomes")).content.decode()
     link = re.search(r'href="(/outcomes/dashboard/csv/outcomes/[^"]*)"', html).group(1)
     assert "start=2017-05-01" in link and "timepoint=24" in link
-
