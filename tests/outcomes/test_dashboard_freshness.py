@@ -5,6 +5,8 @@ POD_DASHBOARD_FRESH_SECONDS, recomputed once older, never shared between scopes.
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +26,7 @@ def _referral(team):
     b.episode(team, referral=datetime(2026, 5, 10, 12, tzinfo=UTC), held_after_hours=2)
 
 
-@pytest.mark.hazard("HAZ-12.C80")
+@pytest.mark.hazard("HAZ-11.C80")
 def test_figures_are_reused_while_fresh_and_recomputed_after(team, settings):
     settings.POD_DASHBOARD_FRESH_SECONDS = 600
     _referral(team)
@@ -43,7 +45,7 @@ def test_figures_are_reused_while_fresh_and_recomputed_after(team, settings):
     assert fresh == sections.section("first_meeting", _scope(team, later))
 
 
-@pytest.mark.hazard("HAZ-12.C80")
+@pytest.mark.hazard("HAZ-11.C80")
 def test_no_scope_sees_another_scopes_figures(team, other_team, settings):
     settings.POD_DASHBOARD_FRESH_SECONDS = 600
     _referral(team)
@@ -69,22 +71,21 @@ def test_zero_computes_every_time(team, settings):
     assert freshness.section("first_meeting", later)[0]["referrals"] == 2
 
 
-@pytest.mark.hazard("HAZ-12.C80")
-def test_the_page_says_when_its_figures_were_computed(
-    client, manager, team, settings, django_assert_max_num_queries
-):
+@pytest.mark.hazard("HAZ-11.C80")
+def test_the_page_says_when_its_figures_were_computed(client, manager, team, settings):
     settings.POD_DASHBOARD_FRESH_SECONDS = 600
     client.force_login(manager)
     url = reverse("outcomes:dashboard_section", args=["first-meeting"])
-    first = client.get(url)
-    local = timezone.localtime(timezone.now())
+    with CaptureQueriesContext(connection) as first_queries:
+        first = client.get(url)
     html = first.content.decode()
-    assert f"Figures as of {local:%H:%M}" in html or "Figures as of " in html
+    assert "Figures as of " in html
     assert "recomputed when more than 10 minutes old" in html
-    # A second look within the window reads the kept figures: no dashboard query.
+    # A second look within the window reads the kept figures: none of the section's 3 queries.
     b.episode(team, referral=timezone.now() - timedelta(hours=3), held_after_hours=30)
-    with django_assert_max_num_queries(12):
+    with CaptureQueriesContext(connection) as second_queries:
         second = client.get(url)
+    assert len(second_queries) == len(first_queries) - 3
     assert second.context["tables"]["first_meeting"].rows[0][1] == 0  # the kept figures
     assert second.context["as_of_text"] == first.context["as_of_text"]
 

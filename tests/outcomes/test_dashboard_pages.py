@@ -109,6 +109,7 @@ def test_the_default_period_covers_the_trial_outcomes_on_record(client, manager,
     assert chosen.context["scope"].start == date(2026, 1, 1)
 
 
+@pytest.mark.hazard("HAZ-11.C81")
 def test_missing_values_are_written_one_way(client, manager):
     client.force_login(manager)
     seen = set()
@@ -138,6 +139,7 @@ def test_a_line_chart_labels_its_even_ticks():
     assert labels == ["0", "10", "20", "30", "40"]
 
 
+@pytest.mark.hazard("HAZ-11.C81")
 def test_the_24_hour_trend_shows_every_month_of_the_period(team):
     now = timezone.now()
     scope = Scope(team_ids=(team.pk,), start=date(2026, 1, 1), end=date(2026, 4, 30), now=now)
@@ -149,6 +151,7 @@ def test_the_24_hour_trend_shows_every_month_of_the_period(team):
     assert str(trend[0]["share_met"]) == rules.NO_DATA_TEXT
 
 
+@pytest.mark.hazard("HAZ-11.C81")
 def test_charts_tell_suppressed_from_no_data():
     cells = [rules.share(3, 4, suppress_under=5), rules.share(0, 0), rules.share(6, 10)]
     series = charts.Series(
