@@ -31,6 +31,8 @@ from django.db import connection  # noqa: E402
 from benchmarks.dashboards import generate, report, run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# --freshness-only writes here, keeping RESULTS.md's full run.
+FRESHNESS_RESULTS = Path(__file__).resolve().parent / "RESULTS-freshness.md"
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -89,6 +91,8 @@ def _ensure_database(db: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> int:
     options = _arguments(argv)
+    if options.freshness_only and options.output == RESULTS:
+        options.output = FRESHNESS_RESULTS
     db = settings.DATABASES["default"]
     if "bench" not in db["NAME"]:
         print(

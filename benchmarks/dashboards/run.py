@@ -230,6 +230,7 @@ class FreshnessFigures(TypedDict):
     section_expired_ms: float  # the 24-hour rule's page just after the window
     kept_queries: int
     baseline_queries: int
+    health_ms: float  # /health/ in the same run: the framework's floor for any page
 
 
 FRESHNESS_TARGETS = {"trust 1": 400.0, "service, 20 teams": 800.0}
@@ -266,6 +267,7 @@ def measure_freshness(now: datetime, *, runs: int) -> dict[str, FreshnessFigures
             kept_queries = count_queries(lambda: get(overview))
             expired = _median_ms(lambda: get(overview, clear=True), runs)
             section_expired = _median_ms(lambda: get(section, clear=True), runs)
+            health = _median_ms(lambda: client.get(reverse("health"), secure=True), runs)
         out[label] = FreshnessFigures(
             baseline_ms=baseline,
             kept_ms=kept,
@@ -273,6 +275,7 @@ def measure_freshness(now: datetime, *, runs: int) -> dict[str, FreshnessFigures
             section_expired_ms=section_expired,
             kept_queries=kept_queries,
             baseline_queries=baseline_queries,
+            health_ms=health,
         )
     return out
 
