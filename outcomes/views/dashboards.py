@@ -258,6 +258,7 @@ def dashboard_section(request: HttpRequest, section: str) -> HttpResponse:
         "form": form,
         "scope": scope,
         "page": page,
+        "title": f"{page.title} - Service dashboards",  # a fixed text: no person's name
         "pages": tables.PAGES.values(),
         "nav_query": request.GET.urlencode(),
         "small_cell": rules.SMALL_CELL,
