@@ -6,12 +6,15 @@ value, drawn as an error bar with caps (survival curves: outcomes/survival_chart
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
+
+from outcomes.rules import NO_DATA_TEXT, SUPPRESSED_TEXT
 
 COLOURS = ("#005eb8", "#d5281b", "#007f3b", "#7c2855", "#ed8b00", "#330072")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
@@ -29,6 +32,47 @@ class Series:
     values: Sequence[float | None]
     # The 95% interval of each value (None: none), in the values' unit; empty: no intervals.
     intervals: Sequence[Interval] = ()
+    # Why a value is None: SUPPRESSED (too few people to show) or NO_DATA; empty: no data.
+    missing: Sequence[str | None] = ()
+
+    def why_missing(self, i: int) -> str:
+        """SUPPRESSED or NO_DATA for the None value at `i`."""
+        return (self.missing[i] if i < len(self.missing) else None) or NO_DATA
+
+
+SUPPRESSED = "suppressed"
+NO_DATA = "no data"
+# How a chart marks a missing value, and what its legend says of the mark.
+MISSING_MARK = {SUPPRESSED: "s", NO_DATA: "\u00d7"}
+MISSING_TEXT = {SUPPRESSED: SUPPRESSED_TEXT, NO_DATA: NO_DATA_TEXT}
+
+
+def missing_of(estimates: Sequence[Any]) -> list[str | None]:
+    """Why each estimate (a rules.Cell or rules.Mean) has no value: SUPPRESSED, NO_DATA, or
+    None where it has one."""
+    found: list[str | None] = []
+    for estimate in estimates:
+        if getattr(estimate, "suppressed", False):
+            found.append(SUPPRESSED)
+        elif estimate is None or getattr(estimate, "percent", getattr(estimate, "mean", 0)) is None:
+            found.append(NO_DATA)
+        else:
+            found.append(None)
+    return found
+
+
+def nice_ticks(largest: float, *, most: int = 5) -> list[float]:
+    """Evenly spaced tick values from 0 covering `largest`, the step 1, 2 or 5 times a power of
+    ten, at most `most` steps: 0, 20, 40, 60, 80, 100 for 100; 0, 2, 4, 6 for 5.5."""
+    if largest <= 0:
+        return [0.0, 1.0]
+    raw = largest / most
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if largest >= 1:  # counts: whole-number steps
+        step = max(step, 1.0)
+    count = math.ceil(largest / step - 1e-9)
+    return [step * i for i in range(count + 1)]
 
 
 def intervals_of(estimates: Sequence[Any]) -> list[Interval]:
@@ -83,14 +127,17 @@ def line_chart(
     y_unit: str = "",
 ) -> SafeString:
     """A line chart of one or more series over the same x labels, the y axis from 0 to `y_max`
-    (10% above the largest value or interval end when None), ticks labelled with `y_unit`.
-    None values leave gaps; a series' intervals are drawn as vertical error bars."""
+    (or to the first even tick above the largest value or interval end when None), with evenly
+    spaced ticks (`nice_ticks`) labelled with `y_unit`. None values leave gaps, each marked on
+    the axis as suppressed ("s") or no data ("x") as the series' `missing` says; a series'
+    intervals are drawn as vertical error bars."""
     width, height = WIDTH, LINE_CHART_HEIGHT
     left, right, top, bottom = 44, 12, 16, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.values if v is not None]
     values += [iv[1] for s in series for iv in s.intervals if iv is not None]
-    top_value = y_max if y_max is not None else max([*values, 1]) * 1.1
+    ticks = nice_ticks(y_max if y_max is not None else max([*values, 1]))
+    top_value = ticks[-1]
     n = max(len(x_labels), 1)
 
     def x_at(i: int) -> float:
@@ -104,15 +151,15 @@ def line_chart(
         f'class="pod-chart" aria-label="{escape(title)} (the numbers are in the table below)">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in range(5):
-        tick_value = top_value * tick / 4
+    decimals = 0 if all(float(t).is_integer() for t in ticks) else 1
+    for tick_value in ticks:
         y = y_at(tick_value)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d8dde0"/>'
         )
         parts.append(
             f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
-            f'font-size="11">{tick_value:.0f}{escape(y_unit)}</text>'
+            f'font-size="11">{tick_value:.{decimals}f}{escape(y_unit)}</text>'
         )
     step = max(1, n // 8)
     for i, label in enumerate(x_labels):
@@ -121,6 +168,7 @@ def line_chart(
                 f'<text x="{x_at(i):.1f}" y="{height - bottom + 16}" '
                 f'text-anchor="middle" font-size="11">{escape(label)}</text>'
             )
+    shown_missing: set[str] = set()
     for k, s in enumerate(series):
         colour, dash, shape = COLOURS[k % 6], DASHES[k % 6], MARKERS[k % 6]
         segment: list[str] = []
@@ -130,6 +178,15 @@ def line_chart(
                 if segment:
                     segments.append(segment)
                 segment = []
+                why = s.why_missing(i)
+                shown_missing.add(why)
+                parts.append(
+                    f'<text x="{x_at(i) + (k - (len(series) - 1) / 2) * 7:.1f}" '
+                    f'y="{top + plot_h - 3 - 9 * k:.1f}" text-anchor="middle" font-size="10" '
+                    f'fill="{colour}" class="missing-{why.replace(" ", "-")}">'
+                    f"{MISSING_MARK[why]}<title>{escape(s.label)}: "
+                    f"{escape(MISSING_TEXT[why])}</title></text>"
+                )
                 continue
             segment.append(f"{x_at(i):.1f},{y_at(v):.1f}")
             interval = s.intervals[i] if i < len(s.intervals) else None
@@ -156,6 +213,11 @@ def line_chart(
         parts.append(marker(MARKERS[k % 6], x + 9, height - 10, colour))
         parts.append(f'<text x="{x + 22}" y="{height - 6}" font-size="11">{escape(s.label)}</text>')
         x += 30 + 6.5 * len(s.label)
+    for why in (SUPPRESSED, NO_DATA):
+        if why in shown_missing:
+            label = f"{MISSING_MARK[why]} {MISSING_TEXT[why]}"
+            parts.append(f'<text x="{x}" y="{height - 6}" font-size="11">{escape(label)}</text>')
+            x += 20 + 6.5 * len(label)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # every text above is escaped
 
@@ -189,9 +251,11 @@ def bar_chart(
             v = s.values[i]
             colour = COLOURS[k % 6]
             if v is None:
+                why = s.why_missing(i)
                 parts.append(
-                    f'<text x="{left}" y="{y + 10}" font-size="10">'
-                    f"{escape(s.label)}: no data</text>"
+                    f'<text x="{left}" y="{y + 10}" font-size="10" '
+                    f'class="missing-{why.replace(" ", "-")}">'
+                    f"{escape(s.label)}: {escape(MISSING_TEXT[why])}</text>"
                 )
             else:
                 w = plot_w * min(v, x_max) / x_max if x_max else 0

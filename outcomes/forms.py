@@ -43,12 +43,24 @@ def _helper(label: str, method: str = "post") -> FormHelper:
     return helper
 
 
+class TeamSelect(forms.Select):
+    """A team list whose options carry their trust (data-trust), so static/js/dashboard-filter.js
+    can show only the chosen trust's teams."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(*args, **kwargs)
+        instance = getattr(option["value"], "instance", None)
+        if isinstance(instance, Team):
+            option["attrs"]["data-trust"] = str(instance.trust_id)
+        return option
+
+
 class DashboardFilterForm(forms.Form):
     trust = forms.ModelChoiceField(
         queryset=Trust.objects.none(), required=False, empty_label="All my trusts"
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All my teams"
+        queryset=Team.objects.none(), required=False, empty_label="All my teams", widget=TeamSelect
     )
     start = PlausibleDateField(label="From", widget=DATE, kind="query", what="The start")
     end = PlausibleDateField(label="To", widget=DATE, kind="query", what="The end")
@@ -61,14 +73,30 @@ class DashboardFilterForm(forms.Form):
         empty_value=None,  # the view shows rules.DASHBOARD_TIMEPOINT
     )
 
-    def __init__(self, *args: Any, teams: QuerySet[Team], today: date, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        teams: QuerySet[Team],
+        today: date,
+        default_start: date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`default_start`: the period's first day when none is chosen (the last 365 days when
+        None, or when it is later than that)."""
         super().__init__(*args, **kwargs)
-        _choose_from(self, "team", teams)
+        trust_id = self.data.get("trust", "") if self.is_bound else ""
+        # Choosing a trust narrows the team list to its teams (here for the page as sent, and in
+        # the browser as the trust changes: static/js/dashboard-filter.js).
+        narrowed = teams.filter(trust_id=int(trust_id)) if str(trust_id).isdigit() else teams
+        _choose_from(self, "team", narrowed)
         _choose_from(self, "trust", Trust.objects.filter(teams__in=teams).distinct())
-        self.fields["start"].initial = today - timedelta(days=364)
+        year_ago = today - timedelta(days=364)
+        start = year_ago if default_start is None else min(default_start, year_ago)
+        self.fields["start"].initial = start
         self.fields["end"].initial = today
         self.helper = _helper("Show", method="get")
         self.helper.form_class = "row g-2 align-items-end"
+        self.helper.form_id = "dashboard-filter"
         self.helper.disable_csrf = True
 
     def clean(self) -> dict[str, Any]:

@@ -44,7 +44,7 @@ LAPLAND_2_YEARS: dict[str, tuple[str, str]] = {
     "disability": ("23%", "57%"),
     "neuroleptic": ("35%", "100%"),
     "bed_days": ("fewer than 19 days", "more"),
-    "work_or_study": ("74% (86% at 5 years)", "-"),
+    "work_or_study": ("74% (86% at 5 years)", "not reported"),
 }
 
 # The twelve key elements of dialogic practice (Olson, Seikkula & Ziedonis, 2014): names only.
@@ -65,6 +65,9 @@ FIDELITY_ELEMENTS: tuple[tuple[str, str], ...] = (
 
 SMALL_CELL = 5  # a dashboard cell resting on fewer people than this is suppressed
 SUPPRESSED_TEXT = f"suppressed (n<{SMALL_CELL})"
+# How every dashboard table, chart and CSV writes a value that has no data behind it (one way
+# everywhere); a cell that does not apply (the share of a count) is left blank instead.
+NO_DATA_TEXT = "no data"
 SURVEY_LINK_LIFETIME = timedelta(days=14)
 # One answer per person in this long: a person may be offered the survey again only this long
 # after they last answered, so one person cannot count many times in the experience figures
@@ -394,7 +397,7 @@ class Cell:
         if self.suppressed:
             return SUPPRESSED_TEXT
         if self.percent is None:
-            return "no data"
+            return NO_DATA_TEXT
         if self.lower is None or self.upper is None:
             return f"{self.percent:.0f}% (n={self.n})"
         return f"{self.percent:.0f}% ({_interval_text(self.lower, self.upper, 0, '%')}, n={self.n})"
@@ -439,7 +442,7 @@ class Mean:
         if self.suppressed:
             return SUPPRESSED_TEXT
         if self.mean is None:
-            return "no data"
+            return NO_DATA_TEXT
         if self.lower is None or self.upper is None:
             return f"{self.mean:.1f}{self.unit} (n={self.n})"
         interval = _interval_text(self.lower, self.upper, 1, self.unit)
@@ -489,7 +492,7 @@ class Difference:
         if self.suppressed:
             return SUPPRESSED_TEXT
         if self.estimate is None or self.lower is None or self.upper is None:
-            return "no data"
+            return NO_DATA_TEXT
         places = 0 if self.unit == POINTS else 1
         interval = _interval_text(self.lower, self.upper, places, "")
         return f"{self.estimate:+.{places}f}{self.unit} ({interval})"

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import DateTimeField, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import DateTimeField, Exists, Min, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from meetings.models import Episode, Meeting, Participant
@@ -125,6 +125,15 @@ class FollowUpRow(TypedDict):
     timepoint_label: str  # rules.timepoint_label
     due_on: date
     status: str  # "due" or "overdue" (rules.assessment_status)
+
+
+def first_assessment_on(team_ids: Sequence[int]) -> date | None:
+    """The date of the earliest outcome assessment of the people of these teams (None: no
+    assessment): where the dashboard's outcomes page starts its default period. One query."""
+    first: date | None = OutcomeAssessment.objects.filter(
+        service_user__team_id__in=team_ids
+    ).aggregate(first=Min("assessed_on"))["first"]
+    return first
 
 
 def assessments_follow_up(team: Team, *, today: date) -> list[FollowUpRow]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
-from outcomes.rules import POINTS, Cell, Difference, Mean
+from outcomes.rules import NO_DATA_TEXT, POINTS, Cell, Difference, Mean
 from outcomes.tables import Table, fmt
 
 Estimate = Cell | Mean | Difference
@@ -19,15 +20,17 @@ INTERVAL_SUFFIXES = (" lower 95%", " upper 95%", " n")
 
 
 def pct(cell: Cell) -> str:
-    """A Cell as a bare percentage for the CSV ('suppressed', or '-' without data)."""
+    """A Cell as a bare percentage for the CSV ('suppressed', or rules.NO_DATA_TEXT)."""
     if cell.suppressed:
         return "suppressed"
-    return "-" if cell.percent is None else f"{cell.percent:.1f}"
+    return NO_DATA_TEXT if cell.percent is None else f"{cell.percent:.1f}"
 
 
-def to_csv(table: Table) -> str:
+def to_csv(table: Table, *, context_columns: Sequence[tuple[str, str]] = ()) -> str:
     """The table as CSV text: a header row, estimates as value, lower, upper and n columns,
-    and any text a spreadsheet would run as a formula quoted."""
+    and any text a spreadsheet would run as a formula quoted. `context_columns`: (header,
+    value) pairs appended to every row, saying what the figures cover (the period, the time
+    point), so each row still says it once the file is filtered or pasted elsewhere."""
     expanded = {
         i for row in table.rows for i, value in enumerate(row) if isinstance(value, Estimate)
     }
@@ -38,6 +41,7 @@ def to_csv(table: Table) -> str:
         header.append(title)
         if i in expanded:
             header.extend(title + suffix for suffix in INTERVAL_SUFFIXES)
+    header.extend(title for title, _value in context_columns)
     writer.writerow(header)
     for row in table.rows:
         cells: list[str] = []
@@ -46,6 +50,7 @@ def to_csv(table: Table) -> str:
                 cells.extend(estimate_columns(value))
             else:
                 cells.append(_csv_value(value))
+        cells.extend(_csv_value(value) for _title, value in context_columns)
         writer.writerow(cells)
     return out.getvalue()
 
@@ -67,7 +72,7 @@ def estimate_columns(value: Any) -> list[str]:
         number = value.mean if isinstance(value, Mean) else value.estimate
         places = 1 if isinstance(value, Difference) and value.unit == POINTS else 2
         return [
-            "-" if number is None else _number(number, places),
+            NO_DATA_TEXT if number is None else _number(number, places),
             _number(value.lower, places),
             _number(value.upper, places),
             str(value.n),

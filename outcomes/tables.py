@@ -49,10 +49,10 @@ class Table:
 
 
 def fmt(value: Any) -> str:
-    """A cell as text: '-' for None, a share, mean or difference with its 95% interval and n,
-    yes/no, London times, floats to one decimal place."""
+    """A cell as text: rules.NO_DATA_TEXT for None, a share, mean or difference with its 95%
+    interval and n, yes/no, London times, floats to one decimal place."""
     if value is None:
-        return "-"
+        return rules.NO_DATA_TEXT
     if isinstance(value, Cell | Mean | Difference):
         return str(value)
     if isinstance(value, bool):
@@ -148,7 +148,7 @@ def _attendance(d: Attendance) -> list[Table]:
             "Who was at the meetings",
             ["Measure", "Meetings", "Share"],
             [
-                ["Held meetings", d["held"], "-"],
+                ["Held meetings", d["held"], ""],  # a count: no share
                 [
                     "Network meetings (counted for the medication rule)",
                     d["network"],
@@ -345,8 +345,10 @@ def _staffing(rows: list[StaffingRow]) -> list[Table]:
                 "POD-trained",
                 "Coverage",
                 f"{targets.trained_text} trained?",
-                f"Peer workers (target {targets.peer_workers})",
-                f"Volunteers (target {targets.volunteers_text})",
+                "Peer workers",
+                f"{targets.peer_workers} or more peer workers?",
+                "Volunteers",
+                f"{targets.volunteers_text} volunteers?",
             ],
             [
                 [
@@ -356,8 +358,10 @@ def _staffing(rows: list[StaffingRow]) -> list[Table]:
                     r["trained"],
                     r["coverage"],
                     _met(r["coverage_met"]),
-                    f"{r['peer_workers']} ({_met(r['peer_worker_met'])})",
-                    f"{r['volunteers']} ({_met(r['volunteers_met'])})",
+                    r["peer_workers"],
+                    _met(r["peer_worker_met"]),
+                    r["volunteers"],
+                    _met(r["volunteers_met"]),
                 ]
                 for r in rows
             ],
@@ -411,7 +415,7 @@ def _care_plans(d: CarePlans) -> list[Table]:
             "Care plans against the 2013 audit",
             ["Evidence in the care plan", "This service", "2013 audit %"],
             [
-                ["Care plans written in the period", d["plans"], "-"],
+                ["Care plans written in the period", d["plans"], ""],
                 ["The person's involvement", d["share_involved"], d["audit_involved"]],
                 ["The person's views", d["share_views"], d["audit_views"]],
             ],
@@ -425,7 +429,8 @@ def fidelity_tables(d: FidelityProfile) -> list[Table]:
     return [
         Table(
             "fidelity",
-            "Fidelity: mean rating (0-3) per key element",
+            f"Fidelity: mean rating (0-3) per key element, of {d['ratings']} "
+            f"rating{'' if d['ratings'] == 1 else 's'}",
             ["Key element", "Mean rating"],
             [[label, d["overall"][field]] for field, label in elements],
         ),
@@ -490,4 +495,121 @@ def csv_table(key: str, scope: Scope, *, timepoint_months: int) -> Table:
     """One table (a key of TABLE_SECTION) with all its rows, computing only its section."""
     name = TABLE_SECTION[key]
     data = sections.section(name, scope, timepoint_months=timepoint_months, list_limit=None)
+    return table_of(key, name, data)
+
+
+def table_of(key: str, name: SectionName, data: Any) -> Table:
+    """The table `key` of section `name`, built from the section's result `data`."""
     return next(t for t in BUILDERS[name](data) if t.key == key)
+
+
+# --- The dashboard's pages: a short overview, and one page per group of sections ------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the dashboard: its URL slug (also the overview's anchor for it, which alert
+    emails link to), title, the sections it computes and the template drawing them."""
+
+    slug: str
+    title: str
+    sections: tuple[SectionName, ...]
+
+    @property
+    def template(self) -> str:
+        return f"outcomes/dashboard/{self.slug}.html"
+
+
+PAGES: dict[str, Page] = {
+    p.slug: p
+    for p in (
+        Page("first-meeting", "The 24-hour rule", ("first_meeting",)),
+        Page("meetings", "Meetings", ("first_14_days", "attendance")),
+        Page("medication", "The medication rule", ("medication",)),
+        Page("peer", "Peer work", ("peer",)),
+        Page("staffing", "Staffing", ("staffing",)),
+        Page("outcomes", "Outcomes: POD against treatment as usual", ("outcomes",)),
+        Page("experience", "Experience and care plans", ("experience", "care_plans")),
+        Page("fidelity", "Fidelity to dialogic practice", ("fidelity",)),
+    )
+}
+
+Headline = list[tuple[str, Any]]  # (label, a cell as fmt draws it)
+
+
+def _headline_first_meeting(d: FirstMeetingRule) -> Headline:
+    return [
+        (f"First meetings within {first_meeting_hours()} hours", d["share_met"]),
+        ("Breaches", d["breached"]),
+        ("Open clocks", d["open_clocks"]),
+    ]
+
+
+def _headline_meetings(d14: FirstDays, att: Attendance) -> Headline:
+    return [
+        (f"Mean meetings in the first {rules.EARLY_MEETINGS_DAYS} days", d14["mean"]),
+        ("Meetings with a network member present", att["share_members"]),
+    ]
+
+
+def _headline_medication(d: MedicationRule) -> Headline:
+    return [
+        (f"New medicines with {d['required']} or more meetings before", d["share_with_meetings"]),
+        ("Rapid-response overrides", d["overrides"]),
+        ("Violations found by the audit", d["violations"]),
+    ]
+
+
+def _headline_peer(d: PeerWork) -> Headline:
+    return [("Peer contacts per week", d["per_week"]), ("Thin networks", d["thin_count"])]
+
+
+def _headline_staffing(rows: list[StaffingRow]) -> Headline:
+    return [
+        (
+            "Teams meeting the training target",
+            f"{sum(r['coverage_met'] for r in rows)} of {len(rows)}",
+        )
+    ]
+
+
+def _headline_outcomes(d: OutcomesByArm) -> Headline:
+    relapse = next((r for r in d["rows"] if r["key"] == "relapse"), None)
+    found: Headline = [("People assessed (POD, TAU)", f"{d['n_pod']}, {d['n_tau']}")]
+    if relapse is not None:
+        found += [("Relapse, POD", relapse["POD"]), ("Relapse, TAU", relapse["TAU"])]
+    return found
+
+
+def _headline_experience(rows: list[ExperienceRow], plans: CarePlans) -> Headline:
+    return [
+        *[(r["statement"], r["cell"]) for r in rows[:1]],
+        ("Care plans with the person's views", plans["share_views"]),
+    ]
+
+
+def _headline_fidelity(d: FidelityProfile) -> Headline:
+    return [("Fidelity ratings", d["ratings"])]
+
+
+HEADLINES: dict[str, Callable[..., Headline]] = {
+    "first-meeting": _headline_first_meeting,
+    "meetings": _headline_meetings,
+    "medication": _headline_medication,
+    "peer": _headline_peer,
+    "staffing": _headline_staffing,
+    "outcomes": _headline_outcomes,
+    "experience": _headline_experience,
+    "fidelity": _headline_fidelity,
+}
+
+
+def headline(page: Page, data: dict[SectionName, Any]) -> Headline:
+    """A page's few key figures for the overview (none for a page without a headline)."""
+    build = HEADLINES.get(page.slug)
+    return [] if build is None else build(*(data[name] for name in page.sections))
+
+
+def page_tables(page: Page, data: dict[SectionName, Any]) -> dict[str, Table]:
+    """The tables of one page, by key."""
+    return {t.key: t for name in page.sections for t in BUILDERS[name](data[name])}

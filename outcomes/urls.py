@@ -16,6 +16,7 @@ urlpatterns = [
     path("", dashboards.index, name="index"),
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("dashboard/csv/<slug:table>/", dashboards.dashboard_csv, name="dashboard_csv"),
+    path("dashboard/<slug:section>/", dashboards.dashboard_section, name="dashboard_section"),
     path("relapse/", relapse.relapse, name="relapse"),
     path("relapse/csv/<slug:table>/", relapse.relapse_csv, name="relapse_csv"),
     path("research/", research.research_export, name="research_export"),

@@ -268,6 +268,12 @@ POD_FIRST_MEETING_WINDOW = timedelta(hours=POD_FIRST_MEETING_HOURS)
 # thin network on the team's and the peer's lists (networks.selectors), for network building.
 POD_THIN_NETWORK_THRESHOLD = env_int("POD_THIN_NETWORK_THRESHOLD", 3, minimum=1)
 
+# --- Dashboards (outcomes/dashboard/freshness.py): how long a computed section is reused. -----
+# The page says when its figures were computed; 0 computes every request afresh. Django's cache
+# holds them (the default, in-process: each web worker keeps its own; set CACHES to Redis to
+# share them between workers).
+POD_DASHBOARD_FRESH_SECONDS = env_int("POD_DASHBOARD_FRESH_SECONDS", 600, minimum=0)
+
 # --- Staffing targets (README "Configuration"): the dashboard marks each team against them. ---
 # Share of a team's clinical staff who have completed POD training, in percent.
 POD_TRAINED_STAFF_TARGET_PERCENT = env_float("POD_TRAINED_STAFF_TARGET_PERCENT", 50.0, minimum=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 from django.test import override_settings
 
 from tests import factories as f
@@ -35,6 +36,13 @@ def _static_files_without_manifest():
 def _eager_celery(settings):
     # Tasks enqueued after commit run in-process in tests, except in the real-worker test.
     settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The dashboards keep their figures in Django's cache (outcomes/dashboard/freshness.py):
+    # each test starts with none kept by another.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,8 @@ from django.db import connection  # noqa: E402
 from benchmarks.dashboards import generate, report, run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# --freshness-only writes here, keeping RESULTS.md's full run.
+FRESHNESS_RESULTS = Path(__file__).resolve().parent / "RESULTS-freshness.md"
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -52,6 +54,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         "--skip-fill",
         action="store_true",
         help="measure the data already loaded (give its size as --people) without refilling",
+    )
+    parser.add_argument(
+        "--freshness-only",
+        action="store_true",
+        help="measure only the trust's and the service's dashboards with and without the "
+        "kept figures (issue 17, point 4); RESULTS.md then holds only that table",
     )
     return parser.parse_args(argv)
 
@@ -83,6 +91,8 @@ def _ensure_database(db: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> int:
     options = _arguments(argv)
+    if options.freshness_only and options.output == RESULTS:
+        options.output = FRESHNESS_RESULTS
     db = settings.DATABASES["default"]
     if "bench" not in db["NAME"]:
         print(
@@ -103,12 +113,15 @@ def main(argv: list[str]) -> int:
         print(f"Measuring at {people:,} people ...")
         t0 = time.monotonic()
         load_before = os.getloadavg()[0]
-        sections = run.measure_sections(now, runs=options.runs)
-        pages = run.measure_pages(now, runs=options.runs)
+        sections = {} if options.freshness_only else run.measure_sections(now, runs=options.runs)
+        pages = {} if options.freshness_only else run.measure_pages(now, runs=options.runs)
+        fresh = run.measure_freshness(now, runs=options.runs)
         load = (load_before, os.getloadavg()[0])
         print(f"  measured in {time.monotonic() - t0:.0f} s, load {load[0]:.1f} -> {load[1]:.1f}")
-        sizes[people] = report.Size(counts=counts, sections=sections, pages=pages, load=load)
-        print(report.console(sections, pages))
+        sizes[people] = report.Size(
+            counts=counts, sections=sections, pages=pages, load=load, freshness=fresh
+        )
+        print(report.console(sections, pages, fresh))
     options.output.write_text(report.markdown(now=now, runs=options.runs, sizes=sizes))
     print(f"Wrote {options.output}")
     return 0

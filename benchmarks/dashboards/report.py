@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from benchmarks.dashboards.run import PageFigures, SectionFigures
+from benchmarks.dashboards.run import (
+    FRESHNESS_TARGETS,
+    FreshnessFigures,
+    PageFigures,
+    SectionFigures,
+)
 
 NOTES = [
     "## Notes",
@@ -51,10 +56,21 @@ class Size:
     sections: dict[str, dict[str, SectionFigures]]  # {scope: {section: figures}}
     pages: dict[str, PageFigures]  # {page: figures}
     load: tuple[float, float]  # load average before and after measuring
+    freshness: dict[str, FreshnessFigures] = field(default_factory=dict)  # {dashboard: ...}
 
 
-def console(sections: dict[str, dict[str, SectionFigures]], pages: dict[str, PageFigures]) -> str:
+def console(
+    sections: dict[str, dict[str, SectionFigures]],
+    pages: dict[str, PageFigures],
+    fresh: dict[str, FreshnessFigures] | None = None,
+) -> str:
     lines = []
+    for label, r in (fresh or {}).items():
+        lines.append(
+            f"  {label:<18} computed every request {r['baseline_ms']:8.1f} ms   kept "
+            f"{r['kept_ms']:8.1f} ms   just expired {r['expired_ms']:8.1f} ms   "
+            f"section just expired {r['section_expired_ms']:8.1f} ms"
+        )
     for scope, figures in sections.items():
         for name, r in figures.items():
             lines.append(
@@ -136,6 +152,46 @@ def _times(people: int, size: Size) -> list[str]:
     return lines
 
 
+def _freshness(people: int, size: Size) -> list[str]:
+    """The trust's and the service's dashboards with their figures kept (issue 17, point 4)."""
+    if not size.freshness:
+        return []
+    lines = [
+        "",
+        f"## The trust's and the service's dashboards at {people:,} people (issue 17, point 4)",
+        "",
+        f"Machine load average (1 min) {size.load[0]:.1f} before and {size.load[1]:.1f} after "
+        f"measuring ({os.cpu_count()} CPUs). The administrator opens the overview "
+        "(`/outcomes/dashboard/`) for trust 1 (5 teams) and for the whole service. Baseline, "
+        "in the same run: the same page with `POD_DASHBOARD_FRESH_SECONDS=0`, every section "
+        "computed on every request, as every request did before the figures were kept. Kept: "
+        "within the freshness window (10 minutes), what a manager sees on every look but the "
+        "first in the window. Just expired: the first look after the window, every section "
+        "computed again (the cache emptied before each run). The 24-hour rule's page: one "
+        "section's page just after the window. `/health/`: the framework's floor for any page, "
+        "in the same run.",
+        "",
+        "| dashboard | baseline ms (queries) | kept ms (queries) | kept / baseline | target "
+        "| just expired ms | just expired / baseline | 24-hour rule page, just expired ms "
+        "| `/health/` ms |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for label, r in size.freshness.items():
+        target = FRESHNESS_TARGETS.get(label)
+        verdict = "-"
+        if target is not None:
+            verdict = f"under {target:.0f} ms: " + ("met" if r["kept_ms"] < target else "NOT met")
+        lines.append(
+            f"| {label} | {r['baseline_ms']:.1f} ({r['baseline_queries']}) | "
+            f"{r['kept_ms']:.1f} ({r['kept_queries']}) | "
+            f"{r['kept_ms'] / r['baseline_ms']:.3f} | {verdict} | {r['expired_ms']:.1f} | "
+            f"{r['expired_ms'] / r['baseline_ms']:.2f} | {r['section_expired_ms']:.1f} | "
+            f"{r['health_ms']:.1f} |"
+        )
+    lines.append("")
+    return lines
+
+
 def markdown(*, now: datetime, runs: int, sizes: dict[int, Size]) -> str:
     """RESULTS.md: the data, the query counts, and the times at each size."""
     lines = [
@@ -152,9 +208,13 @@ def markdown(*, now: datetime, runs: int, sizes: dict[int, Size]) -> str:
         "data. 'agree' = both produced the same numbers.",
         "",
         *_data_sizes(sizes),
-        *_query_counts(sizes),
     ]
     for people, size in sizes.items():
-        lines += _times(people, size)
+        lines += _freshness(people, size)
+    if all(size.sections for size in sizes.values()):
+        lines += _query_counts(sizes)
+    for people, size in sizes.items():
+        if size.sections:
+            lines += _times(people, size)
     lines += NOTES
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict
 
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -211,8 +212,71 @@ def measure_pages(now: datetime, *, runs: int) -> dict[str, PageFigures]:
         # The second factor is pod/foundation/twofactor.py's business, not the dashboard's: measured
         # with it switched off, as the test suite does.
         # ALLOWED_HOSTS: the benchmark runs with DEBUG off, where the default list is empty.
-        with override_settings(POD_REQUIRE_2FA=False, ALLOWED_HOSTS=["localhost"]):
+        # POD_DASHBOARD_FRESH_SECONDS=0: every section computed on every request (the kept
+        # figures are measured by measure_freshness).
+        with override_settings(
+            POD_REQUIRE_2FA=False, ALLOWED_HOSTS=["localhost"], POD_DASHBOARD_FRESH_SECONDS=0
+        ):
             out[label] = PageFigures(queries=count_queries(get), ms=_median_ms(get, runs))
+    return out
+
+
+class FreshnessFigures(TypedDict):
+    """One dashboard (a trust's or the whole service's) as its manager opens it, in ms."""
+
+    baseline_ms: float  # the overview with every section computed on every request
+    kept_ms: float  # the overview within the freshness window (figures kept)
+    expired_ms: float  # the overview just after the window (every section computed again)
+    section_expired_ms: float  # the 24-hour rule's page just after the window
+    kept_queries: int
+    baseline_queries: int
+    health_ms: float  # /health/ in the same run: the framework's floor for any page
+
+
+FRESHNESS_TARGETS = {"trust 1": 400.0, "service, 20 teams": 800.0}
+
+
+def measure_freshness(now: datetime, *, runs: int) -> dict[str, FreshnessFigures]:
+    """The trust's and the service's dashboards (issue 17, point 4) as the administrator opens
+    them: the overview computed on every request (the baseline, as every page was before the
+    figures were kept), within the freshness window, and just after it; and one section's page
+    just after it. Medians of `runs` after one warm-up, all in the same run."""
+    today = now.astimezone(LONDON).date()
+    query = f"start={today - timedelta(days=364)}&end={today}&timepoint={TIMEPOINT}"
+    overview = reverse("outcomes:dashboard")
+    section = reverse("outcomes:dashboard_section", args=["first-meeting"])
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(User.objects.get(pk=TEAMS * STAFF_PER_TEAM + 1))
+    out: dict[str, FreshnessFigures] = {}
+    for label, extra in (("trust 1", "&trust=1"), ("service, 20 teams", "")):
+
+        def get(url: str, *, clear: bool = False, extra: str = extra) -> Any:
+            if clear:
+                cache.clear()  # as when the window has passed: nothing kept
+            response = client.get(f"{url}?{query}{extra}", secure=True)
+            assert response.status_code == 200, response.status_code
+            return response
+
+        settings_now = {"POD_REQUIRE_2FA": False, "ALLOWED_HOSTS": ["localhost"]}
+        with override_settings(**settings_now, POD_DASHBOARD_FRESH_SECONDS=0):
+            baseline_queries = count_queries(lambda: get(overview))
+            baseline = _median_ms(lambda: get(overview), runs)
+        with override_settings(**settings_now, POD_DASHBOARD_FRESH_SECONDS=600):
+            cache.clear()
+            kept = _median_ms(lambda: get(overview), runs)  # the warm-up computes and keeps
+            kept_queries = count_queries(lambda: get(overview))
+            expired = _median_ms(lambda: get(overview, clear=True), runs)
+            section_expired = _median_ms(lambda: get(section, clear=True), runs)
+            health = _median_ms(lambda: client.get(reverse("health"), secure=True), runs)
+        out[label] = FreshnessFigures(
+            baseline_ms=baseline,
+            kept_ms=kept,
+            expired_ms=expired,
+            section_expired_ms=section_expired,
+            kept_queries=kept_queries,
+            baseline_queries=baseline_queries,
+            health_ms=health,
+        )
     return out
 
 

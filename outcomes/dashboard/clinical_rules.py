@@ -59,7 +59,7 @@ class FirstMeetingRule(TypedDict):
     p90_hours: float | None
     share_met: Cell  # of the clocks that have resolved (met or breached)
     breaches: list[BreachRow]  # newest referral first
-    trend: list[ReferralMonth]  # months with referrals, in order
+    trend: list[ReferralMonth]  # every month of the period, in order
 
 
 def _breach_q(now: datetime) -> Q:
@@ -128,15 +128,21 @@ def first_meeting_rule(
     meeting; open clocks; the breaches (the first `list_limit`, all when None) and the trend by
     month of referral. Three queries."""
     head = totals(("first_meeting.head",), scope, _head)
-    trend = [
-        ReferralMonth(
-            month=month_key(row["month"]),
-            met=row["met"],
-            breached=row["breached"],
-            share_met=rules.share(row["met"], row["met"] + row["breached"]),
+    by_month = {
+        month_key(row["month"]): row for row in rows(("first_meeting.trend",), scope, _trend)
+    }
+    # Every month of the period, a month without referrals too (a gap in the chart, "no data").
+    trend = []
+    for month in (month_key(m) for m in scope.months()):
+        row = by_month.get(month, {"met": 0, "breached": 0})
+        trend.append(
+            ReferralMonth(
+                month=month,
+                met=row["met"],
+                breached=row["breached"],
+                share_met=rules.share(row["met"], row["met"] + row["breached"]),
+            )
         )
-        for row in rows(("first_meeting.trend",), scope, _trend)
-    ]
     breaches = rows(
         ("first_meeting.breaches", list_limit), scope, lambda s: _breaches(s, list_limit)
     )

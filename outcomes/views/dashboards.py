@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,14 +15,18 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.text import slugify
 
 from meetings.review_selectors import review_summary
 from outcomes import charts, rules, selectors, table_csv, tables
-from outcomes.dashboard import sections
-from outcomes.dashboard.peer_and_staffing import staffing_targets
+from outcomes.dashboard import freshness, sections
+from outcomes.dashboard.clinical_rules import FirstMeetingRule
+from outcomes.dashboard.meeting_figures import Attendance
+from outcomes.dashboard.outcome_figures import ExperienceRow, FidelityProfile
+from outcomes.dashboard.peer_and_staffing import PeerWork, staffing_targets
 from outcomes.dashboard.scope import Scope
-from outcomes.dashboard.sections import Dashboard
-from outcomes.forms import DashboardFilterForm
+from outcomes.dashboard.sections import SectionName
+from outcomes.forms import MAX_PERIOD_DAYS, DashboardFilterForm
 from outcomes.rules import Cell
 from pod.foundation.access import manager_required, request_user, teams_for
 from pod.foundation.audit import note_shown
@@ -48,17 +55,25 @@ def refuse_foreign_choice(
 
 
 def _dashboard_scope(
-    request: HttpRequest,
+    request: HttpRequest, *, page: tables.Page | None = None
 ) -> tuple[DashboardFilterForm, Scope | None, int]:
     """The filter form, the scope it chooses (None when the form is not valid) and the outcome
-    time point."""
+    time point. With no period chosen, the last 365 days; on the outcomes page (`page`), from
+    the first outcome assessment on record when that is earlier, so outcomes dated years ago
+    (a trial's) are shown rather than "no data"."""
     now = timezone.now()
+    today = now.astimezone(LONDON).date()
     teams = selectors.teams_visible_to(request_user(request))
     refuse_foreign_choice(request, teams)
+    bound = "start" in request.GET
+    default_start = None
+    if not bound and page is not None and "outcomes" in page.sections:
+        default_start = _first_assessment(request, teams, now)
     form = DashboardFilterForm(
-        request.GET if "start" in request.GET else None,
+        request.GET if bound else None,
         teams=teams,
-        today=now.astimezone(LONDON).date(),
+        today=today,
+        default_start=default_start,
     )
     if form.is_bound:
         if not form.is_valid():
@@ -81,72 +96,185 @@ def _dashboard_scope(
     return form, scope, rules.DASHBOARD_TIMEPOINT if timepoint is None else int(timepoint)
 
 
+def _first_assessment(request: HttpRequest, teams: QuerySet[Team], now: datetime) -> date | None:
+    """The first outcome assessment's date among the teams the request chooses (kept as the
+    dashboard's figures are: outcomes/dashboard/freshness.py), no earlier than the longest
+    period the form accepts."""
+    chosen = teams
+    team_id, trust_id = request.GET.get("team", ""), request.GET.get("trust", "")
+    if trust_id.isdigit():
+        chosen = chosen.filter(trust_id=int(trust_id))
+    if team_id.isdigit():
+        chosen = chosen.filter(pk=int(team_id))
+    team_ids = tuple(chosen.order_by().values_list("pk", flat=True))
+    first, _as_of = freshness.kept(
+        f"pod:dashboard:first-assessment:{freshness.teams_key(team_ids)}",
+        now,
+        lambda: selectors.first_assessment_on(team_ids),
+    )
+    if first is None:
+        return None
+    floor = now.astimezone(LONDON).date() - timedelta(days=MAX_PERIOD_DAYS)
+    return max(first, floor)
+
+
 def _share_series(label: str, cells: list[Cell]) -> charts.Series:
     """A share per x label as a chart series, with its Wilson intervals as error bars."""
-    return charts.Series(label, [c.percent for c in cells], charts.intervals_of(cells))
+    return charts.Series(
+        label, [c.percent for c in cells], charts.intervals_of(cells), charts.missing_of(cells)
+    )
 
 
-def _charts(data: Dashboard) -> dict[str, SafeString]:
-    fm, att, peer, fid = (data["first_meeting"], data["attendance"], data["peer"], data["fidelity"])
+def _first_meeting_chart(fm: FirstMeetingRule) -> SafeString:
+    return charts.line_chart(
+        title=f"Share of first meetings within {tables.first_meeting_hours()} hours, "
+        "by month of referral, with 95% intervals",
+        x_labels=[r["month"] for r in fm["trend"]],
+        series=[_share_series("Met %", [r["share_met"] for r in fm["trend"]])],
+        y_max=100,
+        y_unit="%",
+    )
+
+
+def _attendance_chart(att: Attendance) -> SafeString:
+    return charts.line_chart(
+        title="Who was at the meetings, by month, with 95% intervals",
+        x_labels=[r["month"] for r in att["trend"]],
+        series=[
+            _share_series("Network members %", [r["share_members"] for r in att["trend"]]),
+            _share_series("Core team %", [r["share_core"] for r in att["trend"]]),
+            _share_series("Two or more staff %", [r["share_two_staff"] for r in att["trend"]]),
+        ],
+        y_max=100,
+        y_unit="%",
+    )
+
+
+def _peer_chart(peer: PeerWork) -> SafeString:
+    return charts.line_chart(
+        title="Peer contacts per week",
+        x_labels=[r["week"] for r in peer["weekly"]],
+        series=[charts.Series("Contacts", [r["contacts"] for r in peer["weekly"]])],
+    )
+
+
+def _experience_chart(rows: list[ExperienceRow]) -> SafeString:
+    return charts.bar_chart(
+        title="Experience survey against the 2014 national survey, with 95% intervals",
+        labels=[r["statement"] for r in rows],
+        series=[
+            _share_series("This service", [r["cell"] for r in rows]),
+            charts.Series("National 2014", [r["national"] for r in rows]),
+        ],
+    )
+
+
+def _fidelity_chart(fid: FidelityProfile) -> SafeString:
     overall = [fid["overall"][f] for f, _l in fid["elements"]]
+    return charts.bar_chart(
+        title=f"Mean fidelity rating per key element (0-3), with 95% intervals, "
+        f"n = {fid['ratings']} rating{'' if fid['ratings'] == 1 else 's'}",
+        labels=[label for _f, label in fid["elements"]],
+        series=[
+            charts.Series(
+                "Mean",
+                [m.mean for m in overall],
+                charts.intervals_of(overall),
+                charts.missing_of(overall),
+            )
+        ],
+        x_max=3,
+        unit="",
+    )
+
+
+# Each chart: the section it draws, and how.
+CHARTS: dict[str, tuple[SectionName, Callable[[Any], SafeString]]] = {
+    "first_meeting": ("first_meeting", _first_meeting_chart),
+    "attendance": ("attendance", _attendance_chart),
+    "peer": ("peer", _peer_chart),
+    "experience": ("experience", _experience_chart),
+    "fidelity": ("fidelity", _fidelity_chart),
+}
+
+
+def _charts(data: dict[SectionName, Any]) -> dict[str, SafeString]:
+    """The charts of the sections in `data`, by name."""
+    return {key: draw(data[name]) for key, (name, draw) in CHARTS.items() if name in data}
+
+
+def _as_of_context(as_of: datetime) -> dict[str, Any]:
+    """What the page says about its figures' age (outcomes/dashboard/freshness.py)."""
+    local = as_of.astimezone(LONDON)
     return {
-        "first_meeting": charts.line_chart(
-            title=f"Share of first meetings within {tables.first_meeting_hours()} hours, "
-            "by month of referral, with 95% intervals",
-            x_labels=[r["month"] for r in fm["trend"]],
-            series=[_share_series("Met %", [r["share_met"] for r in fm["trend"]])],
-            y_max=100,
-            y_unit="%",
-        ),
-        "attendance": charts.line_chart(
-            title="Who was at the meetings, by month, with 95% intervals",
-            x_labels=[r["month"] for r in att["trend"]],
-            series=[
-                _share_series("Network members %", [r["share_members"] for r in att["trend"]]),
-                _share_series("Core team %", [r["share_core"] for r in att["trend"]]),
-                _share_series("Two or more staff %", [r["share_two_staff"] for r in att["trend"]]),
-            ],
-            y_max=100,
-            y_unit="%",
-        ),
-        "peer": charts.line_chart(
-            title="Peer contacts per week",
-            x_labels=[r["week"] for r in peer["weekly"]],
-            series=[charts.Series("Contacts", [r["contacts"] for r in peer["weekly"]])],
-        ),
-        "experience": charts.bar_chart(
-            title="Experience survey against the 2014 national survey, with 95% intervals",
-            labels=[r["statement"] for r in data["experience"]],
-            series=[
-                _share_series("This service", [r["cell"] for r in data["experience"]]),
-                charts.Series("National 2014", [r["national"] for r in data["experience"]]),
-            ],
-        ),
-        "fidelity": charts.bar_chart(
-            title="Mean fidelity rating per key element (0-3), with 95% intervals",
-            labels=[label for _f, label in fid["elements"]],
-            series=[charts.Series("Mean", [m.mean for m in overall], charts.intervals_of(overall))],
-            x_max=3,
-            unit="",
-        ),
+        "as_of_text": f"{local:%H:%M} on {local.day} {local:%B %Y}",
+        "fresh_minutes": max(1, round(freshness.fresh_for().total_seconds() / 60)),
+        "cached": freshness.fresh_for().total_seconds() > 0,
     }
+
+
+def _page_or_404(slug: str) -> tables.Page:
+    page = tables.PAGES.get(slug)
+    if page is None:
+        raise Http404("No such dashboard section")
+    return page
 
 
 @manager_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The overview: a few key figures per section, each linking to its page."""
     form, scope, timepoint = _dashboard_scope(request)
     context: dict[str, Any] = {
         "form": form,
         "scope": scope,
+        "pages": tables.PAGES.values(),
+        "nav_query": request.GET.urlencode(),
+    }
+    if scope is not None:
+        others = tuple(name for name in sections.SECTION_NAMES if name != "outcomes")
+        data, as_of = freshness.many(others, scope, timepoint_months=timepoint)
+        outcomes_scope = scope
+        if "start" not in request.GET:
+            # The outcomes card covers the outcomes page's default period (from the first
+            # assessment on record when earlier), as its link opens it.
+            first = _first_assessment(
+                request, selectors.teams_visible_to(request_user(request)), scope.now
+            )
+            if first is not None and first < scope.start:
+                outcomes_scope = replace(scope, start=first)
+        found, when = freshness.section("outcomes", outcomes_scope, timepoint_months=timepoint)
+        data["outcomes"], as_of = found, min(as_of, when)
+        context.update(
+            overview=[(p, tables.headline(p, data)) for p in tables.PAGES.values()],
+            # The managers' reviews of events raised in the period (issue 13, point 1).
+            reviews=review_summary(scope.team_ids, start_at=scope.start_at, end_at=scope.end_at),
+            **_as_of_context(as_of),
+        )
+    return render(request, "outcomes/dashboard.html", context)
+
+
+@manager_required
+def dashboard_section(request: HttpRequest, section: str) -> HttpResponse:
+    """One page of the dashboard: its sections' tables and charts."""
+    page = _page_or_404(section)
+    form, scope, timepoint = _dashboard_scope(request, page=page)
+    context: dict[str, Any] = {
+        "form": form,
+        "scope": scope,
+        "page": page,
+        "title": f"{page.title} - Service dashboards",  # a fixed text: no person's name
+        "pages": tables.PAGES.values(),
+        "nav_query": request.GET.urlencode(),
         "small_cell": rules.SMALL_CELL,
         "targets": staffing_targets(),
+        "first_meeting_hours": tables.first_meeting_hours(),
         # The network-meeting definition under the medication tables (meetings.medication_rules).
         "min_counted_minutes": settings.POD_MIN_COUNTED_MEETING_MINUTES,
         "late_record_hours": f"{settings.POD_RECORDED_AFTER_EVENT_HOURS:g}",
     }
     if scope is not None:
-        data = sections.dashboard(scope, timepoint_months=timepoint)
-        shown = tables.dashboard_tables(data)
+        data, as_of = freshness.many(page.sections, scope, timepoint_months=timepoint)
+        shown = tables.page_tables(page, data)
         # The lists of breaches, overrides and thin networks name episodes, one per person.
         note_shown(
             request,
@@ -158,12 +286,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             tables=shown,
             charts=_charts(data),
             csv=True,  # each table links to its CSV download, with the same filter
-            query=request.GET.urlencode(),
+            query=_query_for(scope, timepoint, request),
             list_limit=rules.DASHBOARD_LIST_LIMIT,
-            # The managers' reviews of events raised in the period (issue 13).
-            reviews=review_summary(scope.team_ids, start_at=scope.start_at, end_at=scope.end_at),
+            **_as_of_context(as_of),
         )
-    return render(request, "outcomes/dashboard.html", context)
+    return render(request, "outcomes/dashboard_section.html", context)
+
+
+def _query_for(scope: Scope, timepoint: int, request: HttpRequest) -> str:
+    """The CSV links' query: the page's filter with its period spelled out, so a download
+    covers what the page shows even when the page used its default period."""
+    query = request.GET.copy()
+    query["start"], query["end"] = scope.start.isoformat(), scope.end.isoformat()
+    query["timepoint"] = str(timepoint)
+    return query.urlencode()
 
 
 @manager_required
@@ -177,11 +313,20 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    csv_table = tables.csv_table(table, scope, timepoint_months=timepoint)
+    name = tables.TABLE_SECTION[table]
+    data, as_of = freshness.section(name, scope, timepoint_months=timepoint, list_limit=None)
+    csv_table = tables.table_of(table, name, data)
     note_shown(request, "episode", csv_table.episode_ids(), "export:dashboard_csv")
-    body = table_csv.to_csv(csv_table)
+    period = [("Period from", scope.start.isoformat()), ("Period to", scope.end.isoformat())]
+    timepoint_text = ""
+    if name == "outcomes":
+        period.append(("Time point", rules.timepoint_label(timepoint)))
+        timepoint_text = "-" + slugify(rules.timepoint_label(timepoint))
+    period.append(("Figures as of", as_of.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")))
+    # A byte-order mark first: Excel then reads the file as UTF-8 (names with accents, "–").
+    body = "\ufeff" + table_csv.to_csv(csv_table, context_columns=period)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="pod-{table}-{scope.start}-{scope.end}.csv"'
+        f'attachment; filename="pod-{table}{timepoint_text}-{scope.start}-to-{scope.end}.csv"'
     )
     return response

@@ -59,9 +59,13 @@ def test_it_reports_the_24_hour_rule(team, other_team, scope):
     assert result["p90_hours"] == pytest.approx(26)  # 10 + 0.8 * (30 - 10)
     assert [r["id"] for r in result["breaches"]] == [never.pk, late.pk]
     assert result["breaches"][1]["breach_reason"] == "No first meeting: the person was in A&E."
+    # Every month of the period, those without referrals too (issue 13.5).
     assert [(r["month"], r["met"], r["breached"]) for r in result["trend"]] == [
+        ("2026-01", 0, 0),
+        ("2026-02", 0, 0),
         ("2026-03", 2, 1),
         ("2026-04", 0, 1),
+        ("2026-05", 0, 0),
         ("2026-06", 0, 0),
     ]
 

@@ -51,10 +51,13 @@ def test_it_marks_each_team_against_the_configured_targets(
         False,
         True,
     )
-    assert table.headers[-3:] == [
+    # Counts and "met / not met" in their own columns (issue 13.5: numbers a spreadsheet reads).
+    assert table.headers[-5:] == [
         "60% trained?",
-        "Peer workers (target 2)",
-        "Volunteers (target 2-3)",
+        "Peer workers",
+        "2 or more peer workers?",
+        "Volunteers",
+        "2-3 volunteers?",
     ]
 
 

@@ -106,6 +106,7 @@ EXPECTED = {
     "outcomes:index": STAFF,
     "outcomes:dashboard": MANAGEMENT,
     "outcomes:dashboard_csv": MANAGEMENT,
+    "outcomes:dashboard_section": MANAGEMENT,
     # Time to relapse, POD against TAU: figures for the manager's teams, like the dashboards.
     "outcomes:relapse": MANAGEMENT,
     "outcomes:relapse_csv": MANAGEMENT,

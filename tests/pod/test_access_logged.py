@@ -237,7 +237,7 @@ def test_the_dashboard_lists_and_their_csv_log_the_people_behind_the_episodes(
         "end": referral_at.date().isoformat(),
     }
     for url in (
-        reverse("outcomes:dashboard"),
+        reverse("outcomes:dashboard_section", args=["first-meeting"]),
         reverse("outcomes:dashboard_csv", args=["breaches"]),
     ):
         last = RecordAccess.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -101,7 +101,10 @@ PARAM_DEFAULT = {
     "review_pk": "review",
 }
 # A literal for one route's parameter, where the default below would name nothing there.
-ROUTE_LITERAL = {("outcomes:relapse_csv", "table"): "summary"}
+ROUTE_LITERAL = {
+    ("outcomes:relapse_csv", "table"): "summary",
+    ("outcomes:dashboard_section", "section"): "first-meeting",
+}
 LITERAL = {
     "instrument": "PHQ9",
     "table": "first_meeting",
