@@ -14,6 +14,7 @@ from networks.models import NetworkMember
 from networks.validators import validate_nhs_number
 from pod.foundation.forms import form_field
 from pod.foundation.models import Team, User
+from pod.foundation.submissions import SubmissionTokenMixin
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -31,7 +32,9 @@ def dt_field(label: str, **kwargs) -> forms.DateTimeField:
     )
 
 
-class _Crispy:
+class _Crispy(SubmissionTokenMixin):
+    """Every form of the episode pages changes the record: each carries the one-time token."""
+
     submit_label = "Save"
 
     def _helper(self):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from networks.models import NetworkMember, PeerContact
 from pod.foundation.forms import form_field
 from pod.foundation.models import User
+from pod.foundation.submissions import SubmissionTokenMixin
 
 PERSON = "person"
 
@@ -111,7 +112,7 @@ class PeerContactForm(forms.Form):
         }
 
 
-class MemberProposeForm(forms.ModelForm):
+class MemberProposeForm(SubmissionTokenMixin, forms.ModelForm):
     class Meta:
         model = NetworkMember
         fields = ["name", "relationship", "category", "closeness", "phone", "email"]
@@ -144,7 +145,7 @@ class PeerChoiceField(forms.ModelChoiceField):
         return f"{obj.get_full_name() or obj.username} ({obj.get_role_display()})"
 
 
-class PeerAssignForm(forms.Form):
+class PeerAssignForm(SubmissionTokenMixin, forms.Form):
     peer = PeerChoiceField(
         label="Peer worker or volunteer",
         queryset=User.objects.none(),

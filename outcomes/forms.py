@@ -142,7 +142,7 @@ class RelapseFilterForm(TeamChoiceForm):
         return data
 
 
-class ScoredMeasureForm(forms.Form):
+class ScoredMeasureForm(SubmissionTokenMixin, forms.Form):
     completed_on = forms.DateField(widget=DATE)
 
     def __init__(self, *args: Any, instrument: str, **kwargs: Any) -> None:
@@ -172,7 +172,7 @@ class ScoredMeasureForm(forms.Form):
         return [self.cleaned_data[f"item_{i}"] for i in range(1, count + 1)]
 
 
-class LicensedMeasureForm(forms.ModelForm):
+class LicensedMeasureForm(SubmissionTokenMixin, forms.ModelForm):
     class Meta:
         model = LicensedMeasure
         fields = ["name", "completed_on", "score"]
@@ -184,7 +184,7 @@ class LicensedMeasureForm(forms.ModelForm):
         self.helper = _helper("Save")
 
 
-class OutcomeAssessmentForm(forms.ModelForm):
+class OutcomeAssessmentForm(SubmissionTokenMixin, forms.ModelForm):
     class Meta:
         model = OutcomeAssessment
         fields = [
@@ -231,7 +231,7 @@ class SurveyForm(forms.Form):
         self.helper = _helper("Send my answers")
 
 
-class FidelityForm(forms.Form):
+class FidelityForm(SubmissionTokenMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field, label in rules.FIDELITY_ELEMENTS:

@@ -22,12 +22,14 @@ from pod.foundation.access import clinical_required, request_user, teams_for
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
+from pod.foundation.submissions import one_submission
 
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "phone")
 
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def episode_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     teams = teams_for(user).order_by("name")
@@ -187,6 +189,7 @@ def episode_timeline(request: HttpRequest, episode) -> HttpResponse:
 
 @episode_view
 @require_http_methods(["GET", "POST"])
+@one_submission
 def care_plan(request: HttpRequest, episode) -> HttpResponse:
     held_meetings = episode.meetings.filter(status=Meeting.Status.HELD).order_by("-actual_start")
     members = selectors.network_members_for_invitation(episode)
@@ -238,6 +241,7 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
+@one_submission
 def prescribe(request: HttpRequest, episode) -> HttpResponse:
     user = request_user(request)
     if not user.is_prescriber:
@@ -298,6 +302,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
+@one_submission
 def episode_close(request: HttpRequest, episode) -> HttpResponse:
     now = timezone.now()
     form = CloseForm(
