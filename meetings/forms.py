@@ -36,7 +36,9 @@ def dt_field(
     return LocalDateTimeField(label=label, kind=kind, what=what, **kwargs)
 
 
-class _Crispy:
+class _Crispy(SubmissionTokenMixin):
+    """Every form of the episode pages changes the record: each carries the one-time token."""
+
     submit_label = "Save"
 
     def _helper(self):

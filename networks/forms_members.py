@@ -9,9 +9,10 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from networks.models import NetworkMember
+from pod.foundation.submissions import SubmissionTokenMixin
 
 
-class NetworkMemberForm(forms.ModelForm):
+class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
     consent_to_contact = forms.BooleanField(
         label="They consent to be contacted and invited by the team",
         required=False,

@@ -14,6 +14,7 @@ from networks.models import NetworkMember, PeerContact
 from pod.foundation.fields import LocalDateTimeField, LocalDateTimeWidget
 from pod.foundation.forms import form_field
 from pod.foundation.models import User
+from pod.foundation.submissions import SubmissionTokenMixin
 
 PERSON = "person"
 
@@ -166,7 +167,7 @@ class PeerContactForm(forms.Form):
         }
 
 
-class MemberProposeForm(forms.ModelForm):
+class MemberProposeForm(SubmissionTokenMixin, forms.ModelForm):
     class Meta:
         model = NetworkMember
         fields = ["name", "relationship", "category", "closeness", "phone", "email"]
@@ -199,7 +200,7 @@ class PeerChoiceField(forms.ModelChoiceField):
         return f"{obj.get_full_name() or obj.username} ({obj.get_role_display()})"
 
 
-class PeerAssignForm(forms.Form):
+class PeerAssignForm(SubmissionTokenMixin, forms.Form):
     peer = PeerChoiceField(
         label="Peer worker or volunteer",
         queryset=User.objects.none(),

@@ -29,6 +29,7 @@ from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
 from pod.foundation.paging import bounded
 from pod.foundation.selectors import ALERTS_PAGE_SIZE, unread_notifications_query
+from pod.foundation.submissions import one_submission
 
 
 def _data(request: HttpRequest):
@@ -87,6 +88,7 @@ def _active_members(person) -> list[NetworkMember]:
 
 
 @peer_required
+@one_submission
 def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
     user = request_user(request)
     person = get_service_user_for_user(user, person_pk)
@@ -122,6 +124,7 @@ def peer_contact_add(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 
 @peer_required
+@one_submission
 def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     user = request_user(request)
     person = get_service_user_for_user(user, person_pk)
@@ -169,6 +172,7 @@ def peer_contact_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResp
 
 
 @peer_required
+@one_submission
 def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
     user = request_user(request)
     person = get_service_user_for_user(user, person_pk)
@@ -194,6 +198,7 @@ def member_propose(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 
 @clinical_or_peer_required
+@one_submission
 def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     """Record the person's decision on a proposed member (clinician or the assigned peer)."""
     user = request_user(request)
@@ -250,6 +255,7 @@ def peer_work(request: HttpRequest) -> HttpResponse:
 
 
 @clinical_required
+@one_submission
 def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
     user = request_user(request)
     person = get_service_user_for_user(user, person_pk)
@@ -285,6 +291,7 @@ def peer_assignments(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
+@one_submission
 def peer_unassign(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     user = request_user(request)
     person = get_service_user_for_user(user, person_pk)

@@ -15,6 +15,7 @@ from networks.models import NetworkMember
 from networks.selectors import get_service_user_for_user
 from pod.foundation.access import clinical_required, request_user
 from pod.foundation.form_errors import add_service_errors
+from pod.foundation.submissions import one_submission
 
 
 def _get_member_for_user(user, person_pk: int, pk: int):
@@ -59,6 +60,7 @@ def member_list(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
     user = request_user(request)
     person = get_service_user_for_user(user, person_pk)
@@ -85,6 +87,7 @@ def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     user = request_user(request)
     person, member = _get_member_for_user(user, person_pk, pk)
@@ -116,6 +119,7 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def member_end(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
     person, member = _get_member_for_user(request_user(request), person_pk, pk)
     if request.method == "POST":

@@ -170,7 +170,7 @@ class RelapseFilterForm(TeamChoiceForm):
         return data
 
 
-class ScoredMeasureForm(forms.Form):
+class ScoredMeasureForm(SubmissionTokenMixin, forms.Form):
     completed_on = PlausibleDateField(widget=DATE, kind="event", what="The measure's date")
 
     def __init__(self, *args: Any, instrument: str, **kwargs: Any) -> None:
@@ -200,7 +200,7 @@ class ScoredMeasureForm(forms.Form):
         return [self.cleaned_data[f"item_{i}"] for i in range(1, count + 1)]
 
 
-class LicensedMeasureForm(forms.ModelForm):
+class LicensedMeasureForm(SubmissionTokenMixin, forms.ModelForm):
     completed_on = PlausibleDateField(widget=DATE, kind="event", what="The measure's date")
 
     class Meta:
@@ -214,7 +214,7 @@ class LicensedMeasureForm(forms.ModelForm):
         self.helper = _helper("Save")
 
 
-class OutcomeAssessmentForm(forms.ModelForm):
+class OutcomeAssessmentForm(SubmissionTokenMixin, forms.ModelForm):
     assessed_on = PlausibleDateField(widget=DATE, kind="event", what="The assessment")
     relapse_on = PlausibleDateField(
         widget=DATE,
@@ -271,7 +271,7 @@ class SurveyForm(forms.Form):
         self.helper = _helper("Send my answers")
 
 
-class FidelityForm(forms.Form):
+class FidelityForm(SubmissionTokenMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field, label in rules.FIDELITY_ELEMENTS:

@@ -101,6 +101,9 @@ TEMPLATES = [
                 # `person_banner`: who a page about one person is about (pod/records/banner.py).
                 "pod.records.banner.person_banner",
             ],
+            # `{% submission_token %}`: the one-time token in hand-written forms that change the
+            # record (pod/foundation/submission_tags.py).
+            "builtins": ["pod.foundation.submission_tags"],
         },
     },
 ]

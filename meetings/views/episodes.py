@@ -29,6 +29,7 @@ PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth",
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def episode_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     teams = teams_for(user).order_by("name")
@@ -191,6 +192,7 @@ def episode_timeline(request: HttpRequest, episode) -> HttpResponse:
 
 @episode_view
 @require_http_methods(["GET", "POST"])
+@one_submission
 def care_plan(request: HttpRequest, episode) -> HttpResponse:
     held_meetings = episode.meetings.filter(status=Meeting.Status.HELD).order_by("-actual_start")
     members = selectors.network_members_for_invitation(episode)
@@ -307,6 +309,7 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
+@one_submission
 def episode_close(request: HttpRequest, episode) -> HttpResponse:
     now = timezone.now()
     form = CloseForm(

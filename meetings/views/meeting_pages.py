@@ -26,6 +26,7 @@ from meetings.services import meetings as meeting_services
 from meetings.views.common import episode_view, get_meeting, open_episode_only
 from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
+from pod.foundation.submissions import one_submission
 
 
 def _schedule_form(request, episode, form_class):
@@ -58,6 +59,7 @@ def _warn(request, episode, staff, start, end, exclude=None) -> None:
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
+@one_submission
 def meeting_new(request: HttpRequest, episode) -> HttpResponse:
     form = _schedule_form(request, episode, MeetingScheduleForm)
     if request.method == "POST" and form.is_valid():
@@ -96,6 +98,7 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
+@one_submission
 def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
     form = _schedule_form(request, episode, DailyRunForm)
     if request.method == "POST" and form.is_valid():
@@ -175,6 +178,7 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
+@one_submission
 def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     meeting = get_meeting(episode, meeting_pk)
     participants = list(
@@ -240,6 +244,7 @@ def _record_page(request, episode, meeting, **forms):
 
 @episode_view
 @require_http_methods(["POST"])
+@one_submission
 def utterance_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     meeting = get_meeting(episode, meeting_pk)
     form = UtteranceForm(
@@ -265,6 +270,7 @@ def utterance_add(request: HttpRequest, episode, meeting_pk: int) -> HttpRespons
 
 @episode_view
 @require_http_methods(["POST"])
+@one_submission
 def decision_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     meeting = get_meeting(episode, meeting_pk)
     form = DecisionForm(request.POST)

@@ -17,6 +17,7 @@ from outcomes.forms import FidelityForm
 from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.localtime import LONDON
+from pod.foundation.submissions import one_submission
 
 PROFILE_MONTHS = 24  # a team's fidelity page covers the last two years
 
@@ -59,6 +60,7 @@ def team_fidelity(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def meeting_fidelity(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Staff who were present rate the meeting. Nobody else can open it (404)."""
     meeting = selectors.get_meeting_for_rater(request_user(request), meeting_id)

@@ -24,6 +24,7 @@ from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.localtime import LONDON
 from pod.foundation.paging import LIST_SIZE, bounded
+from pod.foundation.submissions import one_submission
 
 
 def _measure_chart(
@@ -88,6 +89,7 @@ def person_measures(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def scored_measure_new(request: HttpRequest, person_id: int, instrument: str) -> HttpResponse:
     person = get_service_user_for_user(request_user(request), person_id)
     if instrument not in scoring.SCORERS:
@@ -161,6 +163,7 @@ def _record_page(
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_service_user_for_user(request_user(request), person_id)
     return _record_page(
@@ -177,6 +180,7 @@ def licensed_measure_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @clinical_required
 @require_http_methods(["GET", "POST"])
+@one_submission
 def assessment_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_service_user_for_user(request_user(request), person_id)
     return _record_page(

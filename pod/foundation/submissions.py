@@ -53,6 +53,12 @@ class SubmissionTokenMixin(forms.Form):
         if not self.is_bound:
             self.initial.setdefault(TOKEN_FIELD, uuid.uuid4())
 
+    def _post_clean(self) -> None:
+        # The token is the view's business, not the record's: views that pass cleaned_data on
+        # to a service whole (outcomes' measures, fidelity) must never see it.
+        super()._post_clean()  # type: ignore[misc]
+        self.cleaned_data.pop(TOKEN_FIELD, None)
+
 
 def _token(request: HttpRequest) -> uuid.UUID | None:
     raw = request.POST.get(TOKEN_FIELD, "")
@@ -97,6 +103,9 @@ def one_submission(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
                 submission.delete()  # refused or shown again: the token may be used once more
             return response
 
+    # Read by tests/pod/test_one_submission_everywhere.py through the outer decorators, which
+    # copy a wrapped view's attributes (functools.wraps).
+    wrapped.guards_one_submission = True  # type: ignore[attr-defined]
     return wrapped
 
 
