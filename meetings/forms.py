@@ -322,7 +322,7 @@ class CurrentMedicationChoiceField(forms.ModelChoiceField):
         return f"{obj.medicine}{dose} (on the list from {obj.get_source_display().lower()})"
 
 
-class PrescriptionForm(SubmissionTokenMixin, _Crispy, forms.Form):
+class PrescriptionForm(_Crispy, forms.Form):
     """A new medicine, or a continuing one chosen from the episode's current-medication list:
     there is no "new to this person" box to untick (issue 10, point 2)."""
 
@@ -366,7 +366,7 @@ class PrescriptionForm(SubmissionTokenMixin, _Crispy, forms.Form):
         return data
 
 
-class CurrentMedicationForm(SubmissionTokenMixin, _Crispy, forms.Form):
+class CurrentMedicationForm(_Crispy, forms.Form):
     submit_label = "Add to the list"
     medicine = forms.CharField(label="Medicine", max_length=200)
     dose = forms.CharField(label="Dose and frequency", max_length=200, required=False)

@@ -296,7 +296,9 @@ def open_clocks(episodes: Iterable[Episode], *, now: datetime) -> list[OpenClock
         level, words = rules.clock_time_left(
             first_meeting_due_at=episode.first_meeting_due_at, policy=policy, now=now
         )
-        clocks.append(OpenClock(episode, level, words, episode.arranged))
+        # `arranged` is annotated by home_open_clock_episodes (Exists of a scheduled meeting).
+        arranged = bool(getattr(episode, "arranged", True))
+        clocks.append(OpenClock(episode, level, words, arranged))
     return clocks
 
 

@@ -109,7 +109,7 @@ def _home_manager(request: HttpRequest, now: datetime) -> dict:
     notifications = _alerts(request)
     review_of = review_selectors.review_ids_for_alerts([n.alert_id for n in notifications])
     for notification in notifications:
-        notification.review_pk = review_of.get(notification.alert_id)  # type: ignore[attr-defined]
+        notification.review_pk = review_of.get(notification.alert_id)
     note_shown(request, "person", [r.episode.service_user_id for r in queue], "list:reviews")
     _note_alerts(request, notifications)
     return {

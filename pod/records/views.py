@@ -62,7 +62,7 @@ def access_log(request: HttpRequest, pk: int) -> HttpResponse:
         size=ACCESS_LOG_LIMIT,
     )
     for access in accesses:
-        access.what_words = access_words(access.what)  # type: ignore[attr-defined]
+        access.what_words = access_words(access.what)
     changes = bounded(
         request,
         AuditEvent.objects.filter(table_name="networks_serviceuser", row_id=str(person.pk))
