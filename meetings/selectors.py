@@ -221,8 +221,8 @@ def meeting_message_status(meeting: Meeting) -> dict[int, str]:
     status: dict[int, str] = {}
     for participant in participants:
         member = participant.network_member
-        row = latest.get(f"member:{participant.network_member_id}")
-        if row is None:
+        found = latest.get(f"member:{participant.network_member_id}")
+        if found is None:
             if member is not None and not member.consent_to_contact:
                 status[participant.pk] = "not emailed: no consent to contact"
             elif member is not None and not member.email:
@@ -230,13 +230,13 @@ def meeting_message_status(meeting: Meeting) -> dict[int, str]:
             else:
                 status[participant.pk] = "no email owed"
             continue
-        label = _MESSAGE_LABEL.get(row.kind, "Email")
-        if row.state == OutboxMessage.State.SENT and row.sent_at is not None:
-            when = row.sent_at.astimezone(LONDON).strftime("%-d %b %H:%M")
+        label = _MESSAGE_LABEL.get(found.kind, "Email")
+        if found.state == OutboxMessage.State.SENT and found.sent_at is not None:
+            when = found.sent_at.astimezone(LONDON).strftime("%-d %b %H:%M")
             status[participant.pk] = f"{label} emailed {when}"
-        elif row.state == OutboxMessage.State.FAILED:
+        elif found.state == OutboxMessage.State.FAILED:
             status[participant.pk] = f"{label} could not be emailed: phone them"
-        elif row.state == OutboxMessage.State.WITHDRAWN:
+        elif found.state == OutboxMessage.State.WITHDRAWN:
             status[participant.pk] = f"{label} withdrawn, not emailed"
         else:
             status[participant.pk] = f"{label} waiting to be emailed (not sent yet)"

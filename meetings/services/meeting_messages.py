@@ -1,4 +1,4 @@
-"""What a meeting's network is told: invitations, changes and cancellations, owed through the outbox.
+"""What a meeting's network is told: invitations, changes, cancellations, owed through the outbox.
 
 Every message is an outbox row (pod/foundation/outbox.py) written in the transaction of the change
 that owes it, one per recipient, so a broker outage or a dead worker delays a message and loses
@@ -13,8 +13,9 @@ stable UID and its `calendar_sequence`.
 
 Keys in the outbox: kind "meeting_invitation" / "meeting_update" / "meeting_cancellation" /
 "meeting_run_invitation"; cause "meeting:<id>:v<sequence>" (a daily run: "meeting-run:<first
-id>-<last id>", meetings.selectors.meeting_message_status reads it so); thread "episode:<id>:meetings", so everything about one episode's meetings reaches one
-member in the order it was owed (a change never overtakes the invitation it changes).
+id>-<last id>", which meetings.selectors.meeting_message_status reads); thread
+"episode:<id>:meetings", so everything about one episode's meetings reaches one member in the
+order it was owed (a change never overtakes the invitation it changes).
 """
 
 from __future__ import annotations
@@ -139,9 +140,12 @@ def owe_meeting_messages(
         raise ValueError("Only a cancelled meeting's network is told it is cancelled.")
     if kind != "cancellation" and cancelled:
         raise ValueError(f"A cancelled meeting owes no {kind}.")
-    if kind == "cancellation" and OutboxMessage.objects.filter(
-        kind=OUTBOX_KIND["cancellation"], cause__startswith=f"meeting:{locked.pk}:v"
-    ).exists():
+    if (
+        kind == "cancellation"
+        and OutboxMessage.objects.filter(
+            kind=OUTBOX_KIND["cancellation"], cause__startswith=f"meeting:{locked.pk}:v"
+        ).exists()
+    ):
         return 0
     if kind != "invitation":
         locked.calendar_sequence += 1

@@ -27,6 +27,7 @@ from pod.foundation import outbox
 from pod.foundation.outbox import messages_deliver_due
 from pod.foundation.outbox_models import OutboxMessage
 from tests import factories as f
+from tests.meetings.helpers import recent_episode
 
 State = OutboxMessage.State
 
@@ -352,9 +353,7 @@ def test_a_worker_killed_between_sending_and_recording_resends_only_that_message
     assert sum(copies.values()) == 5
     # And the copies to that member still arrived in order: invitation before change.
     to_member = [m.subject.split(":")[0] for m in mailoutbox if m.to == [in_flight.to_address]]
-    assert to_member.index("Changed") > max(
-        i for i, s in enumerate(to_member) if s == "Invitation"
-    )
+    assert to_member.index("Changed") > max(i for i, s in enumerate(to_member) if s == "Invitation")
 
 
 def test_site_url_follows_pod_port_when_not_given():
@@ -369,3 +368,52 @@ def test_site_url_follows_pod_port_when_not_given():
         check=True,
     )
     assert out.stdout.strip() == "http://127.0.0.1:8102"
+
+
+@pytest.mark.hazard("HAZ-09.C35")
+def test_pages_say_queued_until_the_email_has_gone_and_phone_them_when_email_cannot_reach(
+    client, team, clinician, clinician2, nudges, mailoutbox, settings
+):
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
+    sam = member(episode, clinician, "Sam Sister", "sam@example.org")
+    kit = member(episode, clinician, "Kit Cousin", "")  # consented, no address
+    client.force_login(clinician)
+    response = client.post(
+        reverse("meetings:meeting_new", args=[episode.pk]),
+        {
+            "scheduled_start": timezone.localtime(timezone.now() + timedelta(hours=3)).strftime(
+                "%Y-%m-%dT%H:%M"
+            ),
+            "duration_minutes": 60,
+            "location": "home",
+            "location_detail": "",
+            "staff": [clinician.pk, clinician2.pk],
+            "network_members": [sam.pk, kit.pk],
+        },
+        follow=True,
+    )
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "Invitations will be emailed to 1 network member (queued" in said
+    assert "1 invited member has no email address: phone them." in said
+    assert "sent" not in said and "on their way" not in said
+    meeting = Meeting.objects.get()
+    url = reverse("meetings:meeting_detail", args=[episode.pk, meeting.pk])
+
+    def status_of(name):
+        page = client.get(url).content.decode()
+        line = next(li for li in page.split("<li>") if name in li)
+        return line.split("data-message-status>")[1].split("</span>")[0]
+
+    assert status_of("Sam Sister") == "· Invitation waiting to be emailed (not sent yet)"
+    assert status_of("Kit Cousin") == "· not emailed: no email address, phone them"
+    settings.POD_OUTBOX_MAX_ATTEMPTS = 1
+    with mock.patch.object(outbox.EmailMultiAlternatives, "send", side_effect=OSError("down")):
+        messages_deliver_due()
+    assert status_of("Sam Sister") == "· Invitation could not be emailed: phone them"
+    outbox.messages_send_again(
+        list(OutboxMessage.objects.values_list("pk", flat=True)), now=timezone.now()
+    )
+    messages_deliver_due()
+    assert status_of("Sam Sister").startswith("· Invitation emailed ")
+    assert move(meeting) == 1
+    assert status_of("Sam Sister") == "· Change waiting to be emailed (not sent yet)"

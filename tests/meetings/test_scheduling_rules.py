@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from meetings import rules
 from icalendar import Calendar
 
+from meetings import rules
 from meetings.ics import CalendarEvent, meeting_calendar
 
 DUE = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -114,7 +113,11 @@ def test_it_writes_a_folded_escaped_ics_event():
 
 def test_a_request_names_its_attendee_and_a_publication_none():
     event = CalendarEvent(
-        meeting_id=7, sequence=0, start=DUE, end=DUE + timedelta(hours=1), place="",
+        meeting_id=7,
+        sequence=0,
+        start=DUE,
+        end=DUE + timedelta(hours=1),
+        place="",
         organizer_email="team@nhs.example",
     )
     with pytest.raises(ValueError):

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from meetings.models import CarePlanVersion, Meeting, Participant
 from meetings.services.meeting_messages import owe_meeting_messages
-from pod.foundation.outbox import messages_deliver_due
 from networks import peer_services, services
 from networks.models import NetworkMember
+from pod.foundation.outbox import messages_deliver_due
 from tests import factories as f
 
 
