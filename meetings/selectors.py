@@ -195,7 +195,28 @@ _MESSAGE_LABEL = {
     "meeting_run_invitation": "Invitation (with the daily run's dates)",
     "meeting_update": "Change",
     "meeting_cancellation": "Cancellation",
+    "meeting_uninvited": "Notice that they are no longer invited",
 }
+
+
+def meeting_messages_latest(
+    meeting: Meeting, *, recipient_keys: Collection[str] | None = None
+) -> dict[str, OutboxMessage]:
+    """The latest outbox message about `meeting` owed to each recipient ("member:9" -> row): its
+    invitation (alone or in a daily run), changes, cancellation. Limited to `recipient_keys` when
+    given. One query."""
+    rows = OutboxMessage.objects.filter(
+        Q(cause__startswith=f"meeting:{meeting.pk}:v")
+        | Q(kind="meeting_run_invitation", thread=f"episode:{meeting.episode_id}:meetings")
+    )
+    if recipient_keys is not None:
+        rows = rows.filter(recipient_key__in=recipient_keys)
+    latest: dict[str, OutboxMessage] = {}
+    for row in rows.order_by("pk"):
+        if row.kind == "meeting_run_invitation" and not _run_covers(row.cause, meeting.pk):
+            continue
+        latest[row.recipient_key] = row
+    return latest
 
 
 def meeting_message_status(meeting: Meeting) -> dict[int, str]:
@@ -208,16 +229,9 @@ def meeting_message_status(meeting: Meeting) -> dict[int, str]:
         .select_related("network_member")
         .order_by("pk")
     )
-    keys = {f"member:{p.network_member_id}" for p in participants}
-    latest: dict[str, OutboxMessage] = {}
-    rows = OutboxMessage.objects.filter(recipient_key__in=keys).filter(
-        Q(cause__startswith=f"meeting:{meeting.pk}:v")
-        | Q(kind="meeting_run_invitation", thread=f"episode:{meeting.episode_id}:meetings")
+    latest = meeting_messages_latest(
+        meeting, recipient_keys={f"member:{p.network_member_id}" for p in participants}
     )
-    for row in rows.order_by("pk"):
-        if row.kind == "meeting_run_invitation" and not _run_covers(row.cause, meeting.pk):
-            continue
-        latest[row.recipient_key] = row
     status: dict[int, str] = {}
     for participant in participants:
         member = participant.network_member

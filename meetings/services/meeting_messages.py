@@ -30,7 +30,7 @@ from django.db import transaction
 
 from meetings.ics import CalendarEvent, meeting_calendar
 from meetings.models import Meeting
-from meetings.selectors import meeting_email_recipients
+from meetings.selectors import meeting_email_recipients, meeting_messages_latest
 from networks.models import NetworkMember
 from pod.foundation.emails import email_render
 from pod.foundation.localtime import LONDON
@@ -45,6 +45,8 @@ OUTBOX_KIND: dict[str, str] = {
     "cancellation": "meeting_cancellation",
 }
 RUN_INVITATION = "meeting_run_invitation"
+# A CANCEL to a member taken off a meeting's list by a change (they were told of it before).
+UNINVITED = "meeting_uninvited"
 _METHOD: dict[str, Literal["REQUEST", "CANCEL"]] = {
     "invitation": "REQUEST",
     "update": "REQUEST",
@@ -118,8 +120,11 @@ def owe_meeting_messages(
 
     - "invitation": after scheduling; REQUEST at the meeting's current sequence. Owing it again
       owes nothing new (the outbox's key).
-    - "update": after the meeting's time or place changed (and was saved); raises the meeting's
-      `calendar_sequence` by one and owes a REQUEST at the new sequence.
+    - "update": after the meeting's time, place or invitations changed (and were saved); raises
+      the meeting's `calendar_sequence` by one and owes a REQUEST at the new sequence to each
+      recipient, and a CANCEL ("you are no longer invited") to each member who was owed a
+      message about this meeting before, is no longer a recipient, and still consents to contact
+      (counted in the result too).
     - "cancellation": after the meeting was saved as cancelled; raises the sequence and owes a
       CANCEL. A second call for the same meeting owes nothing and leaves the sequence alone.
 
@@ -165,6 +170,38 @@ def owe_meeting_messages(
             alternatives=[alternative],
             attachments=[attachment],
             reply_to=team_address(locked),
+        )
+    if kind == "update":
+        owed += _owe_uninvited(locked, cause=cause, now=now)
+    return owed
+
+
+def _owe_uninvited(meeting: Meeting, *, cause: str, now: datetime) -> int:
+    """After a change: a CANCEL to each member told of `meeting` before who is no longer among its
+    recipients (and was not already told so since)."""
+    current = {f"member:{m.pk}" for m in meeting_email_recipients(meeting)}
+    before = {
+        key
+        for key, row in meeting_messages_latest(meeting).items()
+        if key.startswith("member:") and key not in current and row.kind != UNINVITED
+    }
+    if not before:
+        return 0
+    ids = [int(key.removeprefix("member:")) for key in before]
+    owed = 0
+    removed = NetworkMember.objects.filter(pk__in=ids, consent_to_contact=True).exclude(email="")
+    for member in removed.order_by("pk"):
+        alternative, attachment = _calendar_parts(meeting, "CANCEL", member.email, now)
+        owed += message_owe(
+            kind=UNINVITED,
+            cause=cause,
+            recipient=Recipient(address=member.email, network_member_id=member.pk),
+            email=email_render("meeting_uninvited", _context(meeting, member)),
+            now=now,
+            thread=meeting_thread(meeting.episode_id),
+            alternatives=[alternative],
+            attachments=[attachment],
+            reply_to=team_address(meeting),
         )
     return owed
 

@@ -417,3 +417,25 @@ def test_pages_say_queued_until_the_email_has_gone_and_phone_them_when_email_can
     assert status_of("Sam Sister").startswith("· Invitation emailed ")
     assert move(meeting) == 1
     assert status_of("Sam Sister") == "· Change waiting to be emailed (not sent yet)"
+
+
+@pytest.mark.hazard("HAZ-09.C31")
+def test_a_member_taken_off_the_list_by_a_change_is_sent_a_cancel_once(
+    episode, clinician, members, nudges, mailoutbox
+):
+    sam, fran = members
+    meeting = schedule(episode, clinician)
+    meeting.participants.filter(network_member=fran).update(
+        invited=False, not_invited_reason="The person asked for a smaller meeting"
+    )
+    assert move(meeting) == 2  # sam: the change; fran: no longer invited
+    assert move(meeting) == 1  # fran is not told twice
+    messages_deliver_due()
+    to_fran = [m for m in mailoutbox if m.to == [fran.email]]
+    assert [m.subject.split(":")[0] for m in to_fran] == ["Invitation", "No longer invited"]
+    cancel_for_fran = calendar_of(to_fran[1])
+    assert cancel_for_fran["METHOD"] == "CANCEL"
+    assert event_of(cancel_for_fran)["SEQUENCE"] == 1
+    assert str(event_of(cancel_for_fran)["ATTENDEE"]) == f"mailto:{fran.email}"
+    to_sam = [m.subject.split(":")[0] for m in mailoutbox if m.to == [sam.email]]
+    assert to_sam == ["Invitation", "Changed", "Changed"]
