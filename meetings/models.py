@@ -134,6 +134,9 @@ class Meeting(models.Model):
     actual_start = models.DateTimeField(null=True, blank=True)
     actual_end = models.DateTimeField(null=True, blank=True)
     cancelled_reason = models.CharField(max_length=200, blank=True)
+    # The iCalendar SEQUENCE of the meeting's event (RFC 5545 3.8.7.4): 0 when scheduled, one more
+    # for each change the network is told of (meetings.services.meeting_messages).
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -43,6 +43,7 @@ from networks.models import NetworkMember, PeerContact
 from pod.foundation.access import CLINICAL_ROLES
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
+from pod.foundation.outbox_models import OutboxMessage
 
 
 def episodes_for(user: User) -> QuerySet[Episode]:
@@ -244,6 +245,84 @@ def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
         .select_related("network_member")
     )
     return [p.network_member for p in participants if p.network_member is not None]
+
+
+_MESSAGE_LABEL = {
+    "meeting_invitation": "Invitation",
+    "meeting_run_invitation": "Invitation (with the daily run's dates)",
+    "meeting_update": "Change",
+    "meeting_cancellation": "Cancellation",
+    "meeting_uninvited": "Notice that they are no longer invited",
+}
+
+
+def meeting_messages_latest(
+    meeting: Meeting, *, recipient_keys: Collection[str] | None = None
+) -> dict[str, OutboxMessage]:
+    """The latest outbox message about `meeting` owed to each recipient ("member:9" -> row): its
+    invitation (alone or in a daily run), changes, cancellation. Limited to `recipient_keys` when
+    given. One query."""
+    rows = OutboxMessage.objects.filter(
+        Q(cause__startswith=f"meeting:{meeting.pk}:v")
+        | Q(kind="meeting_run_invitation", thread=f"episode:{meeting.episode_id}:meetings")
+    )
+    if recipient_keys is not None:
+        rows = rows.filter(recipient_key__in=recipient_keys)
+    latest: dict[str, OutboxMessage] = {}
+    for row in rows.order_by("pk"):
+        if row.kind == "meeting_run_invitation" and not _run_covers(row.cause, meeting.pk):
+            continue
+        latest[row.recipient_key] = row
+    return latest
+
+
+def meeting_message_status(meeting: Meeting) -> dict[int, str]:
+    """For each invited network member of `meeting` (participant id -> words): whether the latest
+    email about this meeting is waiting, has gone (with when), or failed, or why none is emailed.
+    Says "emailed" only once the mail server accepted it (the outbox row is SENT); anything the
+    team must do by phone says "phone them". Two queries."""
+    participants = list(
+        meeting.participants.filter(kind=Participant.Kind.NETWORK_MEMBER, invited=True)
+        .select_related("network_member")
+        .order_by("pk")
+    )
+    latest = meeting_messages_latest(
+        meeting, recipient_keys={f"member:{p.network_member_id}" for p in participants}
+    )
+    status: dict[int, str] = {}
+    for participant in participants:
+        member = participant.network_member
+        found = latest.get(f"member:{participant.network_member_id}")
+        if found is None:
+            if member is not None and not member.consent_to_contact:
+                status[participant.pk] = "not emailed: no consent to contact"
+            elif member is not None and not member.email:
+                status[participant.pk] = "not emailed: no email address, phone them"
+            else:
+                status[participant.pk] = "no email owed"
+            continue
+        label = _MESSAGE_LABEL.get(found.kind, "Email")
+        if found.state == OutboxMessage.State.SENT and found.sent_at is not None:
+            when = found.sent_at.astimezone(LONDON).strftime("%-d %b %H:%M")
+            status[participant.pk] = f"{label} emailed {when}"
+        elif found.state == OutboxMessage.State.FAILED:
+            status[participant.pk] = f"{label} could not be emailed: phone them"
+        elif found.state == OutboxMessage.State.WITHDRAWN:
+            status[participant.pk] = f"{label} withdrawn, not emailed"
+        else:
+            status[participant.pk] = f"{label} waiting to be emailed (not sent yet)"
+    return status
+
+
+def _run_covers(cause: str, meeting_id: int) -> bool:
+    """Whether a daily run's cause "meeting-run:<first id>-<last id>" covers `meeting_id`. The
+    run's meetings were created in one transaction under the episode's lock, so the episode's
+    meetings with ids in that range are exactly the run's."""
+    try:
+        first, last = (int(n) for n in cause.removeprefix("meeting-run:").split("-"))
+    except ValueError:
+        return False
+    return first <= meeting_id <= last
 
 
 def clinical_staff_for_team(team_id: int) -> QuerySet[User]:

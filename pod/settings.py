@@ -23,8 +23,10 @@ if not DEBUG and SECRET_KEY.startswith("insecure"):
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value when DEBUG is off")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# Links in emails start with this; `make run` sets it from POD_PORT (pod/devstack).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Links in emails start with this; `make run` sets it from POD_PORT (pod/devstack), and without
+# it a development server started on POD_PORT (manage.py runserver, a worker beside it) follows
+# that port too.
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('POD_PORT', 8000, minimum=1)}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -8,7 +8,8 @@ meeting_schedule`), so a reader sees where a write lives:
 - `episodes`: referral intake (find or register the person), opening and closing an episode,
   and the row lock every other write takes first.
 - `meetings`: scheduling (one meeting, a daily run), recording a meeting held, its attendance.
-- `invitations`: emailing a scheduled meeting's invitations, after commit.
+- `meeting_messages`: what a meeting's network is told (invitation, change, cancellation, a
+  daily run's one invitation), owed through the outbox in the change's transaction.
 - `prescriptions`: prescribing under the 3-meetings-before-medication rule.
 - `care_plans`: versions of the care plan, written in a held meeting.
 - `dialogic_record`: what was said in a meeting (utterances) and what was decided.

@@ -14,7 +14,7 @@ from meetings.models import Episode, Meeting, Participant
 from meetings.services.clock import episode_refresh_clock
 from meetings.services.counting import episode_counted_meetings_refresh
 from meetings.services.episodes import episode_lock_for_change
-from meetings.services.invitations import meeting_invitations_enqueue_on_commit
+from meetings.services.meeting_messages import owe_daily_run_messages, owe_meeting_messages
 from networks.models import NetworkMember
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
@@ -131,8 +131,9 @@ def meeting_schedule_with_invitations(
     created_by: User | None,
     now: datetime,
 ) -> Meeting:
-    """Schedule a meeting (`meeting_schedule`) and email its invitations once the transaction
-    has committed (meetings.services.invitations)."""
+    """Schedule a meeting (`meeting_schedule`) and owe its invitations, in the same transaction,
+    through the outbox (meetings.services.meeting_messages): they are sent after commit, at least
+    once, however long the broker is down."""
     meeting = meeting_schedule(
         episode=episode,
         scheduled_start=scheduled_start,
@@ -144,7 +145,7 @@ def meeting_schedule_with_invitations(
         created_by=created_by,
         now=now,
     )
-    meeting_invitations_enqueue_on_commit(meeting.pk)
+    owe_meeting_messages(meeting, kind="invitation", now=now)
     return meeting
 
 
@@ -164,7 +165,9 @@ def meetings_schedule_daily_run(
 ) -> list[Meeting]:
     """Schedule one meeting a day (Europe/London calendar days) within the first 14 days.
 
-    Days that already have a scheduled or held meeting are skipped. Raises ValidationError when
+    Days that already have a scheduled or held meeting are skipped. Each invited member is owed
+    ONE message listing the run's dates (a run of one day: the usual invitation), in the same
+    transaction (meetings.services.meeting_messages). Raises ValidationError when
     the run would contain no meeting at all, for a duration that is not positive, and for a
     closed episode.
     """
@@ -187,8 +190,8 @@ def meetings_schedule_daily_run(
         )
     staff = list(staff)
     members = None if network_members is None else list(network_members)
-    return [
-        meeting_schedule_with_invitations(
+    meetings = [
+        meeting_schedule(
             episode=episode,
             scheduled_start=start,
             scheduled_end=start + duration,
@@ -201,6 +204,11 @@ def meetings_schedule_daily_run(
         )
         for start in starts
     ]
+    if len(meetings) == 1:
+        owe_meeting_messages(meetings[0], kind="invitation", now=now)
+    else:
+        owe_daily_run_messages(meetings, now=now)
+    return meetings
 
 
 @transaction.atomic

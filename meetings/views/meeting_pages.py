@@ -19,10 +19,11 @@ from meetings.forms import (
     MeetingScheduleForm,
     UtteranceForm,
 )
-from meetings.ics import meeting_invitation_ics
+from meetings.ics import meeting_calendar
 from meetings.models import Meeting, Participant
 from meetings.services import dialogic_record
 from meetings.services import meetings as meeting_services
+from meetings.services.meeting_messages import calendar_event
 from meetings.views.common import episode_view, get_meeting, open_episode_only
 from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
@@ -47,6 +48,27 @@ def _schedule_form(request, episode, form_class):
         members=members,
         initial=initial,
     )
+
+
+def _invitations_said(meeting: Meeting, *, run: bool = False) -> str:
+    """What the clinician is told after scheduling: what is queued (never "sent": the outbox
+    sends it after this page), and whom the team must phone because no email can reach them."""
+    emailed = len(selectors.meeting_email_recipients(meeting))
+    status = selectors.meeting_message_status(meeting).values()
+    phone = sum(1 for words in status if "phone them" in words)
+    said = (
+        f"Invitations will be emailed to {emailed} network member{'s' if emailed != 1 else ''}"
+        + (", one message listing the dates each" if run else "")
+        + " (queued: the meeting page shows when each has gone)."
+        if emailed
+        else "No invitation will be emailed."
+    )
+    if phone:
+        said += (
+            f" {phone} invited member{'s have' if phone != 1 else ' has'} no email address:"
+            " phone them."
+        )
+    return said
 
 
 def _warn(request, episode, staff, start, end, exclude=None) -> None:
@@ -81,11 +103,7 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(
-                request,
-                "Meeting scheduled. Invitations will be emailed to the invited network members "
-                "who gave an address.",
-            )
+            messages.success(request, "Meeting scheduled. " + _invitations_said(meeting))
             _warn(request, episode, list(data["staff"]), start, end, exclude=meeting.pk)
             return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
     return render(
@@ -121,7 +139,11 @@ def meeting_daily_run(request: HttpRequest, episode) -> HttpResponse:
             if "first_start" in getattr(error, "error_dict", {}):
                 form.add_error("scheduled_start", error.error_dict["first_start"])
         else:
-            messages.success(request, f"{len(meetings)} daily meetings scheduled.")
+            messages.success(
+                request,
+                f"{len(meetings)} daily meetings scheduled. "
+                + _invitations_said(meetings[0], run=len(meetings) > 1),
+            )
             first = meetings[0]
             _warn(
                 request,
@@ -159,6 +181,8 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
             exclude_meeting_id=meeting.pk,
         )
     ctx = {"episode": episode, "meeting": meeting, "warnings": warnings, **record}
+    if meeting.status != Meeting.Status.HELD:
+        ctx["message_status"] = selectors.meeting_message_status(meeting)
     if meeting.status == Meeting.Status.HELD and not episode.is_closed:
         ctx["utterance_form"] = UtteranceForm(participants=selectors.attendees(meeting))
         ctx["utterance_form"].helper.form_action = request.path + "utterances/"
@@ -294,16 +318,8 @@ def decision_add(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse
 @episode_view
 def meeting_ics(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     meeting = get_meeting(episode, meeting_pk)
-    body = meeting_invitation_ics(
-        meeting_id=meeting.pk,
-        start=meeting.scheduled_start,
-        end=meeting.scheduled_end,
-        location=meeting.get_location_display()
-        + (f": {meeting.location_detail}" if meeting.location_detail else ""),
-        summary=f"Network meeting ({episode.service_user})",
-        description="POD network meeting.",
-        now=timezone.now(),
-    )
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    # PUBLISH: the clinician's own copy, with the meeting's UID and SEQUENCE, no name (HAZ-10).
+    body = meeting_calendar(calendar_event(meeting), method="PUBLISH", now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; method=PUBLISH; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
     return response

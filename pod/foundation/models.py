@@ -31,6 +31,11 @@ class Team(models.Model):
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="teams")
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    # How the people invited to a meeting reach the team: the ORGANIZER and reply address of
+    # meeting invitations, and the phone number their calendars show. Blank address: the site's
+    # DEFAULT_FROM_EMAIL; blank phone: none shown.
+    contact_email = models.EmailField(max_length=254, blank=True)
+    contact_phone = models.CharField(max_length=30, blank=True)
 
     class Meta:
         ordering = ["trust__name", "name"]

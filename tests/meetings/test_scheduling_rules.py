@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from icalendar import Calendar
 
 from meetings import rules
-from meetings.ics import meeting_invitation_ics
+from meetings.ics import CalendarEvent, meeting_calendar
 
 DUE = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 POLICY = rules.ClockPolicy(
@@ -91,20 +92,38 @@ def test_it_reads_the_clock_in_words_at_due_minus_one_second_and_due():
 
 @pytest.mark.hazard("HAZ-09.C2")
 def test_it_writes_a_folded_escaped_ics_event():
-    ics = meeting_invitation_ics(
+    event = CalendarEvent(
         meeting_id=7,
+        sequence=2,
         start=DUE,
         end=DUE + timedelta(hours=1),
-        location="Home; flat 2, " + "x" * 100,
-        summary="Network meeting",
-        description="Hi",
-        now=DUE,
+        place="Home; flat 2, " + "x" * 100,
+        organizer_email="team@nhs.example",
     )
+    ics = meeting_calendar(event, method="REQUEST", now=DUE, attendee_email="a@example.org")
     lines = ics.split("\r\n")
     assert "DTSTART:20260303T090000Z" in lines
     assert all(len(line.encode()) <= 75 for line in lines)
     assert "LOCATION:Home\\; flat 2\\," in ics
     assert ics.endswith("END:VCALENDAR\r\n")
+    (parsed,) = Calendar.from_ical(ics).walk("VEVENT")
+    assert parsed["LOCATION"] == "Home; flat 2, " + "x" * 100
+    assert parsed["SEQUENCE"] == 2
+
+
+def test_a_request_names_its_attendee_and_a_publication_none():
+    event = CalendarEvent(
+        meeting_id=7,
+        sequence=0,
+        start=DUE,
+        end=DUE + timedelta(hours=1),
+        place="",
+        organizer_email="team@nhs.example",
+    )
+    with pytest.raises(ValueError):
+        meeting_calendar(event, method="REQUEST", now=DUE)
+    with pytest.raises(ValueError):
+        meeting_calendar(event, method="PUBLISH", now=DUE, attendee_email="a@example.org")
 
 
 @pytest.mark.hazard("HAZ-01.C5")

@@ -77,7 +77,7 @@ def test_it_invites_by_email_with_ics_only_members_who_consented_and_gave_an_add
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["sis@example.org"]]
     name, content, mimetype = mail.outbox[0].attachments[0]
-    assert name == "invitation.ics" and mimetype.startswith("text/calendar")
+    assert name == "invitation.ics" and mimetype.startswith("text/calendar; method=REQUEST")
     assert "BEGIN:VEVENT" in content and "METHOD:REQUEST" in content
     meeting = Meeting.objects.get()
     assert meeting.participants.filter(kind=Participant.Kind.SERVICE_USER, invited=True).exists()

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import CarePlanVersion, Meeting, Participant
-from meetings.services.invitations import meeting_invitations_send
+from meetings.services.meeting_messages import owe_meeting_messages
 from networks import peer_services, services
 from networks.models import NetworkMember
+from pod.foundation.outbox import messages_deliver_due
 from tests import factories as f
 
 
@@ -168,7 +169,8 @@ def test_it_sends_an_invitation_that_carries_no_care_information(clinician, epis
     Participant.objects.create(
         meeting=meeting, kind=Participant.Kind.NETWORK_MEMBER, network_member=member
     )
-    assert meeting_invitations_send(meeting.pk, now=timezone.now()) == 1
+    assert owe_meeting_messages(meeting, kind="invitation", now=timezone.now()) == 1
+    assert messages_deliver_due() == 1
     (message,) = mail.outbox
     parts = [message.subject, message.body]
     parts += [content for content, _ in message.alternatives]

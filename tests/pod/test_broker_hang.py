@@ -73,5 +73,5 @@ def test_scheduling_a_meeting_answers_and_says_invitations_will_be_emailed(
     assert response.status_code == 200
     assert Meeting.objects.filter(episode=episode).count() == 1
     said = [str(m) for m in response.context["messages"]]
-    assert any("Invitations will be emailed" in m for m in said), said
+    assert any("No invitation will be emailed" in m for m in said), said
     assert not any(word in " ".join(said) for word in ("sent", "on their way"))
