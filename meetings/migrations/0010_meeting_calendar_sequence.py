@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0007_alert_queued_and_clock_check_failures'),
+        ('meetings', '0009_manager_review'),
     ]
 
     operations = [
