@@ -190,13 +190,20 @@ def meeting_record_held(
     """Record that a meeting was held, when, and who attended (participant id -> attended).
 
     Stops the 24-hour clock when it is the first meeting held. ValidationError for a closed
-    episode, a cancelled meeting, times that end before they start or start before the referral,
+    episode, a cancelled meeting, a meeting already held (correct it instead: issue 10), times
+    that end before they start or start before the referral,
     or a start in the future (more than 5 minutes after `now`).
     """
     episode = episode_lock_for_change(meeting.episode)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError("A cancelled meeting cannot be recorded as held.")
+    if meeting.status == Meeting.Status.HELD:
+        # Issue 10: a held record changes only by a correction that keeps the earlier version
+        # (meetings.services.lifecycle.meeting_correct).
+        raise ValidationError(
+            "This meeting is already recorded as held: correct its record, with a reason."
+        )
     _meeting_validate_times(episode, actual_start, actual_end, "actual")
     if actual_start > now + timedelta(minutes=5):
         raise ValidationError(

@@ -66,6 +66,7 @@ TRACKED: list[Tracked] = [
         "meetings.Meeting",
         ignore=("network_members_present", "staff_present", "core_team_present"),
     ),
+    Tracked("meetings.MeetingChange"),
     Tracked("meetings.Participant"),
     Tracked("meetings.Utterance"),
     Tracked("meetings.Decision"),
