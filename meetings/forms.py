@@ -398,7 +398,7 @@ class MeetingCorrectForm(SubmissionTokenMixin, _Crispy, forms.Form):
         self.participants = participants
         form_field(self, "came_members", forms.ModelMultipleChoiceField).queryset = came_members
         form_field(self, "came_staff", StaffChoiceField).queryset = came_staff
-        names = ["actual_start", "actual_end", "location", "location_detail"]
+        names = ["submission_token", "actual_start", "actual_end", "location", "location_detail"]
         for p in participants:
             label = f"{p} attended" if p.kind != "service_user" else "The person attended"
             if not p.invited:
