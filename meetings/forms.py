@@ -9,7 +9,15 @@ from crispy_forms.layout import HTML, Field, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from meetings.models import CurrentMedication, Decision, Episode, Meeting, Participant, Utterance
+from meetings.models import (
+    CalledOffBy,
+    CurrentMedication,
+    Decision,
+    Episode,
+    Meeting,
+    Participant,
+    Utterance,
+)
 from networks.models import NetworkMember
 from networks.validators import validate_nhs_number
 from pod.foundation.fields import DateTimeKind, LocalDateTimeField, PlausibleDateField
@@ -218,9 +226,8 @@ class MeetingHeldForm(_Crispy, forms.Form):
             label = f"{p} attended" if p.kind != "service_user" else "The person attended"
             if not p.invited:
                 label += " (not invited)"
-            self.fields[f"attended_{p.pk}"] = forms.BooleanField(
-                label=label, required=False, initial=p.invited
-            )
+            # Attendance is recorded, not assumed (issue 10): every box starts unticked.
+            self.fields[f"attended_{p.pk}"] = forms.BooleanField(label=label, required=False)
         self._helper()
 
     def clean(self) -> dict[str, Any]:
@@ -402,13 +409,181 @@ class CloseForm(_Crispy, forms.Form):
         self._helper()
 
 
+# --- A meeting's lifecycle after it is arranged (issue 10) -------------------------------------
+
+
+class MeetingCancelForm(SubmissionTokenMixin, _Crispy, forms.Form):
+    submit_label = "Cancel the meeting"
+    called_off_by = forms.ChoiceField(
+        label="Who called it off", choices=CalledOffBy.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="Why it was called off",
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._helper()
+
+
+class MeetingRescheduleForm(SubmissionTokenMixin, _Crispy, forms.Form):
+    submit_label = "Save the change"
+    scheduled_start = LocalDateTimeField(label="Starts at", kind="appointment", what="The meeting")
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=15, max_value=480)
+    location = forms.ChoiceField(label="Place", choices=Meeting.Location.choices)
+    location_detail = forms.CharField(
+        label="Place details (address, room or video link)", max_length=200, required=False
+    )
+    staff = StaffChoiceField(
+        queryset=None, label="Staff attending", widget=forms.CheckboxSelectMultiple
+    )
+    network_members: forms.ModelMultipleChoiceField[NetworkMember] = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="Network members to invite",
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "Members the person does not want invited stay recorded as not invited, with the "
+            "reason."
+        ),
+    )
+    reason = forms.CharField(
+        label="Why the meeting is changed", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, staff, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        form_field(self, "staff", StaffChoiceField).queryset = staff
+        form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
+        self._helper()
+
+
+class MeetingCorrectForm(SubmissionTokenMixin, _Crispy, forms.Form):
+    submit_label = "Save the correction"
+    actual_start = LocalDateTimeField(
+        label="Actually started at", kind="event", what="The meeting's start"
+    )
+    actual_end = LocalDateTimeField(
+        label="Actually ended at", kind="event", what="The meeting's end"
+    )
+    location = forms.ChoiceField(label="Place", choices=Meeting.Location.choices)
+    location_detail = forms.CharField(
+        label="Place details (address, room or video link)", max_length=200, required=False
+    )
+    came_members: forms.ModelMultipleChoiceField[NetworkMember] = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="Network members who came without an invitation",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    came_staff = StaffChoiceField(
+        queryset=None,
+        required=False,
+        label="Staff who came without being listed",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reason = forms.CharField(
+        label="Why the record is corrected", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, participants, came_members, came_staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participants = participants
+        form_field(self, "came_members", forms.ModelMultipleChoiceField).queryset = came_members
+        form_field(self, "came_staff", StaffChoiceField).queryset = came_staff
+        names = ["submission_token", "actual_start", "actual_end", "location", "location_detail"]
+        for p in participants:
+            label = f"{p} attended" if p.kind != "service_user" else "The person attended"
+            if not p.invited:
+                label += " (not invited)"
+            name = f"attended_{p.pk}"
+            self.fields[name] = forms.BooleanField(
+                label=label, required=False, initial=bool(p.attended)
+            )
+            names.append(name)
+        self._helper()
+        self.helper.layout = Layout(*names, "came_members", "came_staff", "reason")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("actual_start"), data.get("actual_end")
+        if start and end and end <= start:
+            self.add_error("actual_end", "A meeting must end after it starts.")
+        return data
+
+    def attendance(self) -> dict[int, bool]:
+        return {p.pk: bool(self.cleaned_data.get(f"attended_{p.pk}")) for p in self.participants}
+
+
+class CloseWithMeetingsForm(CloseForm):
+    """Closing an episode that has future meetings: they are listed, and cancelled once the
+    clinician confirms (meetings.services.episodes.episode_close)."""
+
+    cancel_meetings = forms.BooleanField(
+        label="Cancel these meetings (called off by the team: the episode was closed)",
+        required=False,
+    )
+    # The ids of the meetings listed on the page: the service refuses if another appeared since.
+    listed_meetings = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+    def __init__(self, *args, future_meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.future_meetings = list(future_meetings)
+        if not self.future_meetings:
+            del self.fields["cancel_meetings"]
+        self.initial["listed_meetings"] = ",".join(str(m.pk) for m in self.future_meetings)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        listed = sorted(self._listed_ids())
+        current = sorted(m.pk for m in self.future_meetings)
+        if listed != current:
+            # Another meeting was arranged (or one held or cancelled) since the page was drawn:
+            # show the list as it is now and ask again.
+            fresh = dict(self.data.items())
+            fresh[self.add_prefix("listed_meetings")] = ",".join(map(str, current))
+            fresh.pop(self.add_prefix("cancel_meetings"), None)
+            self.data = fresh
+            if current:
+                self.add_error(
+                    "cancel_meetings",
+                    "The episode's future meetings have changed since this page was drawn: "
+                    "check the list and confirm again.",
+                )
+        elif current and not data.get("cancel_meetings"):
+            self.add_error(
+                "cancel_meetings", "Closing the episode cancels these meetings: confirm it."
+            )
+        return data
+
+    def _listed_ids(self) -> list[int]:
+        raw = self.cleaned_data.get("listed_meetings") or ""
+        parts = [part.strip() for part in raw.split(",")]
+        # At most 18 digits: a bigger number is no meeting's id (and overflows the database's).
+        return [int(part) for part in parts if part.isdigit() and len(part) <= 18][:500]
+
+    def confirmed_meeting_ids(self) -> list[int]:
+        """The listed meetings the clinician agreed to cancel; empty when not confirmed."""
+        if not self.cleaned_data.get("cancel_meetings"):
+            return []
+        return self._listed_ids()
+
+
 __all__ = [
     "CarePlanForm",
     "CloseForm",
     "CurrentMedicationForm",
+    "CloseWithMeetingsForm",
     "DailyRunForm",
     "DecisionForm",
+    "MeetingCancelForm",
+    "MeetingCorrectForm",
     "MeetingHeldForm",
+    "MeetingRescheduleForm",
     "MeetingScheduleForm",
     "NetworkMember",
     "PrescriptionForm",

@@ -112,6 +112,14 @@ class Episode(models.Model):
         return self.status == self.Status.CLOSED
 
 
+class CalledOffBy(models.TextChoices):
+    """Who called a meeting off (issue 10): the person, someone of their network, or the team."""
+
+    PERSON = "person", "The person"
+    NETWORK = "network", "Their network"
+    TEAM = "team", "The team"
+
+
 class Meeting(models.Model):
     class Location(models.TextChoices):
         HOME = "home", "The person's home"
@@ -137,6 +145,12 @@ class Meeting(models.Model):
     # The iCalendar SEQUENCE of the meeting's event (RFC 5545 3.8.7.4): 0 when scheduled, one more
     # for each change the network is told of (meetings.services.meeting_messages).
     calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
+    # Who called a cancelled meeting off, and when (meetings.services.lifecycle.meeting_cancel);
+    # blank/NULL for a meeting that is not cancelled. Each change is in MeetingChange.
+    cancelled_by = models.CharField(
+        "called off by", max_length=10, choices=CalledOffBy.choices, blank=True
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -196,6 +210,53 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"Meeting {self.pk} ({self.get_status_display()})"
+
+
+class MeetingChange(models.Model):
+    """One change to a meeting after it was arranged: cancelled, rescheduled, or its held record
+    corrected. `before` and `after` are snapshots of the meeting (times, place, status and who
+    was invited or came; meetings.services.meeting_changes.meeting_snapshot), so the meeting's
+    history shows each earlier version. Written only by meetings.services.lifecycle (and by
+    closing an episode, which cancels its future meetings); never changed afterwards.
+    """
+
+    class Kind(models.TextChoices):
+        CANCELLED = "cancelled", "Cancelled"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        CORRECTED = "corrected", "Record corrected"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    reason = models.TextField()
+    # For a cancellation: who called it off.
+    called_off_by = models.CharField(max_length=10, choices=CalledOffBy.choices, blank=True)
+    before = models.JSONField()
+    after = models.JSONField()
+    # True when the change owes a message to those invited (a cancellation or an update); the
+    # messages themselves are written by the meeting-messages service in the same transaction.
+    messages_owed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["meeting", "changed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="meeting_change_has_reason",
+                violation_error_message="Give a reason for the change.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="cancelled") | ~Q(called_off_by=""),
+                name="meeting_change_cancel_says_who",
+                violation_error_message="Say who called the meeting off.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (meeting {self.meeting_id})"
 
 
 class Participant(models.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -35,6 +35,7 @@ from meetings.models import (
     Decision,
     Episode,
     Meeting,
+    MeetingChange,
     Participant,
     Prescription,
     Utterance,
@@ -391,6 +392,8 @@ def home_meetings(user: User, *, start: datetime, end: datetime) -> QuerySet[Mee
             scheduled_start__gte=start,
             scheduled_start__lt=end,
         )
+        # A closed episode's meetings are cancelled at closure; one left unrecorded stays off too.
+        .exclude(episode__status=Episode.Status.CLOSED)
         .select_related("episode__service_user")
         .annotate(
             staff_count=Count("participants", filter=Q(participants__kind="staff")),
@@ -458,6 +461,52 @@ def meeting_record(meeting: Meeting) -> MeetingRecord:
         ),
         decisions=list(meeting.decisions.all()),
     )
+
+
+@dataclass
+class MeetingHistoryEntry:
+    change: MeetingChange
+    # ("Before", snapshot), ("After", snapshot): MeetingChange.before/after with the place's
+    # label and each instant also as an aware datetime under "<key>_local" for display.
+    versions: list[tuple[str, dict[str, Any]]]
+
+
+def _snapshot_for_display(snapshot: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(snapshot)
+    for key in ("scheduled_start", "scheduled_end", "actual_start", "actual_end"):
+        raw = snapshot.get(key)
+        shown[f"{key}_local"] = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    places = dict(Meeting.Location.choices)
+    shown["location"] = places.get(snapshot.get("location", ""), snapshot.get("location", ""))
+    return shown
+
+
+def meeting_history(meeting: Meeting) -> list[MeetingHistoryEntry]:
+    """A meeting's changes (cancelled, rescheduled, corrected), oldest first, each with who made
+    it and the meeting as it was before and after (MeetingChange.before/after). One query."""
+    return [
+        MeetingHistoryEntry(
+            change,
+            [
+                ("Before", _snapshot_for_display(change.before)),
+                ("After", _snapshot_for_display(change.after)),
+            ],
+        )
+        for change in meeting.changes.select_related("changed_by").order_by("changed_at", "pk")
+    ]
+
+
+def came_uninvited_choices(meeting: Meeting) -> tuple[QuerySet[NetworkMember], QuerySet[User]]:
+    """Who could be added to a held meeting's record as having come without an invitation:
+    active network members of the person and clinical staff of the team who have no row yet."""
+    listed = meeting.participants.all()
+    members = NetworkMember.objects.filter(
+        service_user_id=meeting.episode.service_user_id, status=NetworkMember.Status.ACTIVE
+    ).exclude(pk__in=listed.filter(network_member__isnull=False).values("network_member_id"))
+    staff = clinical_staff_for_team(meeting.episode.team_id).exclude(
+        pk__in=listed.filter(staff__isnull=False).values("staff_id")
+    )
+    return members.order_by("name", "pk"), staff
 
 
 def care_plan_versions(episode: Episode) -> list[CarePlanVersion]:

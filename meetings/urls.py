@@ -29,6 +29,21 @@ urlpatterns = [
         name="meeting_record_held",
     ),
     path(
+        "<int:pk>/meetings/<int:meeting_pk>/cancel/",
+        meeting_pages.meeting_cancel,
+        name="meeting_cancel",
+    ),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/reschedule/",
+        meeting_pages.meeting_reschedule,
+        name="meeting_reschedule",
+    ),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/correct/",
+        meeting_pages.meeting_correct,
+        name="meeting_correct",
+    ),
+    path(
         "<int:pk>/meetings/<int:meeting_pk>/utterances/",
         meeting_pages.utterance_add,
         name="utterance_add",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from meetings import rules
-from meetings.models import Episode
+from meetings.models import CalledOffBy, Episode, Meeting
 from meetings.services.clock import episode_refresh_clock
+from meetings.services.meeting_changes import meeting_cancel_locked
 from networks.models import ServiceUser
 from networks.rules import identity_differences, normalise_nhs_number
 from networks.services import identity_confirmation_record
@@ -24,6 +26,10 @@ SAME_PERSON_NEEDED = (
     "This NHS number is on record under another name or date of birth. Compare the two below: "
     'if they are the same person, tick "Same person"; if not, check the number.'
 )
+
+
+# The reason recorded on each meeting cancelled because its episode was closed.
+EPISODE_CLOSED_REASON = "The episode was closed"
 
 
 class IdentityMismatch(ValidationError):
@@ -220,14 +226,48 @@ def episode_open_from_referral(
     )
 
 
+def episode_future_meetings(episode: Episode, *, now: datetime) -> QuerySet[Meeting]:
+    """The episode's meetings still scheduled to start after `now`: closing the episode
+    cancels them (`episode_close`), so the page that closes it lists them first."""
+    return episode.meetings.filter(
+        status=Meeting.Status.SCHEDULED, scheduled_start__gt=now
+    ).order_by("scheduled_start")
+
+
 @transaction.atomic
-def episode_close(*, episode: Episode, outcome: str, closed_at: datetime, now: datetime) -> Episode:
+def episode_close(
+    *,
+    episode: Episode,
+    outcome: str,
+    closed_at: datetime,
+    now: datetime,
+    cancel_meetings: Collection[int] = (),
+    closed_by: User | None = None,
+) -> Episode:
     """Close an episode with its outcome: its record becomes read-only and its clock stops.
 
-    ValidationError (by field) for an empty outcome, or a closing time before the referral or in
-    the future (more than 5 minutes after `now`), or when the episode is already closed.
+    Its future meetings (`episode_future_meetings`) are cancelled in the same transaction, by
+    the team, with the reason "The episode was closed", each with its MeetingChange row and the
+    messages it owes (meetings.services.meeting_changes.meeting_cancel_locked). The caller
+    confirms them: `cancel_meetings` holds the ids of the meetings the clinician was shown and
+    agreed to cancel; a future meeting not among them (none confirmed, or one arranged since the
+    page was drawn) refuses the closure, under "cancel_meetings", and nothing is saved.
+    ValidationError (by field) also for an empty outcome, or a closing time before the referral
+    or in the future (more than 5 minutes after `now`), or when the episode is already closed.
     """
     episode = episode_lock_for_change(episode)
+    confirmed = set(cancel_meetings)
+    unconfirmed = [m for m in episode_future_meetings(episode, now=now) if m.pk not in confirmed]
+    if unconfirmed:
+        raise ValidationError(
+            {
+                "cancel_meetings": "Closing the episode cancels its future meetings: confirm "
+                "that these are cancelled: "
+                + "; ".join(
+                    f"{m.scheduled_start.astimezone(LONDON):%d %b %Y %H:%M}" for m in unconfirmed
+                )
+            }
+        )
     errors: dict[str, str] = {}
     if not outcome.strip():
         errors["closure_outcome"] = "Record the outcome of the episode."
@@ -237,6 +277,17 @@ def episode_close(*, episode: Episode, outcome: str, closed_at: datetime, now: d
         errors["closed_at"] = refusal
     if errors:
         raise ValidationError(errors)
+    to_cancel = episode.meetings.filter(pk__in=confirmed, status=Meeting.Status.SCHEDULED)
+    for meeting in to_cancel.order_by("scheduled_start"):
+        # Each cancellation owes its "cancellation" messages inside meeting_cancel_locked.
+        meeting_cancel_locked(
+            episode=episode,
+            meeting=meeting,
+            called_off_by=CalledOffBy.TEAM,
+            reason=EPISODE_CLOSED_REASON,
+            changed_by=closed_by,
+            now=now,
+        )
     episode.status = Episode.Status.CLOSED
     episode.closed_at = closed_at
     episode.closure_outcome = outcome

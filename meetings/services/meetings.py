@@ -226,13 +226,20 @@ def meeting_record_held(
     Stops the 24-hour clock when it is the first meeting held. Stores when it was recorded
     (`now`) and judges, for the whole episode, which held meetings count towards the medication
     rule (meetings.services.counting). ValidationError for a closed episode, a cancelled
-    meeting, times that end before they start or start before the referral, a start or an end
-    in the future (more than 5 minutes after `now`) or a length over a day.
+    meeting, a meeting already held (correct it instead: issue 10), times that end before they
+    start or start before the referral, a start or an end in the future (more than 5 minutes
+    after `now`) or a length over a day.
     """
     episode = episode_lock_for_change(meeting.episode)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError("A cancelled meeting cannot be recorded as held.")
+    if meeting.status == Meeting.Status.HELD:
+        # Issue 10: a held record changes only by a correction that keeps the earlier version
+        # (meetings.services.lifecycle.meeting_correct).
+        raise ValidationError(
+            "This meeting is already recorded as held: correct its record, with a reason."
+        )
     _meeting_validate_times(episode, actual_start, actual_end, "actual", now=now, held=True)
     meeting.status = Meeting.Status.HELD
     meeting.actual_start = actual_start

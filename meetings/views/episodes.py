@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from meetings import rules, selectors
-from meetings.forms import CarePlanForm, CloseForm, PrescriptionForm, ReferralForm
+from meetings.forms import CarePlanForm, CloseWithMeetingsForm, PrescriptionForm, ReferralForm
 from meetings.models import Episode, Meeting
 from meetings.services import care_plans, episodes, prescriptions
 from meetings.views.common import episode_view, open_episode_only
@@ -312,9 +312,12 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
 @one_submission
 def episode_close(request: HttpRequest, episode) -> HttpResponse:
     now = timezone.now()
-    form = CloseForm(
+    # Issue 10: the episode's future meetings are listed, and cancelled once confirmed.
+    future = list(episodes.episode_future_meetings(episode, now=now))
+    form = CloseWithMeetingsForm(
         request.POST or None,
         initial={"closed_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")},
+        future_meetings=future,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -323,10 +326,22 @@ def episode_close(request: HttpRequest, episode) -> HttpResponse:
                 outcome=form.cleaned_data["closure_outcome"],
                 closed_at=form.cleaned_data["closed_at"],
                 now=now,
+                cancel_meetings=form.confirmed_meeting_ids(),
+                closed_by=request_user(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, "The episode is closed. Its record is now read-only.")
+            if future:
+                messages.success(
+                    request,
+                    f"{len(future)} future meeting{'s' if len(future) != 1 else ''} cancelled; "
+                    "those invited will be told.",
+                )
             return redirect("meetings:episode_detail", pk=episode.pk)
-    return render(request, "meetings/close.html", {"episode": episode, "form": form})
+    return render(
+        request,
+        "meetings/close.html",
+        {"episode": episode, "form": form, "future_meetings": future},
+    )

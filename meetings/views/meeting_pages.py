@@ -15,19 +15,27 @@ from meetings import rules, selectors
 from meetings.forms import (
     DailyRunForm,
     DecisionForm,
+    MeetingCancelForm,
+    MeetingCorrectForm,
     MeetingHeldForm,
+    MeetingRescheduleForm,
     MeetingScheduleForm,
     UtteranceForm,
 )
 from meetings.ics import meeting_calendar
 from meetings.models import Meeting, Participant
-from meetings.services import dialogic_record
+from meetings.services import dialogic_record, lifecycle
 from meetings.services import meetings as meeting_services
 from meetings.services.meeting_messages import calendar_event
 from meetings.views.common import episode_view, get_meeting, open_episode_only
 from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.submissions import one_submission
+
+_NOT_SCHEDULED = (
+    "This meeting is no longer scheduled: a held meeting's record is changed by correcting it, "
+    "and a cancelled meeting stays cancelled."
+)
 
 
 def _schedule_form(request, episode, form_class):
@@ -196,6 +204,7 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
     shown_at = meeting.actual_start if ctx["held_at_other_time"] else meeting.scheduled_start
     ctx["shown_at"] = shown_at
     ctx["title"] = f"Meeting {dateformat.format(timezone.localtime(shown_at), 'j M')}"
+    ctx["history"] = selectors.meeting_history(meeting)
     return render(request, "meetings/meeting_detail.html", ctx)
 
 
@@ -205,6 +214,10 @@ def meeting_detail(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
 @one_submission
 def meeting_record_held(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     meeting = get_meeting(episode, meeting_pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        # A held record is changed only by a correction, with a reason and its history kept.
+        messages.info(request, _NOT_SCHEDULED)
+        return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
     participants = list(
         meeting.participants.select_related("staff", "network_member").order_by(
             selectors.PERSON_FIRST, "pk"
@@ -254,6 +267,7 @@ def _record_page(request, episode, meeting, **forms):
         "warnings": [],
         **record,
         "attended": [p for p in record["participants"] if p.attended],
+        "history": selectors.meeting_history(meeting),
     }
     base = request.path.rsplit("/", 2)[0] + "/"
     utterance_form = forms.get("utterance_form") or UtteranceForm(
@@ -323,3 +337,150 @@ def meeting_ics(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; method=PUBLISH; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
     return response
+
+
+# --- Cancel, reschedule, correct (issue 10) -----------------------------------------------------
+
+
+def _back(episode, meeting) -> HttpResponse:
+    return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
+
+
+@episode_view
+@open_episode_only
+@require_http_methods(["GET", "POST"])
+@one_submission
+def meeting_cancel(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        messages.info(request, _NOT_SCHEDULED)
+        return _back(episode, meeting)
+    form = MeetingCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lifecycle.meeting_cancel(
+                meeting=meeting,
+                called_off_by=form.cleaned_data["called_off_by"],
+                reason=form.cleaned_data["reason"],
+                changed_by=request_user(request),
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Meeting cancelled. Those invited will be told.")
+            return _back(episode, meeting)
+    return render(
+        request,
+        "meetings/meeting_change.html",
+        {"episode": episode, "meeting": meeting, "form": form, "title": "Cancel the meeting"},
+    )
+
+
+@episode_view
+@open_episode_only
+@require_http_methods(["GET", "POST"])
+@one_submission
+def meeting_reschedule(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        messages.info(request, _NOT_SCHEDULED)
+        return _back(episode, meeting)
+    rows = list(meeting.participants.all())
+    minutes = (meeting.scheduled_end - meeting.scheduled_start) // timedelta(minutes=1)
+    initial = {
+        "scheduled_start": meeting.scheduled_start,
+        "duration_minutes": max(15, min(480, minutes)),
+        "location": meeting.location,
+        "location_detail": meeting.location_detail,
+        "staff": [p.staff_id for p in rows if p.staff_id],
+        "network_members": [p.network_member_id for p in rows if p.network_member_id and p.invited],
+    }
+    form = MeetingRescheduleForm(
+        request.POST or None,
+        staff=selectors.clinical_staff_for_team(episode.team_id),
+        members=selectors.network_members_for_invitation(episode),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        start = data["scheduled_start"]
+        end = start + timedelta(minutes=data["duration_minutes"])
+        try:
+            lifecycle.meeting_reschedule(
+                meeting=meeting,
+                scheduled_start=start,
+                scheduled_end=end,
+                location=data["location"],
+                location_detail=data["location_detail"],
+                staff=list(data["staff"]),
+                network_members=list(data["network_members"]),
+                reason=data["reason"],
+                changed_by=request_user(request),
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Meeting changed. Those invited will be told.")
+            _warn(request, episode, list(data["staff"]), start, end, exclude=meeting.pk)
+            return _back(episode, meeting)
+    return render(
+        request,
+        "meetings/meeting_change.html",
+        {"episode": episode, "meeting": meeting, "form": form, "title": "Reschedule the meeting"},
+    )
+
+
+@episode_view
+@open_episode_only
+@require_http_methods(["GET", "POST"])
+@one_submission
+def meeting_correct(request: HttpRequest, episode, meeting_pk: int) -> HttpResponse:
+    meeting = get_meeting(episode, meeting_pk)
+    if meeting.status != Meeting.Status.HELD:
+        messages.info(request, "Only a held meeting's record can be corrected.")
+        return _back(episode, meeting)
+    participants = list(
+        meeting.participants.select_related("staff", "network_member").order_by(
+            selectors.PERSON_FIRST, "pk"
+        )
+    )
+    came_members, came_staff = selectors.came_uninvited_choices(meeting)
+    form = MeetingCorrectForm(
+        request.POST or None,
+        participants=participants,
+        came_members=came_members,
+        came_staff=came_staff,
+        initial={
+            "actual_start": meeting.actual_start,
+            "actual_end": meeting.actual_end,
+            "location": meeting.location,
+            "location_detail": meeting.location_detail,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lifecycle.meeting_correct(
+                meeting=meeting,
+                actual_start=data["actual_start"],
+                actual_end=data["actual_end"],
+                location=data["location"],
+                location_detail=data["location_detail"],
+                attended=form.attendance(),
+                came_uninvited=[*data["came_members"], *data["came_staff"]],
+                reason=data["reason"],
+                changed_by=request_user(request),
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The record is corrected; the earlier version is kept.")
+            return _back(episode, meeting)
+    return render(
+        request,
+        "meetings/meeting_change.html",
+        {"episode": episode, "meeting": meeting, "form": form, "title": "Correct the record"},
+    )

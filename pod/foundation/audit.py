@@ -74,6 +74,7 @@ TRACKED: list[Tracked] = [
             "recorded_after_event",
         ),
     ),
+    Tracked("meetings.MeetingChange"),
     Tracked("meetings.Participant"),
     Tracked("meetings.Utterance"),
     Tracked("meetings.Decision"),

@@ -118,6 +118,10 @@ def _meeting_held(j: Journey, episode: Episode, start, *, record: bool, tag: str
     j.check(f"meeting-scheduled-{tag}")
     j.follow("Record as held")
     j.check(f"record-held-{tag}")
+    # Attendance is recorded, not assumed (issue 10): nobody is ticked until someone ticks them.
+    for box in page.get_by_role("checkbox", name=re.compile("attended")).all():
+        assert not box.is_checked()
+        box.check()
     j.submit("Record as held")
     assert "Meeting recorded as held" in page.content()
     if record:

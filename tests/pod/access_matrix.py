@@ -78,6 +78,11 @@ EXPECTED = {
     "meetings:meeting_daily_run": CLINICAL,
     "meetings:meeting_detail": CLINICAL,
     "meetings:meeting_record_held": CLINICAL,
+    "meetings:meeting_cancel": CLINICAL,
+    "meetings:meeting_reschedule": CLINICAL,
+    # Only a held meeting's record is corrected; this world's meeting is scheduled, so the
+    # episode's clinicians are sent back to the meeting page (others as the meeting page).
+    "meetings:meeting_correct": row(302, 302, 403, 403, 403, 403, 404),
     "meetings:utterance_add": CLINICAL_POST,
     "meetings:decision_add": CLINICAL_POST,
     "meetings:meeting_ics": CLINICAL,
