@@ -412,7 +412,7 @@ class CloseForm(_Crispy, forms.Form):
 # --- A meeting's lifecycle after it is arranged (issue 10) -------------------------------------
 
 
-class MeetingCancelForm(SubmissionTokenMixin, _Crispy, forms.Form):
+class MeetingCancelForm(_Crispy, forms.Form):
     submit_label = "Cancel the meeting"
     called_off_by = forms.ChoiceField(
         label="Who called it off", choices=CalledOffBy.choices, widget=forms.RadioSelect
@@ -428,7 +428,7 @@ class MeetingCancelForm(SubmissionTokenMixin, _Crispy, forms.Form):
         self._helper()
 
 
-class MeetingRescheduleForm(SubmissionTokenMixin, _Crispy, forms.Form):
+class MeetingRescheduleForm(_Crispy, forms.Form):
     submit_label = "Save the change"
     scheduled_start = LocalDateTimeField(label="Starts at", kind="appointment", what="The meeting")
     duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=15, max_value=480)
@@ -460,7 +460,7 @@ class MeetingRescheduleForm(SubmissionTokenMixin, _Crispy, forms.Form):
         self._helper()
 
 
-class MeetingCorrectForm(SubmissionTokenMixin, _Crispy, forms.Form):
+class MeetingCorrectForm(_Crispy, forms.Form):
     submit_label = "Save the correction"
     actual_start = LocalDateTimeField(
         label="Actually started at", kind="event", what="The meeting's start"
