@@ -414,7 +414,7 @@ def test_closing_an_episode_cancels_its_future_meetings_once_confirmed(team, cli
         change = meeting.changes.get()
         assert change.reason == "The episode was closed" and change.changed_by == clinician
     assert Meeting.objects.get(pk=held.pk).status == Meeting.Status.HELD
-    assert selectors.home_meetings(clinician, start=now, end=now + timedelta(days=3)) == []
+    assert list(selectors.home_meetings(clinician, start=now, end=now + timedelta(days=3))) == []
 
 
 def test_a_meeting_arranged_after_the_list_was_shown_stops_the_closure(team, clinician, clinician2):
@@ -462,3 +462,57 @@ def test_a_closure_that_fails_part_way_cancels_nothing(team, clinician, clinicia
     assert not Meeting.objects.filter(status=Meeting.Status.CANCELLED).exists()
     assert not MeetingChange.objects.exists()
     assert Episode.objects.get(pk=episode.pk).status != Episode.Status.CLOSED
+
+
+@pytest.mark.hazard("HAZ-04.C24")
+def test_a_correction_re_judges_which_meetings_count_for_the_medication_rule(
+    team, clinician, clinician2
+):
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    meeting = held_meeting(episode, [clinician, clinician2], hours_after_referral=2)
+    meeting.refresh_from_db()
+    assert meeting.counts_as_network_meeting  # an hour, two staff and the person
+    staff = list(meeting.participants.filter(kind=Participant.Kind.STAFF).order_by("pk"))
+    person = meeting.participants.get(kind=Participant.Kind.SERVICE_USER)
+
+    # Corrected: only one of the staff was there, so it was not a network meeting.
+    meeting_correct(
+        meeting=meeting,
+        actual_start=meeting.actual_start,
+        actual_end=meeting.actual_end,
+        location=meeting.location,
+        location_detail=meeting.location_detail,
+        attended={person.pk: True, staff[0].pk: True, staff[1].pk: False},
+        came_uninvited=[],
+        reason="Sam was called away before it began.",
+        changed_by=clinician,
+        now=timezone.now(),
+    )
+    meeting.refresh_from_db()
+    assert not meeting.counts_as_network_meeting
+
+
+@pytest.mark.hazard("HAZ-04.C24")
+def test_a_cancelled_meeting_never_counts(team, clinician, clinician2):
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
+    start = timezone.now() + timedelta(hours=3)
+    meeting = _schedule(episode, start, [clinician, clinician2])
+    meeting_cancel(
+        meeting=meeting,
+        called_off_by="team",
+        reason="Both clinicians are off sick today.",
+        changed_by=clinician,
+        now=timezone.now(),
+    )
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CANCELLED
+    assert not meeting.counts_as_network_meeting
+    with pytest.raises(ValidationError):
+        meeting_record_held(
+            meeting=meeting,
+            actual_start=start,
+            actual_end=start + timedelta(hours=1),
+            attended={},
+            recorded_by=clinician,
+            now=timezone.now(),
+        )
