@@ -33,6 +33,11 @@ UKCORE_NHS_NUMBER_VERIFICATION = (
 UKCORE_NHS_NUMBER_VERIFICATION_SYSTEM = (
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland"
 )
+# Example codes for Appointment.cancelationReason; POD codes who called the meeting off with
+# the nearest: the person -> pat, the team -> prov, the network (neither) -> other.
+APPOINTMENT_CANCELLATION_REASON = (
+    "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason"
+)
 BULK_EXPORT_OPERATION = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 
 
@@ -135,17 +140,78 @@ EXTENSIONS: tuple[ExtensionDoc, ...] = (
         "medication-rule",
         "MedicationRequest",
         "complex",
-        "What the 3-meetings-before-medication rule found when the medicine was prescribed: "
-        "the network meetings held in the episode before it, the outcome (continuing: the "
-        "rule does not apply; met; overridden: the rapid-response override, with its written "
-        "reason; violated: found by POD's audit of prescriptions that bypassed the form).",
+        "What the 3-meetings-before-medication rule found when the medicine was prescribed, "
+        "as stored on the prescription so that the decision can be replayed: the network "
+        "meetings held in the episode before it and which ones were counted (each an Encounter, "
+        "whose id is the meeting's), the number required (POD_MEETINGS_BEFORE_MEDICATION when "
+        "prescribed), the version of the counting rule (meetings.medication_rules.RULE_VERSION), "
+        "and the outcome (continuing: the rule does not apply; met; overridden: the "
+        "rapid-response override, with its written reason; violated: found by POD's audit of "
+        "prescriptions that bypassed the form). Prescriptions made before issue 10 carry no "
+        "countedMeeting, meetingsRequired or ruleVersion; with a ruleVersion and no "
+        "countedMeeting, none was counted.",
         (
-            ("meetingsHeldBefore", "unsignedInt", "Network meetings held before it"),
+            ("meetingsHeldBefore", "unsignedInt", "Network meetings counted before it"),
+            (
+                "countedMeeting",
+                "Reference(Encounter)",
+                "A meeting the rule counted (repeats: one per counted meeting)",
+            ),
+            ("meetingsRequired", "unsignedInt", "The threshold in force: meetings required"),
+            ("ruleVersion", "string", "The version of the counting rule it was decided under"),
             ("outcome", "code", "continuing | met | overridden | violated"),
             ("overrideReason", "code", "rapid_response, when overridden"),
             ("overrideExplanation", "string", "The prescriber's written reason"),
         ),
-        pending="The threshold in force, the rule's version and the meetings counted are "
-        "stored on each prescription by issue 10; they are added here when it lands.",
+    ),
+    ExtensionDoc(
+        "continues-current-medication",
+        "MedicationRequest",
+        "complex",
+        "For a continuing medicine: the entry of the person's current-medication list it "
+        "continues (POD allows a continuing prescription only for a medicine on that list), "
+        "with where the team learnt of it. Not basedOn or priorPrescription: the entry is not "
+        "a MedicationRequest POD holds.",
+        (
+            ("entry", "Identifier", "The list entry (system CodeSystem current-medication)"),
+            ("medicine", "string", "The medicine as the list names it"),
+            ("dose", "string", "The dose as the list records it, when recorded"),
+            ("source", "Coding", "Where it was learnt (CodeSystem current-medication-source)"),
+            ("sourceDetail", "string", "Which letter, record or account, when given"),
+            ("sourceDate", "date", "The date of that source"),
+            ("recorded", "dateTime", "When it was put on the list"),
+        ),
+    ),
+    ExtensionDoc(
+        "meeting-cancelled",
+        "Appointment",
+        "complex",
+        "When a cancelled meeting was called off, and by whom (the person, their network or "
+        "the team; also coded in cancelationReason). Absent for meetings cancelled before "
+        "issue 10 kept these.",
+        (
+            ("at", "dateTime", "When it was cancelled"),
+            ("calledOffBy", "Coding", "person | network | team (CodeSystem called-off-by)"),
+        ),
+    ),
+    ExtensionDoc(
+        "recorded-held",
+        "Encounter",
+        "complex",
+        "When a held meeting was recorded as held, and whether that was after the event: more "
+        "than POD_RECORDED_AFTER_EVENT_HOURS after it ended (meetings.medication_rules). "
+        "Absent while not held, and for meetings recorded before POD kept it.",
+        (
+            ("recorded", "dateTime", "When it was recorded as held"),
+            ("afterTheEvent", "boolean", "Recorded after the event"),
+        ),
+    ),
+    ExtensionDoc(
+        "counts-as-network-meeting",
+        "Encounter",
+        "boolean",
+        "Whether this held meeting counts as a network meeting for the 3-meetings-before-"
+        "medication rule (plausible, attended, distinct: meetings.medication_rules), as POD "
+        "last recomputed it for the episode; absent while not held.",
     ),
 )

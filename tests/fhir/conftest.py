@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from meetings.models import Alert, Meeting, Prescription
+from meetings.models import Alert, Prescription
+from meetings.services.lifecycle import meeting_cancel
 from meetings.services.meetings import meeting_record_held, meeting_schedule
 from meetings.services.prescriptions import current_medication_add, prescription_create
 from outcomes.services import scored_measure_record
@@ -111,9 +112,14 @@ def rich(team, episode, service_user, clinician, clinician2, prescriber, referra
         created_by=clinician,
         now=at + timedelta(days=4),
     )
-    Meeting.objects.filter(pk=cancelled.pk).update(
-        status="cancelled", cancelled_reason="The person asked to move it"
+    meeting_cancel(
+        meeting=cancelled,
+        called_off_by="person",
+        reason="The person asked to move it",
+        changed_by=clinician,
+        now=at + timedelta(days=4, hours=1),
     )
+    cancelled.refresh_from_db()
     meetings["cancelled"] = cancelled
     now = at + timedelta(days=5)
     prescriptions = {

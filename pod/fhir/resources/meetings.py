@@ -2,9 +2,13 @@
 
 The Appointment is the meeting as arranged: scheduled start and end, who was invited, and
 their attendance once recorded (participant.status: accepted = attended, declined = did not
-attend, needs-action = not recorded yet); cancelled with its reason. The Encounter is the
-meeting as it happened (or is planned to): its class from the place (home -> HH, video -> VR,
-otherwise AMB), who took part, the episode. Both carry the place as a contained Location typed
+attend, needs-action = not recorded yet); cancelled with its reason (coded by who called it off)
+and when (extension `meeting-cancelled`). A rescheduled meeting is the same row, so the same
+Appointment (and Encounter) id with the new times. The Encounter is the meeting as it happened
+(or is planned to): its class from the place (home -> HH, video -> VR, otherwise AMB), who took
+part, the episode, when it was recorded held and whether after the event (`recorded-held`),
+and whether it counts as a network meeting for the medication rule
+(`counts-as-network-meeting`). Both carry the place as a contained Location typed
 with POD's meeting-location code (and v3 RoleCode where one fits). People deliberately not
 invited are left out, and the meeting's words and decisions stay out of the API.
 """
@@ -17,7 +21,7 @@ from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 
-from meetings.models import Meeting, Participant
+from meetings.models import CalledOffBy, Meeting, Participant
 from meetings.selectors import PERSON_FIRST, episodes_for
 from pod.fhir import terminology as t
 from pod.fhir.registry import CLINICAL, Include, Mapper, instant, reference, register
@@ -33,6 +37,13 @@ ENCOUNTER_CLASS = {
     Meeting.Location.VIDEO: ("VR", "virtual"),
 }
 AMBULATORY = ("AMB", "ambulatory")
+# Who called a meeting off -> the nearest code of HL7's appointment-cancellation-reason: the
+# person is the patient (pat), the team the provider (prov); the network is neither (other).
+CANCELLATION_REASON_CODE = {
+    CalledOffBy.PERSON: ("pat", "Patient"),
+    CalledOffBy.TEAM: ("prov", "Provider"),
+    CalledOffBy.NETWORK: ("other", "Other"),
+}
 NETWORK_MEETING = {
     "coding": [t.coding(t.pod_system("encounter-type"), "network-meeting", "Network meeting")],
     "text": "Network meeting",
@@ -134,8 +145,10 @@ class MeetingMapper(Mapper):
 class AppointmentMapper(MeetingMapper):
     type_name = "Appointment"
     description = (
-        "A network meeting as arranged: booked, fulfilled (held) or cancelled with its reason; "
-        "scheduled start and end; the person, network members and staff invited, with "
+        "A network meeting as arranged: booked, fulfilled (held) or cancelled with its reason "
+        "(coded pat / prov / other by who called it off) and when (extension "
+        "meeting-cancelled); scheduled start and end (a rescheduled meeting keeps its id); "
+        "the person, network members and staff invited, with "
         "attendance once recorded; the place's type."
     )
     statuses = {
@@ -149,8 +162,13 @@ class AppointmentMapper(MeetingMapper):
         out = self.start(row)
         out["contained"] = [contained_location(row)]
         out["status"] = self.STATUS[row.status]
-        if row.status == Meeting.Status.CANCELLED and row.cancelled_reason:
-            out["cancelationReason"] = {"text": row.cancelled_reason}
+        if row.status == Meeting.Status.CANCELLED:
+            cancelled = cancellation(row)
+            if cancelled is not None:
+                out["extension"] = [cancelled]
+            reason = cancelation_reason(row)
+            if reason:
+                out["cancelationReason"] = reason
         out["serviceType"] = [NETWORK_MEETING]
         out["start"] = instant(row.scheduled_start)
         out["end"] = instant(row.scheduled_end)
@@ -159,6 +177,62 @@ class AppointmentMapper(MeetingMapper):
         participants.append({"actor": {"reference": "#location"}, "status": "accepted"})
         out["participant"] = participants
         return out
+
+
+def cancelation_reason(row: Meeting) -> dict[str, Any]:
+    """Appointment.cancelationReason: the reason as text, coded by who called it off (HL7's
+    nearest code, then POD's own); {} when neither is recorded."""
+    out: dict[str, Any] = {}
+    if row.cancelled_by:
+        party = CalledOffBy(row.cancelled_by)
+        out["coding"] = [
+            t.coding(t.APPOINTMENT_CANCELLATION_REASON, *CANCELLATION_REASON_CODE[party]),
+            t.coding(t.pod_system("called-off-by"), party.value, party.label),
+        ]
+    if row.cancelled_reason:
+        out["text"] = row.cancelled_reason
+    return out
+
+
+def cancellation(row: Meeting) -> dict[str, Any] | None:
+    """The `meeting-cancelled` extension (when, by whom), or None when neither is recorded."""
+    parts: list[dict[str, Any]] = []
+    if row.cancelled_at is not None:
+        parts.append({"url": "at", "valueDateTime": instant(row.cancelled_at)})
+    if row.cancelled_by:
+        party = CalledOffBy(row.cancelled_by)
+        parts.append(
+            {
+                "url": "calledOffBy",
+                "valueCoding": t.coding(t.pod_system("called-off-by"), party.value, party.label),
+            }
+        )
+    if not parts:
+        return None
+    return {"url": t.pod_extension("meeting-cancelled"), "extension": parts}
+
+
+def held_extensions(row: Meeting) -> list[dict[str, Any]]:
+    """The Encounter's `recorded-held` and `counts-as-network-meeting` extensions, for what is
+    recorded (nothing for a meeting not held)."""
+    out: list[dict[str, Any]] = []
+    if row.status != Meeting.Status.HELD:
+        return out
+    parts: list[dict[str, Any]] = []
+    if row.recorded_held_at is not None:
+        parts.append({"url": "recorded", "valueDateTime": instant(row.recorded_held_at)})
+    if row.recorded_after_event is not None:
+        parts.append({"url": "afterTheEvent", "valueBoolean": row.recorded_after_event})
+    if parts:
+        out.append({"url": t.pod_extension("recorded-held"), "extension": parts})
+    if row.counts_as_network_meeting is not None:
+        out.append(
+            {
+                "url": t.pod_extension("counts-as-network-meeting"),
+                "valueBoolean": row.counts_as_network_meeting,
+            }
+        )
+    return out
 
 
 def _attendance(participant: Attendee) -> str:
@@ -176,7 +250,9 @@ class EncounterMapper(MeetingMapper):
         "A network meeting as it happened (finished), is planned, or was cancelled: its class "
         "from the place (home HH, video VR, otherwise AMB), the period (actual times once "
         "held), the staff and network members who took part (all those invited while "
-        "planned), the episode, the place's type and the team."
+        "planned), the episode, the place's type and the team; once held, when it was recorded "
+        "and whether after the event (extension recorded-held), and whether it counts as a "
+        "network meeting for the medication rule (extension counts-as-network-meeting)."
     )
     statuses = {
         "planned": Q(status=Meeting.Status.SCHEDULED),
@@ -193,6 +269,9 @@ class EncounterMapper(MeetingMapper):
     def to_fhir(self, row: Meeting) -> dict[str, Any]:
         out = self.start(row)
         out["contained"] = [contained_location(row)]
+        extensions = held_extensions(row)
+        if extensions:
+            out["extension"] = extensions
         out["status"] = self.STATUS[row.status]
         code, display = ENCOUNTER_CLASS.get(Meeting.Location(row.location), AMBULATORY)
         out["class"] = t.coding(t.V3_ACT_CODE, code, display)
