@@ -132,9 +132,8 @@ def test_a_continuing_prescription_names_the_current_medicine_it_continues(api, 
         new = api(f"/fhir/MedicationRequest/{rich.prescriptions[name].pk}")
         assert _extension(new, "continues-current-medication") is None
     bare_one = api(f"/fhir/MedicationRequest/{bare['prescription'].pk}")
-    assert _parts(_extension(bare_one, "continues-current-medication"))["source"][0][
-        "code"
-    ] == ("person")
+    bare_source = _parts(_extension(bare_one, "continues-current-medication"))["source"]
+    assert bare_source[0]["code"] == "person"
 
 
 @pytest.mark.parametrize(
