@@ -195,7 +195,7 @@ def test_the_held_form_ticks_nobody_by_default_and_a_held_meeting_is_not_recorde
     boxes = [name for name in form.fields if name.startswith("attended_")]
     assert len(boxes) == 3
     assert not any(form[name].value() for name in boxes)
-    held = held_meeting(episode, [clinician])
+    held = held_meeting(episode, [clinician], hours_after_referral=0.5)
     again = client.get(reverse("meetings:meeting_record_held", args=[episode.pk, held.pk]))
     assert again.status_code == 302  # back to the meeting page: correct it instead
 

@@ -44,7 +44,6 @@ def _override(episode, prescriber, at):
         episode=episode,
         medicine="Olanzapine",
         dose="5 mg at night",
-        is_new=True,
         is_antipsychotic=True,
         prescriber=prescriber,
         prescribed_at=at,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from meetings.models import (
     Alert,
     CarePlanVersion,
+    CurrentMedication,
     Decision,
     Episode,
     Meeting,
@@ -152,11 +153,21 @@ def records(trust, clinician, prescriber, peer_worker, peer_volunteer, manager, 
         person_agreed=True,
         created_by=clinician,
     )
+    on_the_list = CurrentMedication.objects.create(
+        pk=RECORD_ID,
+        episode=episode,
+        medicine="Sertraline",
+        source="gp_record",
+        source_date=now.date(),
+        recorded_at=now,
+        recorded_by=clinician,
+    )
     Prescription.objects.create(
         pk=RECORD_ID,
         episode=episode,
         medicine="Sertraline",
         is_new=False,
+        current_medication=on_the_list,
         is_antipsychotic=False,
         prescriber=prescriber,
         prescribed_at=now,

@@ -120,6 +120,7 @@ NON_ID_PARAMETERS = {
     "uidb64",  # password reset: the account's primary key, base64 encoded
     "token",  # password reset / survey link: random or signed, means nothing by itself
     "table",  # outcomes dashboard CSV: the name of a dashboard table
+    "section",  # outcomes dashboard page: the name of a section (first-meeting, medication ...)
     "instrument",  # outcomes: the name of a measure (PHQ-9, GAD-7, DIALOG)
     # The FHIR API (pod/fhir/urls.py):
     "resource_type",  # a FHIR resource type (Patient, Encounter ...)

@@ -243,6 +243,8 @@ def test_the_export_costs_the_same_queries_however_big_the_record(
     assert response.status_code == 200 and f"Day {meetings - 1}" in response.content.decode()
 
 
-# Measured 29 for the review page and 28 for the JSON (sign-in and access log included), at 1 and
-# at 20 meetings alike (before the export walked a level at a time: 32 at 1 meeting, 338 at 20).
-QUERY_BUDGET = 30
+# Measured 31 for the review page and the JSON (sign-in and access log included), at 1 and at 20
+# meetings alike, since the export also walks a meeting's changes (MeetingChange), the episode's
+# current-medication list and the managers' reviews (one level each); 29 before them. (Before the
+# export walked a level at a time: 32 at 1 meeting, 338 at 20.)
+QUERY_BUDGET = 32
