@@ -41,7 +41,17 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from meetings.models import CarePlanVersion, Decision, Episode, Meeting, Prescription, Utterance
+from meetings.models import (
+    CarePlanVersion,
+    CurrentMedication,
+    Decision,
+    Episode,
+    Meeting,
+    MeetingChange,
+    Prescription,
+    Review,
+    Utterance,
+)
 from meetings.services.meetings import meeting_record_held, meeting_schedule
 from networks.models import DetailsCorrection, NetworkMember, PeerAssignment, PeerContact
 from outcomes.models import (
@@ -127,6 +137,18 @@ def forms_world(world, team, episode, service_user, clinician, clinician2, manag
         recorded_by=clinician,
         now=referral_at + timedelta(hours=2),
     )
+    # A second scheduled meeting, with an invitee who has an address, to cancel or reschedule
+    # (the world's own scheduled meeting invites only a member without consent to contact).
+    to_change = meeting_schedule(
+        episode=episode,
+        scheduled_start=referral_at + timedelta(hours=5),
+        scheduled_end=referral_at + timedelta(hours=6),
+        location="home",
+        staff=[clinician, clinician2],
+        network_members=[invitee],
+        created_by=clinician,
+        now=referral_at + timedelta(minutes=30),
+    )
     proposed = f.make_member(service_user, name="Proposed neighbour", status="proposed")
     other_person = f.make_service_user(team, given_name="Alex", family_name="Stone")
     _, survey_token = survey_invitation_issue(
@@ -151,6 +173,7 @@ def forms_world(world, team, episode, service_user, clinician, clinician2, manag
     extra = {
         "invitee": invitee,
         "held": held,
+        "to_change": to_change,
         "proposed": proposed,
         "survey_token": survey_token,
         "new_peer": new_peer,
@@ -266,6 +289,7 @@ class Case:
     natural_key: bool = False  # guarded by a natural key, not the token (see EXEMPT)
     action: str = ""  # the path posted to, when not the page itself
     files: Callable[[], dict] | None = None
+    messages: str = ""  # the outbox kind one submission owes (at least one row), if any
 
 
 def _now_local(delta: timedelta = timedelta()) -> str:
@@ -351,6 +375,54 @@ CASES = [
         lambda w: {"kind": "care", "text": "Meet again on Friday.", "person_agreed": "yes"},
         lambda: Decision.objects.count(),
         action="/episodes/{e}/meetings/{held}/decisions/",
+    ),
+    Case(
+        "meetings:meeting_cancel",
+        "clinician",
+        "/episodes/{e}/meetings/{change}/cancel/",
+        lambda w: {"called_off_by": "person", "reason": "Robin's mother is unwell today."},
+        _held("cancelled"),
+        messages="meeting_cancellation",
+    ),
+    Case(
+        "meetings:meeting_reschedule",
+        "clinician",
+        "/episodes/{e}/meetings/{change}/reschedule/",
+        lambda w: {
+            "scheduled_start": _now_local(timedelta(days=2)),
+            "reason": "Robin can only come on Thursday.",
+        },
+        lambda: MeetingChange.objects.filter(kind=MeetingChange.Kind.RESCHEDULED).count(),
+        messages="meeting_update",
+    ),
+    Case(
+        "meetings:meeting_correct",
+        "clinician",
+        "/episodes/{e}/meetings/{held}/correct/",
+        lambda w: {"location_detail": "In the garden", "reason": "We met outside, not indoors."},
+        lambda: MeetingChange.objects.filter(kind=MeetingChange.Kind.CORRECTED).count(),
+    ),
+    Case(
+        "meetings:current_medication",
+        "clinician",
+        "/episodes/{e}/medication/",
+        lambda w: {
+            "medicine": "Sertraline",
+            "dose": "50 mg in the morning",
+            "source": "gp_record",
+            "source_detail": "GP summary of 1 March",
+        },
+        lambda: CurrentMedication.objects.count(),
+    ),
+    Case(
+        "meetings:review_detail",
+        "manager",
+        "/episodes/reviews/{review}/",
+        lambda w: {
+            "decision": "action_taken",
+            "note": "Spoke to the team; a meeting is arranged for tomorrow.",
+        },
+        lambda: Review.objects.exclude(decision=Review.Decision.OPEN).count(),
     ),
     Case(
         "meetings:care_plan",
@@ -546,6 +618,8 @@ def _fill(template: str, ids: dict, extra: dict) -> str:
         fresh=extra["fresh_episode"],
         m=ids["meeting"],
         held=extra["held"].pk,
+        change=extra["to_change"].pk,
+        review=ids["review"],
         member=ids["member"],
         proposed=extra["proposed"].pk,
         contact=ids["contact"],
@@ -727,6 +801,9 @@ def test_two_identical_posts_at_once_make_one_record(case, forms_world, hold_the
     assert len(sent) == len(set(sent)), f"{case.route}: messages sent twice: {sorted(sent)}"
     if case.route == "meetings:meeting_new":
         assert sent, "the invitee with an address is invited"
+    if case.messages:
+        owed = [to for kind, to in sent if kind == case.messages]
+        assert owed, f"{case.route}: no {case.messages} message owed: {sorted(sent)}"
     if case.natural_key:
         assert statuses[0] < 400 or statuses == [200, 410], statuses
         return
