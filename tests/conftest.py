@@ -144,3 +144,32 @@ def browser(monkeypatch):
     from tests.browser import launch_browser
 
     yield from launch_browser(monkeypatch)
+
+
+# The suite runs on two processes (pytest-xdist: `-n 2 --dist loadgroup` in pyproject.toml), each
+# with its own test database. Tests that share something outside that database run on one of
+# them, one after another: real Celery workers and beat on the shared Redis database, a Redis of
+# their own, PostgreSQL roles (the cluster's, not a database's), subprocesses of the whole app.
+OUTSIDE_THE_TEST_DATABASE = {
+    "tests/meetings/test_alert_delivery.py",
+    "tests/meetings/test_alert_emails_killed_worker.py",
+    "tests/meetings/test_broker_outage.py",
+    "tests/meetings/test_meeting_messages.py",
+    "tests/meetings/test_real_worker.py",
+    "tests/outcomes/test_relapse_page.py",
+    "tests/pod/test_beat_schedule.py",
+    "tests/pod/test_broker_hang.py",
+    "tests/pod/test_configuration.py",
+    "tests/pod/test_database_role.py",
+    "tests/pod/test_devstack.py",
+    "tests/pod/test_hardening.py",
+    "tests/pod/test_health_monitor.py",
+    "tests/pod/test_log_privacy.py",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        if module in OUTSIDE_THE_TEST_DATABASE or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("outside_the_test_database"))

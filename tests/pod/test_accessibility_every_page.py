@@ -29,7 +29,8 @@ WIDTHS = {
     "360": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True},
 }
 FAILING_IMPACTS = ("serious", "critical")
-# Every page, role and width checked, with its count of violations of any impact (CI artifact).
+# Every page and role checked at a width, with its count of violations of any impact (CI
+# artifacts: every-page-1280px.txt and every-page-360px.txt).
 REPORT = Path(settings.BASE_DIR) / "test-artifacts" / "accessibility" / "every-page.txt"
 # Each page is checked as the first role, in this order, that may open it; each group's own
 # navigation (the part of a page that differs by role) on its home page. A page open to several
@@ -84,8 +85,9 @@ def html_pages(world):
     return list(_html_pages(users, ids))
 
 
+@pytest.mark.parametrize("width", WIDTHS)  # one test per width: xdist runs them side by side
 def test_no_page_has_a_serious_accessibility_violation_for_any_role_or_width(
-    html_pages, live_server, browser
+    html_pages, live_server, browser, width
 ):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -93,10 +95,10 @@ def test_no_page_has_a_serious_accessibility_violation_for_any_role_or_width(
     assert len({name for name, *_ in pages}) > 40, "the walk found too few pages"
     axe = Axe()
     problems: list[str] = []
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    report = REPORT.open("w")
-    for width, options in WIDTHS.items():
-        context = browser.new_context(**options)
+    report_path = REPORT.with_name(f"every-page-{width}px.txt")
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    with report_path.open("w") as report:
+        context = browser.new_context(**WIDTHS[width])
         page = context.new_page()
         current_cookie: object = ()
         for name, url, role, cookie in pages:
@@ -116,7 +118,6 @@ def test_no_page_has_a_serious_accessibility_violation_for_any_role_or_width(
             page.goto(live_server.url + url)
             violations = axe.run(page).response["violations"]
             report.write(f"{width} px\t{role}\t{name}\t{url}\t{len(violations)} violations\n")
-            report.flush()
             for violation in violations:
                 if violation["impact"] in FAILING_IMPACTS:
                     targets = [n["target"] for n in violation["nodes"]][:3]
@@ -125,8 +126,7 @@ def test_no_page_has_a_serious_accessibility_violation_for_any_role_or_width(
                         f"({violation['impact']}) {targets}"
                     )
         context.close()
-    report.write("\n".join(problems) + "\n")
-    report.close()
+        report.write("\n".join(problems) + "\n")
     assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems)
 
 
