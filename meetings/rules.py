@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pod.foundation import justification
+from pod.foundation.justification import reason_refusal
 from pod.foundation.localtime import LONDON
 from pod.foundation.time_words import span_words
 
@@ -153,32 +155,26 @@ class MedicationDecision:
 
 # The rapid-response override's written reason: at least this many characters of real text
 # (issue 10, point 2: "ok" or a few repeated characters is refused).
-OVERRIDE_EXPLANATION_MIN_CHARS = 20
+OVERRIDE_EXPLANATION_MIN_CHARS = justification.OVERRIDE.minimum_chars  # 20
 
 
 def override_explanation_refusal(text: str) -> str | None:
     """Why a rapid-response override's explanation is not a real explanation, or None when it
-    is. Real means: at least OVERRIDE_EXPLANATION_MIN_CHARS characters once runs of spaces are
-    one space, at least three different words, at least six different letters, and no single
-    character making up half the text or more. Source: DOMAIN.md (the override needs a written
-    reason, reviewed by the service manager) and issue 10, point 2."""
-    collapsed = " ".join(text.split())
-    if not collapsed:
+    is. Real means pod.foundation.justification's judgement with its OVERRIDE policy: at least
+    OVERRIDE_EXPLANATION_MIN_CHARS characters once runs of spaces are one space, at least three
+    different words, at least six different letters, no single character making up half the
+    text or more, and not mostly placeholder text ("lorem ipsum dolor sit amet") or keyboard
+    runs. Source: DOMAIN.md (the override needs a written reason, reviewed by the service
+    manager) and issue 10, point 2."""
+    if not " ".join(text.split()):
         return "A rapid-response override needs a written explanation."
-    too_thin = (
+    if reason_refusal(text, policy=justification.OVERRIDE) is None:
+        return None
+    return (
         "A rapid-response override needs a written explanation of at least "
         f"{OVERRIDE_EXPLANATION_MIN_CHARS} characters of real text: say what threatens "
         "physical safety."
     )
-    if len(collapsed) < OVERRIDE_EXPLANATION_MIN_CHARS:
-        return too_thin
-    compact = collapsed.replace(" ", "").casefold()
-    words = {w.casefold() for w in collapsed.split(" ")}
-    letters = {ch for ch in compact if ch.isalpha()}
-    most = max(compact.count(ch) for ch in set(compact))
-    if len(words) < 3 or len(letters) < 6 or most * 2 >= len(compact):
-        return too_thin
-    return None
 
 
 def medication_decision(

@@ -11,6 +11,7 @@ from django.db.models import Min
 
 from networks.models import DetailsCorrection, IdentityConfirmation, NetworkMember, ServiceUser
 from networks.rules import normalise_nhs_number
+from pod.foundation.justification import reason_refusal
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 from pod.foundation.plausibility import birth_date_error
@@ -77,8 +78,8 @@ def service_user_correct(
     unknown = set(changes) - set(CORRECTABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These details cannot be corrected here: {sorted(unknown)}")
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the details are corrected."})
+    if refusal := reason_refusal(reason, what="The reason the details are corrected"):
+        raise ValidationError({"reason": refusal})
     locked = ServiceUser.objects.select_for_update().get(pk=person.pk)
     if "nhs_number" in changes:
         changes = {**changes, "nhs_number": normalise_nhs_number(changes["nhs_number"])}

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from meetings.models import CalledOffBy, Episode, Meeting, MeetingChange, Participant
 from meetings.services.clock import episode_refresh_clock
 from meetings.services.meeting_messages import owe_meeting_messages
+from pod.foundation.justification import reason_refusal
 from pod.foundation.models import User
 
 # How a participant who came to a held meeting without an invitation is recorded (a correction).
@@ -131,8 +132,8 @@ def meeting_cancel_locked(
         )
     if called_off_by not in CalledOffBy.values:
         errors["called_off_by"] = "Say who called the meeting off."
-    if not reason.strip():
-        errors["reason"] = "Give the reason the meeting was called off."
+    if refusal := reason_refusal(reason, what="The reason the meeting was called off"):
+        errors["reason"] = refusal
     if errors:
         raise ValidationError(errors)
     before = meeting_snapshot(meeting)

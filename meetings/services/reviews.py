@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from meetings.models import Review
+from pod.foundation.justification import reason_refusal
 from pod.foundation.models import User
 
 
@@ -32,6 +33,13 @@ def review_decide(
         )
     if decision not in Review.Decision.values or decision == Review.Decision.OPEN:
         raise ValidationError({"decision": "Choose a decision."})
+    if (
+        decision != Review.Decision.NO_ACTION
+        and note.strip()  # an empty note: the model's check says what is needed
+        and (refusal := reason_refusal(note, what="Your note"))
+    ):
+        # "Action taken" and "escalated" must say what was done, or to whom (HAZ-03.C70).
+        raise ValidationError({"note": refusal})
     if (
         decided_by.role != User.Role.SERVICE_MANAGER
         or not decided_by.memberships.filter(team_id=locked.team_id).exists()

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from networks.models import ServiceUser
+from pod.foundation.justification import reason_refusal
 from pod.foundation.models import User
 from pod.foundation.rights_models import SubjectAccessInclusion
 from pod.records.subject_access import subject_access_data, third_party_items
@@ -20,8 +21,8 @@ def subject_access_include_item(
     their released copy. ValidationError when the item is not a third-party value of this
     person's export (nothing else needs including), when the reason is empty, or when it is
     already included. Audited (pod.SubjectAccessInclusion is tracked)."""
-    if not reason.strip():
-        raise ValidationError({"reason": "Give the reason for releasing it."})
+    if refusal := reason_refusal(reason, what="The reason for releasing it"):
+        raise ValidationError({"reason": refusal})
     marked = {i["item"]: i for i in third_party_items(subject_access_data(person))}
     if item not in marked:
         raise ValidationError("That is not a withheld item of this person's record.")

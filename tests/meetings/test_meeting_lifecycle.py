@@ -225,7 +225,7 @@ def test_it_reschedules_one_meeting_and_its_history_shows_each_change(team, clin
     assert first.messages_owed and second.messages_owed
 
 
-def _reschedule(meeting, start, *, reason="Moved.", staff=(), now=None):
+def _reschedule(meeting, start, *, reason="Moved to suit the family.", staff=(), now=None):
     return meeting_reschedule(
         meeting=meeting,
         scheduled_start=start,
