@@ -214,6 +214,44 @@ class DailyRunForm(MeetingScheduleForm):
     field_order = ["scheduled_start", "days"]
 
 
+class MeetingTookPlaceForm(_Crispy, forms.Form):
+    """A meeting that has already taken place and was never arranged in POD: when, where, and
+    who was there (meetings.services.meetings.meeting_record_past). Nobody is ticked by
+    default: attendance is recorded, not assumed (issue 10)."""
+
+    submit_label = "Record the meeting"
+    actual_start = dt_field("Started at", what="The meeting's start")
+    actual_end = dt_field("Ended at", what="The meeting's end")
+    location = forms.ChoiceField(label="Place", choices=Meeting.Location.choices)
+    location_detail = forms.CharField(
+        label="Place details (address, room or video link)", max_length=200, required=False
+    )
+    person_attended = forms.BooleanField(label="The person was there", required=False)
+    network_members: forms.ModelMultipleChoiceField[NetworkMember] = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="Network members who were there",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    staff = StaffChoiceField(
+        queryset=None, label="Staff who were there", widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, staff, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        form_field(self, "staff", StaffChoiceField).queryset = staff
+        form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
+        self._helper()
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("actual_start"), data.get("actual_end")
+        if start and end and end <= start:
+            self.add_error("actual_end", "A meeting must end after it starts.")
+        return data
+
+
 class MeetingHeldForm(_Crispy, forms.Form):
     submit_label = "Record as held"
     actual_start = dt_field("Actually started at", what="The meeting's start")
@@ -585,6 +623,7 @@ __all__ = [
     "MeetingHeldForm",
     "MeetingRescheduleForm",
     "MeetingScheduleForm",
+    "MeetingTookPlaceForm",
     "NetworkMember",
     "PrescriptionForm",
     "ReferralForm",

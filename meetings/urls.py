@@ -21,6 +21,11 @@ urlpatterns = [
     path("<int:pk>/meetings/new/", meeting_pages.meeting_new, name="meeting_new"),
     path("<int:pk>/meetings/daily/", meeting_pages.meeting_daily_run, name="meeting_daily_run"),
     path(
+        "<int:pk>/meetings/took-place/",
+        meeting_pages.meeting_took_place,
+        name="meeting_took_place",
+    ),
+    path(
         "<int:pk>/meetings/<int:meeting_pk>/", meeting_pages.meeting_detail, name="meeting_detail"
     ),
     path(

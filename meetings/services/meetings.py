@@ -77,6 +77,35 @@ def meeting_schedule(
     """
     episode = episode_lock_for_change(episode)
     _meeting_validate_times(episode, scheduled_start, scheduled_end, "scheduled", now=now)
+    meeting = _meeting_arrange(
+        episode=episode,
+        start=scheduled_start,
+        end=scheduled_end,
+        location=location,
+        location_detail=location_detail,
+        staff=staff,
+        network_members=network_members,
+        created_by=created_by,
+    )
+    episode_refresh_clock(episode, now=now)
+    return meeting
+
+
+def _meeting_arrange(
+    *,
+    episode: Episode,
+    start: datetime,
+    end: datetime,
+    location: str,
+    location_detail: str,
+    staff: Iterable[User],
+    network_members: Iterable[NetworkMember] | None,
+    created_by: User | None,
+) -> Meeting:
+    """Create a scheduled meeting of `episode` (whose row the caller holds locked) with its
+    participants: the person; each active network member chosen (all when None), and any the
+    person does not want invited recorded as not invited with the reason; the staff."""
+    scheduled_start, scheduled_end = start, end
     meeting = Meeting(
         episode=episode,
         scheduled_start=scheduled_start,
@@ -114,7 +143,6 @@ def meeting_schedule(
         for user in {u.pk: u for u in staff}.values()
     ]
     Participant.objects.bulk_create(participants)
-    episode_refresh_clock(episode, now=now)
     return meeting
 
 
@@ -209,6 +237,69 @@ def meetings_schedule_daily_run(
     else:
         owe_daily_run_messages(meetings, now=now)
     return meetings
+
+
+@transaction.atomic
+def meeting_record_past(
+    *,
+    episode: Episode,
+    actual_start: datetime,
+    actual_end: datetime,
+    location: str,
+    location_detail: str = "",
+    staff: Iterable[User],
+    person_attended: bool,
+    network_members: Iterable[NetworkMember] = (),
+    recorded_by: User | None,
+    now: datetime,
+) -> Meeting:
+    """Record a network meeting that has already taken place and was never arranged in POD
+    (issue 10: recording after the event is real; arranging a meeting in the past is not).
+
+    `staff` and `network_members` are those who attended; `person_attended` whether the person
+    did. The meeting is created held at once (its scheduled times are its actual times), with
+    no invitation and no message owed to anyone, and recorded held at `now`: the medication rule
+    judges it like any other (meetings.medication_rules), and a meeting recorded more than
+    POD_RECORDED_AFTER_EVENT_HOURS after it ended is marked "recorded after the event" for the
+    service manager. ValidationError (by field, `actual_start` / `actual_end`) for times that
+    end before they start, start before the referral, lie in the future or last over a day;
+    for no staff; for a closed episode.
+    """
+    episode = episode_lock_for_change(episode)
+    _meeting_validate_times(episode, actual_start, actual_end, "actual", now=now, held=True)
+    staff = list({u.pk: u for u in staff}.values())
+    if not staff:
+        raise ValidationError({"staff": "Choose the staff who were there."})
+    members = list(network_members)
+    meeting = _meeting_arrange(
+        episode=episode,
+        start=actual_start,
+        end=actual_end,
+        location=location,
+        location_detail=location_detail,
+        staff=staff,
+        network_members=members,
+        created_by=recorded_by,
+    )
+    came = {m.pk for m in members}
+    attended = {
+        p.pk: (
+            person_attended
+            if p.kind == Participant.Kind.SERVICE_USER
+            else p.network_member_id in came
+            if p.kind == Participant.Kind.NETWORK_MEMBER
+            else True
+        )
+        for p in meeting.participants.all()
+    }
+    return meeting_record_held(
+        meeting=meeting,
+        actual_start=actual_start,
+        actual_end=actual_end,
+        attended=attended,
+        recorded_by=recorded_by,
+        now=now,
+    )
 
 
 @transaction.atomic

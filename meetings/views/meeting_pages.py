@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +23,7 @@ from meetings.forms import (
     MeetingHeldForm,
     MeetingRescheduleForm,
     MeetingScheduleForm,
+    MeetingTookPlaceForm,
     UtteranceForm,
 )
 from meetings.ics import meeting_calendar
@@ -118,6 +122,49 @@ def meeting_new(request: HttpRequest, episode) -> HttpResponse:
         request,
         "meetings/meeting_form.html",
         {"episode": episode, "form": form, "title": "Schedule a network meeting"},
+    )
+
+
+@episode_view
+@open_episode_only
+@require_http_methods(["GET", "POST"])
+@one_submission
+def meeting_took_place(request: HttpRequest, episode) -> HttpResponse:
+    """Record a meeting that has already taken place and was never arranged in POD."""
+    form = MeetingTookPlaceForm(
+        request.POST or None,
+        staff=selectors.clinical_staff_for_team(episode.team_id),
+        members=selectors.network_members_for_invitation(episode),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = meeting_services.meeting_record_past(
+                episode=episode,
+                actual_start=data["actual_start"],
+                actual_end=data["actual_end"],
+                location=data["location"],
+                location_detail=data["location_detail"],
+                staff=list(data["staff"]),
+                person_attended=data["person_attended"],
+                network_members=list(data["network_members"]),
+                recorded_by=request_user(request),
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The meeting is recorded as held. No one was sent anything.")
+            return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
+    return render(
+        request,
+        "meetings/meeting_took_place.html",
+        {
+            "episode": episode,
+            "form": form,
+            "title": "Record a meeting that took place",
+            "late_hours": settings.POD_RECORDED_AFTER_EVENT_HOURS,
+        },
     )
 
 
@@ -346,6 +393,34 @@ def _back(episode, meeting) -> HttpResponse:
     return redirect("meetings:meeting_detail", pk=episode.pk, meeting_pk=meeting.pk)
 
 
+def _change_page(
+    request: HttpRequest,
+    episode,
+    meeting: Meeting,
+    form,
+    *,
+    title: str,
+    save: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """The page of one change to a meeting (cancel, reschedule, correct): on a valid POST call
+    `save(cleaned_data)` (a lifecycle service); a ValidationError goes to the form's fields,
+    success says `done` and returns to the meeting's page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return _back(episode, meeting)
+    return render(
+        request,
+        "meetings/meeting_change.html",
+        {"episode": episode, "meeting": meeting, "form": form, "title": title},
+    )
+
+
 @episode_view
 @open_episode_only
 @require_http_methods(["GET", "POST"])
@@ -355,25 +430,20 @@ def meeting_cancel(request: HttpRequest, episode, meeting_pk: int) -> HttpRespon
     if meeting.status != Meeting.Status.SCHEDULED:
         messages.info(request, _NOT_SCHEDULED)
         return _back(episode, meeting)
-    form = MeetingCancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lifecycle.meeting_cancel(
-                meeting=meeting,
-                called_off_by=form.cleaned_data["called_off_by"],
-                reason=form.cleaned_data["reason"],
-                changed_by=request_user(request),
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Meeting cancelled. Those invited will be told.")
-            return _back(episode, meeting)
-    return render(
+    return _change_page(
         request,
-        "meetings/meeting_change.html",
-        {"episode": episode, "meeting": meeting, "form": form, "title": "Cancel the meeting"},
+        episode,
+        meeting,
+        MeetingCancelForm(request.POST or None),
+        title="Cancel the meeting",
+        save=lambda data: lifecycle.meeting_cancel(
+            meeting=meeting,
+            called_off_by=data["called_off_by"],
+            reason=data["reason"],
+            changed_by=request_user(request),
+            now=timezone.now(),
+        ),
+        done="Meeting cancelled. Those invited will be told.",
     )
 
 
@@ -402,33 +472,32 @@ def meeting_reschedule(request: HttpRequest, episode, meeting_pk: int) -> HttpRe
         members=selectors.network_members_for_invitation(episode),
         initial=initial,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data: dict[str, Any]) -> None:
         start = data["scheduled_start"]
         end = start + timedelta(minutes=data["duration_minutes"])
-        try:
-            lifecycle.meeting_reschedule(
-                meeting=meeting,
-                scheduled_start=start,
-                scheduled_end=end,
-                location=data["location"],
-                location_detail=data["location_detail"],
-                staff=list(data["staff"]),
-                network_members=list(data["network_members"]),
-                reason=data["reason"],
-                changed_by=request_user(request),
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Meeting changed. Those invited will be told.")
-            _warn(request, episode, list(data["staff"]), start, end, exclude=meeting.pk)
-            return _back(episode, meeting)
-    return render(
+        lifecycle.meeting_reschedule(
+            meeting=meeting,
+            scheduled_start=start,
+            scheduled_end=end,
+            location=data["location"],
+            location_detail=data["location_detail"],
+            staff=list(data["staff"]),
+            network_members=list(data["network_members"]),
+            reason=data["reason"],
+            changed_by=request_user(request),
+            now=timezone.now(),
+        )
+        _warn(request, episode, list(data["staff"]), start, end, exclude=meeting.pk)
+
+    return _change_page(
         request,
-        "meetings/meeting_change.html",
-        {"episode": episode, "meeting": meeting, "form": form, "title": "Reschedule the meeting"},
+        episode,
+        meeting,
+        form,
+        title="Reschedule the meeting",
+        save=save,
+        done="Meeting changed. Those invited will be told.",
     )
 
 
@@ -459,28 +528,23 @@ def meeting_correct(request: HttpRequest, episode, meeting_pk: int) -> HttpRespo
             "location_detail": meeting.location_detail,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            lifecycle.meeting_correct(
-                meeting=meeting,
-                actual_start=data["actual_start"],
-                actual_end=data["actual_end"],
-                location=data["location"],
-                location_detail=data["location_detail"],
-                attended=form.attendance(),
-                came_uninvited=[*data["came_members"], *data["came_staff"]],
-                reason=data["reason"],
-                changed_by=request_user(request),
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The record is corrected; the earlier version is kept.")
-            return _back(episode, meeting)
-    return render(
+    return _change_page(
         request,
-        "meetings/meeting_change.html",
-        {"episode": episode, "meeting": meeting, "form": form, "title": "Correct the record"},
+        episode,
+        meeting,
+        form,
+        title="Correct the record",
+        save=lambda data: lifecycle.meeting_correct(
+            meeting=meeting,
+            actual_start=data["actual_start"],
+            actual_end=data["actual_end"],
+            location=data["location"],
+            location_detail=data["location_detail"],
+            attended=form.attendance(),
+            came_uninvited=[*data["came_members"], *data["came_staff"]],
+            reason=data["reason"],
+            changed_by=request_user(request),
+            now=timezone.now(),
+        ),
+        done="The record is corrected; the earlier version is kept.",
     )

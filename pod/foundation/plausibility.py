@@ -11,9 +11,13 @@ The bounds are POD's own choices, not a published standard:
   1925 for 2025) would otherwise be saved and counted.
 - Something that happened (a referral received, a meeting held, a contact, an assessment) is not
   in the future, allowing `FUTURE_TOLERANCE` (5 minutes) for clocks that disagree a little.
-- An appointment (a meeting being arranged) may be in the future, but not more than
+- An appointment (a meeting being arranged) is in the future, but not more than
   `APPOINTMENT_HORIZON` (2 years) ahead: no team arranges a network meeting further out, and
-  year 9999 overflows date arithmetic (a 500 before this module existed).
+  year 9999 overflows date arithmetic (a 500 before this module existed). It may start up to
+  `ARRANGING_GRACE` (15 minutes) ago, for a meeting arranged as it begins; anything earlier has
+  already taken place and is recorded as such, not arranged (issue 10: meetings scheduled in
+  the past and recorded held at once emptied the medication rule, and sent invitations to a
+  meeting that was over).
 - A date of birth is not in the future and not after the events that follow it.
 - Periods asked for in a query string (dashboards, the network map's `?at=`) lie between
   `EARLIEST_DATE` and `QUERY_HORIZON` (1 year) after today.
@@ -36,6 +40,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 EARLIEST_INSTANT = datetime.combine(EARLIEST_DATE, time.min, tzinfo=LONDON)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 APPOINTMENT_HORIZON = timedelta(days=731)
+ARRANGING_GRACE = timedelta(minutes=15)
 QUERY_HORIZON = timedelta(days=366)
 
 FOLD_CHOICES = (
@@ -115,14 +120,21 @@ def appointment_error(
     not_before: datetime | None = None,
     not_before_what: str = "",
 ) -> str | None:
-    """Check an arranged time: in the past or the future, but within `APPOINTMENT_HORIZON`
-    of `now`, not before 1900, and not before `not_before` (e.g. the referral)."""
+    """Check an arranged time: from `ARRANGING_GRACE` (15 minutes) before `now` to
+    `APPOINTMENT_HORIZON` (2 years) after it, not before 1900, and not before `not_before`
+    (e.g. the referral). A time further in the past has happened: the message says to record
+    the meeting as one that took place."""
     if floor := earliest_error(value, what=what):
         return floor
     if value > now + APPOINTMENT_HORIZON:
         return f"{what} cannot be arranged more than two years ahead: check the year."
     if not_before is not None and value < not_before:
         return f"{what} cannot be before {not_before_what} ({_when(not_before)})."
+    if value < now - ARRANGING_GRACE:
+        return (
+            f"{what} cannot be arranged in the past ({_when(value)}). If it has already taken "
+            'place, record it with "Record a meeting that took place" on the episode page.'
+        )
     return None
 
 

@@ -28,7 +28,7 @@ def held_meeting(episode, staff, *, hours_after_referral: float = 2, attend_all:
         location="home",
         staff=staff,
         created_by=None,
-        now=timezone.now(),
+        now=start - timedelta(hours=1),  # arranged before it took place
     )
     attended = {p.pk: attend_all for p in meeting.participants.all()}
     return meeting_record_held(

@@ -209,7 +209,7 @@ def test_a_redis_stopped_while_a_meeting_is_scheduled_moved_and_cancelled_loses_
                     staff=[clinician],
                     network_members=None,
                     created_by=clinician,
-                    now=timezone.now(),
+                    now=start - timedelta(hours=1),  # arranged before it
                 )
                 with transaction.atomic():
                     meeting.scheduled_start += timedelta(hours=3)

@@ -92,11 +92,15 @@ def test_it_cancels_reschedules_corrects_and_closes_in_the_browser(live_server, 
     assert list(meeting.changes.values_list("kind", flat=True)) == ["rescheduled", "cancelled"]
 
     # 3. Correct a held meeting: Sam was called away.
-    held = _schedule(j, episode, referral_at + timedelta(hours=1))
-    j.follow("Record as held")
-    for box in page.get_by_role("checkbox", name=re.compile("attended")).all():
+    j.page.goto(f"{j.base}/episodes/{episode.pk}/")
+    j.follow("Record a meeting that took place")
+    page.get_by_label("Started at").fill(_local(referral_at + timedelta(hours=1)))
+    page.get_by_label("Ended at").fill(_local(referral_at + timedelta(hours=2)))
+    page.locator("#id_location").select_option("home")
+    for box in page.locator("main form").get_by_role("checkbox").all():
         box.check()
-    j.submit("Record as held")
+    j.submit("Record the meeting")
+    held = Meeting.objects.filter(episode=episode, status="held").get()
     j.follow("Correct the record")
     j.check("correct")
     page.get_by_label("Sam Social attended").uncheck()

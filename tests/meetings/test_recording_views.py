@@ -32,7 +32,7 @@ def test_it_records_held_with_attendance_and_stops_the_clock_visibly(
         location="home",
         staff=[clinician, clinician2],
         created_by=None,
-        now=timezone.now(),
+        now=start - timedelta(hours=1),  # arranged before it
     )
     person = person_participant(meeting)
     staff = list(meeting.participants.filter(kind="staff"))
@@ -68,7 +68,7 @@ def test_it_refuses_held_times_that_end_before_they_start(client, team, clinicia
         location="home",
         staff=[clinician],
         created_by=None,
-        now=timezone.now(),
+        now=start - timedelta(hours=1),  # arranged before it
     )
     client.force_login(clinician)
     response = client.post(

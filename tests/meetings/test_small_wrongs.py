@@ -27,7 +27,7 @@ def _meeting(episode, clinician, members, *, start, held_start):
         staff=[clinician],
         network_members=members,
         created_by=clinician,
-        now=timezone.now(),
+        now=start - timedelta(hours=1),  # arranged before it
     )
     return meeting_record_held(
         meeting=meeting,

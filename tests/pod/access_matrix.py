@@ -76,6 +76,7 @@ EXPECTED = {
     "meetings:episode_close": CLINICAL,
     "meetings:meeting_new": CLINICAL,
     "meetings:meeting_daily_run": CLINICAL,
+    "meetings:meeting_took_place": CLINICAL,
     "meetings:meeting_detail": CLINICAL,
     "meetings:meeting_record_held": CLINICAL,
     "meetings:meeting_cancel": CLINICAL,

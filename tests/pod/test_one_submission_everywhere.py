@@ -350,6 +350,19 @@ CASES = [
         written=2,
     ),
     Case(
+        "meetings:meeting_took_place",
+        "clinician",
+        "/episodes/{e}/meetings/took-place/",
+        lambda w: {
+            "actual_start": _now_local(-timedelta(hours=3)),
+            "actual_end": _now_local(-timedelta(hours=2)),
+            "location": "home",
+            "person_attended": "on",
+            "staff": [w["clinician"].pk, w["clinician2"].pk],
+        },
+        _held("held"),
+    ),
+    Case(
         "meetings:meeting_record_held",
         "clinician",
         "/episodes/{e}/meetings/{m}/held/",
