@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
 
-from meetings.models import Alert, Review
+from meetings.models import Alert, Prescription, Review
 from meetings.rules import hours_label
+from meetings.selectors import meetings_counted_before
 from pod.foundation.models import User
 from pod.foundation.time_words import instant_words, span_words
 
@@ -151,7 +152,9 @@ def _breach_facts(review: Review, now: datetime) -> list[Fact]:
 
 
 def _prescription_facts(review: Review, now: datetime) -> list[Fact]:
-    alert = Alert.objects.select_related("prescription__prescriber").get(pk=review.subject_id)
+    alert = Alert.objects.select_related("prescription__prescriber", "prescription__episode").get(
+        pk=review.subject_id
+    )
     prescription = alert.prescription
     if prescription is None:  # pragma: no cover - the alert kinds reviewed here always have one
         return [Fact("Alert", alert.message)]
@@ -160,11 +163,7 @@ def _prescription_facts(review: Review, now: datetime) -> list[Fact]:
         Fact("Medicine", f"{prescription.medicine} {prescription.dose}".strip()),
         Fact("New to the person", "Yes" if prescription.is_new else "No"),
         Fact("Antipsychotic", "Yes" if prescription.is_antipsychotic else "No"),
-        Fact(
-            "Network meetings held before it",
-            f"{prescription.meetings_held_before} of the "
-            f"{settings.POD_MEETINGS_BEFORE_MEDICATION} the rule requires",
-        ),
+        *_counting_facts(prescription, now),
         Fact("Prescriber", prescription.prescriber.get_full_name() or "(no name)"),
     ]
     if review.kind == Review.Kind.OVERRIDE:
@@ -177,6 +176,41 @@ def _prescription_facts(review: Review, now: datetime) -> list[Fact]:
     return facts
 
 
+def _counting_facts(prescription: Prescription, now: datetime) -> list[Fact]:
+    """The network meetings the rule counted when the medicine was prescribed (as stored on the
+    prescription) and those that count now, on the meetings' records as they stand: the two
+    differ when a held meeting was corrected afterwards (issue 10). One query."""
+    required = prescription.meetings_required or settings.POD_MEETINGS_BEFORE_MEDICATION
+    counted_then = prescription.counted_meeting_ids
+    counted_now = meetings_counted_before(
+        prescription.episode, prescription.prescribed_at, now=prescription.created_at
+    )
+    if counted_then is None:  # it did not go through the prescribing form
+        return [
+            Fact(
+                "Network meetings held before it",
+                f"{len(counted_now)} of the {required} the rule requires",
+            )
+        ]
+    facts = [
+        Fact(
+            "Network meetings counted when prescribed",
+            f"{len(counted_then)} of the {required} the rule requires"
+            + (f" (meetings {', '.join(map(str, counted_then))})" if counted_then else ""),
+        )
+    ]
+    if sorted(counted_now) != sorted(counted_then):
+        lost = [i for i in counted_then if i not in counted_now]
+        facts.append(
+            Fact(
+                "Counted now, after a correction",
+                f"{len(counted_now)} of {required}"
+                + (f" (no longer counting: meeting {', '.join(map(str, lost))})" if lost else ""),
+            )
+        )
+    return facts
+
+
 # Kind -> (review, now) -> the facts the rule used. A new kind adds its function here.
 REVIEW_FACTS: dict[str, Callable[[Review, datetime], list[Fact]]] = {
     Review.Kind.BREACH: _breach_facts,
@@ -186,5 +220,5 @@ REVIEW_FACTS: dict[str, Callable[[Review, datetime], list[Fact]]] = {
 
 
 def review_facts(review: Review, *, now: datetime) -> list[Fact]:
-    """The facts the rule used for `review`, as (label, value) in words. At most one query."""
+    """The facts the rule used for `review`, as (label, value) in words. At most two queries."""
     return REVIEW_FACTS[review.kind](review, now)

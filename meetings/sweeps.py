@@ -301,7 +301,7 @@ def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
                         policy=policy,
                         now=prescription.created_at,
                     )
-                    alert = _prescription_check(prescription, held=len(counted), required=required)
+                    alert = _prescription_check(prescription, counted=counted, required=required)
                 except Exception as exc:  # one bad row must not stop the others
                     # The id and the exception's class only: its message may quote the record.
                     logger.error(
@@ -324,11 +324,13 @@ def prescriptions_audit(*, now: datetime, batch_size: int = 1000) -> int:
 
 
 def _prescription_check(
-    prescription: Prescription, *, held: int, required: int
+    prescription: Prescription, *, counted: list[int], required: int
 ) -> tuple[int, int | None, str, str] | None:
     """One claimed prescription's judgement, with no database access: the violation alert row
     to raise ((episode id, prescription id, kind, message), as alerts_raise_many takes them), or
-    None when it keeps the rule. `held`: the network meetings that count towards it."""
+    None when it keeps the rule. `counted`: ids of the network meetings that count towards it
+    now (the meetings' records as they stand, after any correction)."""
+    held = len(counted)
     is_new = prescription.is_new or prescription.current_medication_id is None
     if not rules.prescription_violates_rule(
         is_new=is_new,
@@ -338,11 +340,44 @@ def _prescription_check(
         override_explanation=prescription.override_explanation,
     ):
         return None
-    message = (
+    return (
+        prescription.episode_id,
+        prescription.pk,
+        Alert.Kind.MEDICATION_VIOLATION,
+        violation_words(prescription, counted=counted, required=required),
+    )
+
+
+def violation_words(prescription: Prescription, *, counted: list[int], required: int) -> str:
+    """The audit's finding for a prescription that breaks the rule, in words that say how.
+
+    Two ways a new medicine ends up short of `required` counted meetings:
+    - it went through POD's prescribing form (it stored the meetings it counted,
+      `counted_meeting_ids`) and a held meeting's record was corrected afterwards, so that
+      meeting no longer counts (meetings.services.lifecycle.meeting_correct reopens the audit);
+    - it did not go through the form (admin, import or a direct database change).
+    """
+    held = len(counted)
+    then = prescription.counted_meeting_ids
+    no_longer = [i for i in then or [] if i not in set(counted)]
+    if no_longer and then is not None:
+        lost = ", ".join(str(i) for i in no_longer)
+        return (
+            f"Episode {prescription.episode_id}: a new medicine (prescription "
+            f"{prescription.pk}) was prescribed when {len(then)} "
+            f"of {prescription.meetings_required or required} network meetings counted. A "
+            "held meeting's record was corrected afterwards: "
+            f"{held} of {required} now count (no longer counting: meeting {lost}). There was "
+            "no rapid-response override. See the meeting's history for the correction."
+        )
+    return (
         f"Episode {prescription.episode_id}: a new medicine "
         f"(prescription {prescription.pk}) was recorded after {held} "
-        f"of {required} network meetings, without a rapid-response override. "
-        "It did not go through POD's prescribing form (admin, import or direct "
-        "database change)."
+        f"of {required} network meetings, without a rapid-response override."
+        + (
+            " It did not go through POD's prescribing form (admin, import or direct "
+            "database change)."
+            if then is None
+            else ""
+        )
     )
-    return (prescription.episode_id, prescription.pk, Alert.Kind.MEDICATION_VIOLATION, message)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from meetings.models import Meeting, MeetingChange, Participant
+from meetings.models import Meeting, MeetingChange, Participant, Prescription
 from meetings.services.clock import episode_refresh_clock
 from meetings.services.counting import episode_counted_meetings_refresh
 from meetings.services.episodes import episode_lock_for_change
@@ -28,8 +29,12 @@ from meetings.services.meeting_changes import (
 from meetings.services.meeting_messages import owe_meeting_messages
 from meetings.services.meetings import meeting_attendance_refresh
 from networks.models import NetworkMember
+from pod.foundation.justification import reason_refusal
 from pod.foundation.models import User
 from pod.foundation.plausibility import appointment_error, event_error
+from pod.foundation.task_queue import task_send_on_commit
+
+AUDIT_PRESCRIPTIONS_TASK = "meetings.tasks.audit_prescriptions"
 
 
 @transaction.atomic
@@ -161,8 +166,8 @@ def meeting_reschedule(
         end=scheduled_end,
         now=now,
     )
-    if not reason.strip():
-        errors["reason"] = "Give the reason the meeting is changed."
+    if refusal := reason_refusal(reason, what="The reason the meeting is changed"):
+        errors["reason"] = refusal
     if errors:
         raise ValidationError(errors)
     before = meeting_snapshot(meeting)
@@ -239,8 +244,8 @@ def meeting_correct(
         errors["actual_end"] = end_error
     elif not start_error and actual_end <= actual_start:
         errors["actual_end"] = "A meeting must end after it starts."
-    if not reason.strip():
-        errors["reason"] = "Give the reason for the correction."
+    if refusal := reason_refusal(reason, what="The reason for the correction"):
+        errors["reason"] = refusal
     rows = list(meeting.participants.all())
     listed_members = {p.network_member_id for p in rows if p.network_member_id}
     listed_staff = {p.staff_id for p in rows if p.staff_id}
@@ -250,30 +255,24 @@ def meeting_correct(
             if person.service_user_id != episode.service_user_id or person.pk in listed_members:
                 errors["came_uninvited"] = f"{person} is already listed or not of this network."
                 continue
-            new_rows.append(
-                Participant(
-                    meeting=meeting,
-                    kind=Participant.Kind.NETWORK_MEMBER,
-                    network_member=person,
-                    invited=False,
-                    not_invited_reason=CAME_UNINVITED,
-                    attended=True,
-                )
-            )
+            who: dict[str, Any] = {
+                "kind": Participant.Kind.NETWORK_MEMBER,
+                "network_member": person,
+            }
         else:
             if person.pk in listed_staff:
                 errors["came_uninvited"] = f"{person} is already listed."
                 continue
-            new_rows.append(
-                Participant(
-                    meeting=meeting,
-                    kind=Participant.Kind.STAFF,
-                    staff=person,
-                    invited=False,
-                    not_invited_reason=CAME_UNINVITED,
-                    attended=True,
-                )
+            who = {"kind": Participant.Kind.STAFF, "staff": person}
+        new_rows.append(
+            Participant(
+                meeting=meeting,
+                invited=False,
+                not_invited_reason=CAME_UNINVITED,
+                attended=True,
+                **who,
             )
+        )
     if errors:
         raise ValidationError(errors)
     before = meeting_snapshot(meeting)
@@ -303,5 +302,27 @@ def meeting_correct(
     # A corrected time or attendance may make the meeting count, or stop counting, towards the
     # medication rule (meetings.medication_rules): judge the episode's held meetings again.
     episode_counted_meetings_refresh(episode, now=now)
+    prescriptions_reopen_audit(meeting)
     episode_refresh_clock(episode, now=now)
     return change
+
+
+def prescriptions_reopen_audit(meeting: Meeting) -> int:
+    """After a held meeting's record is corrected, send every prescription that counted it
+    back to the audit (meetings.sweeps.prescriptions_audit reads only rows with `audited_at`
+    NULL): the audit replays the rule on the meetings as they now stand, and raises a
+    `medication_violation` alert and a manager's review when a new medicine no longer had its
+    three counted meetings. The audit task is queued when the transaction commits, so the
+    finding does not wait for the five-minute beat. Returns how many prescriptions were reopened.
+    One UPDATE. Source: issue 10 (a correction after prescribing must not leave the rule met on
+    paper only); hazard HAZ-03."""
+    reopened = Prescription.objects.filter(
+        episode_id=meeting.episode_id,
+        counted_meeting_ids__contains=[meeting.pk],
+        audited_at__isnull=False,
+    ).update(audited_at=None)
+    if reopened:
+        # A nudge only: a broker outage is logged, never raised into the correction, and the
+        # beat runs the audit every five minutes.
+        task_send_on_commit(AUDIT_PRESCRIPTIONS_TASK)
+    return reopened
