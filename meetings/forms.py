@@ -214,7 +214,19 @@ class DailyRunForm(MeetingScheduleForm):
     field_order = ["scheduled_start", "days"]
 
 
-class MeetingTookPlaceForm(_Crispy, forms.Form):
+class _HeldTimes(forms.Form):
+    """A held meeting's `actual_start` and `actual_end`: the end must come after the start."""
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("actual_start"), data.get("actual_end")
+        if start and end and end <= start:
+            self.add_error("actual_end", "A meeting must end after it starts.")
+        return data
+
+
+class MeetingTookPlaceForm(_Crispy, _HeldTimes):
     """A meeting that has already taken place and was never arranged in POD: when, where, and
     who was there (meetings.services.meetings.meeting_record_past). Nobody is ticked by
     default: attendance is recorded, not assumed (issue 10)."""
@@ -243,16 +255,8 @@ class MeetingTookPlaceForm(_Crispy, forms.Form):
         form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
         self._helper()
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        start, end = data.get("actual_start"), data.get("actual_end")
-        if start and end and end <= start:
-            self.add_error("actual_end", "A meeting must end after it starts.")
-        return data
 
-
-class MeetingHeldForm(_Crispy, forms.Form):
+class MeetingHeldForm(_Crispy, _HeldTimes):
     submit_label = "Record as held"
     actual_start = dt_field("Actually started at", what="The meeting's start")
     actual_end = dt_field("Actually ended at", what="The meeting's end")
@@ -267,14 +271,6 @@ class MeetingHeldForm(_Crispy, forms.Form):
             # Attendance is recorded, not assumed (issue 10): every box starts unticked.
             self.fields[f"attended_{p.pk}"] = forms.BooleanField(label=label, required=False)
         self._helper()
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        start, end = data.get("actual_start"), data.get("actual_end")
-        if start and end and end <= start:
-            self.add_error("actual_end", "A meeting must end after it starts.")
-        return data
 
     def attendance(self) -> dict[int, bool]:
         return {p.pk: bool(self.cleaned_data.get(f"attended_{p.pk}")) for p in self.participants}
@@ -498,7 +494,7 @@ class MeetingRescheduleForm(_Crispy, forms.Form):
         self._helper()
 
 
-class MeetingCorrectForm(_Crispy, forms.Form):
+class MeetingCorrectForm(_Crispy, _HeldTimes):
     submit_label = "Save the correction"
     actual_start = LocalDateTimeField(
         label="Actually started at", kind="event", what="The meeting's start"
@@ -543,14 +539,6 @@ class MeetingCorrectForm(_Crispy, forms.Form):
             names.append(name)
         self._helper()
         self.helper.layout = Layout(*names, "came_members", "came_staff", "reason")
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        start, end = data.get("actual_start"), data.get("actual_end")
-        if start and end and end <= start:
-            self.add_error("actual_end", "A meeting must end after it starts.")
-        return data
 
     def attendance(self) -> dict[int, bool]:
         return {p.pk: bool(self.cleaned_data.get(f"attended_{p.pk}")) for p in self.participants}
