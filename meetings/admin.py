@@ -65,10 +65,27 @@ class EpisodeAdmin(PersonRecordAdmin):
         episode_refresh_clock(form.instance, now=timezone.now())
 
 
+def _settled(meeting: Meeting | None) -> bool:
+    """A held or cancelled meeting: its record changes only from its own page, through
+    meetings.services.lifecycle (a correction with a reason, kept in its history, which also
+    reopens the audit of prescriptions that counted it), never in the admin (issue 10 review:
+    an admin edit of a counted meeting left no history and reopened no audit)."""
+    return meeting is not None and meeting.status != Meeting.Status.SCHEDULED
+
+
 class ParticipantInline(admin.TabularInline):
     model = Participant
     extra = 0
     raw_id_fields = ["network_member", "staff"]
+
+    def has_add_permission(self, request, obj=None):
+        return not _settled(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _settled(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _settled(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Meeting)
@@ -81,6 +98,11 @@ class MeetingAdmin(PersonRecordAdmin):
     list_select_related = ["episode__service_user"]
     raw_id_fields = ["episode"]
     inlines = [ParticipantInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        if _settled(obj):
+            return [f.name for f in Meeting._meta.concrete_fields]
+        return super().get_readonly_fields(request, obj)
 
     def save_model(self, request, obj, form, change):
         # Marked held here: when it was recorded held, as meetings.services.meetings does.

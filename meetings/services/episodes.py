@@ -8,7 +8,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from meetings import rules
@@ -226,12 +226,25 @@ def episode_open_from_referral(
     )
 
 
-def episode_future_meetings(episode: Episode, *, now: datetime) -> QuerySet[Meeting]:
-    """The episode's meetings still scheduled to start after `now`: closing the episode
-    cancels them (`episode_close`), so the page that closes it lists them first."""
-    return episode.meetings.filter(
-        status=Meeting.Status.SCHEDULED, scheduled_start__gt=now
-    ).order_by("scheduled_start")
+def episode_scheduled_meetings(episode: Episode) -> QuerySet[Meeting]:
+    """The episode's meetings still scheduled: to come, in progress, or whose time has passed
+    without being recorded held. Closing the episode cancels them (`episode_close`), so the
+    page that closes it lists them first; a closed episode can record nothing, so none may be
+    left scheduled (issue 10 review: one in progress at closing was stranded)."""
+    return episode.meetings.filter(status=Meeting.Status.SCHEDULED).order_by("scheduled_start")
+
+
+def _last_recorded_event(episode: Episode) -> datetime | None:
+    """The latest end of a held meeting or prescription time of the episode (None when none).
+    Two queries."""
+    ends = [
+        episode.meetings.filter(status=Meeting.Status.HELD).aggregate(last=Max("actual_end"))[
+            "last"
+        ],
+        episode.prescriptions.aggregate(last=Max("prescribed_at"))["last"],
+    ]
+    known = [instant for instant in ends if instant is not None]
+    return max(known) if known else None
 
 
 @transaction.atomic
@@ -246,22 +259,23 @@ def episode_close(
 ) -> Episode:
     """Close an episode with its outcome: its record becomes read-only and its clock stops.
 
-    Its future meetings (`episode_future_meetings`) are cancelled in the same transaction, by
+    Its scheduled meetings (`episode_scheduled_meetings`) are cancelled in the same transaction, by
     the team, with the reason "The episode was closed", each with its MeetingChange row and the
     messages it owes (meetings.services.meeting_changes.meeting_cancel_locked). The caller
     confirms them: `cancel_meetings` holds the ids of the meetings the clinician was shown and
     agreed to cancel; a future meeting not among them (none confirmed, or one arranged since the
     page was drawn) refuses the closure, under "cancel_meetings", and nothing is saved.
     ValidationError (by field) also for an empty outcome, or a closing time before the referral
-    or in the future (more than 5 minutes after `now`), or when the episode is already closed.
+    or in the future (more than 5 minutes after `now`), a closing time before the end of a meeting
+    held in the episode or before a prescription, or when the episode is already closed.
     """
     episode = episode_lock_for_change(episode)
     confirmed = set(cancel_meetings)
-    unconfirmed = [m for m in episode_future_meetings(episode, now=now) if m.pk not in confirmed]
+    unconfirmed = [m for m in episode_scheduled_meetings(episode) if m.pk not in confirmed]
     if unconfirmed:
         raise ValidationError(
             {
-                "cancel_meetings": "Closing the episode cancels its future meetings: confirm "
+                "cancel_meetings": "Closing the episode cancels its scheduled meetings: confirm "
                 "that these are cancelled: "
                 + "; ".join(
                     f"{m.scheduled_start.astimezone(LONDON):%d %b %Y %H:%M}" for m in unconfirmed
@@ -275,6 +289,11 @@ def episode_close(
         errors["closed_at"] = "An episode cannot close before its referral."
     elif refusal := event_error(closed_at, now=now, what="An episode's closing"):
         errors["closed_at"] = refusal
+    elif (last := _last_recorded_event(episode)) is not None and closed_at < last:
+        errors["closed_at"] = (
+            "An episode cannot close before what is recorded in it: its last held meeting or "
+            f"prescription is at {last.astimezone(LONDON):%d %b %Y %H:%M}."
+        )
     if errors:
         raise ValidationError(errors)
     to_cancel = episode.meetings.filter(pk__in=confirmed, status=Meeting.Status.SCHEDULED)

@@ -122,7 +122,8 @@ def meeting_cancel_locked(
     the meeting as it was, and recomputes the 24-hour clock: a cancelled meeting is no longer
     "arranged", so the sweep may raise `unscheduled` again (meetings.rules.clock_alerts_due).
     ValidationError for a meeting that is not scheduled (held or already cancelled), an empty
-    reason, or an unknown `called_off_by` (CalledOffBy: person | network | team).
+    reason, or an unknown `called_off_by` (CalledOffBy: person | network | team). Those invited
+    are owed a cancellation only while the meeting is still to come (it ends after `now`).
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk, episode=episode)
     errors: dict[str, str] = {}
@@ -137,6 +138,9 @@ def meeting_cancel_locked(
     if errors:
         raise ValidationError(errors)
     before = meeting_snapshot(meeting)
+    # A meeting whose time has passed without being recorded held is called off with no message:
+    # telling the network days later that a meeting is cancelled misleads (issue 10 review).
+    still_to_come = meeting.scheduled_end > now
     meeting.status = Meeting.Status.CANCELLED
     meeting.cancelled_by = called_off_by
     meeting.cancelled_reason = reason.strip()[:200]
@@ -151,9 +155,10 @@ def meeting_cancel_locked(
         changed_by=changed_by,
         now=now,
         called_off_by=called_off_by,
-        messages_owed=snapshot_has_invitees(before),
+        messages_owed=still_to_come and snapshot_has_invitees(before),
     )
-    # Everyone invited is told, in this transaction (issue 11: an outbox row per recipient).
-    owe_meeting_messages(meeting, kind="cancellation", now=now)
+    if still_to_come:
+        # Everyone invited is told, in this transaction (issue 11: an outbox row per recipient).
+        owe_meeting_messages(meeting, kind="cancellation", now=now)
     episode_refresh_clock(episode, now=now)
     return change

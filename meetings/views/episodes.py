@@ -312,8 +312,9 @@ def prescribe(request: HttpRequest, episode) -> HttpResponse:
 @one_submission
 def episode_close(request: HttpRequest, episode) -> HttpResponse:
     now = timezone.now()
-    # Issue 10: the episode's future meetings are listed, and cancelled once confirmed.
-    future = list(episodes.episode_future_meetings(episode, now=now))
+    # Issue 10: the episode's scheduled meetings (to come, or past and never recorded) are
+    # listed, and cancelled once confirmed.
+    future = list(episodes.episode_scheduled_meetings(episode))
     form = CloseWithMeetingsForm(
         request.POST or None,
         initial={"closed_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")},
@@ -336,8 +337,8 @@ def episode_close(request: HttpRequest, episode) -> HttpResponse:
             if future:
                 messages.success(
                     request,
-                    f"{len(future)} future meeting{'s' if len(future) != 1 else ''} cancelled; "
-                    "those invited will be told.",
+                    f"{len(future)} scheduled meeting{'s' if len(future) != 1 else ''} "
+                    "cancelled; those invited to one still to come will be told.",
                 )
             return redirect("meetings:episode_detail", pk=episode.pk)
     return render(

@@ -118,12 +118,12 @@ def test_it_cancels_reschedules_corrects_and_closes_in_the_browser(live_server, 
     # 4. Close the episode with a future meeting: listed, confirmed, cancelled.
     future = _schedule(j, episode, now + timedelta(days=2))
     j.page.goto(f"{j.base}/episodes/{episode.pk}/close/")
-    assert "Future meetings of this episode" in page.content()
+    assert "Meetings of this episode still scheduled" in page.content()
     j.check("close-with-future-meeting")
     page.get_by_label("Outcome of the episode").fill("Moved to another area.")
     page.get_by_label(re.compile("Cancel these meetings")).check()
     j.submit("Close the episode")
-    assert "1 future meeting cancelled" in page.content()
+    assert "1 scheduled meeting cancelled" in page.content()
     future.refresh_from_db()
     assert future.status == "cancelled" and future.cancelled_by == "team"
     j.page.goto(f"{j.base}/")

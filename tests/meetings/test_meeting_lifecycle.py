@@ -13,7 +13,7 @@ from django.utils import timezone
 from meetings import selectors
 from meetings.models import Alert, Episode, Meeting, MeetingChange, Participant
 from meetings.services import episodes as episode_services
-from meetings.services.episodes import episode_close, episode_future_meetings
+from meetings.services.episodes import episode_close, episode_scheduled_meetings
 from meetings.services.lifecycle import meeting_cancel, meeting_correct, meeting_reschedule
 from meetings.services.meetings import meeting_record_held, meeting_schedule
 from meetings.sweeps import first_meeting_sweep
@@ -390,7 +390,7 @@ def test_closing_an_episode_cancels_its_future_meetings_once_confirmed(team, cli
     held = held_meeting(episode, [clinician, clinician2])
     now = timezone.now()
     future = [_schedule(episode, now + timedelta(days=d), [clinician]) for d in (1, 2)]
-    assert list(episode_future_meetings(episode, now=now)) == future
+    assert list(episode_scheduled_meetings(episode)) == future
 
     with pytest.raises(ValidationError) as caught:
         episode_close(episode=episode, outcome="Well again.", closed_at=now, now=now)
@@ -516,3 +516,86 @@ def test_a_cancelled_meeting_never_counts(team, clinician, clinician2):
             recorded_by=clinician,
             now=timezone.now(),
         )
+
+
+# --- Closing leaves nothing stranded, and cannot be dated before its record (issue 10 review) --
+
+
+@pytest.mark.hazard("HAZ-09.C22")
+def test_closing_cancels_a_meeting_in_progress_or_past_and_never_recorded_without_a_message(
+    team, clinician, clinician2
+):
+    from pod.foundation.outbox_models import OutboxMessage
+
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    member = f.make_member(
+        episode.service_user,
+        name="Robin",
+        email="robin@example.org",
+        consent_to_contact=True,
+        consent_recorded_at=timezone.now(),
+        consent_recorded_by=clinician,
+    )
+    now = timezone.now()
+    in_progress = _schedule(episode, now - timedelta(minutes=4), [clinician], members=[member])
+    later = now + timedelta(minutes=2)
+    assert list(episode_scheduled_meetings(episode)) == [in_progress]
+    before = OutboxMessage.objects.filter(kind="meeting_cancellation").count()
+    with pytest.raises(ValidationError) as caught:
+        episode_close(episode=episode, outcome="Well again.", closed_at=later, now=later)
+    assert "cancel_meetings" in caught.value.error_dict
+    # Two hours on, the meeting's time has passed: it is called off with no message.
+    much_later = now + timedelta(hours=2)
+    episode_close(
+        episode=episode,
+        outcome="Well again.",
+        closed_at=much_later,
+        now=much_later,
+        cancel_meetings=[in_progress.pk],
+    )
+    in_progress.refresh_from_db()
+    assert in_progress.status == Meeting.Status.CANCELLED
+    assert not MeetingChange.objects.get(meeting=in_progress).messages_owed
+    assert OutboxMessage.objects.filter(kind="meeting_cancellation").count() == before
+
+
+def test_a_meeting_cancelled_after_its_time_tells_no_one(team, clinician, clinician2):
+    from pod.foundation.outbox_models import OutboxMessage
+
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    member = f.make_member(
+        episode.service_user,
+        name="Robin",
+        email="robin@example.org",
+        consent_to_contact=True,
+        consent_recorded_at=timezone.now(),
+        consent_recorded_by=clinician,
+    )
+    now = timezone.now()
+    meeting = _schedule(episode, now + timedelta(hours=1), [clinician], members=[member])
+    before = OutboxMessage.objects.filter(kind="meeting_cancellation").count()
+    meeting_cancel(
+        meeting=meeting,
+        called_off_by="team",
+        reason="It never happened and nobody recorded it.",
+        changed_by=clinician,
+        now=now + timedelta(days=3),
+    )
+    assert OutboxMessage.objects.filter(kind="meeting_cancellation").count() == before
+
+
+@pytest.mark.hazard("HAZ-07.C89")
+def test_an_episode_cannot_close_before_a_meeting_held_in_it(team, clinician, clinician2):
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    held = held_meeting(episode, [clinician, clinician2], hours_after_referral=20)
+    now = timezone.now()
+    with pytest.raises(ValidationError) as caught:
+        episode_close(
+            episode=episode,
+            outcome="Well again.",
+            closed_at=episode.referral_received_at + timedelta(minutes=30),
+            now=now,
+        )
+    assert "closed_at" in caught.value.error_dict
+    assert Episode.objects.get(pk=episode.pk).status != Episode.Status.CLOSED
+    episode_close(episode=episode, outcome="Well again.", closed_at=held.actual_end, now=now)

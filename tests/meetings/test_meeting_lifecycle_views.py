@@ -211,7 +211,7 @@ def test_closing_lists_the_future_meetings_and_cancels_them_once_confirmed(
     url = reverse("meetings:episode_close", args=[episode.pk])
     page = client.get(url)
     content = page.content.decode()
-    assert "Future meetings of this episode" in content
+    assert "Meetings of this episode still scheduled" in content
     listed = page.context["form"].initial["listed_meetings"]
     assert listed == str(meeting.pk)
     data = {
@@ -224,7 +224,7 @@ def test_closing_lists_the_future_meetings_and_cancels_them_once_confirmed(
     assert Episode.objects.get(pk=episode.pk).status != Episode.Status.CLOSED
 
     done = client.post(url, {**data, "cancel_meetings": "on"}, follow=True)
-    assert "1 future meeting cancelled" in done.content.decode()
+    assert "1 scheduled meeting cancelled" in done.content.decode()
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.CANCELLED
     assert link not in client.get(reverse("home")).content.decode()
