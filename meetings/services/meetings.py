@@ -104,8 +104,20 @@ def _meeting_arrange(
 ) -> Meeting:
     """Create a scheduled meeting of `episode` (whose row the caller holds locked) with its
     participants: the person; each active network member chosen (all when None), and any the
-    person does not want invited recorded as not invited with the reason; the staff."""
+    person does not want invited recorded as not invited with the reason; the staff, who must be
+    members of the episode's team (ValidationError on "staff" otherwise: issue 10 review)."""
     scheduled_start, scheduled_end = start, end
+    staff = list({u.pk: u for u in staff}.values())
+    of_team = set(
+        User.objects.filter(
+            pk__in=[u.pk for u in staff], memberships__team_id=episode.team_id
+        ).values_list("pk", flat=True)
+    )
+    outside = [str(u) for u in staff if u.pk not in of_team]
+    if outside:
+        raise ValidationError(
+            {"staff": "Only staff of the episode's team can attend: " + ", ".join(outside)}
+        )
     meeting = Meeting(
         episode=episode,
         scheduled_start=scheduled_start,
@@ -139,8 +151,7 @@ def _meeting_arrange(
                 )
             )
     participants += [
-        Participant(meeting=meeting, kind=Participant.Kind.STAFF, staff=user)
-        for user in {u.pk: u for u in staff}.values()
+        Participant(meeting=meeting, kind=Participant.Kind.STAFF, staff=user) for user in staff
     ]
     Participant.objects.bulk_create(participants)
     return meeting

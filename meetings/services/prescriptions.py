@@ -13,8 +13,9 @@ from meetings.alerts import alert_raise
 from meetings.models import Alert, CurrentMedication, Episode, Prescription
 from meetings.selectors import meetings_counted_before
 from meetings.services.episodes import episode_lock_for_change
+from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
-from pod.foundation.plausibility import event_error
+from pod.foundation.plausibility import FUTURE_TOLERANCE, event_error
 
 
 @transaction.atomic
@@ -64,6 +65,18 @@ def prescription_create(
             errors["medicine"] = (
                 f"A continuing prescription is for {continuing.medicine}, as on the list; "
                 "a different medicine is new."
+            )
+        elif continuing.recorded_at - prescribed_at > FUTURE_TOLERANCE or (
+            continuing.source_date > prescribed_at.astimezone(LONDON).date()
+        ):
+            # Issue 10 review: a medicine put on the list after the prescription's date (or
+            # known only from a later source) was not current when it was prescribed. Forms
+            # give times to the minute, so a few minutes' difference is tolerated.
+            errors["continuing"] = (
+                f"{continuing.medicine} was put on the current-medication list on "
+                f"{continuing.recorded_at.astimezone(LONDON):%d %b %Y %H:%M} (source dated "
+                f"{continuing.source_date:%d %b %Y}): a prescription dated before that cannot "
+                "continue it. It is new, and the rule applies."
             )
         medicine = continuing.medicine
     if errors:

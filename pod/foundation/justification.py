@@ -31,7 +31,8 @@ FILLER_WORDS = frozenset(
     test tests testing tested asdf asdfg asdfgh asdfghjkl qwerty qwer qwert qwertyuiop zxcv
     zxcvb jkl hjkl blah bla foo bar baz qux xyz abc abcd xxx yyy zzz tbc tbd na n a nil none
     nothing null ok okay k yes no fine done see above same reason whatever dummy placeholder
-    text etc
+    text etc hello hi world as per discussed agreed noted abcde fghij xyzzy plugh qwertz azerty
+    qazwsx wsxedc edcrfv rfvtgb tgbyhn yhnujm qaz wsx edc rfv tgb yhn ujm
     """.split()
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)

@@ -214,3 +214,31 @@ def test_the_took_place_page_records_a_meeting(client, team, clinician, clinicia
     assert response["Location"] == reverse("meetings:meeting_detail", args=[episode.pk, meeting.pk])
     assert meeting.status == Meeting.Status.HELD
     assert meeting.created_by == clinician
+
+
+def test_only_staff_of_the_team_attend(team, clinician, clinician2, outsider):
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    now = timezone.now()
+    with pytest.raises(ValidationError) as refused:
+        meeting_record_past(
+            episode=episode,
+            actual_start=now - timedelta(hours=3),
+            actual_end=now - timedelta(hours=2),
+            location="home",
+            staff=[clinician, outsider],
+            person_attended=True,
+            recorded_by=clinician,
+            now=now,
+        )
+    assert "staff" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        meeting_schedule(
+            episode=episode,
+            scheduled_start=now + timedelta(hours=3),
+            scheduled_end=now + timedelta(hours=4),
+            location="home",
+            staff=[outsider],
+            created_by=clinician,
+            now=now,
+        )
+    assert not Meeting.objects.filter(episode=episode).exists()

@@ -256,3 +256,43 @@ def test_the_audit_passes_prescriptions_made_through_the_rule(
     prescribe(episode, prescriber, after)
     assert prescriptions_audit(now=after + timedelta(minutes=5)) == 0
     assert Prescription.objects.filter(audited_at__isnull=False).count() == 1
+
+
+@pytest.mark.hazard("HAZ-03.C40")
+def test_a_prescription_dated_before_its_list_entry_cannot_continue_it(
+    episode, prescriber, referral_at
+):
+    """Issue 10 review: a prescriber put a medicine on the list and 'continued' it with a
+    prescription dated a minute after the referral, before the entry existed: 0 meetings, no
+    alert."""
+    added = referral_at + timedelta(days=2)
+    entry = current_medication_add(
+        episode=episode,
+        medicine="Clozapine",
+        source="person",
+        source_date=added.date(),
+        recorded_by=prescriber,
+        now=added,
+    )
+    with pytest.raises(ValidationError) as refused:
+        prescription_create(
+            episode=episode,
+            medicine="",
+            continuing=entry,
+            is_antipsychotic=True,
+            prescriber=prescriber,
+            prescribed_at=referral_at + timedelta(minutes=1),
+            now=added + timedelta(minutes=1),
+        )
+    assert "continuing" in refused.value.message_dict
+    assert not Prescription.objects.exists()
+    # Dated after the entry, it continues it.
+    prescription_create(
+        episode=episode,
+        medicine="",
+        continuing=entry,
+        is_antipsychotic=True,
+        prescriber=prescriber,
+        prescribed_at=added + timedelta(minutes=1),
+        now=added + timedelta(minutes=1),
+    )

@@ -28,6 +28,13 @@ FILLER = [
     "sdfgh jklmn",
     "see above see above",
     "ok ok ok ok ok ok",
+    # A second review's examples (keyboard columns, greetings, "as discussed").
+    "hello world",
+    "abcde fghij",
+    "qazwsx edcrfv",
+    "xyzzy plugh foo",
+    "as discussed",
+    "As per discussed, agreed.",
 ]
 REASONS = [
     "Wrong time",
