@@ -16,17 +16,21 @@ lists why one does not):
    recorded held (`recorded_at`) no earlier than `FUTURE_TOLERANCE` (5 minutes) before its end,
    and its end is not after `now` + that tolerance. A meeting recorded before this rule kept the
    recording time (`recorded_at` None) is judged on the rest.
-4. It is distinct: it overlaps no other counted meeting of the episode. The episode's meetings
-   that pass 1-3 are walked in order of start (then id); one counts unless it overlaps a meeting
-   already counted. So of meetings that overlap, the one that started first counts (the lowest
-   id when two start together), and whether a meeting counts depends only on meetings that
-   started before it: recording a later meeting never changes what an earlier one counted as.
-   Meetings that touch (one ends as the next starts) do not overlap.
+4. It is distinct: it neither overlaps another counted meeting of the episode nor lies within
+   `policy.same_sitting` (SAME_SITTING, 30 minutes) of one: meetings closer than that are one
+   sitting split in parts, not separate network meetings (issue 10 review: three touching
+   20-minute meetings recorded in a minute made "3 of 3"). The episode's meetings that pass 1-3
+   are walked in order of start (then id); one counts unless it is that close to a meeting
+   already counted. So of such meetings, the one that started first counts (the lowest id when
+   two start together), and whether a meeting counts depends only on meetings that started
+   before it: recording a later meeting never changes what an earlier one counted as.
 
 "Recorded after the event" (`recorded_after_event`): recorded held more than
 `policy.late_record_after` (POD_RECORDED_AFTER_EVENT_HOURS, default 24 hours) after the meeting
-ended. Such a meeting still counts when it passes 1-4; it is marked, and the service manager sees
-the mark (the dashboard's list of meetings recorded after the event).
+ended, or recorded as a meeting that took place without being arranged in POD before it began
+(`arranged_in_advance` False: the "Record a meeting that took place" page). Such a meeting still
+counts when it passes 1-4; it is marked, and the service manager sees the mark (the dashboard's
+list of meetings recorded after the event).
 
 For a prescription decided at `now`, only meetings that started at or before the prescription
 (`before`) and were recorded held at or before `now` count: a meeting recorded after the
@@ -44,10 +48,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-RULE_VERSION = "2026-12-i10"
+RULE_VERSION = "2026-12-i10b"  # i10b: the same-sitting gap; unarranged meetings marked
 FUTURE_TOLERANCE = timedelta(minutes=5)  # as pod.foundation.plausibility.FUTURE_TOLERANCE
 MAXIMUM_LENGTH = timedelta(hours=8)
 MINIMUM_STAFF = 2
+SAME_SITTING = timedelta(minutes=30)
 
 # Why a meeting does not count (codes stored nowhere; the texts are shown to staff).
 TOO_SHORT = "too_short"
@@ -68,6 +73,7 @@ class CountingPolicy:
     late_record_after: timedelta  # POD_RECORDED_AFTER_EVENT_HOURS, default 24 hours
     maximum_length: timedelta = MAXIMUM_LENGTH
     minimum_staff: int = MINIMUM_STAFF
+    same_sitting: timedelta = SAME_SITTING
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class HeldMeeting:
     staff_present: int
     person_present: bool
     network_members_present: int
+    arranged_in_advance: bool = True  # False: recorded as a meeting that took place
 
 
 @dataclass(frozen=True)
@@ -94,10 +101,17 @@ class Judgement:
 
 
 def recorded_after_event(
-    *, actual_end: datetime, recorded_at: datetime | None, policy: CountingPolicy
+    *,
+    actual_end: datetime,
+    recorded_at: datetime | None,
+    policy: CountingPolicy,
+    arranged_in_advance: bool = True,
 ) -> bool:
-    """True when a meeting was recorded held more than `policy.late_record_after` after it
-    ended; False when on time or when the recording time is unknown (None)."""
+    """True when a meeting was not arranged in POD before it began, or was recorded held more
+    than `policy.late_record_after` after it ended; False when arranged and recorded on time,
+    or when arranged and the recording time is unknown (None)."""
+    if not arranged_in_advance:
+        return True
     if recorded_at is None:
         return False
     return recorded_at - actual_end > policy.late_record_after
@@ -131,8 +145,9 @@ def meeting_refusals(
     return tuple(refusals)
 
 
-def _overlap(a: HeldMeeting, b: HeldMeeting) -> bool:
-    return a.actual_start < b.actual_end and b.actual_start < a.actual_end
+def _same_sitting(a: HeldMeeting, b: HeldMeeting, gap: timedelta) -> bool:
+    """The two overlap, or the gap between them is shorter than `gap`."""
+    return a.actual_start < b.actual_end + gap and b.actual_start < a.actual_end + gap
 
 
 def meetings_judged(
@@ -150,7 +165,9 @@ def meetings_judged(
         refusals = meeting_refusals(meeting, policy=policy, now=now)
         overlapped: int | None = None
         if not refusals:
-            clash = next((c for c in counted if _overlap(c, meeting)), None)
+            clash = next(
+                (c for c in counted if _same_sitting(c, meeting, policy.same_sitting)), None
+            )
             if clash is not None:
                 overlapped = clash.id
                 refusals = (OVERLAPS,)
@@ -164,7 +181,10 @@ def meetings_judged(
                 refusals=refusals,
                 overlaps_meeting_id=overlapped,
                 recorded_after_event=recorded_after_event(
-                    actual_end=meeting.actual_end, recorded_at=meeting.recorded_at, policy=policy
+                    actual_end=meeting.actual_end,
+                    recorded_at=meeting.recorded_at,
+                    policy=policy,
+                    arranged_in_advance=meeting.arranged_in_advance,
                 ),
             )
         )
@@ -192,7 +212,8 @@ REFUSAL_WORDS = {
     NO_NETWORK: "neither the person nor anyone of their network attended",
     RECORDED_BEFORE_IT_ENDED: "it was recorded as held before it ended",
     IN_THE_FUTURE: "its end is in the future",
-    OVERLAPS: "it overlaps another counted meeting of the episode",
+    OVERLAPS: "it overlaps, or is less than 30 minutes from, another counted meeting of the "
+    "episode (the same sitting)",
 }
 
 

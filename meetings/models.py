@@ -170,6 +170,10 @@ class Meeting(models.Model):
     # recorded held before it ended never counts towards the medication rule, and one recorded
     # more than POD_RECORDED_AFTER_EVENT_HOURS after it ended is "recorded after the event".
     recorded_held_at = models.DateTimeField(null=True, blank=True)
+    # False for a meeting recorded as one that took place without being arranged in POD before
+    # it began (meetings.services.meetings.meeting_record_past): always "recorded after the
+    # event" for the medication rule's mark (meetings.medication_rules).
+    arranged_in_advance = models.BooleanField(default=True, editable=False)
     recorded_after_event = models.BooleanField(null=True, blank=True, editable=False)
     # Whether this held meeting counts as a network meeting under meetings.medication_rules
     # (plausible, attended, distinct), recomputed for the whole episode by

@@ -143,6 +143,7 @@ def held_meeting_facts(meeting: Meeting) -> medication_rules.HeldMeeting:
         staff_present=meeting.staff_present or 0,
         person_present=bool(meeting.person_present),
         network_members_present=meeting.network_members_present or 0,
+        arranged_in_advance=meeting.arranged_in_advance,
     )
 
 

@@ -101,6 +101,7 @@ def _meeting_arrange(
     staff: Iterable[User],
     network_members: Iterable[NetworkMember] | None,
     created_by: User | None,
+    arranged_in_advance: bool = True,
 ) -> Meeting:
     """Create a scheduled meeting of `episode` (whose row the caller holds locked) with its
     participants: the person; each active network member chosen (all when None), and any the
@@ -125,6 +126,7 @@ def _meeting_arrange(
         location=location,
         location_detail=location_detail,
         created_by=created_by,
+        arranged_in_advance=arranged_in_advance,
     )
     meeting.full_clean()
     meeting.save()
@@ -291,6 +293,7 @@ def meeting_record_past(
         staff=staff,
         network_members=members,
         created_by=recorded_by,
+        arranged_in_advance=False,
     )
     came = {m.pk for m in members}
     attended = {

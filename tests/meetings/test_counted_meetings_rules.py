@@ -93,7 +93,7 @@ def test_a_meeting_recorded_held_before_it_ended_or_ending_in_the_future_does_no
 def test_of_overlapping_meetings_only_the_first_to_start_counts():
     first = meeting(id=7, start=T0)
     second = meeting(id=3, start=T0 + timedelta(minutes=30))  # overlaps the first
-    third = meeting(id=9, start=T0 + timedelta(minutes=60))  # starts as the first ends
+    third = meeting(id=9, start=T0 + timedelta(minutes=90))  # 30 minutes after the first ends
     judged = mr.meetings_judged([third, second, first], policy=POLICY, now=NOW)
     assert [(j.meeting_id, j.counts) for j in judged] == [(7, True), (3, False), (9, True)]
     assert judged[1].refusals == (mr.OVERLAPS,) and judged[1].overlaps_meeting_id == 7
@@ -144,3 +144,36 @@ def test_only_meetings_started_before_and_recorded_before_the_decision_count():
     # Decided before the third was recorded: it did not exist for the decision.
     decided = c.recorded_at - timedelta(seconds=1)
     assert mr.counted_meeting_ids(both, before=NOW, policy=POLICY, now=decided) == [1, 2]
+
+
+@pytest.mark.hazard("HAZ-04.C42")
+def test_meetings_less_than_30_minutes_apart_are_one_sitting():
+    """Issue 10 review: three touching 20-minute meetings, recorded in a minute, made 3 of 3."""
+    parts = [meeting(id=i, start=T0 + timedelta(minutes=20 * i), minutes=20) for i in range(3)]
+    assert mr.counted_meeting_ids(parts, before=NOW, policy=POLICY, now=NOW) == [0]
+    judged = mr.meetings_judged(parts, policy=POLICY, now=NOW)
+    assert judged[1].refusals == (mr.OVERLAPS,) and "same sitting" in mr.refusal_words(judged[1])
+    spaced = [
+        meeting(id=i, start=T0 + timedelta(minutes=20 * i + 29 * i), minutes=20) for i in range(2)
+    ]
+    assert mr.counted_meeting_ids(spaced, before=NOW, policy=POLICY, now=NOW) == [0]
+    apart = [
+        meeting(id=i, start=T0 + timedelta(minutes=20 * i + 30 * i), minutes=20) for i in range(3)
+    ]
+    assert mr.counted_meeting_ids(apart, before=NOW, policy=POLICY, now=NOW) == [0, 1, 2]
+
+
+@pytest.mark.hazard("HAZ-04.C43")
+def test_a_meeting_not_arranged_in_advance_is_recorded_after_the_event_and_still_counts():
+    unarranged = mr.HeldMeeting(
+        id=1,
+        actual_start=T0,
+        actual_end=T0 + timedelta(hours=1),
+        recorded_at=T0 + timedelta(hours=1, minutes=5),
+        staff_present=2,
+        person_present=True,
+        network_members_present=0,
+        arranged_in_advance=False,
+    )
+    (judged,) = mr.meetings_judged([unarranged], policy=POLICY, now=NOW)
+    assert (judged.counts, judged.recorded_after_event) == (True, True)

@@ -194,7 +194,9 @@ def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(live_server,
 
     # 3. Three meetings held; the first stops the clock.
     for i, tag in enumerate(["first", "second", "third"]):
-        _meeting_held(j, episode, referral_at + timedelta(hours=1 + i), record=(i == 0), tag=tag)
+        _meeting_held(
+            j, episode, referral_at + timedelta(minutes=60 + 90 * i), record=(i == 0), tag=tag
+        )
         if i == 0:
             j.go(f"/episodes/{episode.pk}/", "episode-clock-stopped")
             assert "Clock stopped" in page.content()
@@ -251,7 +253,9 @@ def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(live_server,
         core_names=["Chris Nurse", "Sam Social"],
     )
     for i, tag in enumerate(["casey-first", "casey-second"]):
-        _meeting_held(j, second, referral_at + timedelta(hours=1 + i), record=False, tag=tag)
+        _meeting_held(
+            j, second, referral_at + timedelta(minutes=60 + 90 * i), record=False, tag=tag
+        )
     j.login("priya")
     j.go(f"/episodes/{second.pk}/prescribe/", "prescribe-two-held")
     assert "2 of 3 network meetings held" in page.content()

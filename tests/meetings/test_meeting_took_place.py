@@ -242,3 +242,39 @@ def test_only_staff_of_the_team_attend(team, clinician, clinician2, outsider):
             now=now,
         )
     assert not Meeting.objects.filter(episode=episode).exists()
+
+
+@pytest.mark.hazard("HAZ-04.C42", "HAZ-04.C43")
+def test_three_touching_meetings_recorded_this_morning_are_one_sitting_and_marked(
+    team, clinician, clinician2, prescriber
+):
+    """Issue 10 review, F1: a prescriber recorded three touching 20-minute meetings of this
+    morning in a minute and prescribed on '3 of 3', with no mark for the manager."""
+    from meetings.services.prescriptions import prescription_create
+
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    now = timezone.now()
+    start = now - timedelta(hours=2)
+    for i in range(3):
+        meeting_record_past(
+            episode=episode,
+            actual_start=start + timedelta(minutes=20 * i),
+            actual_end=start + timedelta(minutes=20 * (i + 1)),
+            location="home",
+            staff=[clinician, clinician2],
+            person_attended=True,
+            recorded_by=clinician,
+            now=now,
+        )
+    meetings = list(Meeting.objects.filter(episode=episode).order_by("actual_start"))
+    assert [m.counts_as_network_meeting for m in meetings] == [True, False, False]
+    assert all(m.recorded_after_event for m in meetings)  # none was arranged beforehand
+    with pytest.raises(ValidationError, match="1 of 3 network meetings"):
+        prescription_create(
+            episode=episode,
+            medicine="Olanzapine",
+            is_antipsychotic=True,
+            prescriber=prescriber,
+            prescribed_at=now,
+            now=now,
+        )
