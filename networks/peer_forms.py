@@ -119,13 +119,29 @@ class PeerContactForm(forms.Form):
             self.initial["contact_at"] = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean(self) -> dict[str, object]:
-        """A quick duration (5, 15, 30, 60) wins; "Other" or none needs the minutes typed."""
+        """How long: a quick duration (5, 15, 30, 60) or the minutes typed, never a silent pick.
+
+        A quick choice with no minutes typed, or with the same minutes typed (the page's script
+        fills the box when a quick length is tapped), is that length. "Other" or no choice takes
+        the typed minutes. A quick choice with *different* minutes typed is a field error on
+        the minutes: neither answer is chosen for the peer (issue 13, the reviewer's finding
+        that the quick choice silently won). No minutes at all is a field error too.
+        """
         data = super().clean() or {}
         quick = data.get("duration_quick")
+        typed = data.get("duration_minutes")
+        if "duration_minutes" in self.errors:
+            return data
         if quick and quick != OTHER_DURATION:
-            data["duration_minutes"] = int(quick)
-            self.errors.pop("duration_minutes", None)
-        elif data.get("duration_minutes") is None and "duration_minutes" not in self.errors:
+            if typed is not None and typed != int(quick):
+                self.add_error(
+                    "duration_minutes",
+                    f"You chose {dict(QUICK_DURATIONS)[quick]} and typed {typed} minutes: "
+                    f'clear the minutes, or choose "Other" to keep {typed} minutes.',
+                )
+            else:
+                data["duration_minutes"] = int(quick)
+        elif typed is None:
             self.add_error(
                 "duration_minutes",
                 "Choose how long the contact was, or type the minutes.",
