@@ -39,8 +39,10 @@ def _member_label(member: NetworkMember) -> str:
     """A member as the contact form lists them: marked when they have not consented to be
     contacted, so they are never picked without the peer seeing it (issue 13)."""
     label = f"{member.name} ({member.relationship})"
-    if not member.consent_to_contact:
-        label += " - has not consented to be contacted"
+    if member.contact_consent == NetworkMember.Consent.REFUSED:
+        label += " - refused to be contacted"
+    elif not member.may_be_contacted:
+        label += " - not yet asked for consent to be contacted"
     return label
 
 
@@ -200,15 +202,38 @@ class MemberProposeForm(SubmissionTokenMixin, forms.ModelForm):
 
 
 class MemberConsentForm(forms.Form):
+    """The person's decision on a proposed member, with the member's two consent answers.
+
+    Each answer is one of NetworkMember.Consent (not yet asked / agreed / refused) and starts
+    blank: adding the member needs each chosen (a field error otherwise); declining does not
+    (`accepting=False`), the member never joins."""
+
     person_consents = forms.BooleanField(
         label="The person agrees that they join their network", required=False
     )
-    member_consents_to_contact = forms.BooleanField(
-        label="They agree to be contacted by the team and peers", required=False
+    member_consents_to_contact = forms.ChoiceField(
+        label="Have they agreed to be contacted by the team and peers?",
+        choices=NetworkMember.Consent.choices,
+        widget=forms.RadioSelect,
+        required=False,
     )
-    member_consents_to_information = forms.BooleanField(
-        label="They agree to be given information about the person's care", required=False
+    member_consents_to_information = forms.ChoiceField(
+        label="Have they agreed to be given information about the person's care?",
+        choices=NetworkMember.Consent.choices,
+        widget=forms.RadioSelect,
+        required=False,
     )
+
+    def __init__(self, *args, accepting: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accepting = accepting
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        for name in ("member_consents_to_contact", "member_consents_to_information"):
+            if self.accepting and not data.get(name) and name not in self.errors:
+                self.add_error(name, "Choose their answer: not yet asked, agreed or refused.")
+        return data
 
 
 class PeerChoiceField(forms.ModelChoiceField):

@@ -47,7 +47,7 @@ def _schedule_form(request, episode, form_class):
         "staff": [u.pk for u in episode.core_team.all()],
         # Invited by default: every member who consented and whom the person wants there.
         "network_members": [
-            m.pk for m in members if m.consent_to_contact and m.person_wants_invited
+            m.pk for m in members if m.may_be_contacted and m.person_wants_invited
         ],
     }
     return form_class(

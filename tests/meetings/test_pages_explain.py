@@ -111,7 +111,7 @@ def test_members_not_to_be_invited_or_not_consenting_are_shown_and_not_picked_si
         episode.service_user,
         name="Uriah",
         relationship="uncle",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
         person_wants_invited=False,
