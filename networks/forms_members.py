@@ -12,7 +12,6 @@ from networks.models import NetworkMember
 from pod.foundation.forms import form_field
 from pod.foundation.submissions import SubmissionTokenMixin
 
-
 CONSENT_HELP = "The date and your name are recorded with an answer of agreed or refused."
 
 
@@ -78,7 +77,9 @@ class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
                 self.initial.pop(name, None)  # nothing preselected on a new member
             elif answer != NetworkMember.Consent.NOT_ASKED:
                 field.choices = [
-                    c for c in NetworkMember.Consent.choices if c[0] != NetworkMember.Consent.NOT_ASKED
+                    c
+                    for c in NetworkMember.Consent.choices
+                    if c[0] != NetworkMember.Consent.NOT_ASKED
                 ]
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", submit_label))

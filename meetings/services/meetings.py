@@ -60,7 +60,9 @@ REFUSED = NetworkMember.Consent.REFUSED
 REFUSED_CONTACT_REASON = "Refused to be contacted by the team"
 
 
-def refuse_refused_contact(members: Iterable[NetworkMember], chosen: Collection[int] | None) -> None:
+def refuse_refused_contact(
+    members: Iterable[NetworkMember], chosen: Collection[int] | None
+) -> None:
     """ValidationError on `network_members` when a member chosen to be invited (`chosen`: their
     ids; None means "the default") refused to be contacted: they are never invited, emailed or
     told of a change, and a form that ticks them is told so rather than silently dropping

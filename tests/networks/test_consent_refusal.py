@@ -138,9 +138,9 @@ def test_a_refused_member_cannot_be_ticked_on_the_invitation_form(
     url = reverse("meetings:meeting_new", args=[episode.pk])
     form = client.get(url).context["form"]
     assert refused.pk not in form.initial["network_members"]
-    label = dict(
-        (str(v), str(lbl)) for v, lbl in form.fields["network_members"].choices
-    )[str(refused.pk)]
+    label = dict((str(v), str(lbl)) for v, lbl in form.fields["network_members"].choices)[
+        str(refused.pk)
+    ]
     assert "refused to be contacted" in label
     start = timezone.localtime(timezone.now() + timedelta(hours=3))
     response = client.post(
@@ -233,21 +233,32 @@ def test_the_migration_maps_the_booleans_to_answers(django_user_model, team):
     old = executor.loader.project_state(before).apps
     person_model = old.get_model("networks", "ServiceUser")
     member_model = old.get_model("networks", "NetworkMember")
-    user = old.get_model("pod", "User").objects.get(pk=django_user_model.objects.create(
-        username="taker", role="clinician"
-    ).pk)
+    user = old.get_model("pod", "User").objects.get(
+        pk=django_user_model.objects.create(username="taker", role="clinician").pk
+    )
     person = person_model.objects.create(
         nhs_number=f.valid_nhs_number(), given_name="A", family_name="B", team_id=team.pk
     )
     stamp = timezone.now()
     agreed = member_model.objects.create(
-        service_user=person, name="Agreed", category="family", relationship="x",
-        consent_to_contact=True, consent_recorded_at=stamp, consent_recorded_by=user,
+        service_user=person,
+        name="Agreed",
+        category="family",
+        relationship="x",
+        consent_to_contact=True,
+        consent_recorded_at=stamp,
+        consent_recorded_by=user,
     )
     withdrawn = member_model.objects.create(
-        service_user=person, name="Withdrawn", category="family", relationship="x",
-        consent_to_contact=False, consent_recorded_at=stamp, consent_recorded_by=user,
-        consent_to_information=True, information_consent_recorded_at=stamp,
+        service_user=person,
+        name="Withdrawn",
+        category="family",
+        relationship="x",
+        consent_to_contact=False,
+        consent_recorded_at=stamp,
+        consent_recorded_by=user,
+        consent_to_information=True,
+        information_consent_recorded_at=stamp,
         information_consent_recorded_by=user,
     )
     unasked = member_model.objects.create(
@@ -274,6 +285,4 @@ def test_the_migration_maps_the_booleans_to_answers(django_user_model, team):
         "not_asked",
         "not_asked",
     )
-    MigrationExecutor(connection).migrate(
-        MigrationExecutor(connection).loader.graph.leaf_nodes()
-    )
+    MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -111,7 +111,7 @@ def test_it_records_who_and_when_from_the_member_form(client, clinician, service
 
     page = client.get(response.url).content.decode()
     stamp = member.information_consent_recorded_at.astimezone(timezone.get_current_timezone())
-    assert f'agreed</span>, recorded {stamp:%-d %b %Y} by {clinician}' in page
+    assert f"agreed</span>, recorded {stamp:%-d %b %Y} by {clinician}" in page
     assert "Consent to be contacted" in page and "Information" in page
 
 

@@ -84,10 +84,14 @@ def test_a_quick_duration_and_different_typed_minutes_is_a_field_error_not_a_sil
     assert PeerContact.objects.count() == 0
     errors = response.context["form"].errors
     assert "duration_minutes" in errors
-    assert "15 min" in errors["duration_minutes"][0] and "20 minutes" in errors["duration_minutes"][0]
+    assert (
+        "15 min" in errors["duration_minutes"][0] and "20 minutes" in errors["duration_minutes"][0]
+    )
 
     # What the page's script sends after a tap on "15 min": the box holds 15 too.
-    assert _post(client, service_user, duration_quick="15", duration_minutes="15").status_code == 302
+    assert (
+        _post(client, service_user, duration_quick="15", duration_minutes="15").status_code == 302
+    )
     assert PeerContact.objects.get().duration_minutes == 15
 
 
