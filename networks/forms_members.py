@@ -73,9 +73,8 @@ class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
         }
         for name, answer in answered.items():
             field = form_field(self, name, forms.ChoiceField)
-            if self.instance.pk is None:
-                self.initial.pop(name, None)  # nothing preselected on a new member
-            elif answer != NetworkMember.Consent.NOT_ASKED:
+            # A new member's form starts with neither answer chosen (the test draws it).
+            if self.instance.pk is not None and answer != NetworkMember.Consent.NOT_ASKED:
                 field.choices = [
                     c
                     for c in NetworkMember.Consent.choices
