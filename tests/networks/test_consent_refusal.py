@@ -293,3 +293,22 @@ def test_the_migration_maps_the_booleans_to_answers(django_user_model, team):
         "not_asked",
     )
     MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_the_peer_page_and_the_network_map_show_a_refusal_apart_from_not_yet_asked(
+    client, service_user, peer_volunteer, clinician
+):
+    peer_services.peer_assign(
+        service_user=service_user, peer=peer_volunteer, assigned_by=clinician, now=timezone.now()
+    )
+    _refused(service_user, clinician, name="Robin")
+    f.make_member(service_user, name="Ula")
+    client.force_login(peer_volunteer)
+    person = client.get(reverse("networks:peer_person", args=[service_user.pk])).content.decode()
+    assert person.count('data-no-consent="refused"') == 1
+    assert person.count('data-no-consent="not_asked"') == 1
+    assert person.count('data-information-consent="refused"') == 1
+    assert "refused@example.org" not in person  # no contact details for a refusal
+    drawn = client.get(reverse("networks:network_map", args=[service_user.pk])).content.decode()
+    assert 'data-contact-consent="refused"><strong>Refused</strong>' in drawn
+    assert 'data-contact-consent="not_asked">Not yet asked' in drawn
