@@ -155,8 +155,10 @@ class MemberInviteField(forms.ModelMultipleChoiceField):
         label = f"{obj.name} ({obj.relationship})" if obj.relationship else obj.name
         if not obj.person_wants_invited:
             return f"{label} - the person chose not to invite them"
-        if not obj.consent_to_contact:
-            return f"{label} - no consent to be contacted: no invitation is sent"
+        if obj.contact_consent == NetworkMember.Consent.REFUSED:
+            return f"{label} - refused to be contacted: cannot be invited"
+        if not obj.may_be_contacted:
+            return f"{label} - not yet asked for consent to be contacted: no invitation is sent"
         return label
 
 
@@ -190,15 +192,28 @@ class MeetingScheduleForm(_Crispy, forms.Form):
         self._helper()
 
     def clean_network_members(self):
-        """A member the person chose not to invite cannot be ticked (it would be silently
-        dropped): say so, naming them."""
+        """A member the person chose not to invite, or who refused to be contacted, cannot be
+        ticked (it would be silently dropped): say so, naming them."""
         chosen = self.cleaned_data["network_members"]
-        refused = [m.name for m in chosen if not m.person_wants_invited]
-        if refused:
-            raise forms.ValidationError(
-                f"The person chose not to invite {', '.join(refused)}: untick them, or record "
+        errors = []
+        not_wanted = [m.name for m in chosen if not m.person_wants_invited]
+        if not_wanted:
+            errors.append(
+                f"The person chose not to invite {', '.join(not_wanted)}: untick them, or record "
                 "the person's change of mind on the network page first."
             )
+        refused = [
+            m.name
+            for m in chosen
+            if m.person_wants_invited and m.contact_consent == NetworkMember.Consent.REFUSED
+        ]
+        if refused:
+            errors.append(
+                f"{', '.join(refused)} refused to be contacted by the team: untick them. They "
+                "cannot be invited unless they agree (record it on the network page)."
+            )
+        if errors:
+            raise forms.ValidationError(errors)
         return chosen
 
 

@@ -236,12 +236,12 @@ def meeting_schedule_warnings(
 
 
 def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
-    """Invited network members who consented to contact and gave an email address."""
+    """Invited network members who agreed to be contacted and gave an email address."""
     participants = (
         meeting.participants.filter(
             kind=Participant.Kind.NETWORK_MEMBER,
             invited=True,
-            network_member__consent_to_contact=True,
+            network_member__contact_consent=NetworkMember.Consent.AGREED,
         )
         .exclude(network_member__email="")
         .select_related("network_member")
@@ -296,8 +296,10 @@ def meeting_message_status(meeting: Meeting) -> dict[int, str]:
         member = participant.network_member
         found = latest.get(f"member:{participant.network_member_id}")
         if found is None:
-            if member is not None and not member.consent_to_contact:
-                status[participant.pk] = "not emailed: no consent to contact"
+            if member is not None and member.contact_consent == NetworkMember.Consent.REFUSED:
+                status[participant.pk] = "not emailed: refused to be contacted"
+            elif member is not None and not member.may_be_contacted:
+                status[participant.pk] = "not emailed: not yet asked for consent to contact"
             elif member is not None and not member.email:
                 status[participant.pk] = "not emailed: no email address, phone them"
             else:

@@ -8,9 +8,9 @@ from pod.foundation.admin_access import PersonRecordAdmin
 class NetworkMemberInline(admin.TabularInline):
     model = NetworkMember
     extra = 0
-    fields = ["name", "category", "relationship", "closeness", "status", "consent_to_contact"]
+    fields = ["name", "category", "relationship", "closeness", "status", "contact_consent"]
     # Consent is recorded with its date and who took it, on the member's own pages.
-    readonly_fields = ["consent_to_contact"]
+    readonly_fields = ["contact_consent"]
 
 
 @admin.register(ServiceUser)
@@ -41,16 +41,16 @@ class NetworkMemberAdmin(PersonRecordAdmin):
         "closeness",
         "service_user",
         "status",
-        "consent_to_contact",
-        "consent_to_information",
+        "contact_consent",
+        "information_consent",
         "person_wants_invited",
     ]
     list_filter = [
         "category",
         "closeness",
         "status",
-        "consent_to_contact",
-        "consent_to_information",
+        "contact_consent",
+        "information_consent",
         "person_wants_invited",
     ]
     search_fields = [

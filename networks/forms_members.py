@@ -9,20 +9,31 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from networks.models import NetworkMember
+from pod.foundation.forms import form_field
 from pod.foundation.submissions import SubmissionTokenMixin
+
+CONSENT_HELP = "The date and your name are recorded with an answer of agreed or refused."
 
 
 class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
-    consent_to_contact = forms.BooleanField(
-        label="They consent to be contacted and invited by the team",
-        required=False,
-        help_text="The date and your name are recorded with the answer.",
+    """A member's details and their two consent answers (NetworkMember.Consent: not yet asked,
+    agreed, refused). Adding a member, each answer must be chosen: nothing is preselected, so
+    "not yet asked" is said, not assumed (issue 13). Editing, the recorded answer is shown; once
+    answered, "not yet asked" is no longer offered (an answer is changed by another answer)."""
+
+    contact_consent = forms.ChoiceField(
+        label="Have they agreed to be contacted and invited by the team?",
+        choices=NetworkMember.Consent.choices,
+        widget=forms.RadioSelect,
+        help_text=CONSENT_HELP,
+        error_messages={"required": "Choose their answer: not yet asked, agreed or refused."},
     )
-    consent_to_information = forms.BooleanField(
-        label="They consent to receive information about the person's care",
-        required=False,
-        help_text="For example a copy of the care plan or a meeting summary. "
-        "The date and your name are recorded with the answer.",
+    information_consent = forms.ChoiceField(
+        label="Have they agreed to receive information about the person's care?",
+        choices=NetworkMember.Consent.choices,
+        widget=forms.RadioSelect,
+        help_text="For example a copy of the care plan or a meeting summary. " + CONSENT_HELP,
+        error_messages={"required": "Choose their answer: not yet asked, agreed or refused."},
     )
 
     class Meta:
@@ -35,8 +46,8 @@ class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
             "phone",
             "email",
             "address",
-            "consent_to_contact",
-            "consent_to_information",
+            "contact_consent",
+            "information_consent",
             "person_wants_invited",
             "not_invited_reason",
         ]
@@ -54,8 +65,21 @@ class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
     def __init__(self, *args, submit_label: str = "Save", person=None, **kwargs):
         super().__init__(*args, **kwargs)
         if person is not None:
-            label = f"They consent to receive information about {person}'s care"
-            self.fields["consent_to_information"].label = label
+            label = f"Have they agreed to receive information about {person}'s care?"
+            self.fields["information_consent"].label = label
+        answered = {
+            name: getattr(self.instance, name)
+            for name in ("contact_consent", "information_consent")
+        }
+        for name, answer in answered.items():
+            field = form_field(self, name, forms.ChoiceField)
+            # A new member's form starts with neither answer chosen (the test draws it).
+            if self.instance.pk is not None and answer != NetworkMember.Consent.NOT_ASKED:
+                field.choices = [
+                    c
+                    for c in NetworkMember.Consent.choices
+                    if c[0] != NetworkMember.Consent.NOT_ASKED
+                ]
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", submit_label))
 

@@ -90,7 +90,20 @@ class ServiceUser(models.Model):
         return f"{first} {self.family_name}"
 
 
+class Consent(models.TextChoices):
+    """A network member's answer to one consent question (issue 13)."""
+
+    NOT_ASKED = "not_asked", "Not yet asked"
+    AGREED = "agreed", "Agreed"
+    REFUSED = "refused", "Refused"
+
+
+CONSENT_VALUES = [value for value, _ in Consent.choices]
+
+
 class NetworkMember(models.Model):
+    Consent = Consent
+
     class Category(models.TextChoices):
         FAMILY = "family", "Family"
         PARTNER = "partner", "Partner"
@@ -124,8 +137,17 @@ class NetworkMember(models.Model):
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # Consent to be contacted by the team (and to receive invitations).
-    consent_to_contact = models.BooleanField(default=False)
+    # Each consent is an answer: not yet asked, agreed or refused (issue 13: "asked and said no"
+    # is not "not yet asked"). Agreed and refused both carry when and who recorded them; the
+    # database refuses either without (member_*_consent_is_attributed below).
+    # Consent to be contacted by the team (and to receive invitations): only "agreed" allows it.
+    contact_consent = models.CharField(
+        "consent to be contacted",
+        max_length=10,
+        choices=Consent.choices,
+        default=Consent.NOT_ASKED,
+        db_default=Consent.NOT_ASKED,
+    )
     consent_recorded_at = models.DateTimeField(null=True, blank=True)
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -133,9 +155,12 @@ class NetworkMember(models.Model):
     # Consent to be given information about the person's care (a copy of the care plan, a meeting
     # summary). Separate from consent to contact: someone may agree to be invited yet not to be
     # told about the care, or the other way round. db_default keeps raw-SQL inserts valid.
-    consent_to_information = models.BooleanField(
-        default=False,
-        db_default=False,
+    information_consent = models.CharField(
+        "consent to receive information",
+        max_length=10,
+        choices=Consent.choices,
+        default=Consent.NOT_ASKED,
+        db_default=Consent.NOT_ASKED,
         help_text="May be given information about the person's care "
         "(e.g. a copy of the care plan or a meeting summary)",
     )
@@ -160,13 +185,19 @@ class NetworkMember(models.Model):
         ordering = ["closeness", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(consent_to_contact=False)
+                condition=Q(contact_consent__in=CONSENT_VALUES)
+                & Q(information_consent__in=CONSENT_VALUES),
+                name="member_consent_is_an_answer",
+                violation_error_message="A consent is not yet asked, agreed or refused.",
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_consent=Consent.NOT_ASKED)
                 | Q(consent_recorded_at__isnull=False, consent_recorded_by__isnull=False),
-                name="member_consent_is_attributed",
+                name="member_contact_consent_is_attributed",
                 violation_error_message="Consent must be recorded with its date and who took it.",
             ),
             models.CheckConstraint(
-                condition=Q(consent_to_information=False)
+                condition=Q(information_consent=Consent.NOT_ASKED)
                 | Q(
                     information_consent_recorded_at__isnull=False,
                     information_consent_recorded_by__isnull=False,
@@ -193,6 +224,17 @@ class NetworkMember(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def may_be_contacted(self) -> bool:
+        """True only when the member agreed to be contacted and invited (not asked or refused:
+        no invitation, no message)."""
+        return self.contact_consent == Consent.AGREED
+
+    @property
+    def may_be_informed(self) -> bool:
+        """True only when the member agreed to receive information about the person's care."""
+        return self.information_consent == Consent.AGREED
 
 
 class PeerAssignment(models.Model):

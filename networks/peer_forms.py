@@ -39,8 +39,10 @@ def _member_label(member: NetworkMember) -> str:
     """A member as the contact form lists them: marked when they have not consented to be
     contacted, so they are never picked without the peer seeing it (issue 13)."""
     label = f"{member.name} ({member.relationship})"
-    if not member.consent_to_contact:
-        label += " - has not consented to be contacted"
+    if member.contact_consent == NetworkMember.Consent.REFUSED:
+        label += " - refused to be contacted"
+    elif not member.may_be_contacted:
+        label += " - not yet asked for consent to be contacted"
     return label
 
 
@@ -119,13 +121,29 @@ class PeerContactForm(forms.Form):
             self.initial["contact_at"] = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean(self) -> dict[str, object]:
-        """A quick duration (5, 15, 30, 60) wins; "Other" or none needs the minutes typed."""
+        """How long: a quick duration (5, 15, 30, 60) or the minutes typed, never a silent pick.
+
+        A quick choice with no minutes typed, or with the same minutes typed (the page's script
+        fills the box when a quick length is tapped), is that length. "Other" or no choice takes
+        the typed minutes. A quick choice with *different* minutes typed is a field error on
+        the minutes: neither answer is chosen for the peer (issue 13, the reviewer's finding
+        that the quick choice silently won). No minutes at all is a field error too.
+        """
         data = super().clean() or {}
         quick = data.get("duration_quick")
+        typed = data.get("duration_minutes")
+        if "duration_minutes" in self.errors:
+            return data
         if quick and quick != OTHER_DURATION:
-            data["duration_minutes"] = int(quick)
-            self.errors.pop("duration_minutes", None)
-        elif data.get("duration_minutes") is None and "duration_minutes" not in self.errors:
+            if typed is not None and typed != int(quick):
+                self.add_error(
+                    "duration_minutes",
+                    f"You chose {dict(QUICK_DURATIONS)[quick]} and typed {typed} minutes: "
+                    f'clear the minutes, or choose "Other" to keep {typed} minutes.',
+                )
+            else:
+                data["duration_minutes"] = int(quick)
+        elif typed is None:
             self.add_error(
                 "duration_minutes",
                 "Choose how long the contact was, or type the minutes.",
@@ -184,15 +202,38 @@ class MemberProposeForm(SubmissionTokenMixin, forms.ModelForm):
 
 
 class MemberConsentForm(forms.Form):
+    """The person's decision on a proposed member, with the member's two consent answers.
+
+    Each answer is one of NetworkMember.Consent (not yet asked / agreed / refused) and starts
+    blank: adding the member needs each chosen (a field error otherwise); declining does not
+    (`accepting=False`), the member never joins."""
+
     person_consents = forms.BooleanField(
         label="The person agrees that they join their network", required=False
     )
-    member_consents_to_contact = forms.BooleanField(
-        label="They agree to be contacted by the team and peers", required=False
+    member_consents_to_contact = forms.ChoiceField(
+        label="Have they agreed to be contacted by the team and peers?",
+        choices=NetworkMember.Consent.choices,
+        widget=forms.RadioSelect,
+        required=False,
     )
-    member_consents_to_information = forms.BooleanField(
-        label="They agree to be given information about the person's care", required=False
+    member_consents_to_information = forms.ChoiceField(
+        label="Have they agreed to be given information about the person's care?",
+        choices=NetworkMember.Consent.choices,
+        widget=forms.RadioSelect,
+        required=False,
     )
+
+    def __init__(self, *args, accepting: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accepting = accepting
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        for name in ("member_consents_to_contact", "member_consents_to_information"):
+            if self.accepting and not data.get(name) and name not in self.errors:
+                self.add_error(name, "Choose their answer: not yet asked, agreed or refused.")
+        return data
 
 
 class PeerChoiceField(forms.ModelChoiceField):

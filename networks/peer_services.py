@@ -8,7 +8,7 @@ the team).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -78,12 +78,26 @@ def _check_contact(
     contact_at: datetime,
     duration_minutes: int,
     now: datetime,
+    already: Collection[int] = (),
 ) -> None:
+    """ValidationError by field for a contact that cannot be logged. A member who refused to be
+    contacted cannot be picked (issue 13) unless already on the contact being changed (`already`:
+    their ids), so an old contact stays editable after a later refusal."""
     errors: dict[str, str] = {}
     if not members and not with_service_user:
         errors["who"] = "Choose who the contact was with: the person, a network member, or both."
     if any(m.service_user_id != service_user.pk or m.status != m.Status.ACTIVE for m in members):
         errors["who"] = "Choose only active members of this person's network."
+    refused = [
+        m.name
+        for m in members
+        if m.contact_consent == NetworkMember.Consent.REFUSED and m.pk not in already
+    ]
+    if refused and "who" not in errors:
+        errors["who"] = (
+            f"{', '.join(refused)} refused to be contacted by the team: untick them, and do not "
+            "contact them."
+        )
     if not 1 <= duration_minutes <= 24 * 60:
         errors["duration_minutes"] = "A contact lasts between 1 minute and 24 hours."
     if contact_at > now + _CLOCK_SKEW:
@@ -174,6 +188,7 @@ def peer_contact_update(
         contact_at=contact_at,
         duration_minutes=duration_minutes,
         now=now,
+        already=set(contact.members.values_list("pk", flat=True)),
     )
     contact.with_service_user = with_service_user
     contact.contact_at = contact_at
@@ -232,16 +247,17 @@ def network_member_accept_with_consent(
     member: NetworkMember,
     recorded_by: User,
     person_consents: bool,
-    member_consents_to_contact: bool,
+    member_consents_to_contact: str,
     now: datetime,
-    member_consents_to_information: bool = False,
+    member_consents_to_information: str = NetworkMember.Consent.NOT_ASKED,
 ) -> NetworkMember:
     """Record the person's consent: the proposed member joins the network now.
 
-    `member_consents_to_contact` records, at the same time, whether the new member agreed to be
-    contacted by the team (without it their contact details stay hidden from peers), and
-    `member_consents_to_information` whether they agreed to be given information about the
-    person's care. Each is stamped with the date and who recorded it."""
+    `member_consents_to_contact` records, at the same time, the new member's answer to being
+    contacted by the team (a NetworkMember.Consent value: "not_asked", "agreed", "refused";
+    unless agreed their contact details stay hidden from peers), and
+    `member_consents_to_information` their answer to being given information about the
+    person's care. "agreed" and "refused" are stamped with the date and who recorded them."""
     member = (
         NetworkMember.objects.select_for_update().select_related("service_user").get(pk=member.pk)
     )
@@ -257,8 +273,8 @@ def network_member_accept_with_consent(
         member,
         recorded_by,
         now,
-        consent_to_contact=member_consents_to_contact,
-        consent_to_information=member_consents_to_information,
+        contact_consent=member_consents_to_contact,
+        information_consent=member_consents_to_information,
     )
     member.full_clean()
     member.save()

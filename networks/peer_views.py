@@ -206,7 +206,7 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
     member = get_object_or_404(
         NetworkMember, pk=pk, service_user=person, status=NetworkMember.Status.PROPOSED
     )
-    form = peer_forms.MemberConsentForm(_data(request))
+    form = peer_forms.MemberConsentForm(_data(request), accepting="decline" not in request.POST)
     if request.method == "POST" and form.is_valid():
         try:
             if "decline" in request.POST:

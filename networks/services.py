@@ -153,30 +153,40 @@ def _check_invitation_wish(member: NetworkMember) -> None:
 
 
 # Each kind of consent a member gives: its answer and the date and who recorded it.
-CONTACT = ("consent_to_contact", "consent_recorded_at", "consent_recorded_by")
+CONTACT = ("contact_consent", "consent_recorded_at", "consent_recorded_by")
 INFORMATION = (
-    "consent_to_information",
+    "information_consent",
     "information_consent_recorded_at",
     "information_consent_recorded_by",
 )
 CONSENT_KINDS = {"contact": CONTACT, "information": INFORMATION}
+Answer = NetworkMember.Consent
 
 
 def _apply_consent(
     member: NetworkMember,
-    consent: bool | None,
+    consent: str | None,
     recorded_by: User,
     now: datetime,
     kind: tuple[str, str, str] = CONTACT,
 ) -> None:
-    """Stamp one kind of consent with the date and who took it when its answer is given or
-    changes. An unchanged answer keeps its original stamp; None (not asked) changes nothing; and
-    an unticked box on a member never asked is the default, not an answer, so it is not stamped."""
+    """Stamp one kind of consent with the date and who took it when its answer changes.
+
+    `consent` is a NetworkMember.Consent value ("not_asked", "agreed", "refused") or None (the
+    question was not put: nothing changes). An unchanged answer keeps its original stamp.
+    Agreed and refused are both stamped (issue 13: a refusal is an answer, with who and when).
+    Going back to "not yet asked" after an answer is refused with a field error: an answer once
+    given is changed by another answer (withdrawal is "refused"), never erased. ValueError for
+    a value that is not an answer (the forms offer only the three)."""
     answer, at, by = kind
-    if consent is None or (consent == getattr(member, answer) and getattr(member, at) is not None):
+    if consent is None or consent == getattr(member, answer):
         return
-    if not consent and not getattr(member, answer) and getattr(member, at) is None:
-        return
+    if consent not in Answer.values:
+        raise ValueError(f"not a consent answer: {consent!r}")
+    if consent == Answer.NOT_ASKED:
+        raise ValidationError(
+            {answer: "This was answered already; record their answer now (agreed or refused)."}
+        )
     setattr(member, answer, consent)
     setattr(member, at, now)
     setattr(member, by, recorded_by)
@@ -187,12 +197,12 @@ def apply_consents(
     recorded_by: User,
     now: datetime,
     *,
-    consent_to_contact: bool | None,
-    consent_to_information: bool | None,
+    contact_consent: str | None,
+    information_consent: str | None,
 ) -> None:
     """Apply both consent answers (None: not asked). The peer services call this too."""
-    _apply_consent(member, consent_to_contact, recorded_by, now, CONTACT)
-    _apply_consent(member, consent_to_information, recorded_by, now, INFORMATION)
+    _apply_consent(member, contact_consent, recorded_by, now, CONTACT)
+    _apply_consent(member, information_consent, recorded_by, now, INFORMATION)
 
 
 @transaction.atomic
@@ -201,11 +211,12 @@ def network_member_add(
     service_user: ServiceUser,
     added_by: User,
     now: datetime,
-    consent_to_contact: bool = False,
-    consent_to_information: bool = False,
+    contact_consent: str = Answer.NOT_ASKED,
+    information_consent: str = Answer.NOT_ASKED,
     **fields: Any,
 ) -> NetworkMember:
-    """Add someone to the person's network, recording each consent (date and who) if given."""
+    """Add someone to the person's network, recording each consent answer (date and who) unless
+    it is "not yet asked". ValidationError (by field) for a "not invited" without a reason."""
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"unknown member fields: {sorted(unknown)}")
@@ -215,8 +226,8 @@ def network_member_add(
         member,
         added_by,
         now,
-        consent_to_contact=consent_to_contact,
-        consent_to_information=consent_to_information,
+        contact_consent=contact_consent,
+        information_consent=information_consent,
     )
     member.full_clean()
     member.save()
@@ -229,11 +240,12 @@ def network_member_update(
     member: NetworkMember,
     updated_by: User,
     now: datetime,
-    consent_to_contact: bool | None = None,
-    consent_to_information: bool | None = None,
+    contact_consent: str | None = None,
+    information_consent: str | None = None,
     **fields: Any,
 ) -> NetworkMember:
-    """Change a member's details; a changed consent answer is re-stamped (date and who)."""
+    """Change a member's details; a changed consent answer is re-stamped (date and who).
+    ValidationError for an ended member, or an answer taken back to "not yet asked"."""
     member = NetworkMember.objects.select_for_update().get(pk=member.pk)
     if member.status == NetworkMember.Status.ENDED:
         raise ValidationError("This member has left the network; their record is kept as it was.")
@@ -247,8 +259,8 @@ def network_member_update(
         member,
         updated_by,
         now,
-        consent_to_contact=consent_to_contact,
-        consent_to_information=consent_to_information,
+        contact_consent=contact_consent,
+        information_consent=information_consent,
     )
     member.full_clean()
     member.save()
@@ -259,14 +271,17 @@ def network_member_update(
 def network_member_record_consent(
     *,
     member: NetworkMember,
-    consent: bool,
+    consent: str,
     recorded_by: User,
     now: datetime,
     kind: str = "contact",
 ) -> NetworkMember:
-    """Record that a member gave (or withdrew) consent: to be contacted and invited
-    (kind="contact") or to receive information about the person's care (kind="information").
-    Recording it explicitly always re-stamps the date and who, even when the answer is the same."""
+    """Record a member's answer, "agreed" or "refused" (withdrawing consent is "refused"): to be
+    contacted and invited (kind="contact") or to receive information about the person's care
+    (kind="information"). Recording it explicitly always re-stamps the date and who, even when
+    the answer is the same. ValueError for "not_asked" or anything else."""
+    if consent not in (Answer.AGREED, Answer.REFUSED):
+        raise ValueError(f"not an answer to record: {consent!r}")
     fields = CONSENT_KINDS[kind]
     member = NetworkMember.objects.select_for_update().get(pk=member.pk)
     answer, at, by = fields

@@ -71,8 +71,8 @@ def member_add(request: HttpRequest, person_pk: int) -> HttpResponse:
                 service_user=person,
                 added_by=user,
                 now=timezone.now(),
-                consent_to_contact=form.cleaned_data["consent_to_contact"],
-                consent_to_information=form.cleaned_data["consent_to_information"],
+                contact_consent=form.cleaned_data["contact_consent"],
+                information_consent=form.cleaned_data["information_consent"],
                 **_member_fields(form),
             )
         except ValidationError as error:
@@ -103,8 +103,8 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
                 member=member,
                 updated_by=user,
                 now=timezone.now(),
-                consent_to_contact=form.cleaned_data["consent_to_contact"],
-                consent_to_information=form.cleaned_data["consent_to_information"],
+                contact_consent=form.cleaned_data["contact_consent"],
+                information_consent=form.cleaned_data["information_consent"],
                 **_member_fields(form),
             )
         except ValidationError as error:

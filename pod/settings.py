@@ -105,7 +105,7 @@ TEMPLATES = [
             ],
             # `{% submission_token %}`: the one-time token in hand-written forms that change the
             # record (pod/foundation/submission_tags.py).
-            "builtins": ["pod.foundation.submission_tags"],
+            "builtins": ["pod.foundation.submission_tags", "pod.foundation.breadcrumb_tags"],
         },
     },
 ]

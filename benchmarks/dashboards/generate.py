@@ -161,12 +161,12 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             "network members",
             f"""
             INSERT INTO networks_networkmember (id, service_user_id, name, category,
-                relationship, closeness, phone, email, address, status, consent_to_contact,
+                relationship, closeness, phone, email, address, status, contact_consent,
                 person_wants_invited, not_invited_reason, added_at, ended_at, joined_at)
               SELECT (s - 1) * 4 + k, s, 'Member ' || k,
                      (ARRAY['family','friend','professional','neighbour'])[k],
                      (ARRAY['mother','friend','GP','neighbour'])[k], 2, '', '', '',
-                     CASE WHEN ended THEN 'ended' ELSE 'active' END, false, true, '',
+                     CASE WHEN ended THEN 'ended' ELSE 'active' END, 'not_asked', true, '',
                      e.referral_received_at - CASE WHEN k = 4 THEN interval '-20 days'
                                                    ELSE interval '30 days' END,
                      CASE WHEN ended THEN e.referral_received_at + interval '60 days' END, NULL

@@ -27,7 +27,7 @@ from meetings.services.meeting_changes import (
     snapshot_has_invitees,
 )
 from meetings.services.meeting_messages import owe_meeting_messages
-from meetings.services.meetings import meeting_attendance_refresh
+from meetings.services.meetings import meeting_attendance_refresh, refuse_refused_contact
 from networks.models import NetworkMember
 from pod.foundation.justification import reason_refusal
 from pod.foundation.models import User
@@ -109,9 +109,12 @@ def _invitations_set(
     have_members = {
         p.network_member_id: p for p in rows if p.kind == Participant.Kind.NETWORK_MEMBER
     }
-    members = NetworkMember.objects.filter(
-        service_user_id=meeting.episode.service_user_id, status=NetworkMember.Status.ACTIVE
+    members = list(
+        NetworkMember.objects.filter(
+            service_user_id=meeting.episode.service_user_id, status=NetworkMember.Status.ACTIVE
+        )
     )
+    refuse_refused_contact(members, set(chosen))
     for member in members:
         member_row = have_members.get(member.pk)
         if not member.person_wants_invited:

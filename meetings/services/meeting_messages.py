@@ -189,7 +189,9 @@ def _owe_uninvited(meeting: Meeting, *, cause: str, now: datetime) -> int:
         return 0
     ids = [int(key.removeprefix("member:")) for key in before]
     owed = 0
-    removed = NetworkMember.objects.filter(pk__in=ids, consent_to_contact=True).exclude(email="")
+    removed = NetworkMember.objects.filter(
+        pk__in=ids, contact_consent=NetworkMember.Consent.AGREED
+    ).exclude(email="")
     for member in removed.order_by("pk"):
         alternative, attachment = _calendar_parts(meeting, "CANCEL", member.email, now)
         owed += message_owe(

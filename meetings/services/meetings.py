@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -53,6 +53,30 @@ def _meeting_validate_times(
         errors[f"{field_prefix}_start"] = refusal
     if errors:
         raise ValidationError(errors)
+
+
+REFUSED = NetworkMember.Consent.REFUSED
+# What a meeting records for a member who refused to be contacted (issue 13).
+REFUSED_CONTACT_REASON = "Refused to be contacted by the team"
+
+
+def refuse_refused_contact(
+    members: Iterable[NetworkMember], chosen: Collection[int] | None
+) -> None:
+    """ValidationError on `network_members` when a member chosen to be invited (`chosen`: their
+    ids; None means "the default") refused to be contacted: they are never invited, emailed or
+    told of a change, and a form that ticks them is told so rather than silently dropping
+    them (issue 13)."""
+    if chosen is None:
+        return
+    refused = [m.name for m in members if m.pk in chosen and m.contact_consent == REFUSED]
+    if refused:
+        raise ValidationError(
+            {
+                "network_members": f"{', '.join(refused)} refused to be contacted by the team: "
+                "untick them. They cannot be invited unless they agree (network page)."
+            }
+        )
 
 
 @transaction.atomic
@@ -119,6 +143,14 @@ def _meeting_arrange(
         raise ValidationError(
             {"staff": "Only staff of the episode's team can attend: " + ", ".join(outside)}
         )
+    chosen = None if network_members is None else {m.pk for m in network_members}
+    members = list(
+        NetworkMember.objects.filter(
+            service_user=episode.service_user, status=NetworkMember.Status.ACTIVE
+        )
+    )
+    if arranged_in_advance:  # a meeting that took place invites no one
+        refuse_refused_contact(members, chosen)
     meeting = Meeting(
         episode=episode,
         scheduled_start=scheduled_start,
@@ -130,20 +162,20 @@ def _meeting_arrange(
     )
     meeting.full_clean()
     meeting.save()
-    chosen = None if network_members is None else {m.pk for m in network_members}
     participants = [Participant(meeting=meeting, kind=Participant.Kind.SERVICE_USER)]
-    members = NetworkMember.objects.filter(
-        service_user=episode.service_user, status=NetworkMember.Status.ACTIVE
-    )
     for member in members:
-        if not member.person_wants_invited:
+        if not member.person_wants_invited or member.contact_consent == REFUSED:
             participants.append(
                 Participant(
                     meeting=meeting,
                     kind=Participant.Kind.NETWORK_MEMBER,
                     network_member=member,
                     invited=False,
-                    not_invited_reason=member.not_invited_reason[:300],
+                    not_invited_reason=(
+                        member.not_invited_reason[:300]
+                        if not member.person_wants_invited
+                        else REFUSED_CONTACT_REASON
+                    ),
                 )
             )
         elif chosen is None or member.pk in chosen:

@@ -234,9 +234,10 @@ def care_plan(request: HttpRequest, episode) -> HttpResponse:
             "form": form,
             "has_held": held_meetings.exists(),
             "versions": selectors.care_plan_versions(episode),
-            # Who may be given a copy: active members who consented to receive information.
-            "copy_to": [m for m in members if m.consent_to_information],
-            "no_copy_to": [m for m in members if not m.consent_to_information],
+            # Who may be given a copy: active members who agreed to receive information; the
+            # others, refused apart from not yet asked.
+            "copy_to": [m for m in members if m.may_be_informed],
+            "no_copy_to": [m for m in members if not m.may_be_informed],
         },
     )
 

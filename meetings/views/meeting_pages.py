@@ -50,9 +50,7 @@ def _schedule_form(request, episode, form_class):
         "scheduled_start": start.strftime("%Y-%m-%dT%H:%M"),
         "staff": [u.pk for u in episode.core_team.all()],
         # Invited by default: every member who consented and whom the person wants there.
-        "network_members": [
-            m.pk for m in members if m.consent_to_contact and m.person_wants_invited
-        ],
+        "network_members": [m.pk for m in members if m.may_be_contacted and m.person_wants_invited],
     }
     return form_class(
         request.POST or None,

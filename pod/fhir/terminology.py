@@ -130,10 +130,12 @@ EXTENSIONS: tuple[ExtensionDoc, ...] = (
         "The network member's consents as POD records them (the database refuses a consent "
         "without its date and who took it).",
         (
-            ("contact", "boolean", "Consents to be contacted by the team and invited"),
-            ("contactRecorded", "dateTime", "When that consent was recorded"),
-            ("information", "boolean", "Consents to be given information about the care"),
-            ("informationRecorded", "dateTime", "When that consent was recorded"),
+            ("contact", "boolean", "Agreed to be contacted by the team and invited"),
+            ("contactAnswer", "code", "not-asked | agreed | refused"),
+            ("contactRecorded", "dateTime", "When that answer was recorded (agreed or refused)"),
+            ("information", "boolean", "Agreed to be given information about the care"),
+            ("informationAnswer", "code", "not-asked | agreed | refused"),
+            ("informationRecorded", "dateTime", "When that answer was recorded"),
         ),
     ),
     ExtensionDoc(

@@ -46,7 +46,7 @@ def test_a_meeting_is_scheduled_while_the_broker_is_down(
     f.make_member(
         episode.service_user,
         email="sis@example.org",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )
@@ -186,7 +186,7 @@ def test_a_redis_stopped_while_a_meeting_is_scheduled_moved_and_cancelled_loses_
         f.make_member(
             episode.service_user,
             email=address,
-            consent_to_contact=True,
+            contact_consent="agreed",
             consent_recorded_at=timezone.now(),
             consent_recorded_by=clinician,
         )

@@ -48,7 +48,7 @@ def test_the_printed_copy_is_the_current_plan_in_the_persons_words(
         episode.service_user,
         name="Dana Rivers",
         relationship="sister",
-        consent_to_information=True,
+        information_consent="agreed",
         information_consent_recorded_at=timezone.now(),
         information_consent_recorded_by=clinician,
     )

@@ -185,7 +185,9 @@ def test_it_runs_an_episode_from_referral_to_closure_in_the_browser(live_server,
     page.get_by_label("Who they are").select_option("family")
     page.get_by_label("Relationship, in the person's words").fill("older sister")
     page.get_by_label("Email").fill("dana@example.org")
-    page.get_by_label("They consent to be contacted").check()
+    # Each consent is answered, nothing preselected: contact agreed, information not yet asked.
+    page.locator("#id_contact_consent_1").check()
+    page.locator("#id_information_consent_0").check()
     j.check("network-add")
     j.submit("Add to the network")
     assert "Dana Rivers" in page.content()

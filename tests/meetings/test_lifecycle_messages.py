@@ -29,7 +29,7 @@ def _member(episode, clinician, name):
         episode.service_user,
         name=name,
         email=f"{name.split()[0].lower()}@example.org",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )

@@ -532,7 +532,7 @@ def test_closing_cancels_a_meeting_in_progress_or_past_and_never_recorded_withou
         episode.service_user,
         name="Robin",
         email="robin@example.org",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )
@@ -567,7 +567,7 @@ def test_a_meeting_cancelled_after_its_time_tells_no_one(team, clinician, clinic
         episode.service_user,
         name="Robin",
         email="robin@example.org",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )

@@ -53,7 +53,7 @@ def member(episode, clinician, name, email):
         episode.service_user,
         name=name,
         email=email,
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )

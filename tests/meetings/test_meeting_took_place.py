@@ -133,7 +133,7 @@ def test_a_meeting_that_took_place_is_recorded_held_with_who_was_there_and_no_me
         episode.service_user,
         name="Robin",
         email="robin@example.org",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )

@@ -111,7 +111,7 @@ def test_members_not_to_be_invited_or_not_consenting_are_shown_and_not_picked_si
         episode.service_user,
         name="Uriah",
         relationship="uncle",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
         person_wants_invited=False,
@@ -120,7 +120,7 @@ def test_members_not_to_be_invited_or_not_consenting_are_shown_and_not_picked_si
     client.force_login(clinician)
     url = reverse("meetings:meeting_new", args=[episode.pk])
     page = client.get(url).content.decode()
-    assert "Nadia (aunt) - no consent to be contacted: no invitation is sent" in page
+    assert "Nadia (aunt) - not yet asked for consent to be contacted: no invitation is sent" in page
     assert "Uriah (uncle) - the person chose not to invite them" in page
     start = timezone.now() + timedelta(hours=2)
     response = client.post(

@@ -27,7 +27,7 @@ def _build(team, staff, n):
         f.make_member(
             episode.service_user,
             email="m@example.org",
-            consent_to_contact=True,
+            contact_consent="agreed",
             consent_recorded_at=timezone.now(),
             consent_recorded_by=staff[0],
         )

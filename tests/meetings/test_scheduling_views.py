@@ -33,14 +33,14 @@ def test_it_ticks_consenting_wanted_members_by_default(client, team, clinician, 
     episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
     yes = f.make_member(
         episode.service_user,
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )
     no_consent = f.make_member(episode.service_user)
     unwanted = f.make_member(
         episode.service_user,
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
         person_wants_invited=False,
@@ -60,9 +60,9 @@ def test_it_invites_by_email_with_ics_only_members_who_consented_and_gave_an_add
     episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
     stamp = {"consent_recorded_at": timezone.now(), "consent_recorded_by": clinician}
     with_email = f.make_member(
-        episode.service_user, consent_to_contact=True, email="sis@example.org", **stamp
+        episode.service_user, contact_consent="agreed", email="sis@example.org", **stamp
     )
-    no_email = f.make_member(episode.service_user, consent_to_contact=True, **stamp)
+    no_email = f.make_member(episode.service_user, contact_consent="agreed", **stamp)
     no_consent = f.make_member(episode.service_user, email="no@example.org")
     client.force_login(clinician)
     with django_capture_on_commit_callbacks(execute=True):

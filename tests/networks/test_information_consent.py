@@ -42,31 +42,31 @@ def test_it_stamps_information_consent_when_given_and_again_when_withdrawn(
         service_user=service_user,
         added_by=clinician,
         now=given_at,
-        consent_to_information=True,
+        information_consent="agreed",
         name="Dana",
         category="family",
         relationship="sister",
     )
-    assert member.consent_to_information
+    assert member.information_consent == "agreed"
     assert member.information_consent_recorded_at == given_at
     assert member.information_consent_recorded_by == clinician
     # Consent to contact was not given: it stays unasked, not stamped.
-    assert not member.consent_to_contact and member.consent_recorded_at is None
+    assert member.contact_consent == "not_asked" and member.consent_recorded_at is None
 
     # Saving other details with the same answer keeps the original stamp.
     later = given_at + timedelta(days=1)
     member = services.network_member_update(
-        member=member, updated_by=clinician2, now=later, consent_to_information=True, phone="1"
+        member=member, updated_by=clinician2, now=later, information_consent="agreed", phone="1"
     )
     assert member.information_consent_recorded_at == given_at
     assert member.information_consent_recorded_by == clinician
 
     withdrawn_at = given_at + timedelta(days=2)
     member = services.network_member_update(
-        member=member, updated_by=clinician2, now=withdrawn_at, consent_to_information=False
+        member=member, updated_by=clinician2, now=withdrawn_at, information_consent="refused"
     )
     member.refresh_from_db()
-    assert not member.consent_to_information
+    assert member.information_consent == "refused"
     assert member.information_consent_recorded_at == withdrawn_at
     assert member.information_consent_recorded_by == clinician2
 
@@ -75,41 +75,43 @@ def test_it_records_either_consent_explicitly_with_date_and_who(service_user, cl
     member = f.make_member(service_user)
     now = timezone.now()
     services.network_member_record_consent(
-        member=member, consent=True, recorded_by=clinician, now=now, kind="information"
+        member=member, consent="agreed", recorded_by=clinician, now=now, kind="information"
     )
     member.refresh_from_db()
-    assert member.consent_to_information and member.information_consent_recorded_by == clinician
-    assert not member.consent_to_contact and member.consent_recorded_at is None
+    assert member.information_consent == "agreed"
+    assert member.information_consent_recorded_by == clinician
+    assert member.contact_consent == "not_asked" and member.consent_recorded_at is None
 
 
 @pytest.mark.hazard("HAZ-06.C5")
 def test_it_refuses_unattributed_information_consent_in_the_database(service_user):
     member = f.make_member(service_user)
     with pytest.raises(IntegrityError), transaction.atomic():
-        NetworkMember.objects.filter(pk=member.pk).update(consent_to_information=True)
+        NetworkMember.objects.filter(pk=member.pk).update(information_consent="agreed")
     member.refresh_from_db()
-    assert not member.consent_to_information
+    assert member.information_consent == "not_asked"
 
 
 def test_it_records_who_and_when_from_the_member_form(client, clinician, service_user):
     client.force_login(clinician)
     form_page = client.get(reverse("networks:member_add", args=[service_user.pk]))
-    label = form_page.context["form"].fields["consent_to_information"].label
-    assert label == f"They consent to receive information about {service_user}'s care"
+    label = form_page.context["form"].fields["information_consent"].label
+    assert label == f"Have they agreed to receive information about {service_user}'s care?"
     before = timezone.now()
     response = client.post(
         reverse("networks:member_add", args=[service_user.pk]),
-        _member_form(consent_to_information="on"),
+        _member_form(information_consent="agreed", contact_consent="not_asked"),
     )
     assert response.status_code == 302
     member = NetworkMember.objects.get()
-    assert member.consent_to_information and member.information_consent_recorded_by == clinician
+    assert member.information_consent == "agreed"
+    assert member.information_consent_recorded_by == clinician
     assert member.information_consent_recorded_at >= before
-    assert not member.consent_to_contact
+    assert member.contact_consent == "not_asked" and member.consent_recorded_at is None
 
     page = client.get(response.url).content.decode()
     stamp = member.information_consent_recorded_at.astimezone(timezone.get_current_timezone())
-    assert f"yes, recorded {stamp:%-d %b %Y} by {clinician}" in page
+    assert f"agreed</span>, recorded {stamp:%-d %b %Y} by {clinician}" in page
     assert "Consent to be contacted" in page and "Information" in page
 
 
@@ -119,7 +121,7 @@ def test_it_lists_only_consenting_active_members_as_may_receive_a_copy(client, c
     f.make_member(
         episode.service_user,
         name="Informed Iris",
-        consent_to_information=True,
+        information_consent="agreed",
         information_consent_recorded_by=clinician,
         **stamp,
     )
@@ -127,7 +129,7 @@ def test_it_lists_only_consenting_active_members_as_may_receive_a_copy(client, c
     f.make_member(
         episode.service_user,
         name="Departed Dora",
-        consent_to_information=True,
+        information_consent="agreed",
         information_consent_recorded_by=clinician,
         status=NetworkMember.Status.ENDED,
         ended_at=timezone.now(),
@@ -158,7 +160,7 @@ def test_it_sends_an_invitation_that_carries_no_care_information(clinician, epis
     member = f.make_member(
         episode.service_user,
         email="sis@example.org",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )
@@ -199,7 +201,7 @@ def test_it_shows_the_peer_whether_each_member_may_receive_information(
     f.make_member(
         service_user,
         name="Informed Iris",
-        consent_to_information=True,
+        information_consent="agreed",
         information_consent_recorded_at=timezone.now(),
         information_consent_recorded_by=clinician,
     )
@@ -229,11 +231,16 @@ def test_it_lets_the_peer_record_information_consent_when_a_proposal_is_accepted
     client.force_login(peer_volunteer)
     response = client.post(
         reverse("networks:member_consent", args=[service_user.pk, member.pk]),
-        {"person_consents": "on", "member_consents_to_information": "on", "accept": ""},
+        {
+            "person_consents": "on",
+            "member_consents_to_contact": "not_asked",
+            "member_consents_to_information": "agreed",
+            "accept": "",
+        },
     )
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.status == NetworkMember.Status.ACTIVE
-    assert member.consent_to_information
+    assert member.information_consent == "agreed"
     assert member.information_consent_recorded_by == peer_volunteer
-    assert not member.consent_to_contact and member.consent_recorded_at is None
+    assert member.contact_consent == "not_asked" and member.consent_recorded_at is None

@@ -20,6 +20,8 @@ def _data(**kw):
         "address": "",
         "person_wants_invited": "on",
         "not_invited_reason": "",
+        "contact_consent": "not_asked",
+        "information_consent": "not_asked",
         **kw,
     }
 
@@ -27,14 +29,14 @@ def _data(**kw):
 def test_it_adds_a_member_with_consent_recorded_with_date_and_who(client, clinician, service_user):
     client.force_login(clinician)
     response = client.post(
-        reverse("networks:member_add", args=[service_user.pk]), _data(consent_to_contact="on")
+        reverse("networks:member_add", args=[service_user.pk]), _data(contact_consent="agreed")
     )
     assert response.status_code == 302
     member = NetworkMember.objects.get()
-    assert member.consent_to_contact and member.consent_recorded_by == clinician
+    assert member.contact_consent == "agreed" and member.consent_recorded_by == clinician
     assert member.consent_recorded_at is not None and member.added_by == clinician
     page = client.get(response.url).content.decode()
-    assert "Dana Rivers" in page and "yes, recorded" in page and str(clinician) in page
+    assert "Dana Rivers" in page and "agreed</span>, recorded" in page and str(clinician) in page
 
 
 def test_it_records_whom_the_person_does_not_want_invited_and_why(client, clinician, service_user):
@@ -74,12 +76,12 @@ def test_it_edits_and_restamps_consent_when_it_changes(client, clinician, clinic
     member = f.make_member(service_user, name="Dana")
     client.force_login(clinician2)
     url = reverse("networks:member_edit", args=[service_user.pk, member.pk])
-    assert client.post(url, _data(name="Dana R", consent_to_contact="on")).status_code == 302
+    assert client.post(url, _data(name="Dana R", contact_consent="agreed")).status_code == 302
     member.refresh_from_db()
     assert member.name == "Dana R" and member.consent_recorded_by == clinician2
-    client.post(url, _data(name="Dana R"))
+    client.post(url, _data(name="Dana R", contact_consent="refused"))
     member.refresh_from_db()
-    assert member.consent_to_contact is False and member.consent_recorded_at is not None
+    assert member.contact_consent == "refused" and member.consent_recorded_at is not None
 
 
 def test_it_ends_a_member_and_keeps_the_row(client, clinician, service_user):

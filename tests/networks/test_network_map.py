@@ -116,7 +116,7 @@ def test_it_keeps_a_proposed_member_off_the_map_until_consent(
         member=member,
         recorded_by=peer_volunteer,
         person_consents=True,
-        member_consents_to_contact=False,
+        member_consents_to_contact="not_asked",
         now=timezone.now(),
     )
     assert _nodes(client.get(_url(service_user)).content.decode()) == [str(member.pk)]

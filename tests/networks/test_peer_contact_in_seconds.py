@@ -47,7 +47,6 @@ def test_a_quick_duration_is_the_contacts_length(
 ):
     client = Client()
     client.force_login(peer_volunteer)
-    # A quick choice wins over anything typed in the "Other" box.
     response = _post(client, service_user, duration_quick=quick, duration_minutes="")
     assert response.status_code == 302
     assert PeerContact.objects.get().duration_minutes == minutes
@@ -70,6 +69,60 @@ def test_other_takes_the_typed_minutes_and_nothing_at_all_is_a_field_error(
     response = _post(client, service_user, duration_quick="45", duration_minutes="")
     assert response.status_code == 200
     assert PeerContact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_quick_duration_and_different_typed_minutes_is_a_field_error_not_a_silent_pick(
+    assigned, service_user, peer_volunteer
+):
+    """The reviewer's case: 15 min tapped and 20 typed. Neither wins silently; nothing is saved,
+    the minutes field says what conflicts. The same minutes typed as tapped is no conflict."""
+    client = Client()
+    client.force_login(peer_volunteer)
+    response = _post(client, service_user, duration_quick="15", duration_minutes="20")
+    assert response.status_code == 200
+    assert PeerContact.objects.count() == 0
+    errors = response.context["form"].errors
+    assert "duration_minutes" in errors
+    assert (
+        "15 min" in errors["duration_minutes"][0] and "20 minutes" in errors["duration_minutes"][0]
+    )
+
+    # What the page's script sends after a tap on "15 min": the box holds 15 too.
+    assert (
+        _post(client, service_user, duration_quick="15", duration_minutes="15").status_code == 302
+    )
+    assert PeerContact.objects.get().duration_minutes == 15
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_tapping_a_quick_duration_fills_the_minutes_and_typing_chooses_other(
+    live_server, browser, assigned, service_user, peer_volunteer
+):
+    client = Client()
+    client.force_login(peer_volunteer)
+    context = browser.new_context(**PHONE)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(live_server.url + reverse("networks:peer_contact_add", args=[service_user.pk]))
+    minutes = page.get_by_label("How long (minutes)")
+    page.get_by_text("30 min", exact=True).click()
+    assert minutes.input_value() == "30"
+    minutes.fill("20")
+    assert page.locator("input[name=duration_quick][value=other]").is_checked()
+    assert not page.locator("input[name=duration_quick][value='30']").is_checked()
+    minutes.fill("60")
+    assert page.locator("input[name=duration_quick][value='60']").is_checked()
+    context.close()
 
 
 @pytest.mark.django_db

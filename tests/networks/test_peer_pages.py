@@ -63,7 +63,7 @@ def test_it_shows_contact_details_only_where_consent_was_given(
         service_user,
         name="Consenting Carol",
         phone="07700 900001",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
     )
@@ -250,9 +250,23 @@ def test_it_lets_a_peer_propose_a_member_and_a_clinician_record_consent(
     url = reverse("networks:member_consent", args=[service_user.pk, member.pk])
     refused = client.post(url, {"accept": "1"})
     assert refused.status_code == 200 and "consent" in refused.content.decode()
-    assert client.post(url, {"accept": "1", "person_consents": "on"}).status_code == 302
+    # Each of the member's answers must be chosen (nothing preselected): a field error first.
+    unanswered = client.post(url, {"accept": "1", "person_consents": "on"})
+    assert unanswered.status_code == 200
+    assert set(unanswered.context["form"].errors) == {
+        "member_consents_to_contact",
+        "member_consents_to_information",
+    }
+    answered = {
+        "accept": "1",
+        "person_consents": "on",
+        "member_consents_to_contact": "refused",
+        "member_consents_to_information": "not_asked",
+    }
+    assert client.post(url, answered).status_code == 302
     member.refresh_from_db()
     assert member.status == "active" and member.joined_at is not None
+    assert member.contact_consent == "refused" and member.consent_recorded_by == clinician
 
 
 def test_it_lets_a_clinician_assign_and_unassign_a_peer(
@@ -315,7 +329,7 @@ def test_it_keeps_peer_page_queries_flat_with_network_size(
     now = timezone.now()
     member = f.make_member(
         service_user,
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=now,
         consent_recorded_by=assigned.assigned_by,
     )

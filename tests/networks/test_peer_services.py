@@ -165,7 +165,7 @@ def test_it_adds_a_proposed_member_to_the_network_only_with_consent(
             member=member,
             recorded_by=clinician,
             person_consents=False,
-            member_consents_to_contact=False,
+            member_consents_to_contact="not_asked",
             now=NOW,
         )
     assert "person_consents" in err.value.message_dict
@@ -174,13 +174,13 @@ def test_it_adds_a_proposed_member_to_the_network_only_with_consent(
         member=member,
         recorded_by=clinician,
         person_consents=True,
-        member_consents_to_contact=True,
+        member_consents_to_contact="agreed",
         now=later,
     )
     member.refresh_from_db()
     assert member.status == NetworkMember.Status.ACTIVE
     assert member.joined_at == later
-    assert member.consent_to_contact and member.consent_recorded_by == clinician
+    assert member.contact_consent == "agreed" and member.consent_recorded_by == clinician
 
 
 def test_it_refuses_a_proposal_from_an_unassigned_peer_or_a_clinician(

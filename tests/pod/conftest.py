@@ -27,7 +27,7 @@ def world(
     outsider,
     referral_at,
 ):
-    member = f.make_member(service_user, name="Sky", consent_to_contact=False)
+    member = f.make_member(service_user, name="Sky", contact_consent="not_asked")
     meeting = meeting_schedule(
         episode=episode,
         scheduled_start=referral_at + timedelta(hours=3),

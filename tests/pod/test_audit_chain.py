@@ -144,6 +144,8 @@ def test_a_change_made_through_a_request_is_signed_for_the_signed_in_user(
             "relationship": "sister",
             "closeness": 2,
             "person_wants_invited": "on",
+            "contact_consent": "not_asked",
+            "information_consent": "not_asked",
         },
     )
     assert response.status_code == 302

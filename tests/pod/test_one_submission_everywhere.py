@@ -114,7 +114,7 @@ def forms_world(world, team, episode, service_user, clinician, clinician2, manag
         service_user,
         name="Robin",
         email="robin@example.org",
-        consent_to_contact=True,
+        contact_consent="agreed",
         consent_recorded_at=timezone.now(),
         consent_recorded_by=clinician,
         person_wants_invited=True,
@@ -473,7 +473,13 @@ CASES = [
         "networks:member_add",
         "clinician",
         "/network/people/{p}/members/add/",
-        lambda w: {"name": "Morgan", "category": "friend", "relationship": "friend from work"},
+        lambda w: {
+            "name": "Morgan",
+            "category": "friend",
+            "relationship": "friend from work",
+            "contact_consent": "refused",
+            "information_consent": "not_asked",
+        },
         lambda: NetworkMember.objects.count(),
     ),
     Case(
@@ -521,7 +527,11 @@ CASES = [
         "networks:member_consent",
         "clinician",
         "/network/people/{p}/members/{proposed}/consent/",
-        lambda w: {"person_consents": "on", "member_consents_to_contact": "on"},
+        lambda w: {
+            "person_consents": "on",
+            "member_consents_to_contact": "agreed",
+            "member_consents_to_information": "not_asked",
+        },
         lambda: NetworkMember.objects.filter(name="Proposed neighbour", status="active").count(),
     ),
     Case(

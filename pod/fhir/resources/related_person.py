@@ -133,15 +133,15 @@ class RelatedPersonMapper(Mapper):
 
 
 def _consent(row: NetworkMember) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = [{"url": "contact", "valueBoolean": row.consent_to_contact}]
-    if row.consent_to_contact and row.consent_recorded_at:
-        parts.append({"url": "contactRecorded", "valueDateTime": instant(row.consent_recorded_at)})
-    parts.append({"url": "information", "valueBoolean": row.consent_to_information})
-    if row.consent_to_information and row.information_consent_recorded_at:
-        parts.append(
-            {
-                "url": "informationRecorded",
-                "valueDateTime": instant(row.information_consent_recorded_at),
-            }
-        )
+    """Each consent as a boolean (true only when agreed: what the team may do) and the answer
+    itself (not-asked | agreed | refused), with when it was recorded once answered."""
+    parts: list[dict[str, Any]] = []
+    for name, answer, recorded_at in (
+        ("contact", row.contact_consent, row.consent_recorded_at),
+        ("information", row.information_consent, row.information_consent_recorded_at),
+    ):
+        parts.append({"url": name, "valueBoolean": answer == NetworkMember.Consent.AGREED})
+        parts.append({"url": f"{name}Answer", "valueCode": answer.replace("_", "-")})
+        if answer != NetworkMember.Consent.NOT_ASKED and recorded_at:
+            parts.append({"url": f"{name}Recorded", "valueDateTime": instant(recorded_at)})
     return {"url": t.pod_extension("network-member-consent"), "extension": parts}

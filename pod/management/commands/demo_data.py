@@ -242,6 +242,13 @@ class Command(BaseCommand):
         for m in range(members):
             category, relationship, closeness = MEMBERS[(index + m) % len(MEMBERS)]
             consent = m % 3 != 2
+            # Every third member answered no to being contacted in half the people (issue 13:
+            # a refusal is shown apart from "not yet asked"); the rest were not yet asked.
+            contact = "agreed" if consent else ("refused" if index % 2 == 0 else "not_asked")
+            information = (
+                "agreed" if consent and m % 2 == 0 else ("refused" if consent else "not_asked")
+            )
+            stamped = self.now - timedelta(days=1)
             NetworkMember.objects.create(
                 service_user=person,
                 name=f"{GIVEN[(index + m + 3) % 20]} {person.family_name}"
@@ -252,15 +259,13 @@ class Command(BaseCommand):
                 closeness=closeness,
                 phone=f"07700 901{(index * 10 + m) % 1000:03d}",
                 email=f"member{index}-{m}@demo.pod.invalid" if consent else "",
-                consent_to_contact=consent,
-                consent_recorded_at=self.now - timedelta(days=1) if consent else None,
-                consent_recorded_by=self.demo["clinician"] if consent else None,
-                consent_to_information=consent and m % 2 == 0,
-                information_consent_recorded_at=(
-                    self.now - timedelta(days=1) if consent and m % 2 == 0 else None
-                ),
+                contact_consent=contact,
+                consent_recorded_at=stamped if contact != "not_asked" else None,
+                consent_recorded_by=self.demo["clinician"] if contact != "not_asked" else None,
+                information_consent=information,
+                information_consent_recorded_at=stamped if information != "not_asked" else None,
                 information_consent_recorded_by=(
-                    self.demo["clinician"] if consent and m % 2 == 0 else None
+                    self.demo["clinician"] if information != "not_asked" else None
                 ),
                 person_wants_invited=m != 4,
                 not_invited_reason=""
