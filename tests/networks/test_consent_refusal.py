@@ -234,7 +234,7 @@ def test_the_migration_maps_the_booleans_to_answers(django_user_model, team):
     """True → agreed (keeping who and when); False with who and when → refused (an answer of
     no: consent withdrawn); False without → not yet asked. Then forward to the latest again."""
     before = [("networks", "0008_person_search_and_identity")]
-    after = [("networks", "0009_i13rest_consent_choice")]
+    after = [("networks", "0009_consent_choice")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
