@@ -152,7 +152,7 @@ def rich(team, episode, service_user, clinician, clinician2, prescriber, referra
                 source="gp_record",
                 source_date=at.date(),
                 recorded_by=prescriber,
-                now=now,
+                now=at + timedelta(days=2),  # on the list before it is continued
             ),
             is_antipsychotic=False,
             prescriber=prescriber,

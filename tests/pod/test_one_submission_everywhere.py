@@ -139,15 +139,16 @@ def forms_world(world, team, episode, service_user, clinician, clinician2, manag
     )
     # A second scheduled meeting, with an invitee who has an address, to cancel or reschedule
     # (the world's own scheduled meeting invites only a member without consent to contact).
+    # Still to come, so that cancelling or moving it owes its invitees a message.
     to_change = meeting_schedule(
         episode=episode,
-        scheduled_start=referral_at + timedelta(hours=5),
-        scheduled_end=referral_at + timedelta(hours=6),
+        scheduled_start=timezone.now() + timedelta(days=1),
+        scheduled_end=timezone.now() + timedelta(days=1, hours=1),
         location="home",
         staff=[clinician, clinician2],
         network_members=[invitee],
         created_by=clinician,
-        now=referral_at + timedelta(minutes=30),
+        now=timezone.now(),
     )
     proposed = f.make_member(service_user, name="Proposed neighbour", status="proposed")
     other_person = f.make_service_user(team, given_name="Alex", family_name="Stone")
@@ -466,7 +467,8 @@ CASES = [
         "meetings:episode_close",
         "clinician",
         "/episodes/{e}/close/",
-        lambda w: {"closure_outcome": "Recovered; discharged to the GP."},
+        # The world's meetings still scheduled are listed; closing cancels them once confirmed.
+        lambda w: {"closure_outcome": "Recovered; discharged to the GP.", "cancel_meetings": "on"},
         lambda: Episode.objects.filter(status=Episode.Status.CLOSED).count(),
     ),
     Case(
