@@ -99,6 +99,16 @@ class MeetingAdmin(PersonRecordAdmin):
     raw_id_fields = ["episode"]
     inlines = [ParticipantInline]
 
+    def has_add_permission(self, request):
+        # A meeting is arranged, or recorded as one that took place, from the episode's page,
+        # where the rules hold (issue 10 review: an admin-added held meeting skipped the team,
+        # time and "recorded after the event" checks).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A held or cancelled meeting is part of the record (the medication rule counted it).
+        return not _settled(obj) and super().has_delete_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         if _settled(obj):
             return [f.name for f in Meeting._meta.concrete_fields]

@@ -236,12 +236,14 @@ def meeting_schedule_warnings(
 
 
 def meeting_email_recipients(meeting: Meeting) -> list[NetworkMember]:
-    """Invited network members who agreed to be contacted and gave an email address."""
+    """Invited network members who agreed to be contacted, whom the person still wants there,
+    and who gave an email address."""
     participants = (
         meeting.participants.filter(
             kind=Participant.Kind.NETWORK_MEMBER,
             invited=True,
             network_member__contact_consent=NetworkMember.Consent.AGREED,
+            network_member__person_wants_invited=True,
         )
         .exclude(network_member__email="")
         .select_related("network_member")

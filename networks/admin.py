@@ -59,6 +59,17 @@ class NetworkMemberAdmin(PersonRecordAdmin):
         "service_user__family_name",
         "service_user__nhs_number",
     ]
+    # A consent answer is recorded from the member's page (who and when stamped by the service,
+    # never typed), so the admin shows it read-only (issue 13 review: the admin could erase a
+    # refusal or credit an answer to anyone).
+    readonly_fields = [
+        "contact_consent",
+        "consent_recorded_at",
+        "consent_recorded_by",
+        "information_consent",
+        "information_consent_recorded_at",
+        "information_consent_recorded_by",
+    ]
     list_select_related = ["service_user"]
     raw_id_fields = ["service_user"]
 

@@ -35,6 +35,11 @@ class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
         help_text="For example a copy of the care plan or a meeting summary. " + CONSENT_HELP,
         error_messages={"required": "Choose their answer: not yet asked, agreed or refused."},
     )
+    # The answers as recorded when the form was drawn: the service changes an answer only when
+    # this form changed it, and refuses one changed meanwhile by someone else (a stale form must
+    # not turn a refusal back into "agreed": issue 13 review).
+    contact_consent_was = forms.CharField(required=False, widget=forms.HiddenInput)
+    information_consent_was = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = NetworkMember
@@ -72,6 +77,8 @@ class NetworkMemberForm(SubmissionTokenMixin, forms.ModelForm):
             for name in ("contact_consent", "information_consent")
         }
         for name, answer in answered.items():
+            if self.instance.pk is not None:
+                self.fields[f"{name}_was"].initial = answer
             field = form_field(self, name, forms.ChoiceField)
             # A new member's form starts with neither answer chosen (the test draws it).
             if self.instance.pk is not None and answer != NetworkMember.Consent.NOT_ASKED:

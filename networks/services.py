@@ -192,6 +192,29 @@ def _apply_consent(
     setattr(member, by, recorded_by)
 
 
+def _consent_from_form(
+    member: NetworkMember, field: str, submitted: str | None, drawn: str | None
+) -> str | None:
+    """The answer to apply for `field`: None (keep what is recorded now) when the form left the
+    answer it was drawn with; `submitted` when the form changed it and the record still holds
+    what the form was drawn with. ValidationError on `field` when someone else changed the
+    answer since the form was drawn. With `drawn` None (no form), `submitted` as given."""
+    if drawn is None or submitted is None:
+        return submitted
+    if submitted == drawn:
+        return None
+    current = getattr(member, field)
+    if current != drawn:
+        label = NetworkMember.Consent(current).label
+        raise ValidationError(
+            {
+                field: f"Someone recorded another answer since you opened this form: it is now "
+                f'"{label}". Check with them, then answer again.'
+            }
+        )
+    return submitted
+
+
 def apply_consents(
     member: NetworkMember,
     recorded_by: User,
@@ -242,11 +265,25 @@ def network_member_update(
     now: datetime,
     contact_consent: str | None = None,
     information_consent: str | None = None,
+    consent_as_drawn: dict[str, str | None] | None = None,
     **fields: Any,
 ) -> NetworkMember:
     """Change a member's details; a changed consent answer is re-stamped (date and who).
-    ValidationError for an ended member, or an answer taken back to "not yet asked"."""
+
+    `consent_as_drawn` ({"contact_consent": answer, "information_consent": answer}, from a form)
+    holds the answers as recorded when the form was drawn: an answer the form did not change is
+    left as it is recorded now, and one the form changed while someone else had changed it
+    meanwhile is refused (a stale form must not turn a refusal back into "agreed").
+    ValidationError for an ended member, an answer taken back to "not yet asked", or an answer
+    changed since the form was drawn."""
     member = NetworkMember.objects.select_for_update().get(pk=member.pk)
+    drawn = consent_as_drawn or {}
+    contact_consent = _consent_from_form(
+        member, "contact_consent", contact_consent, drawn.get("contact_consent")
+    )
+    information_consent = _consent_from_form(
+        member, "information_consent", information_consent, drawn.get("information_consent")
+    )
     if member.status == NetworkMember.Status.ENDED:
         raise ValidationError("This member has left the network; their record is kept as it was.")
     unknown = set(fields) - set(MEMBER_FIELDS)

@@ -105,6 +105,10 @@ def member_edit(request: HttpRequest, person_pk: int, pk: int) -> HttpResponse:
                 now=timezone.now(),
                 contact_consent=form.cleaned_data["contact_consent"],
                 information_consent=form.cleaned_data["information_consent"],
+                consent_as_drawn={
+                    "contact_consent": form.cleaned_data["contact_consent_was"] or None,
+                    "information_consent": form.cleaned_data["information_consent_was"] or None,
+                },
                 **_member_fields(form),
             )
         except ValidationError as error:

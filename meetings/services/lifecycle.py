@@ -27,7 +27,13 @@ from meetings.services.meeting_changes import (
     snapshot_has_invitees,
 )
 from meetings.services.meeting_messages import owe_meeting_messages
-from meetings.services.meetings import meeting_attendance_refresh, refuse_refused_contact
+from meetings.services.meetings import (
+    REFUSED,
+    REFUSED_CONTACT_REASON,
+    meeting_attendance_refresh,
+    refuse_refused_contact,
+    staff_of_team_check,
+)
 from networks.models import NetworkMember
 from pod.foundation.justification import reason_refusal
 from pod.foundation.models import User
@@ -117,8 +123,20 @@ def _invitations_set(
     refuse_refused_contact(members, set(chosen))
     for member in members:
         member_row = have_members.get(member.pk)
-        if not member.person_wants_invited:
-            continue  # recorded as not invited when the meeting was arranged; stays so
+        if not member.person_wants_invited or member.contact_consent == REFUSED:
+            # Not to be invited (the person's wish, or the member refused contact), whatever
+            # was chosen: an invitation made before that changed is withdrawn, with the reason
+            # (issue 13 review: it stayed "invited" and was still addressed).
+            if member_row is not None and member_row.invited:
+                member_row.invited = False
+                member_row.not_invited_reason = (
+                    member.not_invited_reason[:300]
+                    if not member.person_wants_invited
+                    else REFUSED_CONTACT_REASON
+                )
+                member_row.save(update_fields=["invited", "not_invited_reason"])
+                changed = True
+            continue
         if member.pk in chosen and member_row is None:
             Participant.objects.create(
                 meeting=meeting, kind=Participant.Kind.NETWORK_MEMBER, network_member=member
@@ -173,6 +191,7 @@ def meeting_reschedule(
         errors["reason"] = refusal
     if errors:
         raise ValidationError(errors)
+    staff = staff_of_team_check(episode, staff)
     before = meeting_snapshot(meeting)
     meeting.scheduled_start = scheduled_start
     meeting.scheduled_end = scheduled_end

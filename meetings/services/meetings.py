@@ -79,6 +79,24 @@ def refuse_refused_contact(
         )
 
 
+def staff_of_team_check(episode: Episode, staff: Iterable[User]) -> list[User]:
+    """`staff` without repeats, in order. ValidationError on "staff" naming anyone who is not a
+    member of the episode's team (issue 10 review: a service caller could list another team's
+    clinician, who then counted as one of the meeting's staff). One query."""
+    unique = list({u.pk: u for u in staff}.values())
+    of_team = set(
+        User.objects.filter(
+            pk__in=[u.pk for u in unique], memberships__team_id=episode.team_id
+        ).values_list("pk", flat=True)
+    )
+    outside = [str(u) for u in unique if u.pk not in of_team]
+    if outside:
+        raise ValidationError(
+            {"staff": "Only staff of the episode's team can attend: " + ", ".join(outside)}
+        )
+    return unique
+
+
 @transaction.atomic
 def meeting_schedule(
     *,
@@ -132,17 +150,7 @@ def _meeting_arrange(
     person does not want invited recorded as not invited with the reason; the staff, who must be
     members of the episode's team (ValidationError on "staff" otherwise: issue 10 review)."""
     scheduled_start, scheduled_end = start, end
-    staff = list({u.pk: u for u in staff}.values())
-    of_team = set(
-        User.objects.filter(
-            pk__in=[u.pk for u in staff], memberships__team_id=episode.team_id
-        ).values_list("pk", flat=True)
-    )
-    outside = [str(u) for u in staff if u.pk not in of_team]
-    if outside:
-        raise ValidationError(
-            {"staff": "Only staff of the episode's team can attend: " + ", ".join(outside)}
-        )
+    staff = staff_of_team_check(episode, staff)
     chosen = None if network_members is None else {m.pk for m in network_members}
     members = list(
         NetworkMember.objects.filter(

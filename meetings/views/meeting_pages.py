@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +31,7 @@ from meetings.services import dialogic_record, lifecycle
 from meetings.services import meetings as meeting_services
 from meetings.services.meeting_messages import calendar_event
 from meetings.views.common import episode_view, get_meeting, open_episode_only
+from networks.models import NetworkMember
 from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.submissions import one_submission
@@ -161,7 +161,6 @@ def meeting_took_place(request: HttpRequest, episode) -> HttpResponse:
             "episode": episode,
             "form": form,
             "title": "Record a meeting that took place",
-            "late_hours": settings.POD_RECORDED_AFTER_EVENT_HOURS,
         },
     )
 
@@ -454,7 +453,7 @@ def meeting_reschedule(request: HttpRequest, episode, meeting_pk: int) -> HttpRe
     if meeting.status != Meeting.Status.SCHEDULED:
         messages.info(request, _NOT_SCHEDULED)
         return _back(episode, meeting)
-    rows = list(meeting.participants.all())
+    rows = list(meeting.participants.select_related("network_member"))
     minutes = (meeting.scheduled_end - meeting.scheduled_start) // timedelta(minutes=1)
     initial = {
         "scheduled_start": meeting.scheduled_start,
@@ -462,7 +461,15 @@ def meeting_reschedule(request: HttpRequest, episode, meeting_pk: int) -> HttpRe
         "location": meeting.location,
         "location_detail": meeting.location_detail,
         "staff": [p.staff_id for p in rows if p.staff_id],
-        "network_members": [p.network_member_id for p in rows if p.network_member_id and p.invited],
+        # Invited members who may still be invited (not refused, still wanted by the person).
+        "network_members": [
+            p.network_member_id
+            for p in rows
+            if p.network_member is not None
+            and p.invited
+            and p.network_member.person_wants_invited
+            and p.network_member.contact_consent != NetworkMember.Consent.REFUSED
+        ],
     }
     form = MeetingRescheduleForm(
         request.POST or None,

@@ -35,6 +35,26 @@ FILLER_WORDS = frozenset(
     qazwsx wsxedc edcrfv rfvtgb tgbyhn yhnujm qaz wsx edc rfv tgb yhn ujm
     """.split()
 )
+# Whole reasons that say nothing, however they are spelt out (compared without punctuation).
+FILLER_PHRASES = frozenset(
+    {
+        "not applicable",
+        "to be confirmed",
+        "to be decided",
+        "to be determined",
+        "no reason",
+        "no reason given",
+        "because i said so",
+        "nothing to add",
+        "nothing to add here",
+        "nothing to add here at all",
+        "as above",
+        "see notes",
+        "see notes above",
+        "see the notes",
+        "for no reason",
+    }
+)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _VOWELS = set("aeiouyàáâäãåæèéêëìíîïòóôöõøùúûüýÿœw")
 
@@ -93,5 +113,7 @@ def reason_refusal(
     if most * 2 >= len(compact):
         return too_thin
     if sum(1 for w in words if _is_filler(w)) * 2 >= len(words):
+        return too_thin
+    if " ".join(words) in FILLER_PHRASES:
         return too_thin
     return None

@@ -278,3 +278,100 @@ def test_three_touching_meetings_recorded_this_morning_are_one_sitting_and_marke
             prescribed_at=now,
             now=now,
         )
+
+
+def _member(episode, clinician, **kw):
+    return f.make_member(
+        episode.service_user,
+        **{
+            "name": "Robin",
+            "email": "robin@example.org",
+            "contact_consent": "agreed",
+            "consent_recorded_at": timezone.now(),
+            "consent_recorded_by": clinician,
+            **kw,
+        },
+    )
+
+
+@pytest.mark.hazard("HAZ-06.C90")
+def test_a_member_no_longer_wanted_or_who_refused_is_taken_off_a_meeting_when_it_changes(
+    team, clinician, clinician2
+):
+    """Issue 13 review: a member invited before the person said not to invite them (or before
+    they refused contact) stayed invited through a reschedule and was still addressed."""
+    from meetings.selectors import meeting_email_recipients
+    from networks import services as network_services
+
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    now = timezone.now()
+    unwanted = _member(episode, clinician)
+    refusing = _member(episode, clinician, name="Kit", email="kit@example.org")
+    meeting = meeting_schedule(
+        episode=episode,
+        scheduled_start=now + timedelta(days=1),
+        scheduled_end=now + timedelta(days=1, hours=1),
+        location="home",
+        staff=[clinician, clinician2],
+        network_members=[unwanted, refusing],
+        created_by=clinician,
+        now=now,
+    )
+    assert len(meeting_email_recipients(meeting)) == 2
+    network_services.network_member_update(
+        member=unwanted,
+        updated_by=clinician,
+        now=now,
+        person_wants_invited=False,
+        not_invited_reason="Does not want her to know about the crisis",
+    )
+    network_services.network_member_record_consent(
+        member=refusing, consent="refused", recorded_by=clinician, now=now
+    )
+    assert meeting_email_recipients(meeting) == []  # neither is addressed any more
+    meeting_reschedule(
+        meeting=meeting,
+        scheduled_start=now + timedelta(days=2),
+        scheduled_end=now + timedelta(days=2, hours=1),
+        location="home",
+        location_detail="",
+        staff=[clinician, clinician2],
+        network_members=[],
+        reason="The family asked for Thursday instead.",
+        changed_by=clinician,
+        now=now,
+    )
+    rows = {
+        p.network_member_id: (p.invited, p.not_invited_reason)
+        for p in meeting.participants.filter(kind=Participant.Kind.NETWORK_MEMBER)
+    }
+    assert rows[unwanted.pk] == (False, "Does not want her to know about the crisis")
+    assert rows[refusing.pk] == (False, "Refused to be contacted by the team")
+
+
+def test_a_meeting_cannot_be_moved_to_another_teams_staff(team, clinician, clinician2, outsider):
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
+    now = timezone.now()
+    meeting = meeting_schedule(
+        episode=episode,
+        scheduled_start=now + timedelta(days=1),
+        scheduled_end=now + timedelta(days=1, hours=1),
+        location="home",
+        staff=[clinician, clinician2],
+        created_by=clinician,
+        now=now,
+    )
+    with pytest.raises(ValidationError) as refused:
+        meeting_reschedule(
+            meeting=meeting,
+            scheduled_start=now + timedelta(days=2),
+            scheduled_end=now + timedelta(days=2, hours=1),
+            location="home",
+            location_detail="",
+            staff=[clinician, outsider],
+            network_members=[],
+            reason="The family asked for Thursday instead.",
+            changed_by=clinician,
+            now=now,
+        )
+    assert "staff" in refused.value.message_dict

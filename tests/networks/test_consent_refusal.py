@@ -312,3 +312,57 @@ def test_the_peer_page_and_the_network_map_show_a_refusal_apart_from_not_yet_ask
     drawn = client.get(reverse("networks:network_map", args=[service_user.pk])).content.decode()
     assert 'data-contact-consent="refused"><strong>Refused</strong>' in drawn
     assert 'data-contact-consent="not_asked">Not yet asked' in drawn
+
+
+def test_a_stale_form_never_reverses_an_answer_recorded_since_it_was_opened(
+    client, clinician, clinician2, service_user
+):
+    """Issue 13 review: B opened the edit form while the member had agreed; A recorded a
+    refusal; B saved a new phone number and the refusal became "agreed", credited to B."""
+    stamp = timezone.now() - timedelta(days=2)
+    member = f.make_member(
+        service_user,
+        contact_consent="agreed",
+        consent_recorded_at=stamp,
+        consent_recorded_by=clinician,
+    )
+    url = reverse("networks:member_edit", args=[service_user.pk, member.pk])
+    client.force_login(clinician2)
+    drawn = client.get(url).context["form"]
+    assert drawn["contact_consent_was"].value() == "agreed"
+    services.network_member_record_consent(
+        member=member, consent="refused", recorded_by=clinician, now=timezone.now()
+    )
+    # B saves the form as drawn, with only the phone changed: the refusal stands.
+    stale = _member_form(
+        contact_consent="agreed",
+        information_consent="not_asked",
+        contact_consent_was="agreed",
+        information_consent_was="not_asked",
+        phone="07700 900999",
+    )
+    assert client.post(url, stale).status_code == 302
+    member.refresh_from_db()
+    assert (member.contact_consent, member.consent_recorded_by) == ("refused", clinician)
+    assert member.phone == "07700 900999"
+    # B's form drawn before any answer, A answered "refused", B picks "agreed": refused, said.
+    other = f.make_member(service_user, name="Kit")
+    other_url = reverse("networks:member_edit", args=[service_user.pk, other.pk])
+    services.network_member_record_consent(
+        member=other, consent="refused", recorded_by=clinician, now=timezone.now()
+    )
+    response = client.post(
+        other_url,
+        _member_form(
+            name="Kit",
+            contact_consent="agreed",
+            information_consent="not_asked",
+            contact_consent_was="not_asked",
+            information_consent_was="not_asked",
+        ),
+    )
+    assert "Someone recorded another answer" in " ".join(
+        response.context["form"].errors["contact_consent"]
+    )
+    other.refresh_from_db()
+    assert other.contact_consent == "refused"

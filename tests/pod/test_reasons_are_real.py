@@ -35,6 +35,10 @@ FILLER = [
     "xyzzy plugh foo",
     "as discussed",
     "As per discussed, agreed.",
+    "not applicable",
+    "To be confirmed.",
+    "because I said so",
+    "nothing to add here at all",
 ]
 REASONS = [
     "Wrong time",
