@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -45,7 +45,7 @@ def teams_for(user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user)
 
 
-def team_ids_of(user: User) -> QuerySet[TeamMembership]:
+def team_ids_of(user: User) -> QuerySet[TeamMembership, Any]:
     """The ids of the teams `user` is a member of, as a subquery for `team_id__in=...`.
 
     Read fresh by the database on every query (never cached, so removing a membership takes
