@@ -15,16 +15,20 @@ from typing import Any, TypedDict
 from django.conf import settings
 from django.db.models import (
     Case,
-    Count,
     Exists,
+    F,
+    Func,
+    IntegerField,
     Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from meetings import medication_rules, rules
@@ -41,7 +45,7 @@ from meetings.models import (
     Utterance,
 )
 from networks.models import NetworkMember, PeerContact
-from pod.foundation.access import CLINICAL_ROLES
+from pod.foundation.access import CLINICAL_ROLES, team_ids_of
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 from pod.foundation.outbox_models import OutboxMessage
@@ -51,7 +55,7 @@ def episodes_for(user: User) -> QuerySet[Episode]:
     """Episodes whose clinical record a user may open (clinicians and prescribers of the team)."""
     if not user.is_authenticated or not user.is_active or user.role not in CLINICAL_ROLES:
         return Episode.objects.none()
-    return Episode.objects.filter(team__memberships__user=user)
+    return Episode.objects.filter(team_id__in=team_ids_of(user))
 
 
 def get_episode_for_user(user: User, pk: int, *, for_update: bool = False) -> Episode:
@@ -387,12 +391,26 @@ def open_clocks(episodes: Iterable[Episode], *, now: datetime) -> list[OpenClock
     return clocks
 
 
+def _count(rows: QuerySet[Any]) -> Coalesce:
+    """`rows` counted as a correlated subquery (0 when none): one number per outer row without
+    joining and grouping the outer query, which costs more to build and to plan."""
+    return Coalesce(
+        Subquery(
+            rows.order_by().values(n=Func(F("pk"), function="COUNT")),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
 def home_meetings(user: User, *, start: datetime, end: datetime) -> QuerySet[Meeting]:
     """Scheduled meetings of the user's teams between two instants, with who is coming, in
-    order of start. Lazy: the home page reads one page of it."""
+    order of start. Lazy: the home page reads one page of it. `staff_count`: staff invited;
+    `i_attend`: 1 when `user` is among them, else 0."""
+    participants = Participant.objects.filter(meeting=OuterRef("pk"))
     return (
         Meeting.objects.filter(
-            episode__in=episodes_for(user),
+            episode__team_id__in=team_ids_of(user),
             status=Meeting.Status.SCHEDULED,
             scheduled_start__gte=start,
             scheduled_start__lt=end,
@@ -401,8 +419,8 @@ def home_meetings(user: User, *, start: datetime, end: datetime) -> QuerySet[Mee
         .exclude(episode__status=Episode.Status.CLOSED)
         .select_related("episode__service_user")
         .annotate(
-            staff_count=Count("participants", filter=Q(participants__kind="staff")),
-            i_attend=Count("participants", filter=Q(participants__staff=user)),
+            staff_count=_count(participants.filter(kind="staff")),
+            i_attend=_count(participants.filter(staff=user)),
         )
         .order_by("scheduled_start", "pk")
     )
@@ -410,14 +428,18 @@ def home_meetings(user: User, *, start: datetime, end: datetime) -> QuerySet[Mee
 
 def home_caseload(user: User) -> QuerySet[Episode]:
     """Open episodes of the user's teams: the ones they are core team for first, then by family
-    name. Lazy: the home page reads one page of it."""
+    name. Lazy: the home page reads one page of it. `held`: meetings held; `mine`: whether
+    `user` is in the core team. Both are subqueries the database evaluates only for the page's
+    rows' sort keys, not a join over every meeting of the team grouped per episode."""
     return (
         episodes_for(user)
         .exclude(status=Episode.Status.CLOSED)
         .select_related("service_user")
         .annotate(
-            held=Count("meetings", filter=Q(meetings__status="held"), distinct=True),
-            mine=Count("core_team", filter=Q(core_team=user), distinct=True),
+            held=_count(Meeting.objects.filter(episode=OuterRef("pk"), status="held")),
+            mine=Exists(
+                Episode.core_team.through.objects.filter(episode=OuterRef("pk"), user=user)
+            ),
         )
         .order_by("-mine", "service_user__family_name", "pk")
     )
@@ -429,9 +451,11 @@ def home_caseload(user: User) -> QuerySet[Episode]:
 def episode_meetings(episode: Episode) -> list[Meeting]:
     return list(
         episode.meetings.prefetch_related(PARTICIPANTS)
+        # Subqueries, not a join of utterances x decisions grouped per meeting (which grows as
+        # their product and costs more to plan).
         .annotate(
-            utterance_count=Count("utterances", distinct=True),
-            decision_count=Count("decisions", distinct=True),
+            utterance_count=_count(Utterance.objects.filter(meeting=OuterRef("pk"))),
+            decision_count=_count(Decision.objects.filter(meeting=OuterRef("pk"))),
         )
         .order_by("scheduled_start")
     )

@@ -33,7 +33,7 @@ from django.http import Http404
 
 from networks import rules
 from networks.models import Fold, NetworkMember, PeerAssignment, PeerContact, ServiceUser
-from pod.foundation.access import CLINICAL_ROLES
+from pod.foundation.access import CLINICAL_ROLES, team_ids_of
 from pod.foundation.models import User
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def service_users_for(user: User) -> QuerySet[ServiceUser]:
             peer_assignments__peer=user, peer_assignments__ended_at__isnull=True
         )
     if user.role in CLINICAL_ROLES:
-        return ServiceUser.objects.filter(team__memberships__user=user)
+        return ServiceUser.objects.filter(team_id__in=team_ids_of(user))
     return ServiceUser.objects.none()
 
 

@@ -89,9 +89,9 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             f"""
             INSERT INTO pod_trust (id, name, code)
               SELECT t, 'Bench trust ' || t, 'BT' || t FROM generate_series(1, 4) t;
-            INSERT INTO pod_team (id, trust_id, name, kind)
+            INSERT INTO pod_team (id, trust_id, name, kind, contact_email, contact_phone)
               SELECT t, (t - 1) / 5 + 1, 'Bench team ' || t,
-                     (ARRAY['CRT','EIP','COMMUNITY'])[t % 3 + 1]
+                     (ARRAY['CRT','EIP','COMMUNITY'])[t % 3 + 1], '', ''
               FROM generate_series(1, {TEAMS}) t;""",
         ),
         (
@@ -179,7 +179,7 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             f"""
             INSERT INTO meetings_meeting (id, episode_id, scheduled_start, scheduled_end,
                 location, location_detail, status, actual_start, actual_end, cancelled_reason,
-                created_at)
+                created_at, calendar_sequence, cancelled_by)
               SELECT (e.id - 1) * {MEETINGS_PER_EPISODE} + j, e.id, st, st + interval '1 hour',
                      'home', '',
                      CASE WHEN e.first_meeting_held_at IS NULL OR st > {now_sql}
@@ -188,7 +188,7 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                           THEN st END,
                      CASE WHEN e.first_meeting_held_at IS NOT NULL AND st <= {now_sql}
                           THEN st + interval '1 hour' END,
-                     '', e.referral_received_at
+                     '', e.referral_received_at, 0, ''
               FROM meetings_episode e
               CROSS JOIN generate_series(1, {MEETINGS_PER_EPISODE}) j
               CROSS JOIN LATERAL (
@@ -236,7 +236,10 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             INSERT INTO meetings_prescription (id, episode_id, medicine, dose, is_new,
                 is_antipsychotic, prescriber_id, prescribed_at, meetings_held_before,
                 override_reason, override_explanation, created_at, audited_at)
-              SELECT (e.id - 1) * 2 + k, e.id, 'Medicine ' || k, '', random() < 0.6,
+              -- All new: a continuing prescription must name a row of the person's
+              -- current-medication list (prescription_continuing_is_on_the_list), which the
+              -- synthetic service does not have.
+              SELECT (e.id - 1) * 2 + k, e.id, 'Medicine ' || k, '', true,
                      random() < 0.4, {staff_id("e.team_id", "10 + k % 2")}, pa, NULL,
                      CASE WHEN o THEN 'rapid_response' ELSE '' END,
                      CASE WHEN o THEN 'Physical safety threatened (synthetic)' ELSE '' END,

@@ -45,7 +45,15 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         default=1_000,
         help="the size (one of --people) at which to run the load test; 0: no load run",
     )
-    parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument("--load-seconds", type=int, default=60, help="per page, in all")
+    parser.add_argument(
+        "--load-rounds",
+        type=int,
+        default=6,
+        help="the load run cycles through the pages this many times (each page gets "
+        "load-seconds / load-rounds per round), so a shared machine's changing load falls on "
+        "every page alike",
+    )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README)")
     parser.add_argument("--skip-fill", action="store_true")
@@ -83,6 +91,7 @@ def main(argv: list[str]) -> int:
                 workers=options.workers,
                 clients=options.clients,
                 seconds=options.load_seconds,
+                rounds=options.load_rounds,
             )
         # Written after each size, so a later failure keeps what was measured.
         options.output.write_text(
@@ -96,6 +105,7 @@ def main(argv: list[str]) -> int:
                 workers=options.workers,
                 clients=options.clients,
                 seconds=options.load_seconds,
+                rounds=options.load_rounds,
             )
         )
     print(f"Wrote {options.output}")

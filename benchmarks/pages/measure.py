@@ -268,11 +268,16 @@ def session_cookie(user_id: int | None) -> str | None:
 
 
 def load_run(
-    all_pages: list[Page], *, workers: int, clients: int, seconds: int
+    all_pages: list[Page], *, workers: int, clients: int, seconds: int, rounds: int = 6
 ) -> dict[Page, LoadFigures]:
     """Start gunicorn as production runs it (DEBUG off, hashed static files from
     collectstatic, which the caller has run; the second factor required), check each load
-    page answers 200 with its session, then run wrk against each in turn, /health/ first."""
+    page answers 200 with its session, then run wrk against the pages in `rounds` rounds of
+    `seconds / rounds` each, /health/ first in every round. Interleaving puts every page under
+    the same share of whatever else the machine is doing (on a shared machine the load drifts
+    over minutes; one page after another for a minute each compared pages under different
+    loads). Each page's figures add up its rounds: requests over the seconds, errors summed,
+    the median of the rounds' medians."""
     port = _free_port()
     env = {
         **os.environ,
@@ -281,18 +286,25 @@ def load_run(
         "ALLOWED_HOSTS": "127.0.0.1",
     }
     server = subprocess.Popen(gunicorn_command(port, workers), cwd=ROOT, env=env)
-    out: dict[Page, LoadFigures] = {}
+    load_pages = [p for p in all_pages if p.load]
+    each = max(seconds // max(rounds, 1), 1)
+    runs: dict[Page, list[LoadFigures]] = {page: [] for page in load_pages}
     try:
         _wait_for(port)
-        for page in [p for p in all_pages if p.load]:
-            cookie = session_cookie(page.user_id)
+        cookies = {}
+        for page in load_pages:
+            cookie = cookies[page] = session_cookie(page.user_id)
             url = f"http://127.0.0.1:{port}{page.url}"
             request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
             with urllib.request.urlopen(request) as answer:  # a redirect (sign-in) is followed
                 if answer.status != 200 or answer.url != url:
                     raise RuntimeError(f"{page.label} ({page.role}) was not served under gunicorn")
-            out[page] = wrk(url, cookie, clients=clients, seconds=seconds)
-            print(f"  load {page.role:<16} {page.label:<12} {out[page]}")
+        for round_number in range(rounds):
+            for page in load_pages:
+                url = f"http://127.0.0.1:{port}{page.url}"
+                runs[page].append(wrk(url, cookies[page], clients=clients, seconds=each))
+            load_average = os.getloadavg()[0]
+            print(f"  load round {round_number + 1}/{rounds} (load average {load_average:.1f})")
     finally:
         server.send_signal(signal.SIGINT)  # quick shutdown: wrk's last requests are not wanted
         try:
@@ -300,4 +312,14 @@ def load_run(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+    out: dict[Page, LoadFigures] = {}
+    for page, figures in runs.items():
+        requests = sum(f.requests for f in figures)
+        out[page] = LoadFigures(
+            requests_per_second=requests / (each * len(figures)),
+            requests=requests,
+            errors=sum(f.errors for f in figures),
+            median_ms=statistics.median(f.median_ms for f in figures),
+        )
+        print(f"  load {page.role:<16} {page.label:<12} {out[page]}")
     return out

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from meetings.models import Meeting
 from meetings.selectors import get_episode_for_user
 from pod.foundation.access import clinical_required, request_user
+from pod.foundation.middleware import record_target_known
 
 CLOSED_MESSAGE = "This episode is closed; its record is read-only and nothing was changed."
 
@@ -28,6 +29,8 @@ def episode_view(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any):
         episode = get_episode_for_user(request_user(request), pk)
+        # The access log records this person without looking the episode up again.
+        record_target_known(request, "episode", episode.pk, episode.service_user_id)
         if request.method == "POST" and episode.is_closed:
             messages.error(request, CLOSED_MESSAGE)
             return redirect("meetings:episode_detail", pk=episode.pk)

@@ -143,3 +143,44 @@ def test_it_knows_the_record_kinds_the_meetings_app_registered():
     assert record_targets.target_for("outcomes", {"meeting_id": 8}) == ("meeting", 8)
     assert record_targets.target_for("meetings", {"person_pk": 9, "pk": 7}) == ("person", 9)
     assert record_targets.person_id_for("unknown", 1) is None
+
+
+def test_the_episode_page_logs_its_person_without_looking_the_episode_up_again(
+    client, clinician, episode, django_capture_on_commit_callbacks
+):
+    """The episode page's access-log row is written from the person the page loaded under its
+    access check (issue 17, point 3): one INSERT after the response, no lookup of the episode."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(clinician)
+    url = reverse("meetings:episode_detail", args=[episode.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        for callback in callbacks:
+            callback()
+    written = [q["sql"] for q in ctx.captured_queries]
+    assert not [sql for sql in written if "meetings_episode" in sql], written
+    assert [
+        (a.user_id, a.service_user_id, a.what, a.view_name)
+        for a in RecordAccess.objects.filter(view_name="meetings:episode_detail")
+    ] == [
+        (
+            clinician.pk,
+            episode.service_user_id,
+            "meetings:episode_detail",
+            "meetings:episode_detail",
+        )
+    ]
+
+
+def test_a_known_target_replaces_only_the_record_the_url_names():
+    from pod.foundation.middleware import _RECORD_TARGET, record_target_known
+
+    request = RequestFactory().get("/episodes/7/")
+    setattr(request, _RECORD_TARGET, ("episode", 7))
+    record_target_known(request, "episode", 8, 99)  # another record: ignored
+    assert getattr(request, _RECORD_TARGET) == ("episode", 7)
+    record_target_known(request, "episode", 7, 42)
+    assert getattr(request, _RECORD_TARGET) == ("person", 42)
