@@ -35,7 +35,16 @@ from pod.foundation.plausibility import (
 )
 
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
-_PARSE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+# The browser's own format (datetime-local), and the British day/month/year that the error
+# message gives as its example for anyone typing a time by hand.
+_PARSE_FORMATS = (
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+)
 # The longest text any accepted format can be: longer input is refused before parsing.
 _MAX_INPUT = 19
 

@@ -127,6 +127,14 @@ def test_the_field_shows_the_choice_for_an_ambiguous_time_and_accepts_it():
     assert chosen.cleaned_data["held_at"] == datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
 
 
+def test_a_time_typed_as_the_error_message_shows_it_is_accepted():
+    """Issue 13 review: the message's example, day/month/year, was itself refused."""
+    form = _Form({"held_at": "24/11/2026 14:30"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["held_at"] == datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # GMT
+    assert not _Form({"held_at": "31/02/2026 14:30"}).is_valid()
+
+
 @pytest.mark.parametrize(
     "data",
     [
