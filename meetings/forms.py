@@ -241,7 +241,18 @@ class _HeldTimes(forms.Form):
         return data
 
 
-class MeetingTookPlaceForm(_Crispy, _HeldTimes):
+class _StaffAndMembers(_Crispy, forms.Form):
+    """A form whose `staff` and `network_members` choices are given when it is drawn (the team's
+    clinical staff; the person's network members)."""
+
+    def __init__(self, *args, staff, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        form_field(self, "staff", StaffChoiceField).queryset = staff
+        form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
+        self._helper()
+
+
+class MeetingTookPlaceForm(_StaffAndMembers, _HeldTimes):
     """A meeting that has already taken place and was never arranged in POD: when, where, and
     who was there (meetings.services.meetings.meeting_record_past). Nobody is ticked by
     default: attendance is recorded, not assumed (issue 10)."""
@@ -263,12 +274,6 @@ class MeetingTookPlaceForm(_Crispy, _HeldTimes):
     staff = StaffChoiceField(
         queryset=None, label="Staff who were there", widget=forms.CheckboxSelectMultiple
     )
-
-    def __init__(self, *args, staff, members, **kwargs):
-        super().__init__(*args, **kwargs)
-        form_field(self, "staff", StaffChoiceField).queryset = staff
-        form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
-        self._helper()
 
 
 class MeetingHeldForm(_Crispy, _HeldTimes):
@@ -477,7 +482,7 @@ class MeetingCancelForm(_Crispy, forms.Form):
         self._helper()
 
 
-class MeetingRescheduleForm(_Crispy, forms.Form):
+class MeetingRescheduleForm(_StaffAndMembers):
     submit_label = "Save the change"
     scheduled_start = LocalDateTimeField(label="Starts at", kind="appointment", what="The meeting")
     duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=15, max_value=480)
@@ -501,12 +506,6 @@ class MeetingRescheduleForm(_Crispy, forms.Form):
     reason = forms.CharField(
         label="Why the meeting is changed", widget=forms.Textarea(attrs={"rows": 2})
     )
-
-    def __init__(self, *args, staff, members, **kwargs):
-        super().__init__(*args, **kwargs)
-        form_field(self, "staff", StaffChoiceField).queryset = staff
-        form_field(self, "network_members", forms.ModelMultipleChoiceField).queryset = members
-        self._helper()
 
 
 class MeetingCorrectForm(_Crispy, _HeldTimes):

@@ -43,3 +43,33 @@ def held_meeting(episode, staff, *, hours_after_referral: float = 2, attend_all:
 
 def person_participant(meeting):
     return meeting.participants.get(kind=Participant.Kind.SERVICE_USER)
+
+
+def agreed_member(service_user, recorded_by, **kw):
+    """A network member with an email address who agreed to be contacted (recorded now)."""
+    return f.make_member(
+        service_user,
+        **{
+            "name": "Robin",
+            "email": "robin@example.org",
+            "contact_consent": "agreed",
+            "consent_recorded_at": timezone.now(),
+            "consent_recorded_by": recorded_by,
+            **kw,
+        },
+    )
+
+
+def future_meeting(episode, staff, *, days: float = 1, members=None):
+    """A meeting arranged now for `days` ahead, an hour long, at home."""
+    now = timezone.now()
+    return meeting_schedule(
+        episode=episode,
+        scheduled_start=now + timedelta(days=days),
+        scheduled_end=now + timedelta(days=days, hours=1),
+        location="home",
+        staff=staff,
+        network_members=members,
+        created_by=staff[0],
+        now=now,
+    )

@@ -18,7 +18,7 @@ from meetings.services.lifecycle import meeting_cancel, meeting_correct, meeting
 from meetings.services.meetings import meeting_record_held, meeting_schedule
 from meetings.sweeps import first_meeting_sweep
 from tests import factories as f
-from tests.meetings.helpers import held_meeting, recent_episode
+from tests.meetings.helpers import agreed_member, held_meeting, recent_episode
 
 pytestmark = pytest.mark.django_db
 
@@ -528,14 +528,7 @@ def test_closing_cancels_a_meeting_in_progress_or_past_and_never_recorded_withou
     from pod.foundation.outbox_models import OutboxMessage
 
     episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
-    member = f.make_member(
-        episode.service_user,
-        name="Robin",
-        email="robin@example.org",
-        contact_consent="agreed",
-        consent_recorded_at=timezone.now(),
-        consent_recorded_by=clinician,
-    )
+    member = agreed_member(episode.service_user, clinician)
     now = timezone.now()
     in_progress = _schedule(episode, now - timedelta(minutes=4), [clinician], members=[member])
     later = now + timedelta(minutes=2)
@@ -563,14 +556,7 @@ def test_a_meeting_cancelled_after_its_time_tells_no_one(team, clinician, clinic
     from pod.foundation.outbox_models import OutboxMessage
 
     episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
-    member = f.make_member(
-        episode.service_user,
-        name="Robin",
-        email="robin@example.org",
-        contact_consent="agreed",
-        consent_recorded_at=timezone.now(),
-        consent_recorded_by=clinician,
-    )
+    member = agreed_member(episode.service_user, clinician)
     now = timezone.now()
     meeting = _schedule(episode, now + timedelta(hours=1), [clinician], members=[member])
     before = OutboxMessage.objects.filter(kind="meeting_cancellation").count()

@@ -21,7 +21,7 @@ from meetings.services.meetings import (
 )
 from pod.foundation.outbox_models import OutboxMessage
 from tests import factories as f
-from tests.meetings.helpers import recent_episode
+from tests.meetings.helpers import agreed_member, future_meeting, recent_episode
 
 pytestmark = pytest.mark.django_db
 
@@ -129,14 +129,7 @@ def test_a_meeting_that_took_place_is_recorded_held_with_who_was_there_and_no_me
     team, clinician, clinician2
 ):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=72)
-    came = f.make_member(
-        episode.service_user,
-        name="Robin",
-        email="robin@example.org",
-        contact_consent="agreed",
-        consent_recorded_at=timezone.now(),
-        consent_recorded_by=clinician,
-    )
+    came = agreed_member(episode.service_user, clinician)
     stayed_away = f.make_member(episode.service_user, name="Kit", email="kit@example.org")
     now = timezone.now()
     start = now - timedelta(hours=30)  # ended 29 hours ago: recorded after the event
@@ -280,20 +273,6 @@ def test_three_touching_meetings_recorded_this_morning_are_one_sitting_and_marke
         )
 
 
-def _member(episode, clinician, **kw):
-    return f.make_member(
-        episode.service_user,
-        **{
-            "name": "Robin",
-            "email": "robin@example.org",
-            "contact_consent": "agreed",
-            "consent_recorded_at": timezone.now(),
-            "consent_recorded_by": clinician,
-            **kw,
-        },
-    )
-
-
 @pytest.mark.hazard("HAZ-06.C90")
 def test_a_member_no_longer_wanted_or_who_refused_is_taken_off_a_meeting_when_it_changes(
     team, clinician, clinician2
@@ -305,18 +284,9 @@ def test_a_member_no_longer_wanted_or_who_refused_is_taken_off_a_meeting_when_it
 
     episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
     now = timezone.now()
-    unwanted = _member(episode, clinician)
-    refusing = _member(episode, clinician, name="Kit", email="kit@example.org")
-    meeting = meeting_schedule(
-        episode=episode,
-        scheduled_start=now + timedelta(days=1),
-        scheduled_end=now + timedelta(days=1, hours=1),
-        location="home",
-        staff=[clinician, clinician2],
-        network_members=[unwanted, refusing],
-        created_by=clinician,
-        now=now,
-    )
+    unwanted = agreed_member(episode.service_user, clinician)
+    refusing = agreed_member(episode.service_user, clinician, name="Kit", email="kit@example.org")
+    meeting = future_meeting(episode, [clinician, clinician2], members=[unwanted, refusing])
     assert len(meeting_email_recipients(meeting)) == 2
     network_services.network_member_update(
         member=unwanted,
@@ -352,15 +322,7 @@ def test_a_member_no_longer_wanted_or_who_refused_is_taken_off_a_meeting_when_it
 def test_a_meeting_cannot_be_moved_to_another_teams_staff(team, clinician, clinician2, outsider):
     episode = recent_episode(team, [clinician, clinician2], hours_ago=30)
     now = timezone.now()
-    meeting = meeting_schedule(
-        episode=episode,
-        scheduled_start=now + timedelta(days=1),
-        scheduled_end=now + timedelta(days=1, hours=1),
-        location="home",
-        staff=[clinician, clinician2],
-        created_by=clinician,
-        now=now,
-    )
+    meeting = future_meeting(episode, [clinician, clinician2])
     with pytest.raises(ValidationError) as refused:
         meeting_reschedule(
             meeting=meeting,
