@@ -273,7 +273,16 @@ def _medication(d: MedicationRule) -> list[Table]:
         Table(
             "late_records",
             "Meetings recorded after the event",
-            ["Meeting", "Episode", "Team", "Started", "Ended", "Recorded held", "Counts"],
+            [
+                "Meeting",
+                "Episode",
+                "Team",
+                "Started",
+                "Ended",
+                "Recorded held",
+                "Arranged beforehand",
+                "Counts",
+            ],
             [
                 [
                     r["id"],
@@ -282,6 +291,7 @@ def _medication(d: MedicationRule) -> list[Table]:
                     r["actual_start"],
                     r["actual_end"],
                     r["recorded_held_at"],
+                    "yes" if r["arranged_in_advance"] else "no",
                     "yes" if r["counts_as_network_meeting"] else "no",
                 ]
                 for r in d["late_record_list"]

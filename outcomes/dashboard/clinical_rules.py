@@ -202,7 +202,8 @@ class PrescriptionRow(TypedDict):
 
 
 class LateRecordRow(TypedDict):
-    """A held meeting recorded more than POD_RECORDED_AFTER_EVENT_HOURS after it ended."""
+    """A held meeting recorded after the event: more than POD_RECORDED_AFTER_EVENT_HOURS after
+    it ended, or never arranged in POD before it began (meetings.medication_rules)."""
 
     id: int
     episode_id: int
@@ -210,6 +211,7 @@ class LateRecordRow(TypedDict):
     actual_start: datetime
     actual_end: datetime
     recorded_held_at: datetime
+    arranged_in_advance: bool
     counts_as_network_meeting: bool | None
 
 

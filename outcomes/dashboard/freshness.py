@@ -35,7 +35,7 @@ from outcomes.dashboard.scope import Scope
 from outcomes.dashboard.sections import SectionName, SectionResult
 
 # Bump when a section's result type changes shape, so an old pickled result is never read.
-KEY_VERSION = 1
+KEY_VERSION = 2  # 2: the late-record rows say whether the meeting was arranged beforehand
 
 
 T = TypeVar("T")

@@ -476,3 +476,4 @@ def test_the_manager_sees_meetings_recorded_after_the_event(
     assert result["late_records"] == 1
     (row,) = result["late_record_list"]
     assert (row["id"], row["counts_as_network_meeting"]) == (late.pk, True)
+    assert row["arranged_in_advance"] is True  # late, not unarranged
