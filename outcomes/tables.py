@@ -215,7 +215,11 @@ def _medication(d: MedicationRule) -> list[Table]:
                     r["medicine"],
                     "override"
                     if r["override_reason"]
-                    else ("new" if r["is_new"] else "continuing"),
+                    else "new"
+                    if r["is_new"]
+                    else "continuing, listed by the prescriber within 24 h"
+                    if r["self_listed"]
+                    else "continuing",
                     r["meetings_held_before"],
                     r["meetings_required"],
                     r["rule_version"],

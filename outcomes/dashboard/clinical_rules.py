@@ -3,11 +3,21 @@ the referral, and meetings held before a new medicine (meetings.rules holds the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypedDict, cast
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 
 from meetings.models import Alert, Episode, Meeting, Prescription
@@ -199,6 +209,9 @@ class PrescriptionRow(TypedDict):
     meetings_held_before: int | None
     meetings_required: int | None
     rule_version: str
+    # Continuing a list entry that the prescriber added within SELF_LISTED_WITHIN before it:
+    # allowed, but the one way round the rule a single person can take, so the manager sees it.
+    self_listed: bool | None
 
 
 class LateRecordRow(TypedDict):
@@ -269,10 +282,23 @@ def _medication_head(scope: Scope, required: int) -> Totals:
     )
 
 
+# How recently before a continuing prescription its list entry may have been added by the
+# prescriber for the manager's list to mark it (issue 13/10 review: a prescriber listed a medicine
+# and continued it at once, with no meeting and no trace).
+SELF_LISTED_WITHIN = timedelta(hours=24)
+
+
 def _all_prescriptions(scope: Scope, list_limit: int | None) -> ValuesQuery:
+    self_listed = ExpressionWrapper(
+        Q(
+            current_medication__recorded_by=F("prescriber"),
+            current_medication__recorded_at__gte=F("prescribed_at") - SELF_LISTED_WITHIN,
+        ),
+        output_field=BooleanField(),
+    )
     return limited(
         _prescriptions(scope)
-        .annotate(team_name=F("episode__team__name"))
+        .annotate(team_name=F("episode__team__name"), self_listed=self_listed)
         .values(*PrescriptionRow.__annotations__)
         .order_by("-prescribed_at", "-id"),
         list_limit,

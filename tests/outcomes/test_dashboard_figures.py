@@ -477,3 +477,48 @@ def test_the_manager_sees_meetings_recorded_after_the_event(
     (row,) = result["late_record_list"]
     assert (row["id"], row["counts_as_network_meeting"]) == (late.pk, True)
     assert row["arranged_in_advance"] is True  # late, not unarranged
+
+
+@pytest.mark.hazard("HAZ-03.C43")
+def test_a_continuing_prescription_of_an_entry_the_prescriber_just_listed_is_marked(
+    team, prescriber, scope
+):
+    """Issue 10 review: a prescriber put a medicine on the current-medication list and continued
+    it straight away: allowed, but the manager's list says so."""
+    from meetings.services.prescriptions import current_medication_add, prescription_create
+    from outcomes.tables import _medication
+
+    ep = b.episode(team, referral=at("2026-03-02"), held_after_hours=None)
+    listed_now = current_medication_add(
+        episode=ep,
+        medicine="Haloperidol",
+        source="person",
+        source_date=date(2026, 3, 3),
+        recorded_by=prescriber,
+        now=at("2026-03-03"),
+    )
+    known = current_medication_add(
+        episode=ep,
+        medicine="Sertraline",
+        source="gp_record",
+        source_date=date(2026, 3, 2),
+        recorded_by=None,
+        now=at("2026-03-02", "10:00"),
+    )
+    for entry, when in ((listed_now, at("2026-03-03", "09:05")), (known, at("2026-03-04"))):
+        prescription_create(
+            episode=ep,
+            medicine="",
+            continuing=entry,
+            is_antipsychotic=False,
+            prescriber=prescriber,
+            prescribed_at=when,
+            now=when,
+        )
+    figures = medication_rule(scope)
+    rows = {r["medicine"]: bool(r["self_listed"]) for r in figures["prescription_list"]}
+    assert rows == {"Haloperidol": True, "Sertraline": False}
+    (table,) = [t for t in _medication(figures) if t.key == "prescriptions"]
+    how = {row[4]: row[5] for row in table.rows}
+    assert how["Haloperidol"] == "continuing, listed by the prescriber within 24 h"
+    assert how["Sertraline"] == "continuing"
