@@ -12,7 +12,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from meetings import rules
-from meetings.models import CalledOffBy, Episode, Meeting
+from meetings.models import CalledOffBy, Decision, Episode, Meeting, Utterance
 from meetings.services.clock import episode_refresh_clock
 from meetings.services.meeting_changes import meeting_cancel_locked
 from networks.models import ServiceUser
@@ -235,13 +235,21 @@ def episode_scheduled_meetings(episode: Episode) -> QuerySet[Meeting]:
 
 
 def _last_recorded_event(episode: Episode) -> datetime | None:
-    """The latest end of a held meeting or prescription time of the episode (None when none).
-    Two queries."""
+    """The latest instant recorded in the episode (None when none): the end of a held meeting,
+    a prescription, a care plan version, an utterance or decision of its meetings, an entry of
+    its current-medication list. Six queries, each an index-backed MAX."""
+    held = episode.meetings.filter(status=Meeting.Status.HELD)
     ends = [
-        episode.meetings.filter(status=Meeting.Status.HELD).aggregate(last=Max("actual_end"))[
+        held.aggregate(last=Max("actual_end"))["last"],
+        episode.prescriptions.aggregate(last=Max("prescribed_at"))["last"],
+        episode.care_plans.aggregate(last=Max("created_at"))["last"],
+        Utterance.objects.filter(meeting__episode=episode).aggregate(last=Max("recorded_at"))[
             "last"
         ],
-        episode.prescriptions.aggregate(last=Max("prescribed_at"))["last"],
+        Decision.objects.filter(meeting__episode=episode).aggregate(last=Max("recorded_at"))[
+            "last"
+        ],
+        episode.current_medications.aggregate(last=Max("recorded_at"))["last"],
     ]
     known = [instant for instant in ends if instant is not None]
     return max(known) if known else None
@@ -291,8 +299,9 @@ def episode_close(
         errors["closed_at"] = refusal
     elif (last := _last_recorded_event(episode)) is not None and closed_at < last:
         errors["closed_at"] = (
-            "An episode cannot close before what is recorded in it: its last held meeting or "
-            f"prescription is at {last.astimezone(LONDON):%d %b %Y %H:%M}."
+            "An episode cannot close before what is recorded in it: the latest entry (a held "
+            "meeting, prescription, care plan or record of a meeting) is at "
+            f"{last.astimezone(LONDON):%d %b %Y %H:%M}."
         )
     if errors:
         raise ValidationError(errors)

@@ -585,3 +585,33 @@ def test_an_episode_cannot_close_before_a_meeting_held_in_it(team, clinician, cl
     assert "closed_at" in caught.value.error_dict
     assert Episode.objects.get(pk=episode.pk).status != Episode.Status.CLOSED
     episode_close(episode=episode, outcome="Well again.", closed_at=held.actual_end, now=now)
+
+
+@pytest.mark.hazard("HAZ-07.C89")
+def test_an_episode_cannot_close_before_its_care_plan_was_written(team, clinician, clinician2):
+    """Issue 13/10 review: closed three days back, after the care plan was written today."""
+    from meetings.services.care_plans import care_plan_version_create
+
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=80)
+    held = held_meeting(episode, [clinician, clinician2], hours_after_referral=2)
+    care_plan_version_create(
+        episode=episode,
+        meeting=held,
+        what_matters="Sleeping again; college in May.",
+        actions="Daily meetings at home for a week.",
+        responsible="Chris and Sam, with Dana.",
+        person_views="I want to sleep.",
+        person_agreed=True,
+        involved_members=[],
+        created_by=clinician,
+    )
+    now = timezone.now()
+    with pytest.raises(ValidationError) as caught:
+        episode_close(
+            episode=episode,
+            outcome="Well again.",
+            closed_at=held.actual_end + timedelta(minutes=5),
+            now=now,
+        )
+    assert "closed_at" in caught.value.error_dict
+    episode_close(episode=episode, outcome="Well again.", closed_at=now, now=now)
