@@ -37,7 +37,7 @@ def _meeting_validate_times(
     """ValidationError by field (`<field_prefix>_start`, `_end`) for times that are not
     plausible (pod.foundation.plausibility): an end not after the start, a start before the
     referral, a meeting longer than MEETING_LONGEST; with `now`, an appointment more than two
-    years ahead, or (`held`) a start or end in the future."""
+    years ahead or more than 15 minutes ago, or (`held`) a start or end in the future."""
     errors: dict[str, str] = {}
     if end <= start:
         errors[f"{field_prefix}_end"] = "A meeting must end after it starts."
@@ -114,8 +114,11 @@ def meeting_schedule(
 
     The person is always invited. Network members are invited by default when the person wants
     them there; one the person does not want invited is recorded as not invited, with the reason.
-    Passing `network_members` limits the invitations to those members. ValidationError for a
-    closed episode, or a meeting that ends before it starts or starts before the referral.
+    Passing `network_members` limits the invitations to those members. ValidationError (by
+    field) for a closed episode; a meeting that ends before it starts, starts before the
+    referral, or starts more than 15 minutes before `now` (it has taken place: record it with
+    `meeting_record_past`); staff not of the episode's team; a chosen member who refused to be
+    contacted.
     """
     episode = episode_lock_for_change(episode)
     _meeting_validate_times(episode, scheduled_start, scheduled_end, "scheduled", now=now)
