@@ -90,6 +90,10 @@ class ServiceUser(models.Model):
         return f"{first} {self.family_name}"
 
 
+# What a meeting records for a member who refused to be contacted (issue 13).
+REFUSED_CONTACT_REASON = "Refused to be contacted by the team"
+
+
 class Consent(models.TextChoices):
     """A network member's answer to one consent question (issue 13)."""
 
@@ -230,6 +234,21 @@ class NetworkMember(models.Model):
         """True only when the member agreed to be contacted and invited (not asked or refused:
         no invitation, no message)."""
         return self.contact_consent == Consent.AGREED
+
+    @property
+    def may_be_invited(self) -> bool:
+        """False when the member is not to be invited to meetings: the person does not want
+        them there, or they refused to be contacted (issue 13). Not yet asked may be invited
+        (recorded, though no message is sent: `may_be_contacted`)."""
+        return self.person_wants_invited and self.contact_consent != Consent.REFUSED
+
+    @property
+    def not_invited_because(self) -> str:
+        """What a meeting records for a member who is not to be invited (`may_be_invited`
+        False): the person's words, or REFUSED_CONTACT_REASON; at most 300 characters."""
+        if not self.person_wants_invited:
+            return self.not_invited_reason[:300]
+        return REFUSED_CONTACT_REASON
 
     @property
     def may_be_informed(self) -> bool:

@@ -28,8 +28,6 @@ from meetings.services.meeting_changes import (
 )
 from meetings.services.meeting_messages import owe_meeting_messages
 from meetings.services.meetings import (
-    REFUSED,
-    REFUSED_CONTACT_REASON,
     meeting_attendance_refresh,
     refuse_refused_contact,
     staff_of_team_check,
@@ -123,17 +121,13 @@ def _invitations_set(
     refuse_refused_contact(members, set(chosen))
     for member in members:
         member_row = have_members.get(member.pk)
-        if not member.person_wants_invited or member.contact_consent == REFUSED:
+        if not member.may_be_invited:
             # Not to be invited (the person's wish, or the member refused contact), whatever
             # was chosen: an invitation made before that changed is withdrawn, with the reason
             # (issue 13 review: it stayed "invited" and was still addressed).
             if member_row is not None and member_row.invited:
                 member_row.invited = False
-                member_row.not_invited_reason = (
-                    member.not_invited_reason[:300]
-                    if not member.person_wants_invited
-                    else REFUSED_CONTACT_REASON
-                )
+                member_row.not_invited_reason = member.not_invited_because
                 member_row.save(update_fields=["invited", "not_invited_reason"])
                 changed = True
             continue

@@ -56,8 +56,6 @@ def _meeting_validate_times(
 
 
 REFUSED = NetworkMember.Consent.REFUSED
-# What a meeting records for a member who refused to be contacted (issue 13).
-REFUSED_CONTACT_REASON = "Refused to be contacted by the team"
 
 
 def refuse_refused_contact(
@@ -175,18 +173,14 @@ def _meeting_arrange(
     meeting.save()
     participants = [Participant(meeting=meeting, kind=Participant.Kind.SERVICE_USER)]
     for member in members:
-        if not member.person_wants_invited or member.contact_consent == REFUSED:
+        if not member.may_be_invited:
             participants.append(
                 Participant(
                     meeting=meeting,
                     kind=Participant.Kind.NETWORK_MEMBER,
                     network_member=member,
                     invited=False,
-                    not_invited_reason=(
-                        member.not_invited_reason[:300]
-                        if not member.person_wants_invited
-                        else REFUSED_CONTACT_REASON
-                    ),
+                    not_invited_reason=member.not_invited_because,
                 )
             )
         elif chosen is None or member.pk in chosen:

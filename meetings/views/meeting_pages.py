@@ -31,7 +31,6 @@ from meetings.services import dialogic_record, lifecycle
 from meetings.services import meetings as meeting_services
 from meetings.services.meeting_messages import calendar_event
 from meetings.views.common import episode_view, get_meeting, open_episode_only
-from networks.models import NetworkMember
 from pod.foundation.access import request_user
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.submissions import one_submission
@@ -465,10 +464,7 @@ def meeting_reschedule(request: HttpRequest, episode, meeting_pk: int) -> HttpRe
         "network_members": [
             p.network_member_id
             for p in rows
-            if p.network_member is not None
-            and p.invited
-            and p.network_member.person_wants_invited
-            and p.network_member.contact_consent != NetworkMember.Consent.REFUSED
+            if p.network_member is not None and p.invited and p.network_member.may_be_invited
         ],
     }
     form = MeetingRescheduleForm(
