@@ -179,7 +179,7 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
             f"""
             INSERT INTO meetings_meeting (id, episode_id, scheduled_start, scheduled_end,
                 location, location_detail, status, actual_start, actual_end, cancelled_reason,
-                created_at, calendar_sequence, cancelled_by)
+                created_at, calendar_sequence, cancelled_by, arranged_in_advance)
               SELECT (e.id - 1) * {MEETINGS_PER_EPISODE} + j, e.id, st, st + interval '1 hour',
                      'home', '',
                      CASE WHEN e.first_meeting_held_at IS NULL OR st > {now_sql}
@@ -188,7 +188,7 @@ def steps(people: int, now: datetime) -> list[tuple[str, str]]:
                           THEN st END,
                      CASE WHEN e.first_meeting_held_at IS NOT NULL AND st <= {now_sql}
                           THEN st + interval '1 hour' END,
-                     '', e.referral_received_at, 0, ''
+                     '', e.referral_received_at, 0, '', true
               FROM meetings_episode e
               CROSS JOIN generate_series(1, {MEETINGS_PER_EPISODE}) j
               CROSS JOIN LATERAL (
