@@ -3,7 +3,7 @@ ValidationErrors are put back on the fields by the views)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
 from outcomes import rules, scoring
+from outcomes.dashboard.scope import MAX_PERIOD_DAYS, default_period
 from outcomes.models import (
     FidelityRating,
     LicensedMeasure,
@@ -25,7 +26,6 @@ from pod.foundation.forms import form_field
 from pod.foundation.models import Team, Trust
 from pod.foundation.submissions import SubmissionTokenMixin
 
-MAX_PERIOD_DAYS = 366 * 10
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -90,10 +90,9 @@ class DashboardFilterForm(forms.Form):
         narrowed = teams.filter(trust_id=int(trust_id)) if str(trust_id).isdigit() else teams
         _choose_from(self, "team", narrowed)
         _choose_from(self, "trust", Trust.objects.filter(teams__in=teams).distinct())
-        year_ago = today - timedelta(days=364)
-        start = year_ago if default_start is None else min(default_start, year_ago)
-        self.fields["start"].initial = start
-        self.fields["end"].initial = today
+        self.fields["start"].initial, self.fields["end"].initial = default_period(
+            today, default_start
+        )
         self.helper = _helper("Show", method="get")
         self.helper.form_class = "row g-2 align-items-end"
         self.helper.form_id = "dashboard-filter"

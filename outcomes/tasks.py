@@ -7,6 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from outcomes.dashboard import warming
 from outcomes.importing import jobs
 
 
@@ -26,3 +27,10 @@ def outcome_import_run(job_id: int) -> None:
 def resume_stalled_outcome_imports() -> int:
     """Every five minutes (beat): send again imports whose task was lost."""
     return jobs.imports_resume_stalled(now=timezone.now())
+
+
+@shared_task
+def warm_dashboards() -> int:
+    """Every half freshness window (beat): keep the usual dashboards' figures computed
+    (outcomes/dashboard/warming.py). Idempotent; two runs at once compute twice, harmlessly."""
+    return warming.warm_dashboards(timezone.now())

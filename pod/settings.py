@@ -275,9 +275,34 @@ POD_THIN_NETWORK_THRESHOLD = env_int("POD_THIN_NETWORK_THRESHOLD", 3, minimum=1)
 
 # --- Dashboards (outcomes/dashboard/freshness.py): how long a computed section is reused. -----
 # The page says when its figures were computed; 0 computes every request afresh. Django's cache
-# holds them (the default, in-process: each web worker keeps its own; set CACHES to Redis to
-# share them between workers).
+# holds them: in-process unless POD_CACHE_URL is set (below).
 POD_DASHBOARD_FRESH_SECONDS = env_int("POD_DASHBOARD_FRESH_SECONDS", 600, minimum=0)
+if POD_DASHBOARD_FRESH_SECONDS:
+    # Every half window, Celery recomputes the usual dashboards before their figures run out
+    # (outcomes/dashboard/warming.py); useful when the cache is shared (POD_CACHE_URL).
+    CELERY_BEAT_SCHEDULE["warm-dashboards"] = {
+        "task": "outcomes.tasks.warm_dashboards",
+        "schedule": float(max(POD_DASHBOARD_FRESH_SECONDS // 2, 60)),
+    }
+
+# --- Cache: Django's, shared by every web and worker process when POD_CACHE_URL is set. --------
+# A Redis URL (a database of its own, e.g. redis://127.0.0.1:6379/1): the dashboards' kept
+# figures (above) are then computed once for all processes, and the warm-up reaches the pages.
+# Unset: each process keeps its own (Django's local-memory cache). What is kept there is
+# aggregate figures and the dashboards' lists of episodes: keep Redis as private as the database
+# (README "Security"). Short timeouts: a cache that is down or hung costs a page at most about a
+# second, then the figures are computed without it (outcomes/dashboard/freshness.py).
+POD_CACHE_URL = env_str("POD_CACHE_URL", "")
+if POD_CACHE_URL:
+    env_url("POD_CACHE_URL", "", schemes=("redis", "rediss", "unix"))  # refuses any other URL
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": POD_CACHE_URL,
+            "KEY_PREFIX": "pod",
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    }
 
 # --- Staffing targets (README "Configuration"): the dashboard marks each team against them. ---
 # Share of a team's clinical staff who have completed POD training, in percent.

@@ -38,6 +38,14 @@ def _eager_celery(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_of_this_process_only():
+    # Every test empties the cache (below): never a shared one that POD_CACHE_URL names.
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # The dashboards keep their figures in Django's cache (outcomes/dashboard/freshness.py):

@@ -68,7 +68,8 @@ def console(
     for label, r in (fresh or {}).items():
         lines.append(
             f"  {label:<18} computed every request {r['baseline_ms']:8.1f} ms   kept "
-            f"{r['kept_ms']:8.1f} ms   just expired {r['expired_ms']:8.1f} ms   "
+            f"{r['kept_ms']:8.1f} ms   after the warm-up {r['warmed_ms']:8.1f} ms   "
+            f"just expired {r['expired_ms']:8.1f} ms   "
             f"section just expired {r['section_expired_ms']:8.1f} ms"
         )
     for scope, figures in sections.items():
@@ -168,25 +169,32 @@ def _freshness(people: int, size: Size) -> list[str]:
         "within the freshness window (10 minutes), what a manager sees on every look but the "
         "first in the window. Just expired: the first look after the window, every section "
         "computed again (the cache emptied before each run). The 24-hour rule's page: one "
-        "section's page just after the window. `/health/`: the framework's floor for any page, "
-        "in the same run.",
+        "section's page just after the window. After the warm-up: the page once the warm-up "
+        "task (outcomes/dashboard/warming.py, run by beat every half window with a cache the "
+        "processes share) has computed every usual view, which is what every look finds while "
+        "beat runs it; the target is judged on it. Warm-up run: one run of that task from an "
+        "empty cache (every manager's, trust's and the service's default views). `/health/`: "
+        "the framework's floor for any page, in the same run.",
         "",
-        "| dashboard | baseline ms (queries) | kept ms (queries) | kept / baseline | target "
-        "| just expired ms | just expired / baseline | 24-hour rule page, just expired ms "
-        "| `/health/` ms |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| dashboard | baseline ms (queries) | kept ms (queries) | kept / baseline "
+        "| after the warm-up ms | target | just expired ms | just expired / baseline "
+        "| 24-hour rule page: just expired ms / after the warm-up ms | `/health/` ms "
+        "| warm-up run s |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for label, r in size.freshness.items():
         target = FRESHNESS_TARGETS.get(label)
         verdict = "-"
         if target is not None:
-            verdict = f"under {target:.0f} ms: " + ("met" if r["kept_ms"] < target else "NOT met")
+            worst = max(r["kept_ms"], r["warmed_ms"])
+            verdict = f"under {target:.0f} ms: " + ("met" if worst < target else "NOT met")
         lines.append(
             f"| {label} | {r['baseline_ms']:.1f} ({r['baseline_queries']}) | "
             f"{r['kept_ms']:.1f} ({r['kept_queries']}) | "
-            f"{r['kept_ms'] / r['baseline_ms']:.3f} | {verdict} | {r['expired_ms']:.1f} | "
-            f"{r['expired_ms'] / r['baseline_ms']:.2f} | {r['section_expired_ms']:.1f} | "
-            f"{r['health_ms']:.1f} |"
+            f"{r['kept_ms'] / r['baseline_ms']:.3f} | {r['warmed_ms']:.1f} | {verdict} | "
+            f"{r['expired_ms']:.1f} | {r['expired_ms'] / r['baseline_ms']:.2f} | "
+            f"{r['section_expired_ms']:.1f} / {r['warmed_section_ms']:.1f} | "
+            f"{r['health_ms']:.1f} | {r['warm_up_s']:.1f} |"
         )
     lines.append("")
     return lines

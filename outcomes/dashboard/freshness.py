@@ -12,6 +12,13 @@ minutes old"):
    result is recomputed and stored again. The cache's own expiry is the same length, so a stale
    entry also leaves the cache on its own.
 3. `POD_DASHBOARD_FRESH_SECONDS = 0` switches the cache off: every request computes afresh.
+4. Celery keeps the usual views warm (outcomes/dashboard/warming.py): every half window it
+   recomputes each manager's default dashboard, each trust's and the whole service's, so the
+   first look after the window is not the one that waits. That needs a cache the worker and
+   the web processes share: `POD_CACHE_URL` (Redis; README "Configuration"). Without it each
+   process keeps its own figures and only rules 1-3 apply.
+5. A shared cache that cannot be read or written is logged and bypassed: the figures are
+   computed, as with no cache, and the page answers.
 Every entry is keyed by everything the figures depend on: the section, the teams, the period,
 the outcome time point and the list limit (a CSV, with every row, is a separate entry from the
 page's first rows). A manager therefore never sees another scope's figures, and the figures
@@ -21,24 +28,27 @@ are at most the freshness window old.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, TypeGuard, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
-from outcomes import rules
+from outcomes import rules, selectors
 from outcomes.dashboard import sections
-from outcomes.dashboard.scope import Scope
+from outcomes.dashboard.scope import MAX_PERIOD_DAYS, Scope
 from outcomes.dashboard.sections import SectionName, SectionResult
+from pod.foundation.localtime import LONDON
 
 # Bump when a section's result type changes shape, so an old pickled result is never read.
 KEY_VERSION = 2  # 2: the late-record rows say whether the meeting was arranged beforehand
 
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,17 +79,43 @@ def cache_key(
     )
 
 
-def kept(key: str, now: datetime, compute: Callable[[], T]) -> tuple[T, datetime]:
+def _cached(keys: list[str]) -> dict[str, Any]:
+    """What the cache holds under `keys` (one round trip); nothing when the cache cannot be
+    read: the figures are then computed, as with no cache, and the page still answers."""
+    try:
+        return cache.get_many(keys)
+    except Exception:  # a shared cache (POD_CACHE_URL) that is down or hung: compute instead
+        logger.warning("dashboard cache unreadable; computing the figures", exc_info=True)
+        return {}
+
+
+def _keep(entries: dict[str, Computed], window: timedelta) -> None:
+    """Store `entries` for `window` (one round trip); a cache that cannot be written is logged
+    and skipped (the figures were computed and are shown all the same)."""
+    try:
+        cache.set_many(entries, timeout=window.total_seconds())
+    except Exception:
+        logger.warning("dashboard cache unwritable; figures not kept", exc_info=True)
+
+
+def _is_fresh(found: Any, now: datetime, window: timedelta) -> TypeGuard[Computed]:
+    return isinstance(found, Computed) and timedelta(0) <= now - found.as_of < window
+
+
+def kept(
+    key: str, now: datetime, compute: Callable[[], T], *, renew_after: timedelta | None = None
+) -> tuple[T, datetime]:
     """`compute()` and the instant it was computed, reused from the cache under `key` while
-    fresh at `now` (the module's rule)."""
+    fresh at `now` (the module's rule). `renew_after` (the warm-up, outcomes/dashboard/
+    warming.py): recompute a kept result already this old, though still fresh."""
     window = fresh_for()
     if window <= timedelta(0):
         return compute(), now
-    found = cache.get(key)
-    if isinstance(found, Computed) and timedelta(0) <= now - found.as_of < window:
+    found = _cached([key]).get(key)
+    if _is_fresh(found, now, min(window, renew_after or window)):
         return found.value, found.as_of
     value = compute()
-    cache.set(key, Computed(value=value, as_of=now), timeout=window.total_seconds())
+    _keep({key: Computed(value=value, as_of=now)}, window)
     return value, now
 
 
@@ -89,17 +125,18 @@ def section(
     *,
     timepoint_months: int = rules.DASHBOARD_TIMEPOINT,
     list_limit: int | None = rules.DASHBOARD_LIST_LIMIT,
+    renew_after: timedelta | None = None,
 ) -> tuple[SectionResult, datetime]:
     """One section as `sections.section` computes it, reused from the cache while it is fresh
     (the module's rule), and when it was computed (`scope.now` when just now)."""
-    key = cache_key(name, scope, timepoint_months=timepoint_months, list_limit=list_limit)
-    return kept(
-        key,
-        scope.now,
-        lambda: sections.section(
-            name, scope, timepoint_months=timepoint_months, list_limit=list_limit
-        ),
+    found, as_of = many(
+        (name,),
+        scope,
+        timepoint_months=timepoint_months,
+        list_limit=list_limit,
+        renew_after=renew_after,
     )
+    return found[name], as_of
 
 
 def many(
@@ -108,12 +145,48 @@ def many(
     *,
     timepoint_months: int = rules.DASHBOARD_TIMEPOINT,
     list_limit: int | None = rules.DASHBOARD_LIST_LIMIT,
+    renew_after: timedelta | None = None,
 ) -> tuple[dict[SectionName, SectionResult], datetime]:
-    """Several sections through `section`, and the oldest `as_of` among them (what the page
-    says its figures are "as of")."""
-    found = {
-        name: section(name, scope, timepoint_months=timepoint_months, list_limit=list_limit)
+    """Several sections, each reused from the cache while fresh (the module's rule) or computed
+    and kept; one cache read and at most one write for them all. Returns them by name and the
+    oldest instant among them (what the page says its figures are "as of"). `renew_after`: as
+    for `kept`."""
+    window = fresh_for()
+    keys = {
+        name: cache_key(name, scope, timepoint_months=timepoint_months, list_limit=list_limit)
         for name in names
     }
-    as_of = min((when for _value, when in found.values()), default=scope.now)
-    return {name: value for name, (value, _when) in found.items()}, as_of
+    found = _cached(list(keys.values())) if window > timedelta(0) else {}
+    reuse_within = min(window, renew_after or window)
+    values: dict[SectionName, SectionResult] = {}
+    as_of = scope.now
+    computed: dict[str, Computed] = {}
+    for name, key in keys.items():
+        hit = found.get(key)
+        if _is_fresh(hit, scope.now, reuse_within):
+            values[name], as_of = hit.value, min(as_of, hit.as_of)
+            continue
+        values[name] = sections.section(
+            name, scope, timepoint_months=timepoint_months, list_limit=list_limit
+        )
+        computed[key] = Computed(value=values[name], as_of=scope.now)
+    if computed and window > timedelta(0):
+        _keep(computed, window)
+    return values, as_of
+
+
+def first_assessment_start(
+    team_ids: tuple[int, ...], now: datetime, *, renew_after: timedelta | None = None
+) -> date | None:
+    """Where the outcomes page's default period starts for these teams: the date of their first
+    outcome assessment on record (kept as the figures are), but no earlier than the longest
+    period a dashboard covers (scope.MAX_PERIOD_DAYS before today). None: no assessment."""
+    first, _as_of = kept(
+        f"pod:dashboard:first-assessment:{teams_key(team_ids)}",
+        now,
+        lambda: selectors.first_assessment_on(team_ids),
+        renew_after=renew_after,
+    )
+    if first is None:
+        return None
+    return max(first, now.astimezone(LONDON).date() - timedelta(days=MAX_PERIOD_DAYS))

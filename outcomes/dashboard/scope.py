@@ -8,6 +8,17 @@ from datetime import date, datetime, time, timedelta
 from outcomes import rules
 from pod.foundation.localtime import LONDON
 
+# The longest period a dashboard covers (outcomes.forms refuses a longer one).
+MAX_PERIOD_DAYS = 366 * 10
+
+
+def default_period(today: date, earliest: date | None = None) -> tuple[date, date]:
+    """The period a dashboard shows when none is chosen: (first, last) London calendar days,
+    the last 365 days ending `today`, or from `earliest` when that is earlier (the outcomes
+    page starts at the first assessment on record)."""
+    year_ago = today - timedelta(days=364)
+    return (year_ago if earliest is None else min(earliest, year_ago)), today
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -57,6 +57,9 @@ SectionName = Literal[
     "fidelity",
 ]
 SECTION_NAMES: tuple[SectionName, ...] = get_args(SectionName)
+# The overview's sections but the outcomes card, whose default period differs (it starts at the
+# first assessment on record: outcomes/views/dashboards.py).
+OVERVIEW_SECTIONS: tuple[SectionName, ...] = tuple(n for n in SECTION_NAMES if n != "outcomes")
 
 
 def dashboard(

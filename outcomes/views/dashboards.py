@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from outcomes.dashboard.outcome_figures import ExperienceRow, FidelityProfile
 from outcomes.dashboard.peer_and_staffing import PeerWork, staffing_targets
 from outcomes.dashboard.scope import Scope
 from outcomes.dashboard.sections import SectionName
-from outcomes.forms import MAX_PERIOD_DAYS, DashboardFilterForm
+from outcomes.forms import DashboardFilterForm
 from outcomes.rules import Cell
 from pod.foundation.access import manager_required, request_user, teams_for
 from pod.foundation.audit import note_shown
@@ -97,25 +97,17 @@ def _dashboard_scope(
 
 
 def _first_assessment(request: HttpRequest, teams: QuerySet[Team], now: datetime) -> date | None:
-    """The first outcome assessment's date among the teams the request chooses (kept as the
-    dashboard's figures are: outcomes/dashboard/freshness.py), no earlier than the longest
-    period the form accepts."""
+    """Where the outcomes page's default period starts for the teams the request chooses
+    (outcomes/dashboard/freshness.py `first_assessment_start`)."""
     chosen = teams
     team_id, trust_id = request.GET.get("team", ""), request.GET.get("trust", "")
     if trust_id.isdigit():
         chosen = chosen.filter(trust_id=int(trust_id))
     if team_id.isdigit():
         chosen = chosen.filter(pk=int(team_id))
-    team_ids = tuple(chosen.order_by().values_list("pk", flat=True))
-    first, _as_of = freshness.kept(
-        f"pod:dashboard:first-assessment:{freshness.teams_key(team_ids)}",
-        now,
-        lambda: selectors.first_assessment_on(team_ids),
+    return freshness.first_assessment_start(
+        tuple(chosen.order_by().values_list("pk", flat=True)), now
     )
-    if first is None:
-        return None
-    floor = now.astimezone(LONDON).date() - timedelta(days=MAX_PERIOD_DAYS)
-    return max(first, floor)
 
 
 def _share_series(label: str, cells: list[Cell]) -> charts.Series:
@@ -231,8 +223,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "nav_query": request.GET.urlencode(),
     }
     if scope is not None:
-        others = tuple(name for name in sections.SECTION_NAMES if name != "outcomes")
-        data, as_of = freshness.many(others, scope, timepoint_months=timepoint)
+        data, as_of = freshness.many(sections.OVERVIEW_SECTIONS, scope, timepoint_months=timepoint)
         outcomes_scope = scope
         if "start" not in request.GET:
             # The outcomes card covers the outcomes page's default period (from the first

@@ -76,4 +76,11 @@ def start_backing_services(stack: ExitStack, env: dict[str, str], *, mode: str) 
             time.sleep(0.1)
         env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{port}/0"
         say(f"Redis on {env['CELERY_BROKER_URL']}, files in var/redis{suffix}")
+        if mode != "test":
+            # The web and worker processes share the dashboards' figures (pod/settings.py).
+            env.setdefault("POD_CACHE_URL", f"redis://127.0.0.1:{port}/1")
+    if mode == "test":
+        # Each test process keeps its own in-process cache, which every test empties
+        # (tests/conftest.py): a shared cache named here would be emptied too.
+        env.pop("POD_CACHE_URL", None)
     return services

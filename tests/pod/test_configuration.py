@@ -28,6 +28,7 @@ def start_django(**env):
         ("DATABASE_URL", "mysql://localhost/pod"),
         ("CELERY_BROKER_URL", "amqp://localhost"),
         ("EMAIL_PORT", "smtp"),
+        ("POD_CACHE_URL", "memcached://localhost:11211"),
     ],
 )
 def test_it_refuses_a_bad_value_naming_the_variable(variable, value):
@@ -52,3 +53,21 @@ def test_it_refuses_to_run_in_production_without_a_secret_key():
 def test_it_starts_with_good_values():
     result = start_django(POD_FIRST_MEETING_HOURS="24", POD_AT_RISK_LEAD_HOURS="2")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_cache_url_shares_django_s_cache_through_redis():
+    shown = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    for env, backend in (
+        ({"POD_CACHE_URL": "redis://127.0.0.1:6379/9"}, "redis.RedisCache"),
+        ({}, "locmem.LocMemCache"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {shown}"],
+            env={**BASE_ENV, "DJANGO_SETTINGS_MODULE": "pod.settings", "SECRET_KEY": "k" * 50}
+            | env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().endswith(backend)
