@@ -45,6 +45,7 @@ from meetings.models import (
     Utterance,
 )
 from networks.models import NetworkMember, PeerContact
+from pod.foundation import compiled_query
 from pod.foundation.access import CLINICAL_ROLES, team_ids_of
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
@@ -61,13 +62,26 @@ def episodes_for(user: User) -> QuerySet[Episode]:
 def get_episode_for_user(user: User, pk: int, *, for_update: bool = False) -> Episode:
     """The episode `pk` with its person and team, if `user` may open it; otherwise Http404.
     `for_update` locks the row (SELECT ... FOR UPDATE) for a write that follows."""
-    qs = episodes_for(user)
     if for_update:
-        qs = qs.select_for_update()
-    episode = qs.filter(pk=pk).select_related("service_user", "team__trust").first()
+        episode = (
+            episodes_for(user)
+            .select_for_update()
+            .filter(pk=pk)
+            .select_related("service_user", "team__trust")
+            .first()
+        )
+    else:
+        # Every episode page asks: built and compiled once per process for each role
+        # (pod/foundation/compiled_query.py).
+        found = compiled_query.shape_instances("episode_for_user", _episode_for_user, [user, pk])
+        episode = found[0] if found else None
     if episode is None:
         raise Http404("No such episode")
     return episode
+
+
+def _episode_for_user(user: User, pk: int) -> QuerySet[Episode]:
+    return episodes_for(user).filter(pk=pk).select_related("service_user", "team__trust")[:1]
 
 
 def episode_person_ids(episode_ids: Collection[int]) -> dict[int, int]:
@@ -449,15 +463,39 @@ def home_caseload(user: User) -> QuerySet[Episode]:
 
 
 def episode_meetings(episode: Episode) -> list[Meeting]:
-    return list(
-        episode.meetings.prefetch_related(PARTICIPANTS)
+    """The episode's meetings in order of start, each with `utterance_count`, `decision_count`
+    and its participants (the person first, staff and members loaded) as `participants.all()`
+    gives them. Two queries, each built and compiled once per process
+    (pod/foundation/compiled_query.py): the episode page's largest cost."""
+    meetings = compiled_query.shape_instances(
+        "episode.meetings", _episode_meetings_query, [episode.pk]
+    )
+    participants = compiled_query.shape_instances(
+        "episode.participants", _episode_participants_query, [episode.pk]
+    )
+    compiled_query.attach_prefetched(meetings, "participants", participants)
+    return meetings
+
+
+def _episode_meetings_query(episode_id: int) -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.filter(episode_id=episode_id)
         # Subqueries, not a join of utterances x decisions grouped per meeting (which grows as
         # their product and costs more to plan).
         .annotate(
             utterance_count=_count(Utterance.objects.filter(meeting=OuterRef("pk"))),
             decision_count=_count(Decision.objects.filter(meeting=OuterRef("pk"))),
         )
-        .order_by("scheduled_start")
+        .order_by("scheduled_start", "pk")
+    )
+
+
+def _episode_participants_query(episode_id: int) -> QuerySet[Participant]:
+    """Every participant of the episode's meetings, in PARTICIPANTS' order within each."""
+    return (
+        Participant.objects.filter(meeting__episode_id=episode_id)
+        .select_related("staff", "network_member")
+        .order_by("meeting_id", PERSON_FIRST, "pk")
     )
 
 

@@ -27,8 +27,7 @@ from pod.foundation.access import (
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
-from pod.foundation.paging import bounded
-from pod.foundation.selectors import ALERTS_PAGE_SIZE, unread_notifications_query
+from pod.foundation.selectors import unread_alerts_page
 from pod.foundation.submissions import one_submission
 
 
@@ -51,9 +50,7 @@ def peer_home_builder(request: HttpRequest, now) -> dict:
     user = request_user(request)
     context = {
         "template": "networks/peer/home.html",
-        "notifications": bounded(
-            request, unread_notifications_query(user), param="alerts", size=ALERTS_PAGE_SIZE
-        ),
+        "notifications": unread_alerts_page(request),
         "threshold": selectors.thin_network_threshold(),
         **peer_home_context(user),
     }

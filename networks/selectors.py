@@ -33,6 +33,7 @@ from django.http import Http404
 
 from networks import rules
 from networks.models import Fold, NetworkMember, PeerAssignment, PeerContact, ServiceUser
+from pod.foundation import compiled_query
 from pod.foundation.access import CLINICAL_ROLES, team_ids_of
 from pod.foundation.models import User
 
@@ -88,10 +89,17 @@ def service_users_for(user: User) -> QuerySet[ServiceUser]:
 def get_service_user_for_user(user: User, pk: int) -> ServiceUser:
     """The person `pk` with their team, if `user` may open them; otherwise Http404 (another
     team's person does not exist, as far as the user can tell)."""
-    person = service_users_for(user).filter(pk=pk).select_related("team").first()
+    # Every page about a person asks: built and compiled once per process for each role
+    # (pod/foundation/compiled_query.py).
+    found = compiled_query.shape_instances("person_for_user", _person_for_user, [user, pk])
+    person = found[0] if found else None
     if person is None:
         raise Http404("No such person")
     return person
+
+
+def _person_for_user(user: User, pk: int) -> QuerySet[ServiceUser]:
+    return service_users_for(user).filter(pk=pk).select_related("team").order_by("pk")[:1]
 
 
 # --- Finding a person -----------------------------------------------------------------------------

@@ -12,18 +12,20 @@ from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from meetings import review_selectors
 from meetings import selectors as meeting_selectors
+from meetings.models import Meeting
 from networks.peer_views import peer_home_builder
 from pod.foundation.access import request_user
 from pod.foundation.audit import note_shown
 from pod.foundation.models import Notification, User
-from pod.foundation.paging import Bounded, bounded
-from pod.foundation.selectors import ALERTS_PAGE_SIZE, unread_notifications_query
+from pod.foundation.paging import bounded_compiled
+from pod.foundation.selectors import unread_alerts_page
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -33,21 +35,15 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _alerts(request: HttpRequest) -> Bounded:
-    """One page of the user's unread alerts, newest first (pod/foundation/paging.py)."""
-    return bounded(
-        request,
-        unread_notifications_query(request_user(request)),
-        param="alerts",
-        size=ALERTS_PAGE_SIZE,
-    )
-
-
 def _note_alerts(request: HttpRequest, notifications: Iterable[Notification]) -> None:
     """The alerts list names each alert's person: the access log records that it was shown."""
     note_shown(
         request, "person", [n.alert.episode.service_user_id for n in notifications], "list:alerts"
     )
+
+
+def _meetings_between(user: User, start: datetime, end: datetime) -> QuerySet[Meeting]:
+    return meeting_selectors.home_meetings(user, start=start, end=end)
 
 
 def _home_clinical(request: HttpRequest, now: datetime) -> dict:
@@ -56,24 +52,26 @@ def _home_clinical(request: HttpRequest, now: datetime) -> dict:
     user = request_user(request)
     today = meeting_selectors.day_bounds(now, 0)
     tomorrow = meeting_selectors.day_bounds(now, 1)
-    clocks = bounded(
+    # Each list's first page is built and compiled once per process, then only executed with
+    # this request's values (pod/foundation/compiled_query.py; issue 17, point 3).
+    clocks = bounded_compiled(
         request,
-        meeting_selectors.home_open_clock_episodes(user),
+        "home.clocks",
+        meeting_selectors.home_open_clock_episodes,
+        [user],
         param="clocks",
         wrap=lambda episodes: meeting_selectors.open_clocks(episodes, now=now),
     )
-    meetings_today = bounded(
-        request,
-        meeting_selectors.home_meetings(user, start=today[0], end=today[1]),
-        param="today",
+    meetings_today = bounded_compiled(
+        request, "home.meetings", _meetings_between, [user, *today], param="today"
     )
-    meetings_tomorrow = bounded(
-        request,
-        meeting_selectors.home_meetings(user, start=tomorrow[0], end=tomorrow[1]),
-        param="tomorrow",
+    meetings_tomorrow = bounded_compiled(
+        request, "home.meetings", _meetings_between, [user, *tomorrow], param="tomorrow"
     )
-    notifications = _alerts(request)
-    caseload = bounded(request, meeting_selectors.home_caseload(user), param="caseload")
+    notifications = unread_alerts_page(request)
+    caseload = bounded_compiled(
+        request, "home.caseload", meeting_selectors.home_caseload, [user], param="caseload"
+    )
     # Every list on the page names people (loaded with them: no extra query).
     note_shown(
         request,
@@ -96,7 +94,7 @@ def _home_clinical(request: HttpRequest, now: datetime) -> dict:
 
 def _home_simple(request: HttpRequest, now: datetime) -> dict:
     """Peers, managers and administrators: unread alerts for now; their pages extend this."""
-    notifications = _alerts(request)
+    notifications = unread_alerts_page(request)
     _note_alerts(request, notifications)
     return {"template": "pod/home_simple.html", "notifications": notifications}
 
@@ -106,7 +104,7 @@ def _home_manager(request: HttpRequest, now: datetime) -> dict:
     reviews page has the rest), then unread alerts, each linked to its review."""
     user = request_user(request)
     queue, open_count = review_selectors.open_reviews_queue(user)
-    notifications = _alerts(request)
+    notifications = unread_alerts_page(request)
     review_of = review_selectors.review_ids_for_alerts([n.alert_id for n in notifications])
     for notification in notifications:
         notification.review_pk = review_of.get(notification.alert_id)

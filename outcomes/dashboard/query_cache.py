@@ -23,23 +23,13 @@ tests/outcomes/test_query_cache.py runs every dashboard section both ways on han
 and compares the results, so a Django upgrade that changes any of the internals below fails
 there, loudly, instead of showing wrong figures.
 
-The Django internals relied on (private API, checked against Django 5.2):
+The statements are compiled and run by pod/foundation/compiled_query.py (its docstring lists
+the Django internals relied on); besides those, this module relies on:
 1. `QuerySet.query` (`sql.Query`) and its `selected`, `extra_select`, `values_select` and
    `annotation_select`, read to name the columns exactly as
    `django.db.models.query.ValuesIterable.__iter__` names them.
-2. `Query.get_compiler(using)` and `SQLCompiler.as_sql()`, which returns the SQL and its
-   parameters in placeholder order and raises `EmptyResultSet` for a query that can match
-   nothing (an empty `team_id IN ()`).
-3. That a value taken from the scope reaches `as_sql()`'s parameters unchanged: equal and of
-   the same type (PostgreSQL's backend adapts datetimes, dates and integers only when it
-   executes).
-4. `SQLCompiler.select` and `SQLCompiler.col_count`, filled in by `as_sql()`, and
-   `SQLCompiler.get_converters(expressions)`, which returns
-   `{column position: (converters, expression)}`; each converter is called as
-   `converter(value, expression, connection)`, as `SQLCompiler.apply_converters` does.
-5. `empty_result_set_value` on aggregates: the value `Query.get_aggregation` gives an
+2. `empty_result_set_value` on aggregates: the value `Query.get_aggregation` gives an
    aggregate over no rows, used for the row a `totals` query returns when it finds none.
-6. `QuerySet.db`: the database alias the queryset would run on.
 """
 
 from __future__ import annotations
@@ -51,19 +41,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import Aggregate, QuerySet, Value
 
 from outcomes import rules
 from outcomes.dashboard.scope import Scope
+from pod.foundation import compiled_query
 
 Key = tuple[Hashable, ...]
 Row = dict[str, Any]
 # A values() queryset, as a section builds it: its rows are mappings from column names (the
 # django-stubs plugin types many of them as TypedDicts).
 ValuesQuery = QuerySet[Any, Mapping[str, Any]]
-Converter = Callable[[Any, Any, Any], Any]
 
 # The column a totals query groups by: a constant, so all rows fall into one group.
 _ALL = "_all"
@@ -152,25 +140,11 @@ def _sentinel_scope(teams: int) -> Scope:
     )
 
 
-def _looks_like_sentinel(param: Any) -> bool:
-    if isinstance(param, date):  # datetimes too
-        return param.year in _SENTINEL_YEARS
-    if isinstance(param, int) and not isinstance(param, bool):
-        return param <= _SENTINEL_TEAM
-    if isinstance(param, str):
-        return any(f"{year}-" in param for year in _SENTINEL_YEARS)
-    return False
-
-
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str | None  # None: the query can match nothing (no teams)
-    params: tuple[Any, ...]
-    slots: tuple[tuple[int, int], ...]  # (position in params, position in _derived)
+    statement: compiled_query.Compiled
     names: tuple[str, ...]
-    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
     empty_row: Row
-    db: str
 
 
 _COMPILED: dict[Key, _Compiled] = {}
@@ -191,53 +165,16 @@ def _compile(qs: ValuesQuery, sentinels: list[Any]) -> _Compiled:
     names = tuple(
         query.selected or (*query.extra_select, *query.values_select, *query.annotation_select)
     )
-    # Internal 5.
+    # Internal 2.
     empty_row = {
         name: getattr(expr, "empty_result_set_value", None)
         for name, expr in query.annotation_select.items()
     }
-    compiler = query.get_compiler(qs.db)  # internals 2 and 6
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:
-        return _Compiled(None, (), (), names, (), empty_row, qs.db)
-    # Internal 3: find each sentinel among the parameters.
-    slots = []
-    for i, param in enumerate(params):
-        for j, sentinel in enumerate(sentinels):
-            if type(param) is type(sentinel) and param == sentinel:
-                slots.append((i, j))
-                break
-    mapped = {i for i, _ in slots}
-    for i, param in enumerate(params):
-        if i not in mapped and _looks_like_sentinel(param):
-            raise RuntimeError(f"A scope value reached the SQL transformed: {param!r}")
-    # Internal 4.
-    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-    converters = tuple(
-        (pos, tuple(convs), expr) for pos, (convs, expr) in compiler.get_converters(fields).items()
-    )
-    return _Compiled(sql, tuple(params), tuple(slots), names, converters, empty_row, qs.db)
+    return _Compiled(compiled_query.compile_query(qs, sentinels), names, empty_row)
 
 
 def _execute(compiled: _Compiled, scope: Scope) -> list[Row]:
-    if compiled.sql is None:
-        return []
-    params = list(compiled.params)
-    values = _derived(scope)
-    for i, j in compiled.slots:
-        params[i] = values[j]
-    connection = connections[compiled.db]
-    with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
-        fetched = cursor.fetchall()
-    result = []
-    for fetched_row in fetched:
-        row = list(fetched_row)
-        for pos, convs, expr in compiled.converters:
-            value = row[pos]
-            for convert in convs:
-                value = convert(value, expr, connection)
-            row[pos] = value
-        result.append(dict(zip(compiled.names, row, strict=True)))
-    return result
+    return [
+        dict(zip(compiled.names, row, strict=True))
+        for row in compiled_query.rows(compiled.statement, _derived(scope))
+    ]

@@ -13,12 +13,14 @@ Issue 17, point 1 (tests/pod/test_page_budgets.py proves that pages stay the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, QueryDict
+
+from pod.foundation import compiled_query
 
 # Rows per page of a list on a page that shows several lists (the home pages).
 SECTION_SIZE = 25
@@ -135,6 +137,40 @@ def bounded(
         items=wrap(rows) if wrap is not None else rows,
         total=total,
         number=number,
+        pages=max(-(-total // size), 1),
+        size=size,
+        param=param,
+        query=request.GET,
+    )
+
+
+def bounded_compiled(
+    request: HttpRequest,
+    key: Hashable,
+    build: Callable[..., QuerySet[Any]],
+    values: Sequence[Any],
+    *,
+    param: str,
+    size: int | None = None,
+    wrap: Callable[[list[Any]], Sequence[Any]] | None = None,
+) -> Bounded:
+    """What `bounded(request, build(*values), ...)` gives, with the first page's query built
+    and compiled once per process and then only executed with `values`
+    (pod/foundation/compiled_query.py `shape_instances`, whose rules `key`, `build` and
+    `values` follow). Other pages (rarely asked for) take `bounded`'s path."""
+    size = size or SECTION_SIZE
+    if page_number(request, param) != 1:
+        return bounded(request, build(*values), param=param, size=size, wrap=wrap)
+
+    def first_page(*args: Any) -> QuerySet[Any]:
+        return build(*args).annotate(**{_TOTAL: Window(Count("*"))})[:size]
+
+    rows = compiled_query.shape_instances(("paging", key, size), first_page, values)
+    total = getattr(rows[0], _TOTAL) if rows else 0
+    return Bounded(
+        items=wrap(rows) if wrap is not None else rows,
+        total=total,
+        number=1,
         pages=max(-(-total // size), 1),
         size=size,
         param=param,

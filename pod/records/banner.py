@@ -28,7 +28,7 @@ from meetings.models import Alert, Episode
 from networks import rules as network_rules
 from networks.models import NetworkMember, ServiceUser
 from networks.selectors import service_users_for, thin_network_threshold
-from pod.foundation import record_targets
+from pod.foundation import compiled_query, record_targets
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 
@@ -70,16 +70,14 @@ def _people_for(user: User, kind: str, object_id: int) -> QuerySet[ServiceUser]:
     return people.none()
 
 
-def person_banner_for(user: User, kind: str, object_id: int, *, today: date) -> PersonBanner | None:
-    """The banner of the person that a page about `kind` `object_id` shows, if `user` may open
-    them; None otherwise. One query."""
+def _banner_query(user: User, kind: str, object_id: int) -> QuerySet[ServiceUser]:
     open_episodes = Episode.objects.filter(service_user=OuterRef("pk")).exclude(
         status=Episode.Status.CLOSED
     )
     members = NetworkMember.objects.filter(
         service_user=OuterRef("pk"), status=NetworkMember.Status.ACTIVE
     ).exclude(category=NetworkMember.Category.PROFESSIONAL)
-    person = (
+    return (
         _people_for(user, kind, object_id)
         .select_related("team")
         .annotate(
@@ -100,8 +98,19 @@ def person_banner_for(user: User, kind: str, object_id: int, *, today: date) -> 
                 ).exclude(episode__status=Episode.Status.CLOSED)
             ),
         )
-        .first()
+        .order_by("family_name", "given_name", "pk")
     )
+
+
+def person_banner_for(user: User, kind: str, object_id: int, *, today: date) -> PersonBanner | None:
+    """The banner of the person that a page about `kind` `object_id` shows, if `user` may open
+    them; None otherwise. One query."""
+    # Built and compiled once per process for each kind and role (pod/foundation/
+    # compiled_query.py): every page about a person draws it.
+    found = compiled_query.shape_instances(
+        ("banner", kind), lambda u, pk: _banner_query(u, kind, pk)[:1], [user, object_id]
+    )
+    person = found[0] if found else None
     if person is None:
         return None
     flags = []

@@ -71,7 +71,7 @@ def _home(client, query=""):
 @pytest.fixture
 def small_page(monkeypatch):
     monkeypatch.setattr(paging, "SECTION_SIZE", PAGE)
-    monkeypatch.setattr("pod.home.ALERTS_PAGE_SIZE", PAGE)
+    monkeypatch.setattr("pod.foundation.selectors.ALERTS_PAGE_SIZE", PAGE)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,287 @@
+"""A queryset's SQL built and compiled once per shape, then only executed with new values.
+
+Why (issue 17, point 3; benchmarks/pages/RESULTS.md): Django builds and compiles a queryset
+afresh on every call. For the home page's five lists that was about half the Python time of the
+request: cloning, resolving filters, subqueries and annotations, and writing the SQL, several
+times what PostgreSQL takes to answer. The rows of a shape differ from request to request only
+in a few values (the user, a day's bounds), so a shape is built once per process from sentinel
+values, compiled, and afterwards executed with the sentinels in its parameter list replaced by
+the request's values. Each column is converted as Django converts it, and rows become model
+instances as `QuerySet.__iter__` makes them (`instances`), or plain converted rows (`rows`).
+
+How to use it:
+- `compile_query(queryset, sentinels)`: `queryset` built from `sentinels` (each a value no real
+  request has: `sentinel(i, like)` makes one); returns a `Compiled`. A sentinel that reaches the
+  parameters transformed (not equal and of the same type) makes it raise RuntimeError rather
+  than cache a wrong statement; a queryset that can match nothing compiles to no SQL.
+- `rows(compiled, values)`: the converted rows (lists), `values` in the sentinels' order.
+- `instances(compiled, values)`: model instances with `select_related` objects and annotations.
+`pod.foundation.paging.bounded_compiled` runs a list's first page this way.
+tests/pod/test_compiled_query.py runs each compiled list both ways (compiled, and as the plain
+ORM queryset) for several users and compares them, so a Django upgrade that changes the
+internals below fails there rather than showing the wrong rows.
+
+Django internals relied on (private API, checked against Django 5.2), as in
+`outcomes/dashboard/query_cache.py` (which uses this module):
+1. `Query.get_compiler(using)` and `SQLCompiler.as_sql()`: the SQL and its parameters in
+   placeholder order; `EmptyResultSet` for a query that can match nothing.
+2. That a sentinel value reaches `as_sql()`'s parameters unchanged (a model instance as its
+   primary key), equal and of the same type.
+3. `SQLCompiler.select`, `col_count`, `klass_info` and `annotation_col_map`, filled in by
+   `as_sql()`; `SQLCompiler.get_converters(expressions)` ->
+   `{column position: (converters, expression)}`, each called as
+   `converter(value, expression, connection)`.
+4. `django.db.models.query.get_related_populators(klass_info, select, db)` and
+   `RelatedPopulator.populate(row, obj)`, as `ModelIterable.__iter__` uses them; the
+   populators hold no per-row state and are reused.
+5. `QuerySet._iterable_class`: `ModelIterable` for a queryset of model instances (not values()).
+6. For `attach_prefetched`, as `django.db.models.query.prefetch_one_level` stores prefetched
+   rows: the related manager's `get_queryset()` with `_result_cache` and `_prefetch_done` set,
+   kept in the instance's `_prefetched_objects_cache` under the relation's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+
+from pod.foundation.models import User
+
+_SENTINEL_INT = -1_000_000_001
+_SENTINEL_YEAR = 1234
+
+
+def sentinel(i: int, like: Any) -> Any:
+    """The `i`-th sentinel standing for a value like `like`: a negative id for a model
+    instance (an unsaved instance of its class, with `like`'s other field values, so that code
+    reading e.g. a user's role builds the same shape) or an int; a datetime or date in the year
+    1234 for a datetime or date. TypeError for anything else."""
+    if isinstance(like, Model):
+        fields = like._meta.concrete_fields
+        stand_in = like.__class__(**{f.attname: getattr(like, f.attname) for f in fields})
+        stand_in.pk = _SENTINEL_INT - i
+        return stand_in
+    if isinstance(like, datetime):
+        first = datetime(_SENTINEL_YEAR, 1, 1, 3, 4, 5, tzinfo=like.tzinfo or UTC)
+        return first + timedelta(days=i)
+    if isinstance(like, date):
+        return date(_SENTINEL_YEAR, 1, 1) + timedelta(days=i)
+    if isinstance(like, int) and not isinstance(like, bool):
+        return _SENTINEL_INT - i
+    raise TypeError(f"No sentinel for {type(like).__name__}")
+
+
+def _as_param(value: Any) -> Any:
+    """What a value becomes among a query's parameters: a model instance its primary key."""
+    return value.pk if isinstance(value, Model) else value
+
+
+def _looks_like_sentinel(param: Any, sentinels: Sequence[Any]) -> bool:
+    """Whether `param` seems derived from one of `sentinels` (a date in a sentinel's year, an
+    int at or below the highest sentinel id, text naming a sentinel year): a sentinel that
+    reached the SQL transformed, which a request's value would not replace."""
+    years = {s.year for s in sentinels if isinstance(s, date)}
+    ids = [s for s in sentinels if isinstance(s, int) and not isinstance(s, bool) and s < 0]
+    if isinstance(param, date):  # datetimes too
+        return param.year in years
+    if isinstance(param, int) and not isinstance(param, bool):
+        return bool(ids) and param <= max(ids)
+    if isinstance(param, str):
+        return any(f"{year}-" in param for year in years)
+    return False
+
+
+Converter = Any  # (value, expression, connection) -> value
+
+
+@dataclass(frozen=True)
+class _Instantiation:
+    """How a row becomes a model instance (internals 3 and 4), worked out once per shape."""
+
+    model: type[Model]
+    init_list: tuple[str, ...]
+    start: int
+    end: int
+    populators: tuple[Any, ...]
+    annotations: tuple[tuple[str, int], ...]
+
+
+def _instantiation(queryset: QuerySet[Any, Any], compiler: Any) -> _Instantiation | None:
+    klass_info = compiler.klass_info
+    if queryset._iterable_class is not ModelIterable or klass_info is None:  # internal 5
+        return None  # a values() or values_list() query: rows only
+    db = queryset.db
+    select = compiler.select
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    return _Instantiation(
+        model=klass_info["model"],
+        init_list=tuple(f[0].target.attname for f in select[start:end]),
+        start=start,
+        end=end,
+        # django-stubs describes a later Django's signature (with fetch_mode); 5.2 takes three.
+        populators=tuple(get_related_populators(klass_info, select, db)),  # type: ignore[call-arg]
+        annotations=tuple((compiler.annotation_col_map or {}).items()),
+    )
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str | None  # None: the query can match nothing
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]  # (position in params, position in values)
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
+    db: str
+    instantiation: _Instantiation | None  # None: rows only (a values() query, or no SQL)
+
+
+def compile_query(queryset: QuerySet[Any, Any], sentinels: Sequence[Any]) -> Compiled:
+    """`queryset`'s SQL, built from `sentinels`, with where each sentinel sits among its
+    parameters. RuntimeError when a sentinel reached the parameters transformed."""
+    compiler = queryset.query.get_compiler(queryset.db)  # internal 1
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return Compiled(None, (), (), (), queryset.db, None)
+    wanted = [_as_param(s) for s in sentinels]
+    slots = []
+    for i, param in enumerate(params):  # internal 2
+        for j, value in enumerate(wanted):
+            if type(param) is type(value) and param == value:
+                slots.append((i, j))
+                break
+        else:
+            if _looks_like_sentinel(param, wanted):
+                raise RuntimeError(f"A sentinel reached the SQL transformed: {param!r}")
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]  # internal 3
+    converters = tuple(
+        (pos, tuple(convs), expr) for pos, (convs, expr) in compiler.get_converters(fields).items()
+    )
+    return Compiled(
+        sql,
+        tuple(params),
+        tuple(slots),
+        converters,
+        queryset.db,
+        _instantiation(queryset, compiler),
+    )
+
+
+def rows(compiled: Compiled, values: Sequence[Any]) -> list[list[Any]]:
+    """The compiled query run with `values` in place of its sentinels (same order): each row
+    a list of its columns, converted as Django converts them."""
+    if compiled.sql is None:
+        return []
+    params = list(compiled.params)
+    for i, j in compiled.slots:
+        params[i] = _as_param(values[j])
+    connection = connections[compiled.db]
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        fetched = cursor.fetchall()
+    out = []
+    for fetched_row in fetched:
+        row = list(fetched_row)
+        for pos, convs, expr in compiled.converters:
+            value = row[pos]
+            for convert in convs:
+                value = convert(value, expr, connection)
+            row[pos] = value
+        out.append(row)
+    return out
+
+
+def instances(compiled: Compiled, values: Sequence[Any]) -> list[Any]:
+    """The compiled query's rows as model instances, as iterating the queryset gives them:
+    `select_related` objects attached, annotations set as attributes."""
+    how = compiled.instantiation
+    if how is None:
+        if compiled.sql is None:
+            return []
+        raise TypeError("instances() of a values() query: use rows()")
+    fetched = rows(compiled, values)
+    out = []
+    for row in fetched:
+        obj = how.model.from_db(compiled.db, list(how.init_list), row[how.start : how.end])
+        for populator in how.populators:
+            populator.populate(row, obj)
+        for name, position in how.annotations:
+            setattr(obj, name, row[position])
+        out.append(obj)
+    return out
+
+
+# --- Shapes compiled once per process -----------------------------------------------------------
+
+
+def _shape_of(value: Any) -> Any:
+    """What of a value, besides being a query parameter, a query's SQL may depend on: its type
+    and, for a user, the role and whether active (who may see what: e.g. meetings.selectors
+    .episodes_for answers no rows for a role without the clinical record)."""
+    if isinstance(value, User):
+        return (User, value.role, value.is_active)
+    return type(value)
+
+
+_SHAPES: dict[Hashable, Compiled] = {}
+_UNCOMPILED: ContextVar[bool] = ContextVar("compiled_query_off", default=False)
+
+
+@contextmanager
+def uncompiled() -> Iterator[None]:
+    """Inside this block, `shape_instances` builds every queryset afresh and iterates it, as
+    the ORM does (the tests compare both ways)."""
+    token = _UNCOMPILED.set(True)
+    try:
+        yield
+    finally:
+        _UNCOMPILED.reset(token)
+
+
+def shape_instances(
+    key: Hashable, build: Callable[..., QuerySet[Any]], values: Sequence[Any]
+) -> list[Any]:
+    """`list(build(*values))`, with `build`'s queryset built and compiled once per process for
+    its shape and then only executed with `values`. The shape is `key` (naming the query and
+    everything else its SQL depends on) with each value's `_shape_of`: `build` may branch on a
+    user's role and activity, and must use the values themselves only as query values (the
+    sentinels stand in for them). Slice inside `build` for a LIMIT: it is part of the SQL."""
+    if _UNCOMPILED.get():
+        return list(build(*values))
+    shape = (key, *(_shape_of(v) for v in values))
+    compiled = _SHAPES.get(shape)
+    if compiled is None:
+        sentinels = [sentinel(i, v) for i, v in enumerate(values)]
+        compiled = _SHAPES[shape] = compile_query(build(*sentinels), sentinels)
+    return instances(compiled, values)
+
+
+def attach_prefetched(objects: Sequence[Model], name: str, related: Sequence[Model]) -> None:
+    """Give each of `objects` its rows of the reverse foreign key `name` from `related` (rows
+    already loaded, in the order wanted), as `prefetch_related(name)` would: afterwards
+    `obj.<name>.all()` returns them without a query, and each row's foreign key to its object
+    is cached. `related` rows of objects not in `objects` are ignored (internal 6)."""
+    if not objects:
+        return
+    field = getattr(type(objects[0]), name).field  # the ForeignKey on the related model
+    by_owner: dict[Any, list[Model]] = {obj.pk: [] for obj in objects}
+    for row in related:
+        rows = by_owner.get(getattr(row, field.attname))
+        if rows is not None:
+            rows.append(row)
+    for obj in objects:
+        rows = by_owner[obj.pk]
+        for row in rows:
+            field.set_cached_value(row, obj)
+        queryset = getattr(obj, name).get_queryset()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
