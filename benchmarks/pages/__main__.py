@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,14 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a checkout of other code (e.g. `git worktree add /tmp/before <commit>`) served "
+        "by a second gunicorn in the same load run, against the same database: before and "
+        "after in one run",
+    )
     parser.add_argument("--skip-fill", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -71,10 +80,16 @@ def main(argv: list[str]) -> int:
     call_command("migrate", verbosity=0)
     # As production serves them: hashed names from the manifest (README "Deploying").
     call_command("collectstatic", interactive=False, verbosity=0)
+    if options.baseline is not None:
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=options.baseline,
+            check=True,
+        )
     now = run.utc_now_minute()
     costs: dict[int, dict[measure.Page, measure.PageCost]] = {}
     fills: dict[int, float] = {}
-    load: dict[measure.Page, measure.LoadFigures] = {}
+    load: dict[tuple[str, measure.Page], measure.LoadFigures] = {}
     for people in sorted(set(options.people)):
         if not options.skip_fill:
             print(f"Filling {people:,} people ...")
@@ -92,6 +107,7 @@ def main(argv: list[str]) -> int:
                 clients=options.clients,
                 seconds=options.load_seconds,
                 rounds=options.load_rounds,
+                baseline=options.baseline,
             )
         # Written after each size, so a later failure keeps what was measured.
         options.output.write_text(
@@ -106,6 +122,7 @@ def main(argv: list[str]) -> int:
                 clients=options.clients,
                 seconds=options.load_seconds,
                 rounds=options.load_rounds,
+                baseline=options.baseline,
             )
         )
     print(f"Wrote {options.output}")

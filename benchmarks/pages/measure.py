@@ -35,11 +35,16 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from benchmarks.dashboards.generate import STAFF_PER_TEAM
+from benchmarks.pages.floor_urls import FLOOR_BASE, FLOOR_SIGNED_IN
 from meetings.models import Episode, Meeting
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
+# POD's settings with two floor pages in the URLconf (floor_urls.py), for both the test client
+# and gunicorn.
+SETTINGS = "benchmarks.pages.floor_settings"
+URLCONF = "benchmarks.pages.floor_urls"
 CLINICIAN, PEER_WORKER, MANAGER = 1, 13, STAFF_PER_TEAM
 HOST = "localhost"
 
@@ -85,6 +90,9 @@ def pages() -> list[Page]:
     c, p, m = "clinician", "peer worker", "service manager"
     return [
         Page("/health/", "anyone", None, reverse("health"), load=True),
+        # What any signed-in page costs before it shows anything (floor_urls.py).
+        Page("floor: signed in", c, CLINICIAN, FLOOR_SIGNED_IN, load=True),
+        Page("floor: base template", c, CLINICIAN, FLOOR_BASE, load=True),
         Page("home", c, CLINICIAN, reverse("home"), load=True),
         Page("episode", c, CLINICIAN, reverse("meetings:episode_detail", args=[episode.pk]), True),
         Page(
@@ -122,6 +130,11 @@ def pages() -> list[Page]:
             reverse("outcomes:dashboard_csv", args=["attendance"]) + "?" + year,
         ),
     ]
+
+
+def serving() -> override_settings:
+    """The settings the test client measures under: the floor pages' URLconf, our host."""
+    return override_settings(ALLOWED_HOSTS=[HOST], ROOT_URLCONF=URLCONF)
 
 
 def signed_in_client(user_id: int | None) -> Client:
@@ -176,7 +189,7 @@ def page_cost(client: Client, url: str, *, runs: int) -> PageCost:
 def measure_pages(all_pages: list[Page], *, runs: int) -> dict[Page, PageCost]:
     out: dict[Page, PageCost] = {}
     clients: dict[int | None, Client] = {}
-    with override_settings(ALLOWED_HOSTS=[HOST]):
+    with serving():
         for page in all_pages:
             client = clients.get(page.user_id) or clients.setdefault(
                 page.user_id, signed_in_client(page.user_id)
@@ -267,59 +280,88 @@ def session_cookie(user_id: int | None) -> str | None:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def load_run(
-    all_pages: list[Page], *, workers: int, clients: int, seconds: int, rounds: int = 6
-) -> dict[Page, LoadFigures]:
-    """Start gunicorn as production runs it (DEBUG off, hashed static files from
-    collectstatic, which the caller has run; the second factor required), check each load
-    page answers 200 with its session, then run wrk against the pages in `rounds` rounds of
-    `seconds / rounds` each, /health/ first in every round. Interleaving puts every page under
-    the same share of whatever else the machine is doing (on a shared machine the load drifts
-    over minutes; one page after another for a minute each compared pages under different
-    loads). Each page's figures add up its rounds: requests over the seconds, errors summed,
-    the median of the rounds' medians."""
-    port = _free_port()
+def _serve(port: int, workers: int, tree: Path, settings_module: str) -> subprocess.Popen[bytes]:
+    """gunicorn as production runs it (DEBUG off, hashed static files from collectstatic, which
+    the caller has run in `tree`; the second factor required), from the code in `tree`."""
     env = {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback; no proxy in front
         "ALLOWED_HOSTS": "127.0.0.1",
     }
-    server = subprocess.Popen(gunicorn_command(port, workers), cwd=ROOT, env=env)
-    load_pages = [p for p in all_pages if p.load]
+    return subprocess.Popen(gunicorn_command(port, workers), cwd=tree, env=env)
+
+
+def load_run(
+    all_pages: list[Page],
+    *,
+    workers: int,
+    clients: int,
+    seconds: int,
+    rounds: int = 6,
+    baseline: Path | None = None,
+) -> dict[tuple[str, Page], LoadFigures]:
+    """Start gunicorn on this tree's code (and, with `baseline`, a second gunicorn on the code
+    checked out there, same database, same sessions: before and after in one run), check each
+    load page answers 200 with its session, then run wrk against the pages in `rounds` rounds
+    of `seconds / rounds` each, /health/ first in every round. Interleaving puts every page
+    under the same share of whatever else the machine is doing (on a shared machine the load
+    drifts over minutes; one page after another for a minute each compared pages under
+    different loads). Each page's figures add up its rounds: requests over the seconds, errors
+    summed, the median of the rounds' medians. Keys: ("this", page) and ("baseline", page);
+    the floor pages exist only in this tree."""
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    trees = [("this", ROOT, SETTINGS)]
+    if baseline is not None:
+        trees.append(("baseline", baseline.resolve(), "pod.settings"))
     each = max(seconds // max(rounds, 1), 1)
-    runs: dict[Page, list[LoadFigures]] = {page: [] for page in load_pages}
+    runs: dict[tuple[str, Page], list[LoadFigures]] = {}
     try:
-        _wait_for(port)
+        for name, tree, settings_module in trees:
+            port = _free_port()
+            servers[name] = (port, _serve(port, workers, tree, settings_module))
         cookies = {}
-        for page in load_pages:
-            cookie = cookies[page] = session_cookie(page.user_id)
-            url = f"http://127.0.0.1:{port}{page.url}"
-            request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
-            with urllib.request.urlopen(request) as answer:  # a redirect (sign-in) is followed
-                if answer.status != 200 or answer.url != url:
-                    raise RuntimeError(f"{page.label} ({page.role}) was not served under gunicorn")
-        for round_number in range(rounds):
-            for page in load_pages:
+        for name, (port, _server) in servers.items():
+            _wait_for(port)
+            for page in all_pages:
+                if not page.load or (name == "baseline" and page.url.startswith("/bench-floor/")):
+                    continue
+                cookie = cookies.get(page.user_id) or cookies.setdefault(
+                    page.user_id, session_cookie(page.user_id)
+                )
                 url = f"http://127.0.0.1:{port}{page.url}"
-                runs[page].append(wrk(url, cookies[page], clients=clients, seconds=each))
+                headers = {"Cookie": cookie} if cookie else {}
+                request = urllib.request.Request(url, headers=headers)
+                with urllib.request.urlopen(request) as answer:  # a redirect (sign-in) is followed
+                    if answer.status != 200 or answer.url != url:
+                        raise RuntimeError(f"{page.label} ({page.role}) was not served ({name})")
+                runs[(name, page)] = []
+        for round_number in range(rounds):
+            for name, page in runs:
+                url = f"http://127.0.0.1:{servers[name][0]}{page.url}"
+                runs[(name, page)].append(
+                    wrk(url, cookies[page.user_id], clients=clients, seconds=each)
+                )
             load_average = os.getloadavg()[0]
             print(f"  load round {round_number + 1}/{rounds} (load average {load_average:.1f})")
     finally:
-        server.send_signal(signal.SIGINT)  # quick shutdown: wrk's last requests are not wanted
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    out: dict[Page, LoadFigures] = {}
-    for page, figures in runs.items():
+        for _port, server in servers.values():
+            server.send_signal(signal.SIGINT)  # quick shutdown: wrk's last requests not wanted
+        for _port, server in servers.values():
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    out: dict[tuple[str, Page], LoadFigures] = {}
+    for key, figures in runs.items():
         requests = sum(f.requests for f in figures)
-        out[page] = LoadFigures(
+        out[key] = LoadFigures(
             requests_per_second=requests / (each * len(figures)),
             requests=requests,
             errors=sum(f.errors for f in figures),
             median_ms=statistics.median(f.median_ms for f in figures),
         )
-        print(f"  load {page.role:<16} {page.label:<12} {out[page]}")
+        print(f"  load {key[0]:<8} {key[1].role:<16} {key[1].label:<22} {out[key]}")
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from pathlib import Path
 
 from benchmarks.pages.measure import LoadFigures, Page, PageCost
 
@@ -18,12 +19,13 @@ def markdown(
     runs: int,
     costs: dict[int, dict[Page, PageCost]],
     fills: dict[int, float],
-    load: dict[Page, LoadFigures],
+    load: dict[tuple[str, Page], LoadFigures],
     load_people: int | None,
     workers: int,
     clients: int,
     seconds: int,
     rounds: int = 1,
+    baseline: Path | None = None,
 ) -> str:
     sizes = sorted(costs)
     lines = [
@@ -76,28 +78,73 @@ def markdown(
         )
         lines.append("")
     if load:
-        health = next(f for p, f in load.items() if p.label == "/health/")
+        lines += _load_section(load, load_people, workers, clients, seconds, rounds, baseline)
+    return "\n".join(lines)
+
+
+def _load_section(
+    load: dict[tuple[str, Page], LoadFigures],
+    load_people: int | None,
+    workers: int,
+    clients: int,
+    seconds: int,
+    rounds: int,
+    baseline: Path | None,
+) -> list[str]:
+    def health(tree: str) -> LoadFigures:
+        return next(f for (t, p), f in load.items() if t == tree and p.label == "/health/")
+
+    lines = [
+        f"## Load run at {load_people or 0:,} people",
+        "",
+        f'gunicorn, {workers} synchronous workers (README "Deploying"), DEBUG off, static '
+        f"files from collectstatic; `wrk` with {clients} connections for {seconds} s per page, "
+        f"in {rounds} rounds of {seconds // max(rounds, 1)} s that cycle through the pages "
+        "(/health/ first in each), so the load of the shared machine falls on every page "
+        "alike; each with its role's session cookie (second factor passed) and "
+        "`Accept-Encoding: gzip`. *median ms*: the median of the rounds' medians. Target "
+        "(issue 17): the clinician's home and episode pages at least 1/5 (0.20) of "
+        "`/health/`'s rate. The two *floor* pages (benchmarks/pages/floor_urls.py, served only "
+        "here) are what any signed-in page costs before it shows anything: every middleware, "
+        'the session, the user and the second-factor device, answered "ok"; and the same '
+        "with POD's base template drawn around an empty page.",
+        "",
+        "| Page | Role | requests/s | ratio to /health/ | median ms | requests | errors |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    floor = health("this").requests_per_second
+    for (tree, page), figures in load.items():
+        if tree != "this":
+            continue
+        ratio = figures.requests_per_second / floor
+        lines.append(
+            f"| {page.label} | {page.role} | {figures.requests_per_second:.1f} | "
+            f"{ratio:.3f} (1/{1 / ratio:.1f}) | {figures.median_ms:.0f} | {figures.requests} | "
+            f"{figures.errors} |"
+        )
+    lines.append("")
+    if baseline is not None and any(t == "baseline" for t, _p in load):
+        before = health("baseline").requests_per_second
         lines += [
-            f"## Load run at {load_people:,} people",
+            "### Before and after, in the same run",
             "",
-            f'gunicorn, {workers} synchronous workers (README "Deploying"), DEBUG off, static '
-            f"files from collectstatic; `wrk` with {clients} connections for {seconds} s per page, "
-            f"in {rounds} rounds of {seconds // max(rounds, 1)} s that cycle through the pages "
-            "(/health/ first in each), so the load of the shared machine falls on every page "
-            "alike; each with its role's session cookie (second factor passed) and "
-            "`Accept-Encoding: gzip`. *median ms*: the median of the rounds' medians. Target "
-            "(issue 17): the clinician's home and episode pages at least 1/5 (0.20) of "
-            "`/health/`'s rate.",
+            f"The code checked out at `{baseline}` served by a second gunicorn ({workers} "
+            "workers) against the same database and sessions, its pages in the same rounds as "
+            "this tree's. Each ratio is to its own server's `/health/`.",
             "",
-            "| Page | Role | requests/s | ratio to /health/ | median ms | requests | errors |",
-            "|---|---|---:|---:|---:|---:|---:|",
+            "| Page | Role | before: requests/s (ratio) | after: requests/s (ratio) "
+            "| after / before |",
+            "|---|---|---:|---:|---:|",
         ]
-        for page, figures in load.items():
-            ratio = figures.requests_per_second / health.requests_per_second
+        for (tree, page), after in load.items():
+            was = load.get(("baseline", page))
+            if tree != "this" or was is None:
+                continue
             lines.append(
-                f"| {page.label} | {page.role} | {figures.requests_per_second:.1f} | "
-                f"{ratio:.2f} (1/{1 / ratio:.1f}) | {figures.median_ms:.0f} | {figures.requests} | "
-                f"{figures.errors} |"
+                f"| {page.label} | {page.role} | {was.requests_per_second:.1f} "
+                f"({was.requests_per_second / before:.3f}) | {after.requests_per_second:.1f} "
+                f"({after.requests_per_second / floor:.3f}) | "
+                f"{after.requests_per_second / was.requests_per_second:.2f} |"
             )
         lines.append("")
-    return "\n".join(lines)
+    return lines

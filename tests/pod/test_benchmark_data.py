@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import connection, transaction
-from django.test.utils import override_settings
 
 from benchmarks.dashboards import generate, run
 from benchmarks.pages import measure
@@ -52,7 +51,7 @@ def test_the_synthetic_service_loads_and_every_measured_page_answers(_sequences_
 
     pages = measure.pages()
     assert {p.role for p in pages} >= {"clinician", "peer worker", "service manager"}
-    with override_settings(ALLOWED_HOSTS=[measure.HOST]):
+    with measure.serving():
         clients = {}
         for page in pages:
             client = clients.get(page.user_id) or clients.setdefault(
