@@ -23,6 +23,7 @@ from networks.validators import validate_nhs_number
 from pod.foundation.fields import DateTimeKind, LocalDateTimeField, PlausibleDateField
 from pod.foundation.forms import form_field
 from pod.foundation.models import Team, User
+from pod.foundation.numbers import is_ascii_digits
 from pod.foundation.submissions import SubmissionTokenMixin
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -604,7 +605,7 @@ class CloseWithMeetingsForm(CloseForm):
         raw = self.cleaned_data.get("listed_meetings") or ""
         parts = [part.strip() for part in raw.split(",")]
         # At most 18 digits: a bigger number is no meeting's id (and overflows the database's).
-        return [int(part) for part in parts if part.isdigit() and len(part) <= 18][:500]
+        return [int(part) for part in parts if is_ascii_digits(part) and len(part) <= 18][:500]
 
     def confirmed_meeting_ids(self) -> list[int]:
         """The listed meetings the clinician agreed to cancel; empty when not confirmed."""

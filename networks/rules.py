@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
+from pod.foundation.numbers import is_ascii_digits
+
 
 def nhs_number_check_digit(first_nine: str) -> int | None:
     """Return the modulus-11 check digit for nine digits.
@@ -33,7 +35,7 @@ def nhs_number_checksum_ok(value: str) -> bool:
     The check alone is not enough to accept a number: see `nhs_number_refusal`.
     """
     digits = normalise_nhs_number(value)
-    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+    if len(digits) != 10 or not is_ascii_digits(digits):
         return False
     return nhs_number_check_digit(digits[:9]) == int(digits[9])
 
@@ -89,7 +91,7 @@ def nhs_number_is_valid(value: str) -> bool:
 def format_nhs_number(value: str) -> str:
     """The 3-3-4 form people read ("943 476 5919"); anything not ten digits is returned as is."""
     digits = normalise_nhs_number(value)
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not is_ascii_digits(digits):
         return str(value)
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
 

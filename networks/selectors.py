@@ -36,6 +36,7 @@ from networks.models import Fold, NetworkMember, PeerAssignment, PeerContact, Se
 from pod.foundation import compiled_query
 from pod.foundation.access import CLINICAL_ROLES, team_ids_of
 from pod.foundation.models import User
+from pod.foundation.numbers import is_ascii_digits
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -92,7 +93,7 @@ def get_service_user_for_user(user: User, pk: int) -> ServiceUser:
     # Every page about a person asks: built and compiled once per process for each role
     # (pod/foundation/compiled_query.py).
     found = compiled_query.shape_instances("person_for_user", _person_for_user, [user, pk])
-    person = found[0] if found else None
+    person: ServiceUser | None = found[0] if found else None
     if person is None:
         raise Http404("No such person")
     return person
@@ -122,7 +123,7 @@ def people_search(
     """
     text = query.strip()[:100]
     digits = rules.normalise_nhs_number(text)
-    if len(digits) == 10 and digits.isascii() and digits.isdigit():
+    if len(digits) == 10 and is_ascii_digits(digits):
         return people.filter(nhs_number=digits).select_related("team")[:limit]
     if len(rules.fold_name(text)) < 2:
         return people.none()

@@ -24,6 +24,7 @@ from outcomes.models import (
 from pod.foundation.fields import PlausibleDateField
 from pod.foundation.forms import form_field
 from pod.foundation.models import Team, Trust
+from pod.foundation.numbers import is_ascii_digits
 from pod.foundation.submissions import SubmissionTokenMixin
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -87,7 +88,7 @@ class DashboardFilterForm(forms.Form):
         trust_id = self.data.get("trust", "") if self.is_bound else ""
         # Choosing a trust narrows the team list to its teams (here for the page as sent, and in
         # the browser as the trust changes: static/js/dashboard-filter.js).
-        narrowed = teams.filter(trust_id=int(trust_id)) if str(trust_id).isdigit() else teams
+        narrowed = teams.filter(trust_id=int(trust_id)) if is_ascii_digits(str(trust_id)) else teams
         _choose_from(self, "team", narrowed)
         _choose_from(self, "trust", Trust.objects.filter(teams__in=teams).distinct())
         self.fields["start"].initial, self.fields["end"].initial = default_period(

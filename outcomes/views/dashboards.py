@@ -32,6 +32,7 @@ from pod.foundation.access import manager_required, request_user, teams_for
 from pod.foundation.audit import note_shown
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, User
+from pod.foundation.numbers import is_ascii_digits
 
 
 @login_required
@@ -48,9 +49,9 @@ def refuse_foreign_choice(
     rather than quietly shown their own teams. `params`: the request's GET unless given."""
     params = request.GET if params is None else params
     team_id, trust_id = params.get("team", ""), params.get("trust", "")
-    if team_id.isdigit() and not teams.filter(pk=int(team_id)).exists():
+    if is_ascii_digits(team_id) and not teams.filter(pk=int(team_id)).exists():
         raise PermissionDenied("That team is not one of yours.")
-    if trust_id.isdigit() and not teams.filter(trust_id=int(trust_id)).exists():
+    if is_ascii_digits(trust_id) and not teams.filter(trust_id=int(trust_id)).exists():
         raise PermissionDenied("That trust is not one of yours.")
 
 
@@ -101,9 +102,9 @@ def _first_assessment(request: HttpRequest, teams: QuerySet[Team], now: datetime
     (outcomes/dashboard/freshness.py `first_assessment_start`)."""
     chosen = teams
     team_id, trust_id = request.GET.get("team", ""), request.GET.get("trust", "")
-    if trust_id.isdigit():
+    if is_ascii_digits(trust_id):
         chosen = chosen.filter(trust_id=int(trust_id))
-    if team_id.isdigit():
+    if is_ascii_digits(team_id):
         chosen = chosen.filter(pk=int(team_id))
     return freshness.first_assessment_start(
         tuple(chosen.order_by().values_list("pk", flat=True)), now

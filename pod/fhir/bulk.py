@@ -41,6 +41,7 @@ from pod.fhir.search import filtered_sources
 from pod.foundation.access import teams_for
 from pod.foundation.audit_models import RecordAccess
 from pod.foundation.models import Team, User
+from pod.foundation.numbers import is_ascii_digits
 from pod.foundation.plausibility import query_fhir_date
 from pod.foundation.task_queue import task_send_on_commit
 
@@ -80,7 +81,7 @@ def export_request(
     if level == ExportJob.Level.GROUP:
         team = (
             teams_for(caller.user).filter(pk=int(team_id)).first()
-            if team_id is not None and team_id.isdigit()
+            if team_id is not None and is_ascii_digits(team_id)
             else None
         )
         if team is None:

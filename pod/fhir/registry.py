@@ -22,6 +22,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from pod.foundation.audit_models import AuditEvent
 from pod.foundation.models import User
+from pod.foundation.numbers import is_ascii_digits
 
 # Roles, as in pod.foundation.access: who may read which types is each mapper's `roles`.
 CLINICAL = frozenset({User.Role.CLINICIAN, User.Role.PRESCRIBER})
@@ -123,7 +124,7 @@ class Mapper:
 
     def parse_id(self, raw: str) -> int:
         """The row's primary key from a resource id; SearchError when it cannot be one."""
-        if not raw.isdigit() or len(raw) > 18:
+        if not is_ascii_digits(raw) or len(raw) > 18:
             raise SearchError(f"No {self.type_name} has the id {raw[:40]!r}")
         return int(raw)
 

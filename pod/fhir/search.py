@@ -27,6 +27,7 @@ from django.db.models import DateField, F, Q, QuerySet
 from pod.fhir.registry import Include, Mapper, SearchError, Source, mapper_for
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import User
+from pod.foundation.numbers import is_ascii_digits
 from pod.foundation.plausibility import query_fhir_date
 
 # Parameters that never filter rows.
@@ -49,7 +50,7 @@ def page_size(raw: str | None) -> int:
     whole number from 0 to POD_FHIR_MAX_PAGE_SIZE."""
     if raw is None or raw == "":
         return int(settings.POD_FHIR_PAGE_SIZE)
-    if not raw.isdigit() or int(raw) > settings.POD_FHIR_MAX_PAGE_SIZE:
+    if not is_ascii_digits(raw) or int(raw) > settings.POD_FHIR_MAX_PAGE_SIZE:
         raise SearchError(
             f"_count must be a whole number from 0 to {settings.POD_FHIR_MAX_PAGE_SIZE}"
         )
@@ -94,7 +95,7 @@ def _is_date_field(mapper: Mapper, path: str) -> bool:
 
 def _patient_id(raw: str) -> int:
     value = raw.removeprefix("Patient/")
-    if not value.isdigit() or len(value) > 18:
+    if not is_ascii_digits(value) or len(value) > 18:
         raise SearchError("patient: give Patient/<id> or <id>")
     return int(value)
 
@@ -165,7 +166,11 @@ def parse_cursor(raw: str | None, source_count: int) -> tuple[int, int]:
     if not raw:
         return 0, 0
     index, _, pk = raw.partition(".")
-    if not (index.isdigit() and pk.isdigit()) or int(index) >= source_count or len(pk) > 18:
+    if (
+        not (is_ascii_digits(index) and is_ascii_digits(pk))
+        or int(index) >= source_count
+        or len(pk) > 18
+    ):
         raise SearchError("_cursor: not a position this search gave")
     return int(index), int(pk)
 

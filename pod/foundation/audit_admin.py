@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from pod.foundation.audit import note_shown
 from pod.foundation.audit_context import context_is_verified
 from pod.foundation.audit_models import AuditEvent, RecordAccess
+from pod.foundation.numbers import is_ascii_digits
 
 # Keys in an audited row that lead to the person it is about, and the kind of record they name.
 _PERSON_KEYS = (("service_user_id", "person"), ("episode_id", "episode"), ("meeting_id", "meeting"))
@@ -22,7 +23,7 @@ _PERSON_KEYS = (("service_user_id", "person"), ("episode_id", "episode"), ("meet
 def audit_event_subject(event: AuditEvent) -> tuple[str, int] | None:
     """(kind, id) of the record a change is about, for the access log (the change page shows the
     row before and after, names included); None when it is about no person."""
-    if event.table_name == "networks_serviceuser" and event.row_id.isdigit():
+    if event.table_name == "networks_serviceuser" and is_ascii_digits(event.row_id):
         return ("person", int(event.row_id))
     row = event.after or event.before or {}
     for key, kind in _PERSON_KEYS:
@@ -89,7 +90,7 @@ class AuditEventAdmin(_ReadOnlyAdmin):
     ) -> HttpResponse:
         event = (
             AuditEvent.objects.filter(pk=int(object_id)).first()
-            if object_id is not None and object_id.isdigit()
+            if object_id is not None and is_ascii_digits(object_id)
             else None
         )
         subject = audit_event_subject(event) if event is not None else None
@@ -107,7 +108,7 @@ class RecordAccessAdmin(_ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        if term.isdigit():
+        if is_ascii_digits(term):
             return queryset.filter(service_user_id=int(term)), False
         return super().get_search_results(request, queryset, search_term)
 
@@ -126,7 +127,7 @@ class RecordAccessAdmin(_ReadOnlyAdmin):
         # The page names the person whose record was looked at.
         access = (
             RecordAccess.objects.filter(pk=int(object_id)).first()
-            if object_id is not None and object_id.isdigit()
+            if object_id is not None and is_ascii_digits(object_id)
             else None
         )
         if access is not None:

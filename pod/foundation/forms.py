@@ -11,6 +11,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.utils import timezone
 
 from pod.foundation.emails import RenderedEmail, render_plain_text
+from pod.foundation.numbers import is_ascii_digits
 from pod.foundation.outbox import Recipient, message_owe
 
 F = TypeVar("F", bound=forms.Field)
@@ -61,7 +62,7 @@ class SetupTokenForm(TokenForm):
 
     def clean_token(self) -> str:
         token = "".join(self.cleaned_data["token"].split())
-        if not (token.isdigit() and len(token) == 6):
+        if not (is_ascii_digits(token) and len(token) == 6):
             raise forms.ValidationError("Enter the 6 digits your app shows.")
         return token
 

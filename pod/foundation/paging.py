@@ -21,6 +21,7 @@ from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, QueryDict
 
 from pod.foundation import compiled_query
+from pod.foundation.numbers import is_ascii_digits
 
 # Rows per page of a list on a page that shows several lists (the home pages).
 SECTION_SIZE = 25
@@ -98,7 +99,7 @@ class Bounded:
 def page_number(request: HttpRequest, param: str) -> int:
     """The page asked for in `request.GET[param]`; 1 when absent or not a positive number."""
     raw = request.GET.get(param, "")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+    if not is_ascii_digits(raw) or len(raw) > 9:
         return 1
     return max(int(raw), 1)
 

@@ -145,6 +145,10 @@ def test_it_searches_by_last_updated(api, rich):
         ("/fhir/Patient?identifier=12345", 400),
         ("/fhir/Patient?_include=Patient:link", 400),
         ("/fhir/Patient?_cursor=9.9", 400),
+        # Digits to str.isdigit(), not to int() (pod/foundation/numbers.py).
+        ("/fhir/Patient?_count=²", 400),
+        ("/fhir/Patient?_cursor=0.²", 400),
+        ("/fhir/Patient?patient=²", 400),
         ("/fhir/Patient/abc", 404),
         ("/fhir/Patient/99999999", 404),
         ("/fhir/Medication", 404),

@@ -20,6 +20,7 @@ from pod.fhir.registry import (
     register,
 )
 from pod.foundation.models import User
+from pod.foundation.numbers import is_ascii_digits
 
 
 @register
@@ -57,7 +58,7 @@ class PatientMapper(Mapper):
         system, bar, digits = value.rpartition("|")
         if bar and system not in ("", t.NHS_NUMBER):
             return rows.none()  # an identifier of another system: no POD person has one
-        if not (digits.isdigit() and len(digits) == 10):
+        if not (is_ascii_digits(digits) and len(digits) == 10):
             raise SearchError("identifier: an NHS number is 10 digits")
         return rows.filter(nhs_number=digits)
 
