@@ -29,8 +29,9 @@ def resume_stalled_outcome_imports() -> int:
     return jobs.imports_resume_stalled(now=timezone.now())
 
 
-@shared_task
+@shared_task(soft_time_limit=600)
 def warm_dashboards() -> int:
-    """Every half freshness window (beat): keep the usual dashboards' figures computed
-    (outcomes/dashboard/warming.py). Idempotent; two runs at once compute twice, harmlessly."""
+    """Every half freshness window (beat, with a shared cache): keep the usual dashboards'
+    figures computed (outcomes/dashboard/warming.py). Idempotent; a second run while one is
+    going does nothing; a run is stopped after 10 minutes (the figures it kept stay)."""
     return warming.warm_dashboards(timezone.now())

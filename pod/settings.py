@@ -273,25 +273,16 @@ POD_FIRST_MEETING_WINDOW = timedelta(hours=POD_FIRST_MEETING_HOURS)
 # thin network on the team's and the peer's lists (networks.selectors), for network building.
 POD_THIN_NETWORK_THRESHOLD = env_int("POD_THIN_NETWORK_THRESHOLD", 3, minimum=1)
 
-# --- Dashboards (outcomes/dashboard/freshness.py): how long a computed section is reused. -----
-# The page says when its figures were computed; 0 computes every request afresh. Django's cache
-# holds them: in-process unless POD_CACHE_URL is set (below).
-POD_DASHBOARD_FRESH_SECONDS = env_int("POD_DASHBOARD_FRESH_SECONDS", 600, minimum=0)
-if POD_DASHBOARD_FRESH_SECONDS:
-    # Every half window, Celery recomputes the usual dashboards before their figures run out
-    # (outcomes/dashboard/warming.py); useful when the cache is shared (POD_CACHE_URL).
-    CELERY_BEAT_SCHEDULE["warm-dashboards"] = {
-        "task": "outcomes.tasks.warm_dashboards",
-        "schedule": float(max(POD_DASHBOARD_FRESH_SECONDS // 2, 60)),
-    }
-
 # --- Cache: Django's, shared by every web and worker process when POD_CACHE_URL is set. --------
 # A Redis URL (a database of its own, e.g. redis://127.0.0.1:6379/1): the dashboards' kept
-# figures (above) are then computed once for all processes, and the warm-up reaches the pages.
+# figures (below) are then computed once for all processes, and the warm-up reaches the pages.
 # Unset: each process keeps its own (Django's local-memory cache). What is kept there is
-# aggregate figures and the dashboards' lists of episodes: keep Redis as private as the database
-# (README "Security"). Short timeouts: a cache that is down or hung costs a page at most about a
-# second, then the figures are computed without it (outcomes/dashboard/freshness.py).
+# aggregate figures and the dashboards' lists of episodes, pickled: whoever can write to that
+# Redis can run code in POD's processes, so keep it as private as the database (README
+# "Security"). Keys are prefixed with the database's name, so two deployments sharing one Redis
+# database never read each other's figures. Short timeouts: a cache that is down or hung costs
+# a page one half-second timeout, then each process computes the figures without it for a while
+# (outcomes/dashboard/freshness.py).
 POD_CACHE_URL = env_str("POD_CACHE_URL", "")
 if POD_CACHE_URL:
     env_url("POD_CACHE_URL", "", schemes=("redis", "rediss", "unix"))  # refuses any other URL
@@ -299,9 +290,25 @@ if POD_CACHE_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": POD_CACHE_URL,
-            "KEY_PREFIX": "pod",
+            "KEY_PREFIX": f"pod:{DATABASES['default']['NAME']}",
             "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }
+    }
+
+# --- Dashboards (outcomes/dashboard/freshness.py): how long a computed section is reused. -----
+# The page says when its figures were computed; 0 computes every request afresh. Django's cache
+# holds them: in-process unless POD_CACHE_URL is set (above).
+POD_DASHBOARD_FRESH_SECONDS = env_int("POD_DASHBOARD_FRESH_SECONDS", 600, minimum=0)
+if POD_CACHE_URL and POD_DASHBOARD_FRESH_SECONDS >= 120:
+    # Every half window, Celery recomputes the usual dashboards before their figures run out
+    # (outcomes/dashboard/warming.py). Only with a shared cache (a worker's own cache reaches
+    # no page) and a window of at least 2 minutes (beat's entries run at most once a minute).
+    # A run beat could not start within its interval is dropped; the task also skips a run
+    # while another holds its lock, so it takes at most one worker slot.
+    CELERY_BEAT_SCHEDULE["warm-dashboards"] = {
+        "task": "outcomes.tasks.warm_dashboards",
+        "schedule": float(POD_DASHBOARD_FRESH_SECONDS // 2),
+        "options": {"expire_seconds": POD_DASHBOARD_FRESH_SECONDS // 2},
     }
 
 # --- Staffing targets (README "Configuration"): the dashboard marks each team against them. ---

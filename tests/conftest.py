@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from outcomes.dashboard import freshness
 from tests import factories as f
 from tests.audit_flush import allow_flush
 
@@ -44,6 +45,13 @@ def _cache_of_this_process_only():
     caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with override_settings(CACHES=caches):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _cache_not_marked_down(monkeypatch):
+    # outcomes/dashboard/freshness.py leaves a failed cache alone for a while, per process: a
+    # test that fails it must not leave the next test without one.
+    monkeypatch.setattr(freshness, "_cache_down_until", 0.0)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,8 @@ minutes old"):
    the web processes share: `POD_CACHE_URL` (Redis; README "Configuration"). Without it each
    process keeps its own figures and only rules 1-3 apply.
 5. A shared cache that cannot be read or written is logged and bypassed: the figures are
-   computed, as with no cache, and the page answers.
+   computed, as with no cache, and the page answers. The process then leaves the cache alone
+   for CACHE_RETRY_SECONDS, so a hung cache costs one timeout, not one per section.
 Every entry is keyed by everything the figures depend on: the section, the teams, the period,
 the outcome time point and the list limit (a CSV, with every row, is a separate entry from the
 page's first rows). A manager therefore never sees another scope's figures, and the figures
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -79,23 +81,46 @@ def cache_key(
     )
 
 
+# After the shared cache fails, it is left alone for this long (per process), so a cache that
+# is down or hung costs one timeout (half a second, pod/settings.py), not one per read and write.
+CACHE_RETRY_SECONDS = 30.0
+_cache_down_until = 0.0
+
+
+def _cache_usable() -> bool:
+    return time.monotonic() >= _cache_down_until
+
+
+def _cache_failed(what: str) -> None:
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+    logger.warning(
+        "dashboard cache %s; computing without it for %.0f s", what, CACHE_RETRY_SECONDS,
+        exc_info=True,
+    )  # fmt: skip
+
+
 def _cached(keys: list[str]) -> dict[str, Any]:
     """What the cache holds under `keys` (one round trip); nothing when the cache cannot be
-    read: the figures are then computed, as with no cache, and the page still answers."""
+    read: the figures are then computed, as with no cache, and the page answers."""
+    if not _cache_usable():
+        return {}
     try:
         return cache.get_many(keys)
     except Exception:  # a shared cache (POD_CACHE_URL) that is down or hung: compute instead
-        logger.warning("dashboard cache unreadable; computing the figures", exc_info=True)
+        _cache_failed("unreadable")
         return {}
 
 
 def _keep(entries: dict[str, Computed], window: timedelta) -> None:
     """Store `entries` for `window` (one round trip); a cache that cannot be written is logged
     and skipped (the figures were computed and are shown all the same)."""
+    if not _cache_usable():
+        return
     try:
         cache.set_many(entries, timeout=window.total_seconds())
     except Exception:
-        logger.warning("dashboard cache unwritable; figures not kept", exc_info=True)
+        _cache_failed("unwritable")
 
 
 def _is_fresh(found: Any, now: datetime, window: timedelta) -> TypeGuard[Computed]:

@@ -18,18 +18,26 @@ A single team's dashboard is not warmed: it costs 0.2-0.3 s at 50,000 people com
 (benchmarks/dashboards/RESULTS.md). Neither are CSV downloads (every row, a different entry).
 
 Warming helps only when the worker and the web processes share the cache (`POD_CACHE_URL`,
-README "Configuration"); with the default in-process cache it computes figures no page reads.
+README "Configuration"), so beat runs it only then (pod/settings.py). A run takes one worker
+slot at most: a second run while one holds the lock does nothing, and beat drops a run it
+could not start within its interval. At 50,000 people one run from an empty cache takes about
+16 s (benchmarks/dashboards/RESULTS-freshness.md).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+
+from django.core.cache import cache
 
 from outcomes.dashboard import freshness, sections
 from outcomes.dashboard.scope import Scope, default_period
 from pod.foundation.localtime import LONDON
 from pod.foundation.models import Team, TeamMembership, User
+
+logger = logging.getLogger(__name__)
 
 
 def usual_team_sets() -> list[tuple[int, ...]]:
@@ -56,15 +64,37 @@ def usual_team_sets() -> list[tuple[int, ...]]:
     return sorted(sets)
 
 
+LOCK_KEY = "pod:dashboard:warming"
+
+
 def warm_dashboards(now: datetime) -> int:
     """Recompute and keep, for each of `usual_team_sets()`, the overview's sections and the
     outcomes card over the default period at `now`, where the kept figures are older than a
     quarter of the freshness window (or absent). Returns the number of team sets looked at;
-    0 when the figures are not kept at all (POD_DASHBOARD_FRESH_SECONDS = 0)."""
+    0 when the figures are not kept at all (POD_DASHBOARD_FRESH_SECONDS = 0), when another
+    run holds the lock (so overlapping runs never take more than one worker slot), or when the
+    cache cannot be reached (nothing could be kept)."""
     window = freshness.fresh_for()
     if window <= timedelta(0):
         return 0
-    renew_after = window / 4
+    try:
+        # Held for at most half a window (a run killed mid-way frees it by then).
+        if not cache.add(LOCK_KEY, now.isoformat(), timeout=window.total_seconds() / 2):
+            logger.info("dashboard warm-up skipped: another run holds the lock")
+            return 0
+    except Exception:
+        logger.warning("dashboard warm-up skipped: the cache cannot be reached", exc_info=True)
+        return 0
+    try:
+        return _warm(now, renew_after=window / 4)
+    finally:
+        try:
+            cache.delete(LOCK_KEY)
+        except Exception:  # gone with the cache: it expires on its own
+            logger.warning("dashboard warm-up lock not released", exc_info=True)
+
+
+def _warm(now: datetime, *, renew_after: timedelta) -> int:
     team_sets = usual_team_sets()
     start, end = default_period(now.astimezone(LONDON).date())
     for team_ids in team_sets:

@@ -4,9 +4,13 @@ compute no section; the warm-up renews figures older than a quarter of the windo
 younger ones; and a shared cache that cannot be reached costs the page its speed, not its
 figures."""
 
+import socket
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache, caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +34,32 @@ def computed(monkeypatch):
 
     monkeypatch.setattr(sections, "section", counting)
     return names
+
+
+@pytest.fixture
+def hung():
+    """A port that accepts connections and never answers (a hung Redis)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    held, stop = [], threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
 
 
 @pytest.fixture
@@ -105,5 +135,35 @@ def test_a_cache_that_cannot_be_reached_costs_speed_not_figures(
     assert page.status_code == 200
     assert page.context["tables"]["first_meeting"].rows  # the figures, computed
     assert "first_meeting" in computed
-    # The warm-up fails no task either: it computes and cannot keep.
-    assert warming.warm_dashboards(timezone.now()) >= 1
+    # The warm-up fails no task either: with nowhere to keep figures it computes nothing.
+    computed.clear()
+    assert warming.warm_dashboards(timezone.now()) == 0
+    assert computed == []
+
+
+def test_a_hung_cache_costs_the_overview_one_timeout(client, service, manager, settings, hung):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{hung}/1",
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    }
+    client.force_login(manager)
+    started = time.monotonic()
+    page = client.get(OVERVIEW)
+    took = time.monotonic() - started
+    caches["default"].close()
+    assert page.status_code == 200
+    # One half-second timeout, then the cache is left alone (it was 6 of them: 3 reads, 3 writes).
+    assert took < 1.5, f"the overview took {took:.1f} s with the cache hung"
+
+
+def test_a_second_warm_up_while_one_runs_does_nothing(service, computed):
+    now = timezone.now()
+    assert cache.add(warming.LOCK_KEY, "another run", timeout=60)
+    assert warming.warm_dashboards(now) == 0
+    assert computed == []
+    cache.delete(warming.LOCK_KEY)
+    assert warming.warm_dashboards(now) >= 3
+    assert cache.get(warming.LOCK_KEY) is None  # released when done

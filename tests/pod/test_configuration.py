@@ -7,6 +7,7 @@ import sys
 import pytest
 
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("POD_")}
+REDIS = "redis://127.0.0.1:6379/9"
 
 
 def start_django(**env):
@@ -55,19 +56,52 @@ def test_it_starts_with_good_values():
     assert result.returncode == 0, result.stderr
 
 
-def test_a_cache_url_shares_django_s_cache_through_redis():
-    shown = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
-    for env, backend in (
-        ({"POD_CACHE_URL": "redis://127.0.0.1:6379/9"}, "redis.RedisCache"),
-        ({}, "locmem.LocMemCache"),
-    ):
-        result = subprocess.run(
-            [sys.executable, "-c", f"import django; django.setup(); {shown}"],
-            env={**BASE_ENV, "DJANGO_SETTINGS_MODULE": "pod.settings", "SECRET_KEY": "k" * 50}
-            | env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip().endswith(backend)
+def _settings_shown(expression: str, **env: str) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings as s; "
+            f"print({expression})",
+        ],
+        env={**BASE_ENV, "DJANGO_SETTINGS_MODULE": "pod.settings", "SECRET_KEY": "k" * 50, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_cache_url_shares_django_s_cache_through_redis_under_the_databases_name():
+    backend = "(s.CACHES['default']['BACKEND'], s.CACHES['default'].get('KEY_PREFIX'))"
+    url = REDIS
+    shared = _settings_shown(backend, POD_CACHE_URL=url, DATABASE_URL="postgres://h/pod_a")
+    assert shared == "('django.core.cache.backends.redis.RedisCache', 'pod:pod_a')"
+    assert "LocMemCache" in _settings_shown(backend)
+
+
+@pytest.mark.parametrize(
+    "env,entry",
+    [
+        ({"POD_CACHE_URL": REDIS}, "(300.0, {'expire_seconds': 300})"),
+        (
+            {"POD_CACHE_URL": REDIS, "POD_DASHBOARD_FRESH_SECONDS": "240"},
+            "(120.0, {'expire_seconds': 120})",
+        ),
+        # A window under 2 minutes, figures not kept, or no shared cache: no warm-up.
+        (
+            {"POD_CACHE_URL": REDIS, "POD_DASHBOARD_FRESH_SECONDS": "60"},
+            "None",
+        ),
+        ({"POD_CACHE_URL": REDIS, "POD_DASHBOARD_FRESH_SECONDS": "0"}, "None"),
+        ({}, "None"),
+    ],
+)
+def test_the_dashboards_are_warmed_every_half_window_only_with_a_shared_cache(env, entry):
+    shown = _settings_shown(
+        "(lambda e: e and (e['schedule'], e['options']))"
+        "(s.CELERY_BEAT_SCHEDULE.get('warm-dashboards'))",
+        **env,
+    )
+    assert shown == entry
