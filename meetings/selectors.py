@@ -473,7 +473,11 @@ def episode_meetings(episode: Episode) -> list[Meeting]:
     participants = compiled_query.shape_instances(
         "episode.participants", _episode_participants_query, [episode.pk]
     )
-    compiled_query.attach_prefetched(meetings, "participants", participants)
+    compiled_query.attach_prefetched(
+        meetings, "participants", participants, queryset=PARTICIPANTS.queryset
+    )
+    for meeting in meetings:  # as `episode.meetings` gives them: each knows its episode
+        Meeting.episode.field.set_cached_value(meeting, episode)
     return meetings
 
 

@@ -36,8 +36,9 @@ Django internals relied on (private API, checked against Django 5.2), as in
    populators hold no per-row state and are reused.
 5. `QuerySet._iterable_class`: `ModelIterable` for a queryset of model instances (not values()).
 6. For `attach_prefetched`, as `django.db.models.query.prefetch_one_level` stores prefetched
-   rows: the related manager's `get_queryset()` with `_result_cache` and `_prefetch_done` set,
-   kept in the instance's `_prefetched_objects_cache` under the relation's name.
+   rows: the related manager's `get_queryset()`, or `_apply_rel_filters(queryset)` for a
+   `Prefetch` with a queryset, with `_result_cache` and `_prefetch_done` set, kept in the
+   instance's `_prefetched_objects_cache` under the relation's name.
 """
 
 from __future__ import annotations
@@ -264,11 +265,17 @@ def shape_instances(
     return instances(compiled, values)
 
 
-def attach_prefetched(objects: Sequence[Model], name: str, related: Sequence[Model]) -> None:
+def attach_prefetched(
+    objects: Sequence[Model],
+    name: str,
+    related: Sequence[Model],
+    queryset: QuerySet[Any] | None = None,
+) -> None:
     """Give each of `objects` its rows of the reverse foreign key `name` from `related` (rows
-    already loaded, in the order wanted), as `prefetch_related(name)` would: afterwards
-    `obj.<name>.all()` returns them without a query, and each row's foreign key to its object
-    is cached. `related` rows of objects not in `objects` are ignored (internal 6)."""
+    already loaded, in the order wanted), as `prefetch_related(Prefetch(name, queryset))`
+    would: afterwards `obj.<name>.all()` returns them without a query, a further `.filter()`
+    keeps `queryset`'s ordering and joins, and each row's foreign key to its object is cached.
+    `related` rows of objects not in `objects` are ignored (internal 6)."""
     if not objects:
         return
     field = getattr(type(objects[0]), name).field  # the ForeignKey on the related model
@@ -281,7 +288,10 @@ def attach_prefetched(objects: Sequence[Model], name: str, related: Sequence[Mod
         rows = by_owner[obj.pk]
         for row in rows:
             field.set_cached_value(row, obj)
-        queryset = getattr(obj, name).get_queryset()
-        queryset._result_cache = rows
-        queryset._prefetch_done = True
-        obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+        manager = getattr(obj, name)
+        stored = (
+            manager.get_queryset() if queryset is None else manager._apply_rel_filters(queryset)
+        )
+        stored._result_cache = rows
+        stored._prefetch_done = True
+        obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = stored

@@ -202,6 +202,19 @@ def test_an_episodes_meetings_are_what_the_orm_prefetch_gives(service, team, cli
             compiled = shown(selectors.episode_meetings(episode))
         assert compiled == shown(plain(episode))
         assert len(queries) == 2  # the meetings and their participants, nothing per meeting
+    # As the prefetch gives them: each meeting knows its episode, and a further filter keeps the
+    # prefetch's order (the person first) and its joins.
+    first = next(e for e in episodes if e.meetings.exists())
+    meetings = selectors.episode_meetings(first)
+    with CaptureQueriesContext(connection) as queries:
+        assert all(m.episode is first for m in meetings)
+    assert len(queries) == 0
+    for meeting, reference in zip(meetings, plain(first), strict=True):
+        with CaptureQueriesContext(connection) as queries:
+            invited = [(p.pk, str(p)) for p in meeting.participants.filter(invited=True)]
+        expected = [(p.pk, str(p)) for p in reference.participants.filter(invited=True)]
+        assert invited == expected
+        assert len(queries) == 1  # the filter's own query, staff and members joined
 
 
 def _looked_up(find, *args):
