@@ -239,6 +239,8 @@ def gunicorn_command(port: int, workers: int) -> list[str]:
         str(workers),
         "--log-level",
         "warning",
+        # Two servers in one run (--baseline) would share gunicorn's default control socket.
+        "--no-control-socket",
     ]
 
 

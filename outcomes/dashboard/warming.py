@@ -21,7 +21,7 @@ Warming helps only when the worker and the web processes share the cache (`POD_C
 README "Configuration"), so beat runs it only then (pod/settings.py). A run takes one worker
 slot at most: a second run while one holds the lock does nothing, and beat drops a run it
 could not start within its interval. At 50,000 people one run from an empty cache takes about
-16 s (benchmarks/dashboards/RESULTS-freshness.md).
+10-16 s (benchmarks/dashboards/RESULTS-freshness.md).
 """
 
 from __future__ import annotations
