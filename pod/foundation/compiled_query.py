@@ -81,6 +81,13 @@ def sentinel(i: int, like: Any) -> Any:
     raise TypeError(f"No sentinel for {type(like).__name__}")
 
 
+def _has_sentinel(value: Any) -> bool:
+    """Whether `sentinel` can stand in for `value`."""
+    return isinstance(value, Model | date) or (
+        isinstance(value, int) and not isinstance(value, bool)
+    )
+
+
 def _as_param(value: Any) -> Any:
     """What a value becomes among a query's parameters: a model instance its primary key."""
     return value.pk if isinstance(value, Model) else value
@@ -255,7 +262,8 @@ def shape_instances(
     everything else its SQL depends on) with each value's `_shape_of`: `build` may branch on a
     user's role and activity, and must use the values themselves only as query values (the
     sentinels stand in for them). Slice inside `build` for a LIMIT: it is part of the SQL."""
-    if _UNCOMPILED.get():
+    if _UNCOMPILED.get() or not all(_has_sentinel(v) for v in values):
+        # A value with no sentinel (a str id, say): the plain ORM, correct if slower.
         return list(build(*values))
     shape = (key, *(_shape_of(v) for v in values))
     compiled = _SHAPES.get(shape)

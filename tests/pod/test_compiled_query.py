@@ -266,3 +266,12 @@ def test_the_access_checks_and_the_banner_are_the_same_compiled_and_built_afresh
     assert everything() == compiled == built  # and only executes
     assert None in built and "404" in built  # refusals were compared too
     assert any(isinstance(b, tuple) and b[0] == "ServiceUser" for b in built)
+
+
+def test_a_value_with_no_sentinel_takes_the_plain_orm(team, clinician, clinician2, monkeypatch):
+    monkeypatch.setattr(compiled_query, "_SHAPES", {})
+    episode = recent_episode(team, [clinician, clinician2], hours_ago=2)
+    assert selectors.get_episode_for_user(clinician, str(episode.pk)) == episode
+    assert compiled_query._SHAPES == {}  # nothing compiled for a str id
+    assert selectors.get_episode_for_user(clinician, episode.pk) == episode
+    assert compiled_query._SHAPES
