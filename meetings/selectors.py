@@ -481,6 +481,55 @@ def episode_meetings(episode: Episode) -> list[Meeting]:
     return meetings
 
 
+@dataclass(frozen=True)
+class EpisodeSummary:
+    """What the episode page shows beside its meetings (`episode_summary`)."""
+
+    core_team: list[User]
+    active_member_count: int
+    prescriptions: list[Prescription]  # newest first, each with its prescriber
+    care_plan: CarePlanVersion | None  # the latest version
+
+
+def episode_summary(episode: Episode) -> EpisodeSummary:
+    """The episode page's core team, count of active network members, prescriptions and latest
+    care plan: four queries, each built and compiled once per process
+    (pod/foundation/compiled_query.py), the same rows as `episode.core_team.all()`,
+    `network_members_for_invitation(episode)`, `episode.prescriptions.select_related(
+    "prescriber")` and `episode.care_plans.order_by("-version").first()`."""
+    shape = compiled_query.shape_instances
+    core_team = shape("episode.core_team", _core_team_query, [episode.pk])
+    members = shape("episode.members", _active_members_query, [episode.service_user_id])
+    prescriptions = shape("episode.prescriptions", _prescriptions_query, [episode.pk])
+    for prescription in prescriptions:
+        Prescription.episode.field.set_cached_value(prescription, episode)
+    care_plans = shape("episode.care_plan", _latest_care_plan_query, [episode.pk])
+    return EpisodeSummary(
+        core_team=core_team,
+        active_member_count=len(members),
+        prescriptions=prescriptions,
+        care_plan=care_plans[0] if care_plans else None,
+    )
+
+
+def _core_team_query(episode_id: int) -> QuerySet[User]:
+    return User.objects.filter(core_episodes=episode_id)
+
+
+def _active_members_query(service_user_id: int) -> QuerySet[NetworkMember]:
+    return NetworkMember.objects.filter(
+        service_user_id=service_user_id, status=NetworkMember.Status.ACTIVE
+    ).only("pk")
+
+
+def _prescriptions_query(episode_id: int) -> QuerySet[Prescription]:
+    return Prescription.objects.filter(episode_id=episode_id).select_related("prescriber")
+
+
+def _latest_care_plan_query(episode_id: int) -> QuerySet[CarePlanVersion]:
+    return CarePlanVersion.objects.filter(episode_id=episode_id).order_by("-version")[:1]
+
+
 def _episode_meetings_query(episode_id: int) -> QuerySet[Meeting]:
     return (
         Meeting.objects.filter(episode_id=episode_id)

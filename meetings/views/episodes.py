@@ -163,20 +163,20 @@ def episode_detail(request: HttpRequest, episode) -> HttpResponse:
         # Never "On track" beside the alert that no meeting is arranged.
         arranged = any(m.status == Meeting.Status.SCHEDULED for m in meetings)
         clock = {"level": level, "words": words, "arranged": arranged}
-    members = list(selectors.network_members_for_invitation(episode))
+    summary = selectors.episode_summary(episode)
     return render(
         request,
         "meetings/episode_detail.html",
         {
             "episode": episode,
-            "core_team": list(episode.core_team.all()),
+            "core_team": summary.core_team,
             "meetings": meetings,
             "held": held,
             "required": settings.POD_MEETINGS_BEFORE_MEDICATION,
             "clock": clock,
-            "members": members,
-            "prescriptions": list(episode.prescriptions.select_related("prescriber")),
-            "care_plan": episode.care_plans.order_by("-version").first(),
+            "member_count": summary.active_member_count,
+            "prescriptions": summary.prescriptions,
+            "care_plan": summary.care_plan,
         },
     )
 

@@ -275,3 +275,55 @@ def test_a_value_with_no_sentinel_takes_the_plain_orm(team, clinician, clinician
     assert compiled_query._SHAPES == {}  # nothing compiled for a str id
     assert selectors.get_episode_for_user(clinician, episode.pk) == episode
     assert compiled_query._SHAPES
+
+
+def test_the_episode_pages_summary_is_what_the_orm_gives(service, team, clinician, prescriber):
+    """Core team, active network members, prescriptions (prescriber loaded) and the latest care
+    plan version: compiled, four queries, whatever the episode holds."""
+    from meetings.models import CarePlanVersion, CurrentMedication, Prescription
+    from networks.models import NetworkMember
+
+    now = timezone.now()
+    full = Episode.objects.filter(team=team, closed_at__isnull=True).first()
+    f.make_member(full.service_user)
+    f.make_member(full.service_user, status=NetworkMember.Status.ENDED, ended_at=now)
+    for version in (1, 2):
+        CarePlanVersion.objects.create(
+            episode=full, version=version, what_matters="x", actions="y", responsible="z",
+            person_agreed=True, created_by=clinician,
+        )  # fmt: skip
+    for days, medicine in ((3, "Sertraline"), (1, "Mirtazapine")):
+        on_the_list = CurrentMedication.objects.create(
+            episode=full, medicine=medicine, source="gp_record", source_date=now.date(),
+            recorded_at=now - timedelta(days=days, minutes=1), recorded_by=clinician,
+        )  # fmt: skip
+        Prescription.objects.create(
+            episode=full, medicine=medicine, is_new=False, current_medication=on_the_list,
+            is_antipsychotic=False, prescriber=prescriber, prescribed_at=now - timedelta(days=days),
+        )  # fmt: skip
+
+    def plain(episode):
+        latest = episode.care_plans.order_by("-version").first()
+        return (
+            [(u.pk, str(u)) for u in episode.core_team.all()],
+            len(selectors.network_members_for_invitation(episode)),
+            [(p.pk, p.medicine, str(p.prescriber)) for p in
+             episode.prescriptions.select_related("prescriber")],
+            latest and (latest.pk, latest.version),
+        )  # fmt: skip
+
+    def compiled(episode):
+        with CaptureQueriesContext(connection) as queries:
+            summary = selectors.episode_summary(episode)
+            shown = (
+                [(u.pk, str(u)) for u in summary.core_team],
+                summary.active_member_count,
+                [(p.pk, p.medicine, str(p.prescriber)) for p in summary.prescriptions],
+                summary.care_plan and (summary.care_plan.pk, summary.care_plan.version),
+            )
+        assert len(queries) == 4, "a query per prescriber or per core team member"
+        return shown
+
+    assert plain(full)[1] >= 1 and len(plain(full)[2]) == 2 and plain(full)[3][1] == 2
+    for episode in Episode.objects.all():
+        assert compiled(episode) == plain(episode)
