@@ -1,0 +1,123 @@
+"""The pages' compiled look-ups run as prepared statements (issue 17, point 3;
+pod/foundation/compiled_query.py): prepared once per connection, planned once, still right when
+PostgreSQL refuses to prepare one, when a pooler dropped them, and after a reconnection."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from pod.foundation import compiled_query
+from pod.foundation.models import User
+from tests.meetings.helpers import recent_episode
+
+
+def _prepared_here() -> dict[str, tuple[int, int]]:
+    """This connection's prepared statements: name -> (generic plans, custom plans)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements")
+        return {name: (generic, custom) for name, generic, custom in cursor.fetchall()}
+
+
+def _user_by_id(user_id):
+    return User.objects.filter(pk=user_id)
+
+
+@pytest.fixture
+def fresh_shapes(monkeypatch):
+    monkeypatch.setattr(compiled_query, "_SHAPES", {})
+    monkeypatch.setattr(compiled_query, "_NOT_PREPARABLE", set())
+
+
+@pytest.mark.django_db
+def test_a_shape_is_prepared_once_and_then_planned_once(fresh_shapes, clinician):
+    with CaptureQueriesContext(connection) as queries:
+        found = compiled_query.shape_instances("t.user", _user_by_id, [clinician.pk])
+    assert [u.pk for u in found] == [clinician.pk]
+    (name,) = {c.name for c in compiled_query._SHAPES.values()}
+    assert name in _prepared_here()
+    # The request's own query is the EXECUTE; the PREPARE is not one of its queries.
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["EXECUTE"]
+    for _ in range(10):
+        assert compiled_query.shape_instances("t.user", _user_by_id, [clinician.pk])
+    # Planned once, for any values (plan_cache_mode = force_generic_plan, pod/settings.py):
+    # never again for a request's own values.
+    assert _prepared_here()[name] == (11, 0)
+
+
+@pytest.mark.django_db
+def test_the_home_pages_lists_are_prepared_and_never_planned_per_request(
+    client, fresh_shapes, team, clinician, clinician2
+):
+    for hours in (2, 5, 30):
+        recent_episode(team, [clinician, clinician2], hours_ago=hours)
+    client.force_login(clinician)
+    for _ in range(8):
+        assert client.get(reverse("home")).status_code == 200
+    prepared = _prepared_here()
+    names = {c.name for c in compiled_query._SHAPES.values() if c.sql is not None}
+    assert names and names <= set(prepared)
+    assert all(prepared[name][0] > 0 and prepared[name][1] == 0 for name in names), prepared
+
+
+@pytest.mark.django_db
+def test_off_nothing_is_prepared(fresh_shapes, clinician, settings):
+    settings.POD_DB_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as queries:
+        assert compiled_query.shape_instances("t.user", _user_by_id, [clinician.pk])
+    (name,) = {c.name for c in compiled_query._SHAPES.values()}
+    assert name not in _prepared_here()
+    assert queries.captured_queries[0]["sql"].startswith("SELECT")
+
+
+def _constant(user_id):
+    # `$1 IS NULL`: PostgreSQL cannot tell the parameter's type, so it cannot prepare this.
+    return User.objects.extra(where=["%s IS NULL"], params=[user_id])
+
+
+@pytest.mark.django_db
+def test_a_statement_postgresql_cannot_prepare_runs_unprepared_in_the_same_transaction(
+    fresh_shapes, clinician
+):
+    probe = compiled_query.compile_query(_constant(-5), [-5])
+    assert "%s IS NULL" in probe.sql  # the bare parameter that cannot be prepared
+    with transaction.atomic():
+        assert compiled_query.shape_instances("t.constant", _constant, [clinician.pk]) == []
+        # The refusal did not abort the transaction.
+        assert User.objects.filter(pk=clinician.pk).exists()
+    (name,) = {c.name for c in compiled_query._SHAPES.values()}
+    assert name in compiled_query._NOT_PREPARABLE
+    assert name not in _prepared_here()
+
+
+@pytest.mark.django_db
+def test_statements_dropped_inside_a_transaction_fail_that_transaction_only(
+    fresh_shapes, clinician
+):
+    assert compiled_query.shape_instances("t.user", _user_by_id, [clinician.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a pooler's DISCARD ALL does
+    with pytest.raises(DatabaseError), transaction.atomic():
+        compiled_query.shape_instances("t.user", _user_by_id, [clinician.pk])
+    # Prepared again at the next use.
+    assert [u.pk for u in compiled_query.shape_instances("t.user", _user_by_id, [clinician.pk])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_dropped_between_requests_are_prepared_again(fresh_shapes, team):
+    user = User.objects.create(username="prep", role="clinician")
+    assert compiled_query.shape_instances("t.user", _user_by_id, [user.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert [u.pk for u in compiled_query.shape_instances("t.user", _user_by_id, [user.pk])] == [
+        user.pk
+    ]
+    # A new connection (a new server session) has none: they are prepared on it, before the
+    # first use (inside a transaction, a missing statement would fail the transaction).
+    connection.close()
+    with transaction.atomic():
+        found = compiled_query.shape_instances("t.user", _user_by_id, [user.pk])
+    assert [u.pk for u in found] == [user.pk]
+    assert {c.name for c in compiled_query._SHAPES.values()} <= set(_prepared_here())
