@@ -254,6 +254,10 @@ def instances(compiled: Compiled, values: Sequence[Any], *, prepare: bool = Fals
 _PLACEHOLDER = re.compile(r"%(%|s)")
 _NOT_PREPARABLE: set[str] = set()  # statements PostgreSQL refused to prepare: run unprepared
 _INVALID_STATEMENT_NAME = "26000"  # SQLSTATE: no prepared statement of that name
+# SQLSTATE of "cached plan must not change result type": a migration changed the type of a
+# column the statement returns (varchar(150) to varchar(200), say) while it stayed prepared.
+_FEATURE_NOT_SUPPORTED = "0A000"
+_DUPLICATE_PREPARED_STATEMENT = "42P05"
 
 
 def _numbered(sql: str) -> str:
@@ -290,7 +294,16 @@ def _prepared(connection: Any, compiled: Compiled) -> bool:
         try:
             if in_transaction:
                 driver_cursor.execute("SAVEPOINT pod_prepare")
-            driver_cursor.execute(prepare)
+            try:
+                driver_cursor.execute(prepare)
+            except psycopg2.Error as error:
+                if error.pgcode != _DUPLICATE_PREPARED_STATEMENT:
+                    raise
+                # Still on the server from before its plan went stale: replace it.
+                if in_transaction:
+                    driver_cursor.execute("ROLLBACK TO SAVEPOINT pod_prepare")
+                driver_cursor.execute(f"DEALLOCATE {compiled.name}")
+                driver_cursor.execute(prepare)
         except psycopg2.Error:
             if in_transaction:
                 driver_cursor.execute("ROLLBACK TO SAVEPOINT pod_prepare")
@@ -305,17 +318,22 @@ def _prepared(connection: Any, compiled: Compiled) -> bool:
 
 def _execute_prepared(connection: Any, cursor: Any, compiled: Compiled, params: list[Any]) -> None:
     """EXECUTE the prepared statement with `params`. If the server no longer has it (a pooler
-    reset the session), forget this connection's statements; outside a transaction, prepare
-    again and retry once; inside one, the error stands (the transaction is already aborted)."""
+    reset the session), forget this connection's statements; if its result type changed under
+    it (a migration altered a column it returns), forget that statement. Then, outside a
+    transaction, prepare again and retry once; inside one, the error stands (the transaction is
+    already aborted) and the statement is prepared afresh at its next use."""
     placeholders = ", ".join(["%s"] * len(params))
     execute = f"EXECUTE {compiled.name}" + (f" ({placeholders})" if params else "")
     try:
         _run_read(connection, cursor, execute, params)
     except DatabaseError as error:
-        cause = error.__cause__
-        if getattr(cause, "pgcode", None) != _INVALID_STATEMENT_NAME:
+        code = getattr(error.__cause__, "pgcode", None)
+        if code == _INVALID_STATEMENT_NAME:
+            _statements(connection).clear()
+        elif code == _FEATURE_NOT_SUPPORTED:
+            _statements(connection).discard(compiled.name)
+        else:
             raise
-        _statements(connection).clear()
         if connection.in_atomic_block or not _prepared(connection, compiled):
             raise
         _run_read(connection, cursor, execute, params)

@@ -121,3 +121,41 @@ def test_statements_dropped_between_requests_are_prepared_again(fresh_shapes, te
         found = compiled_query.shape_instances("t.user", _user_by_id, [user.pk])
     assert [u.pk for u in found] == [user.pk]
     assert {c.name for c in compiled_query._SHAPES.values()} <= set(_prepared_here())
+
+
+@pytest.fixture
+def change_username_type():
+    """What a migration run beside live workers does: the type of a column their prepared
+    statements return changes (varchar(150) to varchar(n)); put back afterwards."""
+    table = connection.ops.quote_name(User._meta.db_table)
+
+    def change(length: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ALTER COLUMN username TYPE varchar({length})")
+
+    yield change
+    change(150)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_whose_result_type_a_migration_changed_is_prepared_again(
+    fresh_shapes, team, change_username_type
+):
+    user = User.objects.create(username="prep", role="clinician")
+    assert compiled_query.shape_instances("t.user", _user_by_id, [user.pk])
+    (name,) = {c.name for c in compiled_query._SHAPES.values()}
+    change_username_type(151)
+    # Inside a transaction, PostgreSQL's "cached plan must not change result type" fails that
+    # transaction only...
+    with pytest.raises(DatabaseError, match="result type"), transaction.atomic():
+        compiled_query.shape_instances("t.user", _user_by_id, [user.pk])
+    # ...and the statement is replaced at its next use, prepared again, not given up on.
+    found = compiled_query.shape_instances("t.user", _user_by_id, [user.pk])
+    assert [u.pk for u in found] == [user.pk]
+    assert name in _prepared_here() and name not in compiled_query._NOT_PREPARABLE
+
+    # Outside a transaction, the first use after such a change is answered, not failed.
+    change_username_type(152)
+    found = compiled_query.shape_instances("t.user", _user_by_id, [user.pk])
+    assert [u.pk for u in found] == [user.pk]
+    assert name in _prepared_here() and name not in compiled_query._NOT_PREPARABLE
