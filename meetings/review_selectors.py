@@ -24,8 +24,6 @@ from pod.foundation.time_words import instant_words, span_words
 # How many open reviews the manager's home page lists (the oldest first); the reviews page has
 # the rest.
 HOME_QUEUE_LIMIT = 20
-# How many reviews each list of the reviews page shows.
-LIST_LIMIT = 100
 
 
 def reviews_for(user: User) -> QuerySet[Review]:
@@ -56,16 +54,23 @@ def review_person_ids(review_ids: Collection[int]) -> dict[int, int]:
     )
 
 
+def open_reviews(user: User) -> QuerySet[Review]:
+    """The open reviews of the user's teams, oldest first (the longest waiting needs attention
+    first), the primary key breaking ties so paging never shows one twice; episode, person and
+    team loaded."""
+    return (
+        reviews_for(user)
+        .filter(decision=Review.Decision.OPEN)
+        .select_related("episode__service_user", "team")
+        .order_by("raised_at", "pk")
+    )
+
+
 def open_reviews_queue(user: User, *, limit: int = HOME_QUEUE_LIMIT) -> tuple[list[Review], int]:
     """The manager's work queue: (up to `limit` open reviews of their teams, oldest first; how
     many are open in all). Two queries."""
-    open_reviews = reviews_for(user).filter(decision=Review.Decision.OPEN)
-    queue = list(
-        open_reviews.select_related("episode__service_user", "team").order_by("raised_at", "pk")[
-            :limit
-        ]
-    )
-    return queue, open_reviews.count()
+    queue = open_reviews(user)
+    return list(queue[:limit]), queue.count()
 
 
 def review_ids_for_alerts(alert_ids: Collection[int]) -> dict[int, int]:
@@ -78,13 +83,14 @@ def review_ids_for_alerts(alert_ids: Collection[int]) -> dict[int, int]:
     )
 
 
-def closed_reviews(user: User, *, limit: int = LIST_LIMIT) -> list[Review]:
-    """The latest decided reviews of the user's teams, most recent decision first."""
-    return list(
+def closed_reviews(user: User) -> QuerySet[Review]:
+    """The decided reviews of the user's teams, most recent decision first (the primary key
+    breaking ties); episode, person, team and decider loaded."""
+    return (
         reviews_for(user)
         .exclude(decision=Review.Decision.OPEN)
         .select_related("episode__service_user", "team", "decided_by")
-        .order_by("-decided_at", "-pk")[:limit]
+        .order_by("-decided_at", "-pk")
     )
 
 

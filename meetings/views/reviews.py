@@ -17,6 +17,7 @@ from meetings import review_selectors
 from meetings.models import Review
 from meetings.review_forms import ReviewDecisionForm
 from meetings.services.reviews import review_decide
+from pod.foundation import paging
 from pod.foundation.access import request_user, role_required
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
@@ -72,19 +73,18 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
 @manager_only
 def review_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    queue, open_count = review_selectors.open_reviews_queue(user, limit=review_selectors.LIST_LIMIT)
-    closed = review_selectors.closed_reviews(user)
+    # Each list one page at a time, paged apart (pod/foundation/paging.py): the open ones
+    # oldest first, the decided ones latest first.
+    size = paging.LIST_SIZE
+    queue = paging.bounded(request, review_selectors.open_reviews(user), param="open", size=size)
+    closed = paging.bounded(
+        request, review_selectors.closed_reviews(user), param="closed", size=size
+    )
     note_shown(
         request, "person", [r.episode.service_user_id for r in [*queue, *closed]], "list:reviews"
     )
     return render(
         request,
         "meetings/reviews/list.html",
-        {
-            "queue": queue,
-            "open_count": open_count,
-            "closed": closed,
-            "limit": review_selectors.LIST_LIMIT,
-            "kinds": Review.Kind,
-        },
+        {"queue": queue, "open_count": queue.total, "closed": closed, "kinds": Review.Kind},
     )

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from meetings.reviews import review_open
 from meetings.services.prescriptions import prescription_create
 from meetings.services.reviews import review_decide
 from meetings.sweeps import first_meeting_sweep
+from pod.foundation import paging
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from tests import factories as f
 from tests.meetings.helpers import held_meeting, person_participant
@@ -281,3 +284,67 @@ def test_a_manager_works_the_queue_in_the_browser(
         context.close()
     review = Review.objects.get(episode=episode)
     assert review.decision == "no_action" and review.decided_by == manager
+
+
+def _reviews_page(client, query=""):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("meetings:review_list") + query)
+    assert response.status_code == 200
+    return response, len(queries.captured_queries)
+
+
+def _add_reviews(team, clinician, clinician2, manager, *, opened, decided):
+    base = timezone.now() - timedelta(days=30)
+    for i in range(opened + decided):
+        episode = f.make_episode(
+            team=team,
+            core_team=[clinician, clinician2],
+            referral_received_at=base + timedelta(hours=i),
+        )
+        review = review_open(
+            kind=Review.Kind.BREACH,
+            subject_id=episode.pk,
+            episode=episode,
+            raised_at=episode.first_meeting_due_at,
+        )
+        if i >= opened:
+            review_decide(
+                review=review,
+                decision="no_action",
+                note="",
+                decided_by=manager,
+                now=timezone.now() - timedelta(minutes=i),
+            )
+
+
+def test_the_reviews_page_pages_both_lists_and_costs_the_same_however_many(
+    client, team, manager, clinician, clinician2, monkeypatch
+):
+    """Issue 17, point 1: the open and the closed reviews are each one page at a time (they had
+    been cut at 100 with no way to the rest), every review on exactly one page, in order."""
+    monkeypatch.setattr(paging, "LIST_SIZE", 2)
+    client.force_login(manager)
+    _add_reviews(team, clinician, clinician2, manager, opened=2, decided=2)
+    small, small_queries = _reviews_page(client)
+    _add_reviews(team, clinician, clinician2, manager, opened=3, decided=2)
+    large, large_queries = _reviews_page(client)
+    assert large_queries == small_queries
+    assert len(large.context["queue"]) == 2 and len(large.context["closed"]) == 2
+    text = large.content.decode()
+    assert "Open (5), oldest first" in text and "Closed (4), latest first" in text
+    assert "1–2 of 5" in text and "1–2 of 4" in text
+
+    open_seen, closed_seen = [], []
+    for number in (1, 2, 3):
+        context = client.get(reverse("meetings:review_list") + f"?open={number}&closed=2").context
+        open_seen += list(context["queue"])
+        closed_seen = list(context["closed"])  # the other list keeps its own page
+        assert context["closed"].number == 2
+    expected_open = list(
+        Review.objects.filter(decision=Review.Decision.OPEN).order_by("raised_at", "pk")
+    )
+    assert open_seen == expected_open  # each once, oldest first
+    latest_first = list(
+        Review.objects.exclude(decision=Review.Decision.OPEN).order_by("-decided_at", "-pk")
+    )
+    assert closed_seen == latest_first[2:4]
