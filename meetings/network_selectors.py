@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from meetings.models import Episode, Meeting, Participant
 from meetings.rules import NETWORK_BASELINE_AFTER
@@ -33,29 +33,34 @@ class UpcomingMeeting(TypedDict):
     location_label: str  # the location as people read it
 
 
-def upcoming_meetings_for_peer(service_user: ServiceUser, now: datetime) -> list[UpcomingMeeting]:
-    """The next ten scheduled meetings not yet over: time and place ONLY. Values, not model
-    instances, so a template cannot reach the episode, the record or the decisions through a
-    peer's page."""
-    rows = (
+def upcoming_meetings_for_peer(service_user: ServiceUser, now: datetime) -> QuerySet[Meeting]:
+    """The scheduled meetings not yet over, soonest first (the primary key breaking ties), as
+    rows holding only time and place. Page them and hand the template `as_upcoming(page)`,
+    never the rows: values, not model instances, so a template cannot reach the episode, the
+    record or the decisions through a peer's page."""
+    return (
         Meeting.objects.filter(
             episode__service_user=service_user,
             status=Meeting.Status.SCHEDULED,
             scheduled_end__gte=now,
         )
-        .order_by("scheduled_start")
-        .values_list("scheduled_start", "scheduled_end", "location", "location_detail")[:10]
+        .order_by("scheduled_start", "pk")
+        .only("scheduled_start", "scheduled_end", "location", "location_detail")
     )
+
+
+def as_upcoming(meetings: list[Meeting]) -> list[UpcomingMeeting]:
+    """Meetings of `upcoming_meetings_for_peer` as time and place only."""
     labels = dict(Meeting.Location.choices)
     return [
         UpcomingMeeting(
-            scheduled_start=start,
-            scheduled_end=end,
-            location=location,
-            location_detail=detail,
-            location_label=labels.get(location, location),
+            scheduled_start=m.scheduled_start,
+            scheduled_end=m.scheduled_end,
+            location=m.location,
+            location_detail=m.location_detail,
+            location_label=labels.get(m.location, m.location),
         )
-        for start, end, location, detail in rows
+        for m in meetings
     ]
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from networks import peer_forms, peer_services, rules, selectors
 from networks.models import NetworkMember, PeerAssignment, PeerContact
 from networks.selectors import get_service_user_for_user
+from pod.foundation import paging
 from pod.foundation.access import (
     clinical_or_peer_required,
     clinical_required,
@@ -27,6 +28,7 @@ from pod.foundation.access import (
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
 from pod.foundation.models import User
+from pod.foundation.paging import Bounded
 from pod.foundation.selectors import unread_alerts_page
 from pod.foundation.submissions import one_submission
 
@@ -37,11 +39,24 @@ def _data(request: HttpRequest):
     return request.POST if request.method == "POST" else None
 
 
-def peer_home_context(user: User) -> dict:
-    """For the home page (pod/home.py): a peer's caseload with thin-network flags (one query)."""
+def _caseload_page(request: HttpRequest, user: User) -> Bounded:
+    """One page of the peer's caseload, what needs them first (networks.selectors
+    .peer_caseload), under `?people=`."""
+    return paging.bounded(
+        request,
+        selectors.peer_caseload(user),
+        param="people",
+        size=paging.SECTION_SIZE,
+        wrap=selectors.caseload_summaries,
+    )
+
+
+def peer_home_context(request: HttpRequest, user: User) -> dict:
+    """For the home page (pod/home.py): one page of a peer's caseload with thin-network flags
+    (one query)."""
     if not user.is_authenticated or not user.is_peer:
         return {}
-    return {"peer_caseload": selectors.peer_caseload(user)}
+    return {"peer_caseload": _caseload_page(request, user)}
 
 
 def peer_home_builder(request: HttpRequest, now) -> dict:
@@ -52,7 +67,7 @@ def peer_home_builder(request: HttpRequest, now) -> dict:
         "template": "networks/peer/home.html",
         "notifications": unread_alerts_page(request),
         "threshold": selectors.thin_network_threshold(),
-        **peer_home_context(user),
+        **peer_home_context(request, user),
     }
     note_shown(
         request,
@@ -69,7 +84,7 @@ def peer_home_builder(request: HttpRequest, now) -> dict:
 
 @peer_required
 def peer_caseload(request: HttpRequest) -> HttpResponse:
-    people = selectors.peer_caseload(request_user(request))
+    people = _caseload_page(request, request_user(request))
     note_shown(request, "person", [p.pk for p in people], "list:peer_caseload")
     return render(
         request,
@@ -242,7 +257,13 @@ def member_consent(request: HttpRequest, person_pk: int, pk: int) -> HttpRespons
 @clinical_required
 def peer_work(request: HttpRequest) -> HttpResponse:
     """The team's people with their peers and thin-network flags."""
-    people = selectors.team_peer_work(request_user(request))
+    people = paging.bounded(
+        request,
+        selectors.team_peer_work(request_user(request)),
+        param="page",
+        size=paging.LIST_SIZE,
+        wrap=selectors.team_peer_work_summaries,
+    )
     note_shown(request, "person", [p.pk for p in people], "list:peer_work")
     return render(
         request,

@@ -17,17 +17,20 @@ from typing import TYPE_CHECKING, TypedDict
 from django.conf import settings
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
     FloatField,
     Func,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.http import Http404
 
@@ -185,11 +188,23 @@ def _summary(
     )
 
 
-def peer_caseload(peer: User) -> list[PersonNetworkSummary]:
-    """The people a peer is assigned to, by name, each with their network counts, whether the
-    network is thin, and the time of the peer's own last contact. One query."""
+def _thin_first(threshold: int) -> Case:
+    """0 for a thin network (rules.network_is_thin), 1 otherwise: thin networks sort first.
+    Needs `active_non_professional` (with_network_counts)."""
+    return Case(
+        When(active_non_professional__lt=threshold, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def peer_caseload(peer: User) -> QuerySet[ServiceUser]:
+    """The people a peer is assigned to, with their network counts and the time of the peer's
+    own last contact (`last_contact_at`), what needs the peer first: thin networks, then the
+    longest since the peer's last contact (never contacted first), then by name and id. One
+    query per page; `caseload_summaries` turns a page of them into PersonNetworkSummary."""
     threshold = thin_network_threshold()
-    people = (
+    return (
         with_network_counts(
             ServiceUser.objects.filter(
                 peer_assignments__peer=peer, peer_assignments__ended_at__isnull=True
@@ -198,16 +213,32 @@ def peer_caseload(peer: User) -> list[PersonNetworkSummary]:
         .annotate(
             last_contact_at=Max("peer_contacts__contact_at", filter=Q(peer_contacts__peer=peer))
         )
-        .order_by("family_name", "given_name")
+        .order_by(
+            _thin_first(threshold),
+            F("last_contact_at").asc(nulls_first=True),
+            "family_name",
+            "given_name",
+            "pk",
+        )
     )
+
+
+def caseload_summaries(people: list[ServiceUser]) -> list[PersonNetworkSummary]:
+    """A page of `peer_caseload` as PersonNetworkSummary rows."""
+    threshold = thin_network_threshold()
     return [_summary(p, threshold, last_contact_at=p.last_contact_at) for p in people]
 
 
-def team_peer_work(user: User) -> list[PersonNetworkSummary]:
-    """The people of a clinician's teams, by name, each with their network counts, whether the
-    network is thin, and their open peer assignments (peer loaded). Two queries."""
+def team_peer_work(user: User) -> QuerySet[ServiceUser]:
+    """The people of a clinician's teams with their network counts and open peer assignments
+    (peer loaded), what needs a clinician first: thin networks, then people with no peer, then
+    by name and id. Two queries per page; `team_peer_work_summaries` turns a page of them into
+    PersonNetworkSummary."""
     threshold = thin_network_threshold()
-    people = (
+    has_peer = Exists(
+        PeerAssignment.objects.filter(service_user=OuterRef("pk"), ended_at__isnull=True)
+    )
+    return (
         with_network_counts(ServiceUser.objects.filter(team__memberships__user=user))
         .prefetch_related(
             Prefetch(
@@ -217,8 +248,13 @@ def team_peer_work(user: User) -> list[PersonNetworkSummary]:
                 ),
             )
         )
-        .order_by("family_name", "given_name")
+        .order_by(_thin_first(threshold), has_peer.asc(), "family_name", "given_name", "pk")
     )
+
+
+def team_peer_work_summaries(people: list[ServiceUser]) -> list[PersonNetworkSummary]:
+    """A page of `team_peer_work` as PersonNetworkSummary rows."""
+    threshold = thin_network_threshold()
     return [
         _summary(p, threshold, open_assignments=tuple(p.peer_assignments.all())) for p in people
     ]
@@ -247,11 +283,12 @@ def assignable_peers(service_user: ServiceUser) -> QuerySet[User]:
 
 
 def peer_contacts_by(peer: User, service_user: ServiceUser) -> QuerySet[PeerContact]:
-    """A peer's own contact log for one person, newest first, members prefetched."""
+    """A peer's own contact log for one person, newest first (the primary key breaking ties),
+    members prefetched."""
     return (
         PeerContact.objects.filter(peer=peer, service_user=service_user)
         .prefetch_related(Prefetch("members", queryset=NetworkMember.objects.only("id", "name")))
-        .order_by("-contact_at")
+        .order_by("-contact_at", "-pk")
     )
 
 

@@ -69,19 +69,19 @@ def get_meeting_for_rater(user: User, meeting_id: int) -> Meeting:
 
 # --- The outcome import ------------------------------------------------------------------------
 
-IMPORT_HISTORY_LIMIT = 50
 # Never read on a page: the file itself (up to 20 MB until imported) and the full report.
 _IMPORT_HEAVY_FIELDS = ("file_content", "problems_csv")
 
 
 def outcome_imports_for(user: User) -> QuerySet[OutcomeImport]:
     """The import history a user may see: the imports into the teams whose dashboards they see
-    (teams_visible_to), newest first, at most IMPORT_HISTORY_LIMIT, without the files."""
+    (teams_visible_to), newest first (the id breaking ties), without the files. Page it
+    (pod/foundation/paging.py)."""
     return (
         OutcomeImport.objects.filter(team__in=teams_visible_to(user))
         .select_related("team", "uploaded_by", "imported_by")
         .defer(*_IMPORT_HEAVY_FIELDS, "preview")
-        .order_by("-created_at", "-id")[:IMPORT_HISTORY_LIMIT]
+        .order_by("-created_at", "-id")
     )
 
 

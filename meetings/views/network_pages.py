@@ -25,9 +25,13 @@ from meetings.rules import NETWORK_BASELINE_AFTER, hours_label
 from networks import network_map, rules, selectors
 from networks.models import NetworkMember
 from networks.selectors import get_service_user_for_user
+from pod.foundation import paging
 from pod.foundation.access import clinical_or_peer_required, peer_required, request_user
 from pod.foundation.localtime import LONDON
 from pod.foundation.plausibility import query_date
+
+# Upcoming meetings per page of the peer's page for a person: two weeks of daily meetings.
+UPCOMING_PAGE = 14
 
 
 @peer_required
@@ -43,7 +47,15 @@ def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
         )
     ]
     active = [m for m in members if m.status == NetworkMember.Status.ACTIVE]
-    contacts = list(selectors.peer_contacts_by(user, person)[:50])
+    # Both lists one page at a time (pod/foundation/paging.py): they grow with the episode.
+    contacts = paging.bounded(request, selectors.peer_contacts_by(user, person), param="contacts")
+    meetings = paging.bounded(
+        request,
+        network_selectors.upcoming_meetings_for_peer(person, now),
+        param="meetings",
+        size=UPCOMING_PAGE,
+        wrap=network_selectors.as_upcoming,
+    )
     editable_ids = {
         contact.pk
         for contact in contacts
@@ -60,7 +72,7 @@ def peer_person(request: HttpRequest, person_pk: int) -> HttpResponse:
             "person": person,
             "members": active,
             "proposed": [m for m in members if m.status == NetworkMember.Status.PROPOSED],
-            "meetings": network_selectors.upcoming_meetings_for_peer(person, now),
+            "meetings": meetings,
             "contacts": contacts,
             "editable_ids": editable_ids,
             "thin_network": rules.network_is_thin(

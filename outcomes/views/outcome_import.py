@@ -18,6 +18,7 @@ from outcomes import selectors
 from outcomes.forms import ImportForm, ImportStartForm, SamePersonForm
 from outcomes.importing import jobs, preview, reports
 from outcomes.models import OutcomeImport
+from pod.foundation import paging
 from pod.foundation.access import manager_required, request_user
 from pod.foundation.audit_models import RecordAccess
 from pod.foundation.submissions import one_submission
@@ -61,10 +62,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             if not selectors.outcome_import_openable(user, job):
                 return redirect("outcomes:import")  # its line in the history says the rest
         return redirect("outcomes:import_job", job_id=job.pk)
-    history = [
-        (job, selectors.outcome_import_openable(user, job))
-        for job in selectors.outcome_imports_for(user)
-    ]
+    # One page of the history at a time (pod/foundation/paging.py), each import with whether
+    # this user may open it.
+    history = paging.bounded(
+        request,
+        selectors.outcome_imports_for(user),
+        param="page",
+        size=paging.SECTION_SIZE,
+        wrap=lambda jobs_: [(job, selectors.outcome_import_openable(user, job)) for job in jobs_],
+    )
     return render(
         request,
         "outcomes/import.html",
