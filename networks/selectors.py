@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.contrib.postgres.lookups import TrigramWordSimilar
@@ -223,7 +223,7 @@ def peer_caseload(peer: User) -> QuerySet[ServiceUser]:
     )
 
 
-def caseload_summaries(people: list[ServiceUser]) -> list[PersonNetworkSummary]:
+def caseload_summaries(people: list[Any]) -> list[PersonNetworkSummary]:
     """A page of `peer_caseload` as PersonNetworkSummary rows."""
     threshold = thin_network_threshold()
     return [_summary(p, threshold, last_contact_at=p.last_contact_at) for p in people]
@@ -252,7 +252,7 @@ def team_peer_work(user: User) -> QuerySet[ServiceUser]:
     )
 
 
-def team_peer_work_summaries(people: list[ServiceUser]) -> list[PersonNetworkSummary]:
+def team_peer_work_summaries(people: list[Any]) -> list[PersonNetworkSummary]:
     """A page of `team_peer_work` as PersonNetworkSummary rows."""
     threshold = thin_network_threshold()
     return [
