@@ -20,13 +20,19 @@ How to use it:
 
 Prepared (`shape_instances`, and `rows(..., prepare=True)`): with POD_DB_PREPARED_STATEMENTS on
 (the default), each shape is also PREPAREd once per database connection and afterwards run as
-`EXECUTE pod_q<n>(values)`, so PostgreSQL stops planning it afresh on every request (planning
-was about 1.6 ms of the home page's 2 ms of list queries, more than running them). PostgreSQL
-plans the first five executions with their values and then keeps a generic plan only when it
-costs no more than those (its `plan_cache_mode = auto`). A statement PostgreSQL cannot prepare
-(a parameter whose type it cannot infer) runs unprepared from then on; a connection that lost its
-statements (a pooler's DISCARD ALL) has them prepared again. The PREPARE itself goes through the
-driver's cursor, not Django's: once per connection and shape, it is not a query of any request.
+`EXECUTE pod_<digest>(values)`, so PostgreSQL stops planning it afresh on every request
+(planning was about 1.6 ms of the home page's 2 ms of list queries, more than running them).
+POD's connections set `plan_cache_mode = force_generic_plan` (pod/settings.py): each statement
+is planned once, for any values. A statement's name is a digest of its SQL, so a name means the
+same statement in every process: a connection handed from one process to another (a pooler
+misconfigured for them) can run a statement of the same name only with the same SQL, never
+another query's. A statement PostgreSQL cannot prepare (a parameter whose type it cannot infer)
+runs unprepared from then on; a connection that lost its statements (a pooler's DISCARD ALL), or
+whose statement's result type a migration changed, has them prepared again. A value that does
+not fit a 4-byte integer (an id typed into a URL, say) runs the statement unprepared: EXECUTE
+would convert it to the parameter's type and fail, where the ORM answers no rows. The PREPARE
+itself goes through the driver's cursor, not Django's: once per connection and shape, it is not
+a query of any request.
 tests/pod/test_compiled_query.py runs each compiled list both ways (compiled, and as the plain
 ORM queryset) for several users and compares them, so a Django upgrade that changes the
 internals below fails there rather than showing the wrong rows.
@@ -53,7 +59,9 @@ Django internals relied on (private API, checked against Django 5.2), as in
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import logging
 import re
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -111,20 +119,20 @@ def _as_param(value: Any) -> Any:
 def _looks_like_sentinel(param: Any, sentinels: Sequence[Any]) -> bool:
     """Whether `param` seems derived from one of `sentinels` (a date in a sentinel's year, an
     int at or below the highest sentinel id, text naming a sentinel year): a sentinel that
-    reached the SQL transformed, which a request's value would not replace."""
+    reached the SQL transformed (an id given to a text column as str too), which a request's
+    value would not replace."""
     years = {s.year for s in sentinels if isinstance(s, date)}
     ids = [s for s in sentinels if isinstance(s, int) and not isinstance(s, bool) and s < 0]
     if isinstance(param, date):  # datetimes too
         return param.year in years
     if isinstance(param, int) and not isinstance(param, bool):
         return bool(ids) and param <= max(ids)
-    if isinstance(param, str):
-        return any(f"{year}-" in param for year in years)
+    if isinstance(param, str):  # an id given to a text column: the ORM makes it a str
+        return any(f"{year}-" in param for year in years) or any(str(i) in param for i in ids)
     return False
 
 
 Converter = Any  # (value, expression, connection) -> value
-_NAMES = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,7 @@ class Compiled:
     converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
     db: str
     instantiation: _Instantiation | None  # None: rows only (a values() query, or no SQL)
-    name: str = ""  # the prepared statement's name on every connection: pod_q<n>
+    name: str = ""  # the prepared statement's name on every connection: pod_<digest of sql>
 
 
 def compile_query(queryset: QuerySet[Any, Any], sentinels: Sequence[Any]) -> Compiled:
@@ -197,8 +205,14 @@ def compile_query(queryset: QuerySet[Any, Any], sentinels: Sequence[Any]) -> Com
         converters,
         queryset.db,
         _instantiation(queryset, compiler),
-        f"pod_q{next(_NAMES)}",
+        _statement_name(sql),
     )
+
+
+def _statement_name(sql: str) -> str:
+    """The prepared statement's name: `pod_` and 32 hex digits of the SHA-256 of its SQL (36
+    characters, within PostgreSQL's 63), the same in every process for the same SQL."""
+    return "pod_" + hashlib.sha256(sql.encode()).hexdigest()[:32]
 
 
 def rows(compiled: Compiled, values: Sequence[Any], *, prepare: bool = False) -> list[list[Any]]:
@@ -210,6 +224,8 @@ def rows(compiled: Compiled, values: Sequence[Any], *, prepare: bool = False) ->
     params = list(compiled.params)
     for i, j in compiled.slots:
         params[i] = _as_param(values[j])
+    # A value EXECUTE could not convert to its parameter's type runs unprepared (the docstring).
+    prepare = prepare and all(_fits_int4(params[i]) for i, _ in compiled.slots)
     connection = connections[compiled.db]
     with connection.cursor() as cursor:
         if prepare and settings.POD_DB_PREPARED_STATEMENTS and _prepared(connection, compiled):
@@ -252,12 +268,25 @@ def instances(compiled: Compiled, values: Sequence[Any], *, prepare: bool = Fals
 # --- Prepared statements, once per connection ----------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"%(%|s)")
+_SQL_LOG = logging.getLogger("django.db.backends")  # where Django logs each query
 _NOT_PREPARABLE: set[str] = set()  # statements PostgreSQL refused to prepare: run unprepared
 _INVALID_STATEMENT_NAME = "26000"  # SQLSTATE: no prepared statement of that name
 # SQLSTATE of "cached plan must not change result type": a migration changed the type of a
 # column the statement returns (varchar(150) to varchar(200), say) while it stayed prepared.
 _FEATURE_NOT_SUPPORTED = "0A000"
 _DUPLICATE_PREPARED_STATEMENT = "42P05"
+# SQLSTATE class "syntax error or access rule violation": PostgreSQL refuses to prepare the
+# statement itself (42P18 indeterminate datatype, say), which will not change on a retry.
+_CANNOT_PREPARE_CLASS = "42"
+
+
+_INT4 = range(-(2**31), 2**31)
+
+
+def _fits_int4(value: Any) -> bool:
+    """False for an int outside PostgreSQL's integer (4 bytes), the narrowest type an id or
+    count parameter may be given; True for anything else."""
+    return not isinstance(value, int) or isinstance(value, bool) or value in _INT4
 
 
 def _numbered(sql: str) -> str:
@@ -270,7 +299,8 @@ def _statements(connection: Any) -> set[str]:
     """The names prepared on `connection`'s current server session (a new session, after a
     reconnection, starts with none: keyed by the driver's connection and the server's pid)."""
     raw = connection.connection
-    session = (id(raw), raw.get_backend_pid())
+    with connection.wrap_database_errors:
+        session = (id(raw), raw.get_backend_pid())
     kept = connection.__dict__.get("_pod_prepared")
     if kept is None or kept[0] != session:
         kept = connection.__dict__["_pod_prepared"] = (session, set())
@@ -279,40 +309,54 @@ def _statements(connection: Any) -> set[str]:
 
 def _prepared(connection: Any, compiled: Compiled) -> bool:
     """Whether `compiled` is prepared on `connection`, preparing it if not. False when
-    PostgreSQL cannot prepare it (then it runs unprepared, here and from now on). Inside a
-    transaction the PREPARE runs in a savepoint, so a refusal does not abort the transaction."""
+    PostgreSQL refuses to prepare it (SQLSTATE class 42: it cannot infer a parameter's type,
+    say); then it runs unprepared, here and from now on. Any other error (a lost connection, a
+    cancelled statement) raises as Django's, as the query itself would have, and the statement
+    is prepared at a later use. Inside a transaction the PREPARE runs in a savepoint, so a
+    refusal does not abort the transaction; in a transaction already broken it raises
+    TransactionManagementError, as any query does."""
     if compiled.name in _NOT_PREPARABLE:
         return False
     statements = _statements(connection)
     if compiled.name in statements:
         return True
-    assert compiled.sql is not None
-    prepare = f"PREPARE {compiled.name} AS {_numbered(compiled.sql)}"
+    connection.validate_no_broken_transaction()
     # Through the driver's cursor: once per connection and shape, not a query of the request.
-    with connection.connection.cursor() as driver_cursor:
-        in_transaction = connection.in_atomic_block
-        try:
-            if in_transaction:
-                driver_cursor.execute("SAVEPOINT pod_prepare")
-            try:
-                driver_cursor.execute(prepare)
-            except psycopg2.Error as error:
-                if error.pgcode != _DUPLICATE_PREPARED_STATEMENT:
-                    raise
-                # Still on the server from before its plan went stale: replace it.
-                if in_transaction:
-                    driver_cursor.execute("ROLLBACK TO SAVEPOINT pod_prepare")
-                driver_cursor.execute(f"DEALLOCATE {compiled.name}")
-                driver_cursor.execute(prepare)
-        except psycopg2.Error:
-            if in_transaction:
-                driver_cursor.execute("ROLLBACK TO SAVEPOINT pod_prepare")
+    with connection.wrap_database_errors, connection.connection.cursor() as driver_cursor:
+        if not _prepare(driver_cursor, compiled, in_transaction=connection.in_atomic_block):
             _NOT_PREPARABLE.add(compiled.name)
             return False
-        finally:
-            if in_transaction:
-                driver_cursor.execute("RELEASE SAVEPOINT pod_prepare")
     statements.add(compiled.name)
+    return True
+
+
+def _prepare(driver_cursor: Any, compiled: Compiled, *, in_transaction: bool) -> bool:
+    """PREPARE `compiled` (replacing a stale statement of its name); False when PostgreSQL
+    refuses the statement itself (SQLSTATE class 42), psycopg2's error for anything else."""
+    assert compiled.sql is not None
+    prepare = f"PREPARE {compiled.name} AS {_numbered(compiled.sql)}"
+    if in_transaction:
+        driver_cursor.execute("SAVEPOINT pod_prepare")
+    try:
+        try:
+            driver_cursor.execute(prepare)
+        except psycopg2.Error as error:
+            if error.pgcode != _DUPLICATE_PREPARED_STATEMENT:
+                raise
+            # Still on the server from before its plan went stale: replace it.
+            if in_transaction:
+                driver_cursor.execute("ROLLBACK TO SAVEPOINT pod_prepare")
+            driver_cursor.execute(f"DEALLOCATE {compiled.name}")
+            driver_cursor.execute(prepare)
+    except psycopg2.Error as error:
+        if not (error.pgcode or "").startswith(_CANNOT_PREPARE_CLASS):
+            raise
+        if in_transaction:
+            driver_cursor.execute("ROLLBACK TO SAVEPOINT pod_prepare")
+            driver_cursor.execute("RELEASE SAVEPOINT pod_prepare")
+        return False
+    if in_transaction:
+        driver_cursor.execute("RELEASE SAVEPOINT pod_prepare")
     return True
 
 
@@ -347,15 +391,27 @@ def _run_read(connection: Any, cursor: Any, sql: str, params: list[Any]) -> None
     them): a read changes nothing to attribute, and that was one more statement for each."""
     connection.validate_no_broken_transaction()
     started = time.monotonic()
-    with connection.wrap_database_errors:
-        cursor.cursor.execute(sql, params)
-    if connection.queries_logged:
-        connection.queries_log.append(
-            {
-                "sql": connection.ops.last_executed_query(cursor.cursor, sql, params),
-                "time": f"{time.monotonic() - started:.3f}",
-            }
-        )
+    try:
+        with connection.wrap_database_errors:
+            cursor.cursor.execute(sql, params)
+    finally:
+        if connection.queries_logged:  # as Django's debug cursor: failed statements too
+            duration = time.monotonic() - started
+            executed = connection.ops.last_executed_query(cursor.cursor, sql, params)
+            connection.queries_log.append({"sql": executed, "time": f"{duration:.3f}"})
+            _SQL_LOG.debug(
+                "(%.3f) %s; args=%s; alias=%s",
+                duration,
+                executed,
+                params,
+                connection.alias,
+                extra={
+                    "duration": duration,
+                    "sql": executed,
+                    "params": params,
+                    "alias": connection.alias,
+                },
+            )
 
 
 # --- Shapes compiled once per process -----------------------------------------------------------

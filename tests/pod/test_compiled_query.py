@@ -25,7 +25,7 @@ from meetings.services.episodes import episode_close
 from networks import peer_services
 from networks.selectors import get_service_user_for_user
 from pod.foundation import compiled_query, paging
-from pod.foundation.models import Notification
+from pod.foundation.models import Notification, User
 from pod.records.banner import person_banner_for
 from tests import factories as f
 from tests.meetings.helpers import future_meeting, held_meeting, recent_episode
@@ -151,6 +151,20 @@ def test_a_sentinel_that_reaches_the_sql_transformed_is_refused(team):
         Episode.objects.filter(referral_received_at__gte=shifted), [shifted]
     )
     assert fine.slots == ((0, 0),)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda v: User.objects.filter(username=v),  # the ORM gives a text column str(v)
+        lambda v: User.objects.filter(username=str(v)),
+    ],
+)
+def test_an_id_sentinel_that_reaches_the_sql_as_text_is_refused(team, build):
+    """Kept as a constant, it would have answered the sentinel's rows for every request."""
+    stand_in = compiled_query.sentinel(0, 42)
+    with pytest.raises(RuntimeError, match="transformed"):
+        compiled_query.compile_query(build(stand_in), [stand_in])
 
 
 def test_a_query_that_can_match_nothing_compiles_to_no_sql(team):
