@@ -229,23 +229,30 @@ def caseload_summaries(people: list[Any]) -> list[PersonNetworkSummary]:
     return [_summary(p, threshold, last_contact_at=p.last_contact_at) for p in people]
 
 
+# An assignment whose peer still covers the person: open, and the peer still active (a peer
+# who left is no one's peer, as assignable_peers sees it; the team is checked where it is used).
+_COVERING = Q(ended_at__isnull=True, peer__is_active=True)
+
+
 def team_peer_work(user: User) -> QuerySet[ServiceUser]:
-    """The people of a clinician's teams with their network counts and open peer assignments
-    (peer loaded), what needs a clinician first: thin networks, then people with no peer, then
-    by name and id. Two queries per page; `team_peer_work_summaries` turns a page of them into
-    PersonNetworkSummary."""
+    """The people of a clinician's teams with their network counts and the open assignments of
+    peers still active in the person's team (peer loaded), what needs a clinician first: thin
+    networks, then people with no such peer, then by name and id. Two queries per page;
+    `team_peer_work_summaries` turns a page of them into PersonNetworkSummary."""
     threshold = thin_network_threshold()
     has_peer = Exists(
-        PeerAssignment.objects.filter(service_user=OuterRef("pk"), ended_at__isnull=True)
+        PeerAssignment.objects.filter(
+            _COVERING, service_user=OuterRef("pk"), peer__memberships__team_id=OuterRef("team_id")
+        )
     )
     return (
         with_network_counts(ServiceUser.objects.filter(team__memberships__user=user))
         .prefetch_related(
             Prefetch(
                 "peer_assignments",
-                queryset=PeerAssignment.objects.filter(ended_at__isnull=True).select_related(
-                    "peer"
-                ),
+                queryset=PeerAssignment.objects.filter(
+                    _COVERING, peer__memberships__team_id=F("service_user__team_id")
+                ).select_related("peer"),
             )
         )
         .order_by(_thin_first(threshold), has_peer.asc(), "family_name", "given_name", "pk")

@@ -59,12 +59,22 @@ class Bounded:
     def has_next(self) -> bool:
         return self.number < self.pages
 
+    @property
+    def anchor(self) -> str:
+        """The id of the list's heading, `<param>-h`: each page of the list opens there, not at
+        the top of the page (templates give the heading this id)."""
+        return f"{self.param}-h"
+
     def url_for(self, number: int) -> str:
-        """`?...` for page `number` of this list, keeping every other parameter (the other
-        lists' pages)."""
+        """`?...#<anchor>` for page `number` of this list, keeping every other parameter (the
+        other lists' pages)."""
         query = self.query.copy()
         query[self.param] = str(number)
-        return "?" + query.urlencode()
+        return f"?{query.urlencode()}#{self.anchor}"
+
+    @property
+    def first_url(self) -> str:
+        return self.url_for(1)
 
     @property
     def previous_url(self) -> str:
@@ -96,11 +106,18 @@ class Bounded:
         return self.total > 0
 
 
+# Any page number longer than this many digits asks for a page past the end: the last page.
+_MAX_DIGITS = 9
+
+
 def page_number(request: HttpRequest, param: str) -> int:
-    """The page asked for in `request.GET[param]`; 1 when absent or not a positive number."""
+    """The page asked for in `request.GET[param]`: 1 when absent or not a positive number; a
+    number too long to be a page asks for the last one (at most 10^9, a page past any end)."""
     raw = request.GET.get(param, "")
-    if not is_ascii_digits(raw) or len(raw) > 9:
+    if not is_ascii_digits(raw):
         return 1
+    if len(raw.lstrip("0")) > _MAX_DIGITS:
+        return 10**_MAX_DIGITS
     return max(int(raw), 1)
 
 

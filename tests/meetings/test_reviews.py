@@ -29,6 +29,7 @@ from pod.foundation import paging
 from pod.foundation.audit_models import AuditEvent, RecordAccess
 from tests import factories as f
 from tests.meetings.helpers import held_meeting, person_participant
+from tests.pod.test_bounded_lists import assert_pager_links_land
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
@@ -331,6 +332,7 @@ def test_the_reviews_page_pages_both_lists_and_costs_the_same_however_many(
     assert large_queries == small_queries
     assert len(large.context["queue"]) == 2 and len(large.context["closed"]) == 2
     text = large.content.decode()
+    assert_pager_links_land(text)
     assert "Open (5), oldest first" in text and "Closed (4), latest first" in text
     assert "1–2 of 5" in text and "1–2 of 4" in text
 

@@ -9,6 +9,7 @@ tests/meetings/test_reviews.py.)"""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from meetings.models import Meeting
 from networks import peer_services
-from networks.models import PeerContact
+from networks.models import PeerContact, ServiceUser
 from outcomes.models import OutcomeImport
 from pod.foundation import paging
 from tests import factories as f
@@ -43,13 +44,31 @@ def _get(client, url):
     return response, len(queries.captured_queries)
 
 
+def assert_pager_links_land(html: str) -> None:
+    """Every pager link opens its list's heading: its #fragment names an element of the page
+    (a pager link without one opened the top of the page, screens away on a phone)."""
+    pagers = re.findall(r'<nav[^>]*class="pager[^"]*".*?</nav>', html, flags=re.S)
+    links = [href for pager in pagers for href in re.findall(r'href="([^"]*)"', pager)]
+    for href in links:
+        fragment = href.partition("#")[2]
+        assert fragment and f'id="{fragment}"' in html, href
+
+
 def _every_page(client, url, name, param):
-    """The rows of every page of the list `name` in the context, first page to last."""
-    first = client.get(url).context[name]
+    """The rows of every page of the list `name` in the context, first page to last; on each,
+    the pager's links land on the list."""
+    response = client.get(url)
+    assert_pager_links_land(response.content.decode())
+    first = response.context[name]
     assert len(first) == min(SIZE, first.total)  # one page, not the whole list
     rows = list(first)
     for number in range(2, first.pages + 1):
-        rows += list(client.get(f"{url}?{param}={number}").context[name])
+        response = client.get(f"{url}?{param}={number}")
+        assert_pager_links_land(response.content.decode())
+        rows += list(response.context[name])
+    # A page number too long to be one shows the last page, not the first.
+    last = client.get(f"{url}?{param}={'9' * 12}").context[name]
+    assert last.number == first.pages and list(last) == rows[(first.pages - 1) * SIZE :]
     return first, rows
 
 
@@ -83,6 +102,33 @@ def test_the_peer_work_list_pages_thin_networks_and_people_without_a_peer_first(
     assert {r.pk for r in rows[:2]} == {p.pk for p in thin}
     assert rows[-1].pk == well[0].pk  # the one person with a peer, and a network, comes last
     assert [r.thin_network for r in rows] == [True, True, False, False, False, False]
+
+
+def test_a_peer_who_left_covers_no_one_on_the_peer_work_list(
+    client, team, other_team, clinician, peer_worker, peer_volunteer
+):
+    """A peer deactivated, or no longer of the person's team, is no one's peer there: the person
+    sorts with those who have none, and no peer is named (as assignable_peers sees it)."""
+    from pod.foundation.models import TeamMembership
+
+    client.force_login(clinician)
+    first, second, third = _people(team, 3, members=3)
+    for person, peer in ((first, peer_worker), (second, peer_volunteer)):
+        peer_services.peer_assign(
+            service_user=person, peer=peer, assigned_by=clinician, now=timezone.now()
+        )
+    rows = list(client.get(reverse("networks:peer_work")).context["people"])
+    assert rows[0].pk == third.pk  # the only one without a peer
+    peer_worker.is_active = False
+    peer_worker.save()
+    TeamMembership.objects.filter(user=peer_volunteer, team=team).delete()
+    rows = list(client.get(reverse("networks:peer_work")).context["people"])
+    assert {r.pk for r in rows} == {first.pk, second.pk, third.pk}
+    assert [r.open_assignments for r in rows] == [(), (), ()]
+    assert [r.pk for r in rows] == sorted(
+        [first.pk, second.pk, third.pk],
+        key=lambda pk: (ServiceUser.objects.get(pk=pk).family_name, pk),
+    )
 
 
 def test_a_peers_caseload_pages_thin_networks_then_longest_since_contact_first(
