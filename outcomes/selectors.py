@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import DateTimeField, Exists, Min, OuterRef, QuerySet, Subquery
+from django.db.models import DateTimeField, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from meetings.models import Episode, Meeting, Participant
@@ -151,10 +151,14 @@ def assessments_follow_up(team: Team, *, today: date) -> list[FollowUpRow]:
         .order_by("referral_received_at")
         .values("referral_received_at")[:1]
     )
+    every_one_done = Q(**dict.fromkeys(done, True))
     people = (
         ServiceUser.objects.filter(team=team)
         .annotate(first_referral=Subquery(first, output_field=DateTimeField()), **done)
         .filter(first_referral__isnull=False)
+        # Someone with every time point done has nothing due: not read at all, so the list's
+        # cost grows with the people still to follow up, not with the team's history.
+        .exclude(every_one_done)
         .values(
             "id",
             "given_name",
@@ -164,7 +168,7 @@ def assessments_follow_up(team: Team, *, today: date) -> list[FollowUpRow]:
             "first_referral",
             *done,
         )
-        .order_by("family_name", "given_name")
+        .order_by("family_name", "given_name", "id")
     )
     rows = []
     for person in people:
@@ -189,6 +193,7 @@ def assessments_follow_up(team: Team, *, today: date) -> list[FollowUpRow]:
                         status=status,
                     )
                 )
+    # Stable: ties keep the query's order (name, then id), so paging never shows a row twice.
     rows.sort(key=lambda r: (r["status"] != "overdue", r["due_on"]))
     return rows
 
