@@ -18,6 +18,7 @@ from meetings.services import care_plans, episodes, prescriptions
 from meetings.views.common import episode_view, open_episode_only
 from networks.rules import nhs_number_refusal, normalise_nhs_number
 from networks.selectors import service_users_for
+from pod.foundation import paging
 from pod.foundation.access import clinical_required, request_user, teams_for
 from pod.foundation.audit import note_shown
 from pod.foundation.form_errors import add_service_errors
@@ -164,13 +165,25 @@ def episode_detail(request: HttpRequest, episode) -> HttpResponse:
         arranged = any(m.status == Meeting.Status.SCHEDULED for m in meetings)
         clock = {"level": level, "words": words, "arranged": arranged}
     summary = selectors.episode_summary(episode)
+    # The table one page at a time (its bytes had grown with the episode): what is coming
+    # first, soonest first, then the rest, latest first.
+    upcoming = sorted(
+        (m for m in meetings if m.status == Meeting.Status.SCHEDULED and m.scheduled_end >= now),
+        key=lambda m: (m.scheduled_start, m.pk),
+    )
+    shown = {m.pk for m in upcoming}
+    rest = sorted(
+        (m for m in meetings if m.pk not in shown),
+        key=lambda m: (m.actual_start or m.scheduled_start, m.pk),
+        reverse=True,
+    )
     return render(
         request,
         "meetings/episode_detail.html",
         {
             "episode": episode,
             "core_team": summary.core_team,
-            "meetings": meetings,
+            "meetings": paging.bounded(request, [*upcoming, *rest], param="meetings"),
             "held": held,
             "required": settings.POD_MEETINGS_BEFORE_MEDICATION,
             "clock": clock,
@@ -183,11 +196,11 @@ def episode_detail(request: HttpRequest, episode) -> HttpResponse:
 
 @episode_view
 def episode_timeline(request: HttpRequest, episode) -> HttpResponse:
-    return render(
-        request,
-        "meetings/timeline.html",
-        {"episode": episode, "events": selectors.episode_timeline(episode)},
+    # In order, one page of events at a time (its bytes had grown with the episode).
+    events = paging.bounded(
+        request, selectors.episode_timeline(episode), param="events", size=paging.LIST_SIZE
     )
+    return render(request, "meetings/timeline.html", {"episode": episode, "events": events})
 
 
 @episode_view

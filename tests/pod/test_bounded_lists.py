@@ -3,8 +3,10 @@ grows with the service or with time is one page at a time, in the order of what 
 attention first, with every row on exactly one page; a page's queries do not grow with the
 list. Each of these lists had been unbounded or cut with no way to the rest: the clinicians'
 peer-work list, a peer's caseload (home page and "My people"), a peer's contact log and
-upcoming meetings for a person, and the outcome import history. (The reviews page: in
-tests/meetings/test_reviews.py.)"""
+upcoming meetings for a person, the outcome import history, and an episode's meetings and
+timeline (these two grew with one episode, not the service; their rows are still all read, for
+the medication rule's count of held meetings, but a page draws one page of them). (The reviews
+page: in tests/meetings/test_reviews.py.)"""
 
 from __future__ import annotations
 
@@ -255,3 +257,41 @@ def test_the_import_history_pages_newest_first(client, team, manager, small_page
     assert "Import history (5)" in response.content.decode()
     first, rows = _every_page(client, url, "history", "page")
     assert [job.file_name for job, _ in rows] == [f"file{i}.csv" for i in range(5)]
+
+
+def test_an_episodes_meetings_and_timeline_are_paged(
+    client, team, clinician, clinician2, small_pages
+):
+    """They had grown with the episode: every meeting, and every event with every word said."""
+    client.force_login(clinician)
+    now = timezone.now()
+    episode = f.make_episode(
+        team=team, core_team=[clinician, clinician2], referral_received_at=now - timedelta(days=9)
+    )
+
+    def meeting(days, status):
+        start = now + timedelta(days=days)
+        return Meeting.objects.create(
+            episode=episode,
+            scheduled_start=start,
+            scheduled_end=start + timedelta(hours=1),
+            location="home",
+            status=status,
+        )
+
+    url = reverse("meetings:episode_detail", args=[episode.pk])
+    meetings = [meeting(-5, "cancelled"), meeting(2, "scheduled")]
+    _, small = _get(client, url)
+    meetings += [meeting(-2, "cancelled"), meeting(1, "scheduled"), meeting(-1, "cancelled")]
+    response, large = _get(client, url)
+    assert large == small
+    assert "Meetings (5)" in response.content.decode()
+    first, rows = _every_page(client, url, "meetings", "meetings")
+    by_day = {m.pk: d for m, d in zip(meetings, (-5, 2, -2, 1, -1), strict=True)}
+    # Arranged ones to come first, soonest first; then the rest, latest first.
+    assert [by_day[m.pk] for m in rows] == [1, 2, -1, -2, -5]
+
+    timeline = reverse("meetings:episode_timeline", args=[episode.pk])
+    first, events = _every_page(client, timeline, "events", "events")
+    assert first.total == len(events) > SIZE
+    assert [e.at for e in events] == sorted(e.at for e in events)  # in order, every one once
