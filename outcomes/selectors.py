@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import DateTimeField, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateTimeField, Exists, Min, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from meetings.models import Episode, Meeting, Participant
@@ -151,14 +151,10 @@ def assessments_follow_up(team: Team, *, today: date) -> list[FollowUpRow]:
         .order_by("referral_received_at")
         .values("referral_received_at")[:1]
     )
-    every_one_done = Q(**dict.fromkeys(done, True))
     people = (
         ServiceUser.objects.filter(team=team)
         .annotate(first_referral=Subquery(first, output_field=DateTimeField()), **done)
         .filter(first_referral__isnull=False)
-        # Someone with every time point done has nothing due: not read at all, so the list's
-        # cost grows with the people still to follow up, not with the team's history.
-        .exclude(every_one_done)
         .values(
             "id",
             "given_name",

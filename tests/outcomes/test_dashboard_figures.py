@@ -419,30 +419,6 @@ def test_it_lists_assessments_due_and_overdue(team):
     assert rows[1]["due_on"] == date(2026, 6, 1)
 
 
-def test_the_follow_up_list_never_reads_people_with_every_time_point_done(team, monkeypatch):
-    """Its cost grows with the people still to follow up, not with the team's history."""
-    from outcomes import rules as outcome_rules
-
-    finished = [f.make_service_user(team) for _ in range(3)]
-    waiting = f.make_service_user(team)
-    for person in [*finished, waiting]:
-        b.episode(team, referral=at("2020-06-01"), held_after_hours=2, person=person)
-    for person in finished:
-        for months in outcome_rules.OUTCOME_TIMEPOINTS:
-            _assess(person, timepoint_months=months)
-    judged = []
-    status = outcome_rules.assessment_status
-
-    def counted(**kw):
-        judged.append(kw)
-        return status(**kw)
-
-    monkeypatch.setattr(outcome_rules, "assessment_status", counted)
-    rows = assessments_follow_up(team, today=date(2026, 6, 20))
-    assert {r["id"] for r in rows} == {waiting.pk}
-    assert len(judged) == len(outcome_rules.OUTCOME_TIMEPOINTS)  # the one person waiting
-
-
 def test_it_keeps_the_number_of_queries_constant_as_data_grows(
     team, clinician, clinician2, prescriber, scope, django_assert_num_queries
 ):
