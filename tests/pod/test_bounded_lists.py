@@ -74,6 +74,19 @@ def _every_page(client, url, name, param):
     return first, rows
 
 
+def _contact(peer, person, at):
+    """A ten-minute phone call of `peer` with `person` at `at`."""
+    return PeerContact.objects.create(
+        peer=peer,
+        service_user=person,
+        contact_at=at,
+        mode="phone",
+        purpose="support",
+        duration_minutes=10,
+        with_service_user=True,
+    )
+
+
 def _people(team, n, *, members):
     """`n` people of `team`, each with `members` active family members."""
     people = [f.make_service_user(team) for _ in range(n)]
@@ -146,15 +159,7 @@ def test_a_peers_caseload_pages_thin_networks_then_longest_since_contact_first(
         )
     # Contacts: people[0] yesterday, people[1] a week ago; the others never.
     for person, days in ((people[0], 1), (people[1], 7)):
-        PeerContact.objects.create(
-            peer=peer_worker,
-            service_user=person,
-            contact_at=now - timedelta(days=days),
-            mode="phone",
-            purpose="support",
-            duration_minutes=10,
-            with_service_user=True,
-        )
+        _contact(peer_worker, person, now - timedelta(days=days))
     for url, name, param in (
         (reverse("networks:peer_caseload"), "people", "people"),
         (reverse("home"), "peer_caseload", "people"),
@@ -190,15 +195,7 @@ def test_a_peers_contact_log_and_upcoming_meetings_for_a_person_page(
     url = reverse("networks:peer_person", args=[person.pk])
 
     def contact(hours):
-        return PeerContact.objects.create(
-            peer=peer_worker,
-            service_user=person,
-            contact_at=now - timedelta(hours=hours),
-            mode="phone",
-            purpose="support",
-            duration_minutes=10,
-            with_service_user=True,
-        )
+        return _contact(peer_worker, person, now - timedelta(hours=hours))
 
     def meeting(days):
         return Meeting.objects.create(
