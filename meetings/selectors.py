@@ -7,7 +7,7 @@ episodes (the page tests check this with 1 and 50).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
@@ -460,6 +460,23 @@ def home_caseload(user: User) -> QuerySet[Episode]:
 
 
 # --- Episode ------------------------------------------------------------------------------------
+
+
+def meetings_attention_first(meetings: Sequence[Meeting], *, now: datetime) -> list[Meeting]:
+    """`meetings` as the episode page lists them: the scheduled ones not yet over, soonest
+    first, then every other, latest first (by actual start, else scheduled start); the primary
+    key breaks ties, so paging never shows one twice. No queries."""
+    upcoming = sorted(
+        (m for m in meetings if m.status == Meeting.Status.SCHEDULED and m.scheduled_end >= now),
+        key=lambda m: (m.scheduled_start, m.pk),
+    )
+    coming = {m.pk for m in upcoming}
+    rest = sorted(
+        (m for m in meetings if m.pk not in coming),
+        key=lambda m: (m.actual_start or m.scheduled_start, m.pk),
+        reverse=True,
+    )
+    return [*upcoming, *rest]
 
 
 def episode_meetings(episode: Episode) -> list[Meeting]:

@@ -165,25 +165,15 @@ def episode_detail(request: HttpRequest, episode) -> HttpResponse:
         arranged = any(m.status == Meeting.Status.SCHEDULED for m in meetings)
         clock = {"level": level, "words": words, "arranged": arranged}
     summary = selectors.episode_summary(episode)
-    # The table one page at a time (its bytes had grown with the episode): what is coming
-    # first, soonest first, then the rest, latest first.
-    upcoming = sorted(
-        (m for m in meetings if m.status == Meeting.Status.SCHEDULED and m.scheduled_end >= now),
-        key=lambda m: (m.scheduled_start, m.pk),
-    )
-    shown = {m.pk for m in upcoming}
-    rest = sorted(
-        (m for m in meetings if m.pk not in shown),
-        key=lambda m: (m.actual_start or m.scheduled_start, m.pk),
-        reverse=True,
-    )
+    # The table one page at a time (its bytes had grown with the episode).
+    in_order = selectors.meetings_attention_first(meetings, now=now)
     return render(
         request,
         "meetings/episode_detail.html",
         {
             "episode": episode,
             "core_team": summary.core_team,
-            "meetings": paging.bounded(request, [*upcoming, *rest], param="meetings"),
+            "meetings": paging.bounded(request, in_order, param="meetings"),
             "held": held,
             "required": settings.POD_MEETINGS_BEFORE_MEDICATION,
             "clock": clock,
